@@ -1,0 +1,53 @@
+"""The GraphQL endpoint: Strawberry's ASGI view with Vermilion's context and response shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
+
+from api import sqlcount
+from api.graphiql import graphiql_html
+from api.logs import current_request_id
+from api.settings import Settings
+from schema.context import Context, build_context
+
+
+class VermilionGraphQL(GraphQL[Context, None]):
+    def __init__(self, schema: Any, *, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide="graphiql", allowed_origins=())
+        self.settings = settings
+        self._ide_html = graphiql_html()
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        counter = sqlcount.start_request_counter() if self.settings.count_sql else None
+        return build_context(
+            request,
+            self.settings,
+            authorization=request.headers.get("authorization"),
+            request_id=current_request_id(),
+            sql_counter=counter,
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self._ide_html)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        data = process_result(result)
+        if not self.settings.is_production:
+            extensions: dict[str, Any] = dict(data.get("extensions") or {})
+            extensions["requestId"] = current_request_id()
+            counter = sqlcount.current_counter()
+            if counter is not None:
+                extensions["sqlStatements"] = counter[0]
+            data["extensions"] = extensions
+        return data
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)

@@ -1,0 +1,58 @@
+"""Counts SQL statements per request (and per test block) from Tortoise's query log.
+
+Every statement Tortoise sends is logged by `tortoise.db_client` at DEBUG as "%s: %s" (query, values);
+a handler on that logger adds one to the counter of the current context. A counter is a one-item list
+so that tasks spawned by the request (resolvers, dataloader batches) share it through context copies.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+_counter: ContextVar[list[int] | None] = ContextVar("vermilion_sql_counter", default=None)
+_installed = False
+
+
+class _StatementCounter(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        counter = _counter.get()
+        if counter is not None and record.msg == "%s: %s":
+            counter[0] += 1
+
+
+def install() -> None:
+    """Start counting; idempotent. SQL text stays out of the normal logs (the logger does not propagate)."""
+    global _installed
+    if _installed:
+        return
+    logger = logging.getLogger("tortoise.db_client")
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    logger.addHandler(_StatementCounter(logging.DEBUG))
+    _installed = True
+
+
+@contextmanager
+def count_statements() -> Iterator[list[int]]:
+    """`with count_statements() as n: …` then `n[0]` is the number of statements run inside."""
+    install()
+    counter = [0]
+    token = _counter.set(counter)
+    try:
+        yield counter
+    finally:
+        _counter.reset(token)
+
+
+def start_request_counter() -> list[int]:
+    """A fresh counter for the current request's context (the ASGI request task)."""
+    counter = [0]
+    _counter.set(counter)
+    return counter
+
+
+def current_counter() -> list[int] | None:
+    return _counter.get()

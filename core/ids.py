@@ -1,0 +1,32 @@
+"""Relay global object ids: base64("Type:pk"), opaque to clients and unique across types."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from core.errors import DomainError, ErrorCode
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def parse_global_id(global_id: str) -> tuple[str, int] | None:
+    """(type, pk) of a well-formed id, else None."""
+    try:
+        type_name, _, raw_pk = base64.b64decode(global_id, validate=True).decode().partition(":")
+        pk = int(raw_pk)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    if not type_name or pk <= 0 or pk > 2**63 - 1:
+        return None
+    return type_name, pk
+
+
+def decode_global_id(global_id: str, expected_type: str, field: str | list[str]) -> int:
+    """The primary key inside an id of `expected_type`, or a clear INVALID error naming `field`."""
+    parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] != expected_type:
+        raise DomainError(ErrorCode.INVALID, f"Not a valid {expected_type} id.", field)
+    return parsed[1]

@@ -1,0 +1,32 @@
+"""Hand-written SQL for the few reads the ORM cannot express (window functions), on both databases.
+
+Queries are written with PostgreSQL's numbered parameters ($1, $2 …); SQLite understands the same
+numbering as ?1, ?2 …, so one text serves both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from tortoise import connections
+
+_PARAM = re.compile(r"\$(\d+)")
+
+
+def placeholders(count: int, start: int = 1) -> str:
+    """`$start, $start+1, …` for an IN list of `count` values."""
+    return ", ".join(f"${i}" for i in range(start, start + count))
+
+
+def dialect() -> str:
+    return connections.get("default").capabilities.dialect
+
+
+async def fetch_all(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Run one SELECT and return its rows as dicts."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "sqlite":
+        sql = _PARAM.sub(r"?\1", sql)
+    return list(await conn.execute_query_dict(sql, list(params)))

@@ -1,0 +1,40 @@
+"""Products that merchants sell and notes tag."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Product(Model):
+    id = fields.IntField(primary_key=True)
+    merchant: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(  # noqa: F821
+        "models.User", related_name="products", on_delete=fields.RESTRICT
+    )
+    title = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    # Review aggregates: average rating = rating_sum / review_count.
+    review_count = fields.IntField(default=0)
+    rating_sum = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "products"
+        indexes = (("merchant_id", "id"),)
+
+
+class ProductVariant(Model):
+    id = fields.IntField(primary_key=True)
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="variants", on_delete=fields.CASCADE
+    )
+    sku = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=100)
+    # Money in integer minor units (cents, fen) plus ISO 4217 currency, as Stripe expects.
+    price_minor_units = fields.BigIntField()
+    currency = fields.CharField(max_length=3)
+    stock = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "product_variants"
+        unique_together = (("product_id", "sku"),)

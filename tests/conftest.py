@@ -1,0 +1,127 @@
+"""Test fixtures: one database per test session (SQLite, or PostgreSQL when
+VERMILION_TEST_DATABASE_URL points at a server), emptied before each test; an in-process client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import Tortoise, connections
+
+from api.app import create_app
+from api.db import apply_migrations, tortoise_config
+from api.settings import Settings
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-000"
+
+
+def _database_url() -> str:
+    base = os.environ.get("VERMILION_TEST_DATABASE_URL", "sqlite://:memory:")
+    if base.startswith("postgres"):
+        # A fresh database per session, so parallel runs and old leftovers never collide.
+        root, _, _ = base.rpartition("/")
+        return f"{root}/vermilion_test_{uuid.uuid4().hex[:10]}"
+    return base
+
+
+DATABASE_URL = _database_url()
+IS_POSTGRES = DATABASE_URL.startswith("postgres")
+
+
+@pytest.fixture(scope="session")
+async def database() -> AsyncIterator[str]:
+    """Initialise Tortoise once per session and build the schema from the migrations."""
+    await Tortoise.init(
+        config=tortoise_config(DATABASE_URL), _create_db=IS_POSTGRES, _enable_global_fallback=True
+    )
+    await apply_migrations()
+    yield DATABASE_URL
+    await Tortoise.close_connections()
+    if IS_POSTGRES:
+        await _drop_postgres_database(DATABASE_URL)
+
+
+async def _drop_postgres_database(url: str) -> None:
+    import asyncpg
+
+    root, _, name = url.rpartition("/")
+    conn = await asyncpg.connect(f"{root}/postgres".replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def _empty_all_tables() -> None:
+    conn = connections.get("default")
+    tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]  # type: ignore[union-attr]
+    if IS_POSTGRES:
+        await conn.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    else:
+        script = "".join(f'DELETE FROM "{t}";' for t in tables)
+        await conn.execute_script(
+            "PRAGMA foreign_keys=OFF;" + script + "DELETE FROM sqlite_sequence;PRAGMA foreign_keys=ON;"
+        )
+
+
+@pytest.fixture
+async def db(database: str) -> AsyncIterator[str]:
+    """An empty database for this test."""
+    await _empty_all_tables()
+    yield database
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        VERMILION_DATABASE_URL=DATABASE_URL,
+        VERMILION_SECRET_KEY=TEST_SECRET,
+        VERMILION_ENV="development",
+        STRIPE_API_KEY=None,
+    )
+
+
+@pytest.fixture
+async def client(db: str, settings: Settings) -> AsyncIterator[GraphQLClient]:
+    app = create_app(settings, manage_database=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        yield GraphQLClient(http)
+
+
+class GraphQLClient:
+    """Posts GraphQL operations the way a frontend does."""
+
+    def __init__(self, http: httpx.AsyncClient):
+        self.http = http
+        self.token: str | None = None
+
+    async def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        anonymous: bool = False,
+    ) -> dict[str, Any]:
+        """The whole response body; fails the test on a non-200 answer."""
+        headers = {}
+        bearer = None if anonymous else (token or self.token)
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        """`data` of a response that must have no top-level errors."""
+        body = await self.execute(query, variables, **kw)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
