@@ -1,14 +1,112 @@
-"""GraphiQL served offline (placeholder: completed by the GraphiQL work)."""
+"""GraphiQL served offline: Strawberry's page, with its CDN assets served from files vendored in the app.
+
+The files under `api/static/graphiql/` are created by `scripts/vendor_graphiql.sh`.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 from strawberry.http.ides import get_graphql_ide_html
+
+CDN_PREFIX = "https://unpkg.com/"
+ASSET_PREFIX = "/graphiql-assets/"
+STATIC_DIR = Path(__file__).parent / "static" / "graphiql"
+
+# What Strawberry's template loads from the CDN, as `<package>@<version>/<path>`. GraphiQL 4+ no longer ships
+# these UMD bundles, so a Strawberry upgrade that changes them must fail loudly rather than go blank.
+VENDORED_ASSETS = (
+    "react@18.2.0/umd/react.production.min.js",
+    "react-dom@18.2.0/umd/react-dom.production.min.js",
+    "js-cookie@3.0.5/dist/js.cookie.min.js",
+    "graphiql@3.8.3/graphiql.min.css",
+    "@graphiql/plugin-explorer@1.0.2/dist/style.css",
+    "graphiql@3.8.3/graphiql.min.js",
+    "@graphiql/plugin-explorer@1.0.2/dist/index.umd.js",
+)
+
+# The only absolute URL allowed to remain: the SVG namespace inside the inline favicon, which is never fetched.
+_HARMLESS_URL_PREFIXES = ("http://www.w3.org/2000/svg",)
+# Absolute or protocol-relative URLs naming a host.
+_ANY_URL = re.compile(r"""(?:https?:)?//[\w-]+(?:\.[\w-]+)+[^\s"'<>)`]*""")
+_CACHE_FOREVER = "public, max-age=31536000, immutable"
+
+
+class _AssetTags(HTMLParser):
+    """Collects (url, integrity) of every `<script src>` and `<link href>`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.assets: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        url = values.get("src") if tag == "script" else values.get("href") if tag == "link" else None
+        if url:
+            self.assets.append((url, values.get("integrity")))
+
+
+def asset_tags(html: str) -> list[tuple[str, str | None]]:
+    """(url, integrity) of each script and link tag of a page, in document order."""
+    parser = _AssetTags()
+    parser.feed(html)
+    parser.close()
+    return parser.assets
+
+
+def cdn_assets(html: str) -> list[tuple[str, str | None]]:
+    """(`<package>@<version>/<path>`, integrity) of each CDN asset of a page; used by the vendoring script."""
+    return [
+        (url.removeprefix(CDN_PREFIX), sri) for url, sri in asset_tags(html) if url.startswith(CDN_PREFIX)
+    ]
 
 
 def graphiql_html() -> str:
-    return get_graphql_ide_html("graphiql")
+    """Strawberry's GraphiQL page with every CDN URL pointing at the vendored copy; raises if that fails."""
+    html = get_graphql_ide_html("graphiql")
+    for asset in VENDORED_ASSETS:
+        url = CDN_PREFIX + asset
+        if url not in html:
+            raise RuntimeError(
+                f"GraphiQL template no longer loads {url}: update VENDORED_ASSETS and re-vendor"
+            )
+        if not (STATIC_DIR / asset).is_file():
+            raise RuntimeError(f"{STATIC_DIR / asset} is missing: run scripts/vendor_graphiql.sh")
+        html = html.replace(url, ASSET_PREFIX + asset)
+    # Any URL left (an asset, a font, an analytics snippet) would make the page reach outside the machine.
+    remote = sorted({u for u in _ANY_URL.findall(html) if not u.startswith(_HARMLESS_URL_PREFIXES)})
+    if remote:
+        raise RuntimeError(f"GraphiQL page still refers to remote URLs: {remote}")
+    for url, _ in asset_tags(html):
+        if not url.startswith((ASSET_PREFIX, "data:")):
+            raise RuntimeError(f"GraphiQL page loads {url}, which is not vendored")
+    return html
+
+
+class _ImmutableStaticFiles(StaticFiles):
+    """Static files cached for a year: every path carries its package version, so content never changes."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = _CACHE_FOREVER
+        return response
 
 
 def graphiql_routes() -> list[BaseRoute]:
-    return []
+    """The route serving the vendored GraphiQL assets."""
+    return [
+        Mount(ASSET_PREFIX.rstrip("/"), _ImmutableStaticFiles(directory=STATIC_DIR), name="graphiql-assets")
+    ]

@@ -30,3 +30,18 @@ async def fetch_all(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]
     if conn.capabilities.dialect == "sqlite":
         sql = _PARAM.sub(r"?\1", sql)
     return list(await conn.execute_query_dict(sql, list(params)))
+
+
+def columns_of(model: type[Any]) -> list[str]:
+    """The database columns of a Tortoise model, in declaration order."""
+    return list(model._meta.fields_db_projection.values())
+
+
+def select_list(model: type[Any], alias: str, prefix: str = "") -> str:
+    """`alias.col AS prefixcol, …` for every column of the model."""
+    return ", ".join(f'{alias}."{c}" AS "{prefix}{c}"' for c in columns_of(model))
+
+
+def model_from_row(model: type[Any], row: dict[str, Any], prefix: str = "") -> Any:
+    """A model instance from a raw row (with prefixed column names), converted as the ORM would."""
+    return model._init_from_db(**{c: row[prefix + c] for c in columns_of(model)})

@@ -1,24 +1,35 @@
-"""The GraphQL schema of Vermilion."""
+"""The GraphQL schema of Vermilion: root types merged from each domain package."""
 
 from __future__ import annotations
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from api.settings import Settings
+from schema.catalog.mutations import CatalogMutation
+from schema.catalog.types import ProductType, ProductVariantType
 from schema.limits import protection_extensions
+from schema.notes.mutations import NoteMutation
+from schema.notes.types import NoteType, TopicType
+from schema.queries import SocialQuery
+from schema.social.mutations import SocialMutation
+from schema.social.types import BoardType, CommentType
+from schema.users.mutations import UserMutation
+from schema.users.types import UserType
 
+Query = merge_types("Query", (SocialQuery,))
+Mutation = merge_types("Mutation", (UserMutation, NoteMutation, SocialMutation, CatalogMutation))
 
-@strawberry.type
-class Query:
-    @strawberry.field
-    def hello(self) -> str:
-        return "你好"
+# Types reachable only through the Node interface must be listed so `node(id:)` can return them.
+NODE_TYPES = [UserType, NoteType, TopicType, CommentType, BoardType, ProductType, ProductVariantType]
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
+        types=NODE_TYPES,
         extensions=protection_extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

@@ -1,11 +1,263 @@
-"""Query protection (placeholder: completed by the protection work)."""
+"""Query protection: size and shape limits, caches, error masking and error logging.
+
+`protection_extensions(settings)` is called once per schema. Every validation rule here is a class built
+once, so the tuple of rules is the same object set on every request and the validation cache can hit.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+)
+from graphql.validation import MaxIntrospectionDepthRule
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+
 from api.settings import Settings
+from core.errors import DomainError
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+CACHE_SIZE = 128
+# Only operation texts up to this size are cached: a cached document costs up to ≈ 270 bytes of AST per
+# character, so this bounds what distinct attacker-chosen queries can pin in memory (≈ 140 MB worst case).
+# Real operations are far smaller; a longer one is simply parsed and validated every time.
+MAX_CACHED_QUERY_CHARS = 4096
+MASKED_MESSAGE = "Unexpected error."
+
+log = logging.getLogger("vermilion.graphql")
+
+# Subtrees under these fields are bounded by graphql-core's MaxIntrospectionDepthRule instead: the
+# introspection query of GraphiQL nests `ofType` nine levels deep, past any sensible data depth.
+_INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 
 
-def protection_extensions(settings: Settings) -> list[Any]:
-    return []
+def is_unexpected(error: GraphQLError) -> bool:
+    """True for a resolver failure the client must not see; False for anything caused by the request.
+
+    Syntax, validation and variable errors have no path; deliberate refusals are `DomainError`s or
+    GraphQL errors raised on purpose (permissions, argument checks).
+    """
+    original = error.original_error
+    if original is None or error.path is None:
+        return False
+    return not isinstance(original, DomainError | GraphQLError)
+
+
+@dataclass
+class _Shape:
+    """Depth and alias count of one selection set, with the fragments it spreads."""
+
+    depth: int = 0
+    aliases: int = 0
+    # (field level of the spread, fragment name, whether the fragment's depth counts there)
+    spreads: list[tuple[int, str, bool]] = field(default_factory=list)
+
+
+def _shape(selection_set: SelectionSetNode) -> _Shape:
+    """Walk one definition without following fragment spreads (iteratively: no recursion limit)."""
+    shape = _Shape()
+    stack: list[tuple[SelectionSetNode, int, bool]] = [(selection_set, 0, True)]
+    while stack:
+        selections, level, counts = stack.pop()
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                if selection.alias:
+                    shape.aliases += 1
+                if counts:
+                    shape.depth = max(shape.depth, level + 1)
+                if selection.selection_set:
+                    inner_counts = counts and selection.name.value not in _INTROSPECTION_ROOTS
+                    stack.append((selection.selection_set, level + 1, inner_counts))
+            elif isinstance(selection, InlineFragmentNode):
+                stack.append((selection.selection_set, level, counts))
+            elif isinstance(selection, FragmentSpreadNode):
+                shape.spreads.append((level, selection.name.value, counts))
+    return shape
+
+
+def _fragment_totals(fragments: dict[str, _Shape]) -> dict[str, tuple[int, int]]:
+    """(depth, aliases) of every fragment with its spreads expanded, each fragment computed once.
+
+    Memoising keeps this linear: a document spreading fragments into fragments many times over would
+    otherwise cost exponential time (and expands to exponentially many aliases, which is the point of
+    counting them). Cycles and unknown fragments count as empty; other rules report them.
+    """
+    totals: dict[str, tuple[int, int]] = {}
+    in_progress: set[str] = set()
+    for root in fragments:
+        stack = [root]
+        while stack:
+            name = stack[-1]
+            shape = fragments.get(name)
+            if name in totals or shape is None:
+                totals.setdefault(name, (0, 0))
+                stack.pop()
+                continue
+            if name not in in_progress:
+                in_progress.add(name)
+                stack.extend(g for _, g, _ in shape.spreads if g not in totals and g not in in_progress)
+                continue
+            totals[name] = _expand(shape, totals)
+            in_progress.discard(name)
+            stack.pop()
+    return totals
+
+
+def _expand(shape: _Shape, totals: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    depth, aliases = shape.depth, shape.aliases
+    for level, name, counts in shape.spreads:
+        inner_depth, inner_aliases = totals.get(name, (0, 0))
+        aliases += inner_aliases
+        if counts and inner_depth:
+            depth = max(depth, level + inner_depth)
+    return depth, aliases
+
+
+class OperationLimitsRule(ValidationRule):
+    """Refuses operations nested deeper than MAX_DEPTH fields or using more than MAX_ALIASES aliases.
+
+    Depth counts levels of fields: `{ a { b } }` has depth 2. Introspection subtrees (`__schema`,
+    `__type`) are left to MaxIntrospectionDepthRule. Runs in time linear in the document.
+    """
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        definitions = context.document.definitions
+        fragments = {
+            d.name.value: _shape(d.selection_set)
+            for d in definitions
+            if isinstance(d, FragmentDefinitionNode)
+        }
+        totals = _fragment_totals(fragments)
+        for operation in definitions:
+            if isinstance(operation, OperationDefinitionNode):
+                depth, aliases = _expand(_shape(operation.selection_set), totals)
+                self._check(operation, depth, aliases)
+
+    def _check(self, operation: OperationDefinitionNode, depth: int, aliases: int) -> None:
+        label = f"Operation '{operation.name.value}'" if operation.name else "The operation"
+        if depth > MAX_DEPTH:
+            self.report_error(
+                GraphQLError(
+                    f"{label} is nested {depth} fields deep; the limit is {MAX_DEPTH}.", operation
+                )
+            )
+        if aliases > MAX_ALIASES:
+            self.report_error(
+                GraphQLError(f"{label} uses {aliases} aliases; the limit is {MAX_ALIASES}.", operation)
+            )
+
+
+class _ParserCache(ParserCache):
+    """Strawberry's parser cache, skipped for operation texts too large to be worth pinning."""
+
+    def on_parse(self) -> Iterator[None]:
+        if len(self.execution_context.query or "") > MAX_CACHED_QUERY_CHARS:
+            yield  # Strawberry parses the document itself
+            return
+        yield from super().on_parse()
+
+
+class _ValidationCache(ValidationCache):
+    """Strawberry's validation cache (keyed by the document), skipped like the parser cache."""
+
+    def on_validate(self) -> Iterator[None]:
+        if len(self.execution_context.query or "") > MAX_CACHED_QUERY_CHARS:
+            yield  # Strawberry validates the document itself
+            return
+        yield from super().on_validate()
+
+
+class LogUnexpectedErrors(SchemaExtension):
+    """Logs each unexpected resolver error once, with its traceback; the log line carries the request id.
+
+    Runs after execution and before masking, so the log keeps what the client no longer sees.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        errors: list[GraphQLError] = getattr(self.execution_context.result, "errors", None) or []
+        for error in errors:
+            if is_unexpected(error):
+                original = error.original_error
+                assert original is not None
+                log.error(
+                    "Unexpected error in operation %s at %s: %s",
+                    self.execution_context.operation_name or "(anonymous)",
+                    ".".join(str(key) for key in error.path or ()),
+                    error.message,
+                    exc_info=(type(original), original, original.__traceback__),
+                )
+
+
+class _OnlyErrorsOutsideResolvers(logging.Filter):
+    """Keeps Strawberry's own error log for failures outside resolvers (an extension raising, say).
+
+    Strawberry logs every GraphQL error at ERROR, bad input included; resolver errors are logged by
+    LogUnexpectedErrors instead, so they appear once and expected ones not at all.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.msg
+        if not isinstance(error, GraphQLError):
+            return True
+        original = error.original_error
+        return (
+            error.path is None
+            and not error.nodes  # request errors (variables, syntax) point at the document
+            and original is not None
+            and not isinstance(original, DomainError | GraphQLError)
+        )
+
+
+def _filter_strawberry_error_log() -> None:
+    logger = logging.getLogger("strawberry.execution")
+    if not any(isinstance(f, _OnlyErrorsOutsideResolvers) for f in logger.filters):
+        logger.addFilter(_OnlyErrorsOutsideResolvers())
+
+
+def protection_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Strawberry schema extensions (as per-request factories) protecting the GraphQL endpoint."""
+    _filter_strawberry_error_log()
+    rules: list[type[ValidationRule]] = [OperationLimitsRule, MaxIntrospectionDepthRule]
+    extensions: list[Callable[[], SchemaExtension]] = [
+        # First: the token limit is a parse option, set before the parser cache parses.
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        partial(_ParserCache, maxsize=CACHE_SIZE),
+        partial(_ValidationCache, maxsize=CACHE_SIZE),
+        partial(AddValidationRules, rules),
+        LogUnexpectedErrors,
+    ]
+    if settings.is_production:
+        extensions += [
+            DisableIntrospection,
+            partial(MaskErrors, should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
+        ]
+    return extensions
+
+
+def _unused(*_: Any) -> None:  # pragma: no cover
+    pass

@@ -1,6 +1,171 @@
-"""Per-request dataloaders (placeholder until the API lands)."""
+"""Per-request dataloaders: one loader per access path, each batch is one SQL statement.
+
+Created in `build_context` for every request, never shared: a loader caches what it loaded.
+Windowed loaders serve nested connections (the first N comments of each note in a page) with one
+statement for the whole page, whatever its size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+
+from core.sql import fetch_all, model_from_row, placeholders, select_list
+from models import Board, Comment, Note, NoteTopic, Product, ProductVariant, Topic, User
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _loader(fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader:
+    return DataLoader(batch_load_fn=fn, max_batch_size=1000)
+
+
+async def _by_id(model: type[Any], keys: list[int], **filters: Any) -> list[Any]:
+    rows = {row.id: row for row in await model.filter(id__in=keys, **filters)}
+    return [rows.get(k) for k in keys]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One page of a nested list: up to `first` rows after the row with id `after`."""
+
+    parent_id: int
+    first: int
+    after: int | None
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    has_next: bool
 
 
 class Loaders:
     def __init__(self, viewer_id: int | None) -> None:
         self.viewer_id = viewer_id
+        self.user_by_id = _loader(partial(_by_id, User))
+        self.note_by_id = _loader(partial(_by_id, Note, deleted_at=None))
+        self.product_by_id = _loader(partial(_by_id, Product))
+        self.board_by_id = _loader(partial(_by_id, Board))
+        self.comment_by_id = _loader(partial(_by_id, Comment, deleted_at=None))
+        self.topic_by_id = _loader(partial(_by_id, Topic))
+        self.topics_by_note_id = _loader(self._topics_by_note_id)
+        self.products_by_note_id = _loader(self._products_by_note_id)
+        self.variants_by_product_id = _loader(self._variants_by_product_id)
+        self.comments_by_note = _loader(self._comments_by_note)
+        self.replies_by_root = _loader(self._replies_by_root)
+        self.viewer_note_state = _loader(self._viewer_note_state)
+        self.viewer_follows = _loader(self._viewer_follows)
+
+    async def _topics_by_note_id(self, note_ids: list[int]) -> list[list[Topic]]:
+        grouped: dict[int, list[Topic]] = defaultdict(list)
+        links = await NoteTopic.filter(note_id__in=note_ids).select_related("topic").order_by("position")
+        for link in links:
+            grouped[link.note_id].append(link.topic)  # type: ignore[attr-defined]
+        return [grouped[n] for n in note_ids]
+
+    async def _products_by_note_id(self, note_ids: list[int]) -> list[list[Product]]:
+        """Tagged products with their variants in one statement; primes the product and variant loaders."""
+        rows = await fetch_all(
+            f"SELECT np.note_id AS np_note_id, {select_list(Product, 'p')},"
+            f" {select_list(ProductVariant, 'v', 'v__')}"
+            " FROM note_products np JOIN products p ON p.id = np.product_id"
+            " LEFT JOIN product_variants v ON v.product_id = p.id"
+            f" WHERE np.note_id IN ({placeholders(len(note_ids))})"
+            " ORDER BY np.note_id, np.position, v.id",
+            note_ids,
+        )
+        products: dict[int, Product] = {}
+        variants: dict[int, list[ProductVariant]] = defaultdict(list)
+        by_note: dict[int, list[Product]] = defaultdict(list)
+        seen: set[tuple[int, int]] = set()
+        for row in rows:
+            product = products.get(row["id"]) or model_from_row(Product, row)
+            products[product.id] = product
+            if (row["np_note_id"], product.id) not in seen:
+                seen.add((row["np_note_id"], product.id))
+                by_note[row["np_note_id"]].append(product)
+                if row["v__id"] is not None and product.id not in variants:
+                    variants[product.id] = []
+            if row["v__id"] is not None and all(v.id != row["v__id"] for v in variants[product.id]):
+                variants[product.id].append(model_from_row(ProductVariant, row, "v__"))
+        for pid, product in products.items():
+            self.product_by_id.prime(pid, product)
+            self.variants_by_product_id.prime(pid, variants.get(pid, []))
+        return [by_note[n] for n in note_ids]
+
+    async def _variants_by_product_id(self, product_ids: list[int]) -> list[list[ProductVariant]]:
+        grouped: dict[int, list[ProductVariant]] = defaultdict(list)
+        for v in await ProductVariant.filter(product_id__in=product_ids).order_by("id"):
+            grouped[v.product_id].append(v)  # type: ignore[attr-defined]
+        return [grouped[p] for p in product_ids]
+
+    async def _comments_by_note(self, windows: list[Window]) -> list[Page]:
+        return await self._windowed_comments(windows, "note_id", "c.root_id IS NULL")
+
+    async def _replies_by_root(self, windows: list[Window]) -> list[Page]:
+        return await self._windowed_comments(windows, "root_id", "1 = 1")
+
+    async def _windowed_comments(self, windows: list[Window], partition: str, where: str) -> list[Page]:
+        """Oldest-first comment pages for many parents; authors come in the same statement."""
+        pages: dict[Window, Page] = {}
+        groups: dict[tuple[int, int | None], list[Window]] = defaultdict(list)
+        for w in windows:
+            groups[(w.first, w.after)].append(w)
+        for (first, after), group in groups.items():
+            parents = sorted({w.parent_id for w in group})
+            params: list[Any] = [*parents, first + 1]
+            after_sql = ""
+            if after is not None:
+                params.append(after)
+                after_sql = f" AND c.id > ${len(params)}"
+            rows = await fetch_all(
+                f"SELECT ranked.*, {select_list(User, 'u', 'u__')} FROM ("
+                f" SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.{partition} ORDER BY c.id) AS rn"
+                f" FROM comments c WHERE c.{partition} IN ({placeholders(len(parents))})"
+                f" AND c.deleted_at IS NULL AND {where}{after_sql}"
+                f") ranked JOIN users u ON u.id = ranked.author_id"
+                f" WHERE ranked.rn <= ${len(parents) + 1} ORDER BY ranked.id",
+                params,
+            )
+            grouped: dict[int, list[Comment]] = defaultdict(list)
+            for row in rows:
+                author = model_from_row(User, row, "u__")
+                self.user_by_id.prime(author.id, author)
+                grouped[row[partition]].append(model_from_row(Comment, row))
+            for w in group:
+                found = grouped[w.parent_id]
+                pages[w] = Page(rows=found[:first], has_next=len(found) > first)
+        return [pages[w] for w in windows]
+
+    async def _viewer_note_state(self, note_ids: list[int]) -> list[tuple[bool, bool]]:
+        """(liked, collected) by the viewer for each note, in one statement."""
+        if self.viewer_id is None:
+            return [(False, False)] * len(note_ids)
+        marks = placeholders(len(note_ids), 2)
+        rows = await fetch_all(
+            f"SELECT note_id, 'L' AS kind FROM likes WHERE user_id = $1 AND note_id IN ({marks})"
+            f" UNION ALL SELECT note_id, 'C' AS kind FROM collects WHERE user_id = $1 AND note_id IN ({marks})",
+            [self.viewer_id, *note_ids],
+        )
+        liked = {r["note_id"] for r in rows if r["kind"] == "L"}
+        collected = {r["note_id"] for r in rows if r["kind"] == "C"}
+        return [(n in liked, n in collected) for n in note_ids]
+
+    async def _viewer_follows(self, user_ids: list[int]) -> list[bool]:
+        if self.viewer_id is None:
+            return [False] * len(user_ids)
+        from models import Follow
+
+        followed = set(
+            await Follow.filter(follower_id=self.viewer_id, followee_id__in=user_ids).values_list(
+                "followee_id", flat=True
+            )
+        )
+        return [u in followed for u in user_ids]

@@ -1,0 +1,474 @@
+"""The `vermilion` command: migrate and seed the database, serve the app, export the GraphQL schema."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import difflib
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import typer
+
+from api.settings import Settings
+
+T = TypeVar("T")
+
+SCHEMA_FILE = Path("schema.graphql")
+# Any fixed 64-bit number: every `vermilion migrate` on one PostgreSQL server takes this lock, so
+# machines that start together apply each migration once instead of racing on CREATE TABLE.
+MIGRATION_LOCK_KEY = 0x7665726D696C
+
+app = typer.Typer(
+    name="vermilion",
+    help="Vermilion: the GraphQL backend of a bilingual social-commerce app.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Plain tracebacks for real bugs; rich's "show locals" would print database passwords.
+    pretty_exceptions_enable=False,
+)
+
+
+class CliError(Exception):
+    """An expected failure, reported as a one-line message and exit code 1."""
+
+
+def main() -> None:
+    """Entry point of the `vermilion` console script."""
+    app()
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+def _warn(message: str) -> None:
+    typer.secho(f"warning: {message}", err=True, fg=typer.colors.YELLOW)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine, turning expected failures into one-line errors."""
+    try:
+        return asyncio.run(coro)
+    except CliError as exc:
+        _fail(str(exc))
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        reasons = "; ".join(str(err["msg"]).removeprefix("Value error, ") for err in exc.errors())
+        _fail(f"invalid settings: {reasons}")
+
+
+def development_schema_sdl() -> str:
+    """The SDL of the schema as development builds it, with a trailing newline."""
+    from schema import build_schema
+
+    # Fixed development settings: the exported file must not depend on a developer's .env.
+    settings = Settings(_env_file=None, VERMILION_ENV="development")  # type: ignore[call-arg]
+    return build_schema(settings).as_str().rstrip("\n") + "\n"
+
+
+# --- database helpers -----------------------------------------------------------------------------
+
+
+def display_url(url: str) -> str:
+    """The URL with its password masked, fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _credentials(url: str) -> tuple[str, dict[str, Any]]:
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    info = expand_db_url(url)
+    return info["engine"], info["credentials"]
+
+
+def is_postgres(url: str) -> bool:
+    engine, _ = _credentials(url)
+    return engine.endswith(("asyncpg", "psycopg"))
+
+
+async def _pg_connect(credentials: dict[str, Any], database: str | None = None) -> Any:
+    import asyncpg
+
+    return await asyncpg.connect(
+        host=credentials.get("host"),
+        port=credentials.get("port"),
+        user=credentials.get("user"),
+        password=credentials.get("password"),
+        database=database or credentials["database"],
+        ssl=credentials.get("ssl"),
+        timeout=10,
+    )
+
+
+async def ensure_database(url: str) -> str | None:
+    """Make sure the database can be opened: create SQLite's directory or a missing PostgreSQL
+    database. Says what it created, if anything."""
+    engine, credentials = _credentials(url)
+    if engine.endswith("sqlite"):
+        path = credentials["file_path"]
+        parent = Path(path).parent
+        if path == ":memory:" or parent.exists():
+            return None
+        parent.mkdir(parents=True, exist_ok=True)
+        return f"Created directory {parent}"
+    if not is_postgres(url):
+        return None
+    import asyncpg
+
+    try:
+        conn = await _pg_connect(credentials)
+    except asyncpg.InvalidCatalogNameError:
+        pass
+    else:
+        await conn.close()
+        return None
+    name = credentials["database"]
+    conn = await _pg_connect(credentials, database="postgres")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    except asyncpg.DuplicateDatabaseError:
+        return None  # another process created it in the meantime
+    finally:
+        await conn.close()
+    return f"Created database {name}"
+
+
+@asynccontextmanager
+async def connected(url: str, *, create: bool = True) -> AsyncIterator[None]:
+    """Tortoise initialised on `url` (created first if `create`), connections closed on exit."""
+    from tortoise import Tortoise, connections
+
+    from api.db import tortoise_config
+
+    try:
+        created = await ensure_database(url) if create else None
+        if created:
+            typer.echo(created)
+        await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+        # Tortoise connects lazily; ask now so that an unreachable server is reported as such.
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as exc:
+        await Tortoise.close_connections()
+        raise CliError(f"cannot connect to {display_url(url)}: {_reason(exc)}") from exc
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@asynccontextmanager
+async def _migration_lock(url: str) -> AsyncIterator[None]:
+    if not is_postgres(url):
+        yield  # SQLite serialises writers itself
+        return
+    _, credentials = _credentials(url)
+    conn = await _pg_connect(credentials)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        yield
+    finally:
+        await conn.close()  # closing the session releases the lock
+
+
+async def migrate_connected(url: str, echo: Callable[[str], object] = typer.echo) -> list[str]:
+    """Apply pending migrations on the initialised database; the names of those applied."""
+    from api.db import apply_migrations
+
+    applied: list[str] = []
+    current: list[str] = []
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_start":
+            current[:] = [f"{app_label}.{name}"]
+        elif event == "apply_done":
+            applied.append(f"{app_label}.{name}")
+            echo(f"Applied {app_label}.{name}")
+
+    async with _migration_lock(url):
+        try:
+            await apply_migrations(progress=progress)
+        except Exception as exc:
+            where = f"migration {current[0]}" if current else "migrating"
+            raise CliError(f"{where} failed: {_reason(exc)}") from exc
+    return applied
+
+
+async def pending_migrations() -> list[str]:
+    """Migrations on disk that the initialised database has not applied."""
+    from tortoise import connections
+    from tortoise.migrations.executor import MigrationExecutor
+
+    from api.db import tortoise_config
+
+    apps_config = tortoise_config("sqlite://:memory:")["apps"]
+    steps = await MigrationExecutor(connections.get("default"), apps_config).plan()
+    return [f"{s.migration.app_label}.{s.migration.name}" for s in steps if not s.backward]
+
+
+async def empty_all_tables() -> None:
+    """Delete every row of every model table (migration bookkeeping stays)."""
+    from tortoise import Tortoise, connections
+
+    tables: set[str] = set()
+    for model in Tortoise.apps["models"].values():  # type: ignore[index]
+        tables.add(model._meta.db_table)
+        for name in model._meta.m2m_fields:
+            tables.add(model._meta.fields_map[name].through)  # type: ignore[attr-defined]
+    quoted = ", ".join(f'"{t}"' for t in sorted(tables))
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        return
+    deletes = "".join(f'DELETE FROM "{t}";' for t in sorted(tables))
+    names = ", ".join(f"'{t}'" for t in sorted(tables))
+    # Row order across foreign keys does not matter once the checks are off for this script.
+    await conn.execute_script(
+        f"PRAGMA foreign_keys=OFF;{deletes}"
+        f"DELETE FROM sqlite_sequence WHERE name IN ({names});PRAGMA foreign_keys=ON;"
+    )
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (creates the database if needed; a no-op when current)."""
+    url = _settings().database_url
+
+    async def run() -> list[str]:
+        async with connected(url):
+            return await migrate_connected(url)
+
+    applied = _run(run())
+    if applied:
+        typer.echo(f"Applied {len(applied)} migration(s); {display_url(url)} is up to date.")
+    else:
+        typer.echo(f"No migrations to apply; {display_url(url)} is up to date.")
+
+
+@app.command()
+def makemigrations(
+    name: Annotated[str | None, typer.Option(help="Name the new migration file.")] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if the models have unmigrated changes.")
+    ] = False,
+) -> None:
+    """Write a migration for model changes (developers, after editing models/)."""
+    from tortoise.context import TortoiseContext
+    from tortoise.migrations.autodetector import MigrationAutodetector
+    from tortoise.migrations.writer import format_migration_name
+
+    from api.db import tortoise_config
+
+    # The autodetector compares the models with the migration files; it needs no database.
+    config = tortoise_config("sqlite://:memory:")
+
+    async def run() -> list[str]:
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=config, init_connections=False)
+            assert ctx.apps is not None
+            writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
+        created = []
+        for writer in writers:
+            if name:
+                writer.name = format_migration_name(int(writer.name.split("_", 1)[0]), name)
+            if check:
+                changes = "; ".join(op.describe() for op in writer.operations)
+                created.append(f"{writer.app_label}.{writer.name} ({changes})")
+            else:
+                created.append(f"{writer.app_label}.{writer.name} -> {writer.write()}")
+        return created
+
+    created = _run(run())
+    if not created:
+        typer.echo("No changes detected.")
+    elif check:
+        for line in created:
+            typer.echo(f"Missing migration: {line}")
+        _fail("the models have changes without a migration; run `vermilion makemigrations`")
+    else:
+        for line in created:
+            typer.echo(f"Created {line}")
+
+
+@app.command()
+def seed(
+    users: Annotated[int, typer.Option(min=1, help="Number of demo users.")] = 60,
+    notes: Annotated[int | None, typer.Option(min=0, help="Number of notes (default: scaled to users).")] = None,
+    products: Annotated[
+        int | None, typer.Option(min=0, help="Number of products (default: scaled to users).")
+    ] = None,
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same data.")] = 7,
+    reset: Annotated[bool, typer.Option("--reset", help="Empty every table first (no confirmation).")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing, successfully, when data exists already.")
+    ] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+) -> None:
+    """Fill the database with bilingual demo users, notes, products and interactions."""
+    if reset and if_empty:
+        _fail("--reset and --if-empty exclude each other", code=2)
+    url = _settings().database_url
+
+    async def run() -> Any:
+        # Imported here: the demo data generator is only needed by this command.
+        from demo import seed as demo_seed
+
+        async with connected(url):
+            await migrate_connected(url)
+            if not await _maybe_await(demo_seed.database_is_empty()):
+                if if_empty:
+                    return None
+                if not reset:
+                    raise CliError(
+                        f"{display_url(url)} already has data; use --reset to replace it "
+                        "or --if-empty to keep it"
+                    )
+                await empty_all_tables()
+                typer.echo("Emptied all tables.")
+            return await demo_seed.seed_database(
+                users=users, notes=notes, products=products, seed=seed_value, progress=not no_progress
+            )
+
+    summary = _run(run())
+    if summary is None:
+        typer.echo("Database already seeded; nothing to do.")
+        return
+    _print_seed_summary(summary)
+
+
+async def _maybe_await(value: T | Awaitable[T]) -> T:
+    return await value if inspect.isawaitable(value) else value  # type: ignore[return-value]
+
+
+def _print_seed_summary(summary: Any) -> None:
+    values = dataclasses.asdict(summary) if dataclasses.is_dataclass(summary) else dict(vars(summary))
+    typer.echo("Seeded the demo data:")
+    for key, value in values.items():
+        if isinstance(value, dict):
+            width = max((len(str(k)) for k in value), default=0)
+            typer.echo(f"  {key.replace('_', ' ')}:")
+            for k, v in value.items():
+                typer.echo(f"    {k!s:<{width}}  {v}")
+        elif isinstance(value, list | tuple):
+            typer.echo(f"  {key.replace('_', ' ')}:")
+            for item in value:
+                typer.echo(f"    {_describe_account(item)}")
+        else:
+            typer.echo(f"  {key.replace('_', ' ')}: {value}")
+    typer.echo("GraphiQL: http://127.0.0.1:8000/graphql (after `vermilion serve`)")
+
+
+def _describe_account(item: Any) -> str:
+    if isinstance(item, dict):
+        return "  ".join(f"{k}={v}" for k, v in item.items())
+    return str(item)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (1 on SQLite).")] = 1,
+    reload: Annotated[bool, typer.Option("--reload", help="Restart on code changes (development).")] = False,
+) -> None:
+    """Run the app with uvicorn (settings from the environment)."""
+    import uvicorn
+
+    settings = _settings()
+    if settings.is_sqlite and workers > 1:
+        _warn("SQLite allows one writer process; starting 1 worker (use PostgreSQL for more)")
+        workers = 1
+    if reload and workers > 1:
+        _warn("--reload runs a single worker")
+        workers = 1
+    _run(_preflight(settings.database_url))
+    typer.echo(f"GraphiQL: http://{host}:{port}/graphql")
+    uvicorn.run(
+        "api.app:app",
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        # "auto" picks uvloop and httptools when installed (uvicorn[standard]), else asyncio and h11.
+        loop="auto",
+        http="auto",
+        ws="auto",
+        log_level=settings.log_level.lower(),
+    )
+
+
+async def _preflight(url: str) -> None:
+    """Warn about a database the app cannot use yet; the server still starts (see /healthz)."""
+    try:
+        async with connected(url, create=False):
+            pending = await pending_migrations()
+    except CliError as exc:
+        _warn(str(exc))
+        return
+    if pending:
+        _warn(f"{len(pending)} migration(s) not applied ({', '.join(pending)}); run `vermilion migrate`")
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")] = str(
+        SCHEMA_FILE
+    ),
+) -> None:
+    """Write the GraphQL schema (SDL) that the code defines."""
+    sdl = development_schema_sdl()
+    if output == "-":
+        typer.echo(sdl, nl=False)
+        return
+    Path(output).write_text(sdl, encoding="utf-8")
+    typer.echo(f"Wrote {output}")
+
+
+@app.command("check-schema")
+def check_schema(
+    schema_file: Annotated[Path, typer.Option("--schema-file", help="The committed SDL file.")] = SCHEMA_FILE,
+) -> None:
+    """Exit 1 with a diff when the committed schema file differs from the code."""
+    expected = development_schema_sdl()
+    try:
+        actual = schema_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        _fail(f"{schema_file} does not exist; run `vermilion export-schema`")
+    if actual == expected:
+        typer.echo(f"{schema_file} is up to date.")
+        return
+    diff = difflib.unified_diff(
+        actual.splitlines(keepends=True),
+        expected.splitlines(keepends=True),
+        fromfile=str(schema_file),
+        tofile="schema from the code",
+    )
+    typer.echo("".join(diff), nl=False)
+    _fail(f"{schema_file} is out of date; run `vermilion export-schema`")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Products and their variants: created and edited by the merchant who owns them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce.money import MAX_MINOR_UNITS, normalize_currency
+from core.errors import DomainError, ErrorCode, forbidden, not_found
+from core.validation import Checks
+from models import Product, ProductVariant
+
+MAX_VARIANTS = 50
+MAX_STOCK = 1_000_000
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    sku: str
+    name: str
+    price_minor_units: int
+    currency: str
+    stock: int
+    id: int | None = None
+
+
+async def create_product(
+    *, merchant_id: int, title: str, description: str | None, variants: Sequence[VariantSpec]
+) -> Product:
+    checks = Checks()
+    clean_title = checks.text("title", title, max_length=200)
+    clean_description = checks.text("description", description or "", max_length=10_000, min_length=0)
+    checks.count("variants", variants, maximum=MAX_VARIANTS, minimum=1)
+    cleaned = _check_variants(checks, variants)
+    checks.done()
+    async with in_transaction():
+        product = await Product.create(
+            merchant_id=merchant_id, title=clean_title, description=clean_description or ""
+        )
+        await ProductVariant.bulk_create(
+            [ProductVariant(product_id=product.id, **_variant_fields(v)) for v in cleaned]
+        )
+    return product
+
+
+async def update_product(
+    *,
+    product_id: int,
+    editor_id: int,
+    title: str | None = None,
+    description: str | None = None,
+    variants: Sequence[VariantSpec] | None = None,
+) -> Product:
+    """Edit a product; `variants` given with an id update that variant, without one add a new one."""
+    product = await Product.get_or_none(id=product_id)
+    if product is None:
+        raise not_found("Product", "id")
+    if product.merchant_id != editor_id:  # type: ignore[attr-defined]
+        raise forbidden("Only the merchant who owns this product can edit it.", "id")
+    checks = Checks()
+    clean_title = checks.text("title", title, max_length=200) if title is not None else None
+    clean_description = (
+        checks.text("description", description, max_length=10_000, min_length=0)
+        if description is not None
+        else None
+    )
+    cleaned: list[VariantSpec] = []
+    if variants is not None:
+        checks.count("variants", variants, maximum=MAX_VARIANTS)
+        cleaned = _check_variants(checks, variants)
+    checks.done()
+    existing = {v.id: v for v in await ProductVariant.filter(product_id=product_id)}
+    for i, spec in enumerate(cleaned):
+        if spec.id is not None and spec.id not in existing:
+            raise DomainError(
+                ErrorCode.NOT_FOUND, "No such variant on this product.", ["input", "variants", str(i), "id"]
+            )
+    try:
+        async with in_transaction():
+            if clean_title is not None:
+                product.title = clean_title
+            if clean_description is not None:
+                product.description = clean_description
+            await product.save()
+            for spec in cleaned:
+                if spec.id is None:
+                    await ProductVariant.create(product_id=product_id, **_variant_fields(spec))
+                else:
+                    await ProductVariant.filter(id=spec.id).update(**_variant_fields(spec))
+    except IntegrityError as exc:
+        raise DomainError(
+            ErrorCode.ALREADY_EXISTS, "Each SKU may appear once per product.", ["input", "variants"]
+        ) from exc
+    return product
+
+
+def _variant_fields(spec: VariantSpec) -> dict[str, object]:
+    return {
+        "sku": spec.sku,
+        "name": spec.name,
+        "price_minor_units": spec.price_minor_units,
+        "currency": spec.currency,
+        "stock": spec.stock,
+    }
+
+
+def _check_variants(checks: Checks, variants: Sequence[VariantSpec]) -> list[VariantSpec]:
+    cleaned: list[VariantSpec] = []
+    skus: set[str] = set()
+    for i, v in enumerate(variants[:MAX_VARIANTS]):
+        at = ["variants", str(i)]
+        sku = v.sku.strip()
+        if not sku or len(sku) > 64:
+            checks.fail([*at, "sku"], ErrorCode.INVALID, "SKUs are 1–64 characters.")
+        elif sku in skus:
+            checks.fail([*at, "sku"], ErrorCode.ALREADY_EXISTS, "Each SKU may appear once per product.")
+        skus.add(sku)
+        name = v.name.strip()
+        if not name or len(name) > 100:
+            checks.fail([*at, "name"], ErrorCode.INVALID, "Variant names are 1–100 characters.")
+        currency = normalize_currency(v.currency)
+        if currency is None:
+            checks.fail([*at, "currency"], ErrorCode.INVALID_CURRENCY, f"'{v.currency[:8]}' is not supported.")
+        if not 0 < v.price_minor_units <= MAX_MINOR_UNITS:
+            checks.fail(
+                [*at, "priceMinorUnits"], ErrorCode.OUT_OF_RANGE, "Prices are positive, in minor units."
+            )
+        if not 0 <= v.stock <= MAX_STOCK:
+            checks.fail([*at, "stock"], ErrorCode.OUT_OF_RANGE, f"Stock is between 0 and {MAX_STOCK}.")
+        cleaned.append(
+            VariantSpec(
+                sku=sku, name=name, price_minor_units=v.price_minor_units,
+                currency=currency or "", stock=v.stock, id=v.id,
+            )  # fmt: skip
+        )
+    return cleaned

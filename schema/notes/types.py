@@ -1,0 +1,164 @@
+"""GraphQL types of notes and topics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from core.cursors import decode_id_cursor, page_size
+from core.ids import to_global_id
+from models import Note, NoteKind, Topic
+from schema.context import Info
+from schema.loaders import Window
+from schema.relay import Connection, Node, build_connection, keyset_page
+
+if TYPE_CHECKING:
+    from schema.catalog.types import ProductType
+    from schema.social.types import CommentType
+    from schema.users.types import UserType
+
+UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
+ProductRef = Annotated["ProductType", strawberry.lazy("schema.catalog.types")]
+CommentRef = Annotated["CommentType", strawberry.lazy("schema.social.types")]
+
+NoteKindEnum = strawberry.enum(NoteKind, name="NoteKind", description="IMAGE carousel, VIDEO, or TEXT.")
+
+
+@strawberry.type(description="One image or video of a note, in display order.")
+class NoteMedia:
+    url: str
+    position: int
+
+
+@strawberry.type(description="A note's verdict on one product.")
+class NoteReview:
+    rating: int = strawberry.field(description="Whole stars, 1–5.")
+    product_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def product(self, info: Info) -> ProductRef | None:
+        from schema.catalog.types import ProductType
+
+        row = await info.context.loaders.product_by_id.load(self.product_id)
+        return ProductType.from_row(row) if row else None
+
+
+@strawberry.type(name="Topic", description="A hashtag; `#护肤`, `护肤` and ` 护肤 ` are one topic.")
+class TopicType(Node):
+    row: strawberry.Private[Topic]
+    name: str
+    note_count: int
+    view_count: int
+
+    @classmethod
+    def from_row(cls, row: Topic) -> TopicType:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("Topic", row.id)),
+            name=row.name,
+            note_count=row.note_count,
+            view_count=row.view_count,
+        )
+
+    @strawberry.field(description="Notes carrying this topic, newest first.")
+    async def notes(self, first: int | None = None, after: str | None = None) -> Connection[NoteType]:
+        rows, more = await keyset_page(
+            Note.filter(topic_links__topic_id=self.row.id, deleted_at=None),
+            page_size(first),
+            decode_id_cursor(after),
+        )
+        return build_connection(rows, more, NoteType.from_row, total_count=self.row.note_count)
+
+
+@strawberry.type(name="Note", description="A post: photos, a video or text, with topics and tagged products.")
+class NoteType(Node):
+    row: strawberry.Private[Note]
+    kind: NoteKindEnum  # type: ignore[valid-type]
+    title: str
+    body: str
+    language: str = strawberry.field(description='Detected language: "zh", "en" or "und".')
+    like_count: int
+    collect_count: int
+    comment_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Note) -> NoteType:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("Note", row.id)),
+            kind=row.kind,
+            title=row.title,
+            body=row.body,
+            language=row.language,
+            like_count=row.like_count,
+            collect_count=row.collect_count,
+            comment_count=row.comment_count,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @strawberry.field
+    def media(self) -> list[NoteMedia]:
+        return [NoteMedia(url=url, position=i) for i, url in enumerate(self.row.media or [])]
+
+    @strawberry.field(description="The media URLs alone, in order.")
+    def media_urls(self) -> list[str]:
+        return list(self.row.media or [])
+
+    @strawberry.field
+    async def author(self, info: Info) -> UserRef:
+        from schema.users.types import UserType
+
+        return UserType.from_row(await info.context.loaders.user_by_id.load(self.row.author_id))  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def topics(self, info: Info) -> list[TopicType]:
+        return [TopicType.from_row(t) for t in await info.context.loaders.topics_by_note_id.load(self.row.id)]
+
+    @strawberry.field(description="Products tagged in the note, in the author's order.")
+    async def products(self, info: Info) -> list[ProductRef]:
+        from schema.catalog.types import ProductType
+
+        rows = await info.context.loaders.products_by_note_id.load(self.row.id)
+        return [ProductType.from_row(p) for p in rows]
+
+    @strawberry.field(description="Set when the note reviews a product.")
+    def review(self) -> NoteReview | None:
+        product_id = self.row.review_product_id  # type: ignore[attr-defined]
+        if product_id is None or self.row.review_rating is None:
+            return None
+        return NoteReview(rating=self.row.review_rating, product_id=product_id)
+
+    @strawberry.field(description="Shortcut for review.rating.")
+    def review_rating(self) -> int | None:
+        return self.row.review_rating if self.row.review_product_id is not None else None  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def viewer_has_liked(self, info: Info) -> bool:
+        if info.context.viewer_id is None:
+            return False
+        return bool((await info.context.loaders.viewer_note_state.load(self.row.id))[0])
+
+    @strawberry.field
+    async def viewer_has_collected(self, info: Info) -> bool:
+        if info.context.viewer_id is None:
+            return False
+        return bool((await info.context.loaders.viewer_note_state.load(self.row.id))[1])
+
+    @strawberry.field(description="True when the signed-in person wrote this note.")
+    def viewer_is_author(self, info: Info) -> bool:
+        return info.context.viewer_id == self.row.author_id  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Root comments, oldest first; each has its replies.")
+    async def comments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[CommentRef]:
+        from schema.social.types import CommentType
+
+        window = Window(self.row.id, page_size(first), decode_id_cursor(after))
+        page = await info.context.loaders.comments_by_note.load(window)
+        return build_connection(page.rows, page.has_next, CommentType.from_row)

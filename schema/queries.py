@@ -1,0 +1,103 @@
+"""Root query fields of the social graph and catalogue."""
+
+from __future__ import annotations
+
+import strawberry
+from tortoise.expressions import Subquery
+
+from core.cursors import decode_id_cursor, page_size
+from core.ids import parse_global_id
+from models import Follow, Note, Topic, User
+from schema.catalog.types import ProductType, ProductVariantType
+from schema.context import Info
+from schema.notes.types import NoteType, TopicType
+from schema.relay import Connection, Node, build_connection, keyset_page
+from schema.social.types import BoardType, CommentType, board_visible_to
+from schema.users.types import UserType
+from social.topics import normalize_topic_name
+
+
+async def resolve_node(info: Info, global_id: str) -> Node | None:
+    """Any object by its global id; null for unknown, deleted or invisible objects."""
+    parsed = parse_global_id(global_id)
+    if parsed is None:
+        return None
+    type_name, pk = parsed
+    loaders = info.context.loaders
+    if type_name == "Note":
+        note = await loaders.note_by_id.load(pk)
+        return NoteType.from_row(note) if note else None
+    if type_name == "User":
+        user = await loaders.user_by_id.load(pk)
+        return UserType.from_row(user) if user else None
+    if type_name == "Product":
+        product = await loaders.product_by_id.load(pk)
+        return ProductType.from_row(product) if product else None
+    if type_name == "ProductVariant":
+        from models import ProductVariant
+
+        variant = await ProductVariant.get_or_none(id=pk)
+        return ProductVariantType.from_row(variant) if variant else None
+    if type_name == "Topic":
+        topic = await loaders.topic_by_id.load(pk)
+        return TopicType.from_row(topic) if topic else None
+    if type_name == "Comment":
+        comment = await loaders.comment_by_id.load(pk)
+        return CommentType.from_row(comment) if comment else None
+    if type_name == "Board":
+        board = await loaders.board_by_id.load(pk)
+        return BoardType.from_row(board) if board and board_visible_to(board, info.context.viewer_id) else None
+    return None
+
+
+@strawberry.type
+class SocialQuery:
+    @strawberry.field(description="The signed-in person; null when anonymous.")
+    async def viewer(self, info: Info) -> UserType | None:
+        if info.context.viewer_id is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(info.context.viewer_id)
+        return UserType.from_row(user) if user else None
+
+    @strawberry.field(description="Fetch any object by its global id.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
+
+    @strawberry.field
+    async def note(self, info: Info, id: strawberry.ID) -> NoteType | None:
+        node = await resolve_node(info, id)
+        return node if isinstance(node, NoteType) else None
+
+    @strawberry.field
+    async def product(self, info: Info, id: strawberry.ID) -> ProductType | None:
+        node = await resolve_node(info, id)
+        return node if isinstance(node, ProductType) else None
+
+    @strawberry.field(description="A board; private boards are returned to their owner only.")
+    async def board(self, info: Info, id: strawberry.ID) -> BoardType | None:
+        node = await resolve_node(info, id)
+        return node if isinstance(node, BoardType) else None
+
+    @strawberry.field(description="A person by handle (case-insensitive, with or without @).")
+    async def user(self, handle: str) -> UserType | None:
+        row = await User.get_or_none(handle=handle.strip().lstrip("@").casefold()[:64])
+        return UserType.from_row(row) if row else None
+
+    @strawberry.field(description="A topic by name; `#护肤`, `护肤` and ` 护肤 ` find the same topic.")
+    async def topic(self, name: str) -> TopicType | None:
+        row = await Topic.get_or_none(name=normalize_topic_name(name[:200]))
+        return TopicType.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Notes by the people the viewer follows, newest first; empty when anonymous."
+    )
+    async def following_feed(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[NoteType]:
+        size, cursor = page_size(first), decode_id_cursor(after)
+        viewer_id = info.context.viewer_id
+        if viewer_id is None:
+            return build_connection([], False, NoteType.from_row)
+        followed = Subquery(Follow.filter(follower_id=viewer_id).values("followee_id"))
+        rows, more = await keyset_page(Note.filter(author_id__in=followed, deleted_at=None), size, cursor)
+        return build_connection(rows, more, NoteType.from_row)

@@ -1,0 +1,73 @@
+"""Relay plumbing: the Node interface, keyset connections and page info."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from core.cursors import encode_cursor
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@strawberry.interface(description="An object with a globally unique id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+    has_previous_page: bool = False
+    start_cursor: str | None = None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list, in keyset order; ask for the next with `after: endCursor`.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int | None = strawberry.field(
+        default=None, description="How many items the whole list has, where Vermilion keeps count."
+    )
+
+    @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+def build_connection(
+    rows: Sequence[R],
+    has_next: bool,
+    to_node: Callable[[R], Any],
+    key: Callable[[R], Any] = lambda row: row.id,  # type: ignore[attr-defined]
+    total_count: int | None = None,
+) -> Connection[Any]:
+    """A connection from one page of rows; each cursor encodes its row's keyset position."""
+    edges = [Edge(cursor=encode_cursor(key(row)), node=to_node(row)) for row in rows]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=edges[0].cursor if edges else None,
+        ),
+        total_count=total_count,
+    )
+
+
+async def keyset_page(queryset: Any, first: int, after: int | None, *, descending: bool = True) -> tuple[list[Any], bool]:
+    """One page of an id-ordered queryset: up to `first` rows past `after`, and whether more follow."""
+    if after is not None:
+        queryset = queryset.filter(id__lt=after) if descending else queryset.filter(id__gt=after)
+    rows = list(await queryset.order_by("-id" if descending else "id").limit(first + 1))
+    return rows[:first], len(rows) > first

@@ -1,0 +1,93 @@
+"""Mutations on boards and comments."""
+
+from __future__ import annotations
+
+import strawberry
+
+from core.ids import decode_global_id
+from schema.context import Info
+from schema.errors import UserError, guarded
+from schema.social.types import BoardType, CommentType
+from social.comments import create_comment, delete_comment
+from social.engagement import create_board
+
+
+@strawberry.input
+class BoardCreateInput:
+    name: str
+    description: str | None = None
+    is_private: bool = False
+
+
+@strawberry.input
+class CommentCreateInput:
+    note_id: strawberry.ID
+    body: str
+    reply_to_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Reply to this comment (a root, or a reply in the same thread)."
+    )
+
+
+@strawberry.type
+class BoardCreatePayload:
+    board: BoardType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CommentCreatePayload:
+    comment: CommentType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CommentDeletePayload:
+    deleted_comment_id: strawberry.ID | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SocialMutation:
+    @strawberry.mutation(description="Create a board to collect notes into; private boards are only yours to see.")
+    async def board_create(self, info: Info, input: BoardCreateInput) -> BoardCreatePayload:
+        async def run() -> BoardCreatePayload:
+            board = await create_board(
+                owner_id=info.context.require_viewer_id(),
+                name=input.name,
+                description=input.description,
+                is_private=input.is_private,
+            )
+            return BoardCreatePayload(board=BoardType.from_row(board))
+
+        return await guarded(BoardCreatePayload, run)
+
+    @strawberry.mutation(description="Comment on a note, or reply to a comment.")
+    async def comment_create(self, info: Info, input: CommentCreateInput) -> CommentCreatePayload:
+        async def run() -> CommentCreatePayload:
+            author = info.context.require_viewer_id()
+            reply_to = (
+                decode_global_id(input.reply_to_id, "Comment", ["input", "replyToId"])
+                if input.reply_to_id is not None
+                else None
+            )
+            comment = await create_comment(
+                author_id=author,
+                note_id=decode_global_id(input.note_id, "Note", ["input", "noteId"]),
+                body=input.body,
+                reply_to_id=reply_to,
+            )
+            info.context.loaders.note_by_id.clear(comment.note_id)  # type: ignore[attr-defined]
+            return CommentCreatePayload(comment=CommentType.from_row(comment))
+
+        return await guarded(CommentCreatePayload, run)
+
+    @strawberry.mutation(description="Delete a comment (yours, or any on your note); a root takes its replies.")
+    async def comment_delete(self, info: Info, id: strawberry.ID) -> CommentDeletePayload:
+        async def run() -> CommentDeletePayload:
+            comment = await delete_comment(
+                comment_id=decode_global_id(id, "Comment", "id"), editor_id=info.context.require_viewer_id()
+            )
+            info.context.loaders.note_by_id.clear(comment.note_id)  # type: ignore[attr-defined]
+            return CommentDeletePayload(deleted_comment_id=id)
+
+        return await guarded(CommentDeletePayload, run)

@@ -1,0 +1,123 @@
+"""GraphQL types of conversation and collections: comments and boards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from core.cursors import decode_id_cursor, page_size
+from core.ids import to_global_id
+from models import Board, Collect, Comment
+from schema.context import Info
+from schema.loaders import Window
+from schema.relay import Connection, Node, build_connection, keyset_page
+
+if TYPE_CHECKING:
+    from schema.notes.types import NoteType
+    from schema.users.types import UserType
+
+UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
+NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
+
+
+@strawberry.type(name="Comment", description="A root comment on a note, or a reply in a root's thread.")
+class CommentType(Node):
+    row: strawberry.Private[Comment]
+    body: str
+    reply_count: int = strawberry.field(description="Replies in this thread (root comments only).")
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Comment) -> CommentType:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("Comment", row.id)),
+            body=row.body,
+            reply_count=row.reply_count,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field
+    def is_reply(self) -> bool:
+        return self.row.root_id is not None  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def author(self, info: Info) -> UserRef:
+        from schema.users.types import UserType
+
+        return UserType.from_row(await info.context.loaders.user_by_id.load(self.row.author_id))  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def note(self, info: Info) -> NoteRef | None:
+        from schema.notes.types import NoteType
+
+        row = await info.context.loaders.note_by_id.load(self.row.note_id)  # type: ignore[attr-defined]
+        return NoteType.from_row(row) if row else None
+
+    @strawberry.field(description="The comment this one answers; null for roots or when it was deleted.")
+    async def reply_to(self, info: Info) -> CommentType | None:
+        target_id = self.row.reply_to_id  # type: ignore[attr-defined]
+        if target_id is None:
+            return None
+        row = await info.context.loaders.comment_by_id.load(target_id)
+        return CommentType.from_row(row) if row else None
+
+    @strawberry.field(description="Replies in this thread, oldest first (empty for replies).")
+    async def replies(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[CommentType]:
+        if self.row.root_id is not None:  # type: ignore[attr-defined]
+            return build_connection([], False, CommentType.from_row, total_count=0)
+        window = Window(self.row.id, page_size(first), decode_id_cursor(after))
+        page = await info.context.loaders.replies_by_root.load(window)
+        return build_connection(page.rows, page.has_next, CommentType.from_row, total_count=self.row.reply_count)
+
+
+@strawberry.type(name="Board", description="A collection of collected notes; private boards are seen by their owner only.")
+class BoardType(Node):
+    row: strawberry.Private[Board]
+    name: str
+    description: str
+    is_private: bool
+    is_default: bool
+    note_count: int
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Board) -> BoardType:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("Board", row.id)),
+            name=row.name,
+            description=row.description,
+            is_private=row.is_private,
+            is_default=row.is_default,
+            note_count=row.note_count,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field
+    async def owner(self, info: Info) -> UserRef:
+        from schema.users.types import UserType
+
+        return UserType.from_row(await info.context.loaders.user_by_id.load(self.row.owner_id))  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Notes collected into this board, most recently collected first.")
+    async def notes(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[NoteRef]:
+        from schema.notes.types import NoteType
+
+        links, more = await keyset_page(
+            Collect.filter(board_id=self.row.id, note__deleted_at=None), page_size(first), decode_id_cursor(after)
+        )
+        notes = await info.context.loaders.note_by_id.load_many([link.note_id for link in links])  # type: ignore[attr-defined]
+        pairs = [(link, note) for link, note in zip(links, notes, strict=True) if note is not None]
+        return build_connection(
+            pairs, more, lambda pair: NoteType.from_row(pair[1]), key=lambda pair: pair[0].id,
+            total_count=self.row.note_count,
+        )  # fmt: skip
+
+
+def board_visible_to(board: Board, viewer_id: int | None) -> bool:
+    return not board.is_private or board.owner_id == viewer_id  # type: ignore[attr-defined]

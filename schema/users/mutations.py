@@ -1,0 +1,105 @@
+"""Mutations on accounts and follows."""
+
+from __future__ import annotations
+
+import strawberry
+
+from core.ids import decode_global_id
+from schema.context import Info
+from schema.errors import UserError, guarded
+from schema.users.types import UserType
+from social.accounts import sign_in, sign_up
+from social.engagement import follow_user, unfollow_user
+from social.tokens import issue_token
+
+
+@strawberry.input
+class SignUpInput:
+    email: str
+    password: str
+    handle: str
+    display_name: str | None = None
+    languages: list[str] = strawberry.field(default_factory=list, description='e.g. ["zh", "en"]')
+    interests: list[str] = strawberry.field(default_factory=list, description="Topic names, e.g. [\"护肤\"]")
+
+
+@strawberry.input
+class SignInInput:
+    email: str
+    password: str
+
+
+@strawberry.type(description="A bearer token for `Authorization: Bearer <token>`, and who it belongs to.")
+class AuthPayload:
+    token: str | None = None
+    user: UserType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UserFollowPayload:
+    user: UserType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _auth(info: Info, user_id: int, user: object) -> AuthPayload:
+    settings = info.context.settings
+    token = issue_token(user_id=user_id, secret_key=settings.secret_key, ttl_seconds=settings.token_ttl_seconds)
+    return AuthPayload(token=token, user=UserType.from_row(user))  # type: ignore[arg-type]
+
+
+@strawberry.type
+class UserMutation:
+    @strawberry.mutation(description="Create an account and sign in.")
+    async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
+        async def run() -> AuthPayload:
+            user = await sign_up(
+                email=input.email,
+                password=input.password,
+                handle=input.handle,
+                display_name=input.display_name,
+                languages=input.languages,
+                interests=input.interests,
+            )
+            return _auth(info, user.id, user)
+
+        return await guarded(AuthPayload, run)
+
+    @strawberry.mutation(description="Exchange email and password for a bearer token.")
+    async def sign_in(self, info: Info, input: SignInInput) -> AuthPayload:
+        async def run() -> AuthPayload:
+            user = await sign_in(email=input.email, password=input.password)
+            return _auth(info, user.id, user)
+
+        return await guarded(AuthPayload, run)
+
+    @strawberry.mutation
+    async def user_follow(self, info: Info, user_id: strawberry.ID) -> UserFollowPayload:
+        async def run() -> UserFollowPayload:
+            viewer = info.context.require_viewer_id()
+            followee = decode_global_id(user_id, "User", "userId")
+            user = await follow_user(follower_id=viewer, followee_id=followee)
+            info.context.loaders.viewer_follows.clear(followee)
+            return UserFollowPayload(user=await _fresh_user(info, user.id))
+
+        return await guarded(UserFollowPayload, run)
+
+    @strawberry.mutation
+    async def user_unfollow(self, info: Info, user_id: strawberry.ID) -> UserFollowPayload:
+        async def run() -> UserFollowPayload:
+            viewer = info.context.require_viewer_id()
+            followee = decode_global_id(user_id, "User", "userId")
+            user = await unfollow_user(follower_id=viewer, followee_id=followee)
+            info.context.loaders.viewer_follows.clear(followee)
+            return UserFollowPayload(user=await _fresh_user(info, user.id))
+
+        return await guarded(UserFollowPayload, run)
+
+
+async def _fresh_user(info: Info, user_id: int) -> UserType:
+    """The user re-read after a write, so counters in the payload are current."""
+    loader = info.context.loaders.user_by_id
+    loader.clear(user_id)
+    if info.context.viewer_id is not None:
+        loader.clear(info.context.viewer_id)
+    return UserType.from_row(await loader.load(user_id))

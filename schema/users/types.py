@@ -1,0 +1,115 @@
+"""GraphQL types of people."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from core.cursors import decode_id_cursor, page_size
+from core.ids import to_global_id
+from models import Board, Follow, Note, User
+from schema.context import Info
+from schema.relay import Connection, Node, build_connection, keyset_page
+
+if TYPE_CHECKING:
+    from schema.notes.types import NoteType
+    from schema.social.types import BoardType
+
+NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
+BoardRef = Annotated["BoardType", strawberry.lazy("schema.social.types")]
+
+
+@strawberry.type(name="User", description="A person: shopper, creator or merchant.")
+class UserType(Node):
+    row: strawberry.Private[User]
+    handle: str
+    display_name: str
+    bio: str
+    avatar_url: str | None
+    languages: list[str]
+    interests: list[str] = strawberry.field(description="Topics chosen at onboarding (normalised names).")
+    follower_count: int
+    following_count: int
+    note_count: int
+    likes_and_collects_count: int = strawberry.field(
+        description="Likes and collects received on this person's notes."
+    )
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: User) -> UserType:
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("User", row.id)),
+            handle=row.handle,
+            display_name=row.display_name,
+            bio=row.bio,
+            avatar_url=row.avatar_url,
+            languages=list(row.languages or []),
+            interests=list(row.interests or []),
+            follower_count=row.follower_count,
+            following_count=row.following_count,
+            note_count=row.note_count,
+            likes_and_collects_count=row.likes_and_collects_count,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field(description="Only visible to the person themselves.")
+    def email(self, info: Info) -> str | None:
+        return self.row.email if info.context.viewer_id == self.row.id else None
+
+    @strawberry.field(description="True when this is the signed-in person.")
+    def is_viewer(self, info: Info) -> bool:
+        return info.context.viewer_id == self.row.id
+
+    @strawberry.field(description="Whether the signed-in person follows this one.")
+    async def viewer_is_following(self, info: Info) -> bool:
+        if info.context.viewer_id is None or info.context.viewer_id == self.row.id:
+            return False
+        return bool(await info.context.loaders.viewer_follows.load(self.row.id))
+
+    @strawberry.field(description="Notes by this person, newest first.")
+    async def notes(self, first: int | None = None, after: str | None = None) -> Connection[NoteRef]:
+        from schema.notes.types import NoteType
+
+        rows, more = await keyset_page(
+            Note.filter(author_id=self.row.id, deleted_at=None), page_size(first), decode_id_cursor(after)
+        )
+        return build_connection(rows, more, NoteType.from_row, total_count=self.row.note_count)
+
+    @strawberry.field(description="Boards, newest first; private ones only for their owner.")
+    async def boards(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[BoardRef]:
+        from schema.social.types import BoardType
+
+        query = Board.filter(owner_id=self.row.id)
+        if info.context.viewer_id != self.row.id:
+            query = query.filter(is_private=False)
+        rows, more = await keyset_page(query, page_size(first), decode_id_cursor(after))
+        return build_connection(rows, more, BoardType.from_row)
+
+    @strawberry.field(description="People who follow this person, most recent first.")
+    async def followers(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[UserType]:
+        return await _follow_page(info, {"followee_id": self.row.id}, "follower_id", first, after)
+
+    @strawberry.field(description="People this person follows, most recent first.")
+    async def following(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[UserType]:
+        return await _follow_page(info, {"follower_id": self.row.id}, "followee_id", first, after)
+
+
+async def _follow_page(
+    info: Info, filters: dict[str, int], other: str, first: int | None, after: str | None
+) -> Connection[UserType]:
+    links, more = await keyset_page(Follow.filter(**filters), page_size(first), decode_id_cursor(after))
+    users = await info.context.loaders.user_by_id.load_many([getattr(link, other) for link in links])
+    pairs = [(link, user) for link, user in zip(links, users, strict=True) if user is not None]
+    return build_connection(
+        pairs, more, lambda pair: UserType.from_row(pair[1]), key=lambda pair: pair[0].id
+    )

@@ -1,0 +1,110 @@
+"""Accounts: sign up and sign in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from core.errors import DomainError, ErrorCode
+from core.validation import Checks
+from models import User
+from social.passwords import hash_password, verify_password
+from social.topics import MAX_TOPIC_LENGTH, normalize_topic_name
+
+HANDLE = re.compile(r"^[a-z0-9_]{3,30}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+MIN_PASSWORD, MAX_PASSWORD = 8, 128
+MAX_LANGUAGES, MAX_INTERESTS = 5, 20
+INVALID_CREDENTIALS = DomainError(
+    ErrorCode.INVALID_CREDENTIALS, "The email or password is incorrect.", ["input"]
+)
+
+
+async def sign_up(
+    *,
+    email: str,
+    password: str,
+    handle: str,
+    display_name: str | None,
+    languages: Sequence[str] = (),
+    interests: Sequence[str] = (),
+) -> User:
+    """Create an account; every input problem is reported at once."""
+    checks = Checks()
+    email_clean = email.strip().casefold()
+    if not EMAIL.match(email_clean) or len(email_clean) > 254:
+        checks.fail("email", ErrorCode.INVALID, "Enter a valid email address.")
+    if len(password) < MIN_PASSWORD:
+        checks.fail("password", ErrorCode.TOO_SHORT, f"Passwords need at least {MIN_PASSWORD} characters.")
+    elif len(password) > MAX_PASSWORD:
+        checks.fail("password", ErrorCode.TOO_LONG, f"Passwords are limited to {MAX_PASSWORD} characters.")
+    handle_clean = handle.strip().lstrip("@").casefold()
+    if not HANDLE.match(handle_clean):
+        checks.fail(
+            "handle", ErrorCode.INVALID, "Handles are 3–30 characters: letters a–z, digits and underscores."
+        )
+    name = checks.text("displayName", display_name or handle_clean, max_length=50)
+    langs = clean_languages(checks, languages)
+    topics = clean_interests(checks, interests)
+    checks.done()
+
+    taken = await User.filter(email=email_clean).exists()
+    if taken:
+        checks.fail("email", ErrorCode.ALREADY_EXISTS, "An account with this email already exists.")
+    if await User.filter(handle=handle_clean).exists():
+        checks.fail("handle", ErrorCode.ALREADY_EXISTS, "This handle is taken.")
+    checks.done()
+    try:
+        async with in_transaction():
+            return await User.create(
+                email=email_clean,
+                handle=handle_clean,
+                display_name=name,
+                password_hash=hash_password(password),
+                languages=langs,
+                interests=topics,
+            )
+    except IntegrityError as exc:  # a concurrent sign-up won the race for the email or handle
+        raise DomainError(
+            ErrorCode.ALREADY_EXISTS, "This email or handle was just taken.", ["input", "handle"]
+        ) from exc
+
+
+async def sign_in(*, email: str, password: str) -> User:
+    """The account for these credentials; unknown email and wrong password look the same."""
+    user = await User.get_or_none(email=email.strip().casefold())
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise INVALID_CREDENTIALS
+    return user
+
+
+def clean_languages(checks: Checks, languages: Sequence[str]) -> list[str]:
+    if not checks.count("languages", languages, maximum=MAX_LANGUAGES):
+        return []
+    result: list[str] = []
+    for i, raw in enumerate(languages):
+        code = raw.strip()
+        if not LANGUAGE.match(code):
+            checks.fail(["languages", str(i)], ErrorCode.INVALID, f"'{raw[:20]}' is not a language code.")
+        elif code not in result:
+            result.append(code)
+    return result
+
+
+def clean_interests(checks: Checks, interests: Sequence[str]) -> list[str]:
+    if not checks.count("interests", interests, maximum=MAX_INTERESTS):
+        return []
+    result: list[str] = []
+    for i, raw in enumerate(interests):
+        name = normalize_topic_name(raw)
+        if not name or len(name) > MAX_TOPIC_LENGTH:
+            checks.fail(
+                ["interests", str(i)], ErrorCode.INVALID, f"Topics are 1–{MAX_TOPIC_LENGTH} characters."
+            )
+        elif name not in result:
+            result.append(name)
+    return result

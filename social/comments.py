@@ -1,0 +1,59 @@
+"""Comments in two levels: roots on a note, and replies in a root's thread."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from core.errors import forbidden, not_found
+from core.validation import Checks
+from models import Comment, Note
+from social.engagement import live_note
+
+MAX_COMMENT = 1000
+
+
+async def create_comment(*, author_id: int, note_id: int, body: str, reply_to_id: int | None) -> Comment:
+    checks = Checks()
+    text = checks.text("body", body, max_length=MAX_COMMENT)
+    checks.done()
+    await live_note(note_id, ["input", "noteId"])  # type: ignore[arg-type]
+    root_id = None
+    if reply_to_id is not None:
+        target = await Comment.get_or_none(id=reply_to_id, note_id=note_id, deleted_at=None)
+        if target is None:
+            raise not_found("The comment you reply to", ["input", "replyToId"])
+        root_id = target.root_id or target.id  # type: ignore[attr-defined]
+    async with in_transaction():
+        comment = await Comment.create(
+            note_id=note_id, author_id=author_id, body=text, root_id=root_id, reply_to_id=reply_to_id
+        )
+        await Note.filter(id=note_id).update(comment_count=F("comment_count") + 1)
+        if root_id is not None:
+            await Comment.filter(id=root_id).update(reply_count=F("reply_count") + 1)
+    return comment
+
+
+async def delete_comment(*, comment_id: int, editor_id: int) -> Comment:
+    """The comment's author or the note's author may delete; a root takes its replies with it."""
+    comment = await Comment.get_or_none(id=comment_id, deleted_at=None)
+    if comment is None:
+        raise not_found("Comment", "id")
+    note = await Note.get(id=comment.note_id)  # type: ignore[attr-defined]
+    if editor_id not in (comment.author_id, note.author_id):  # type: ignore[attr-defined]
+        raise forbidden("Only the comment's author or the note's author can delete it.", "id")
+    now = datetime.now(UTC)
+    async with in_transaction():
+        removed = await Comment.filter(id=comment.id, deleted_at=None).update(deleted_at=now)
+        if not removed:
+            return comment
+        if comment.root_id is None:  # type: ignore[attr-defined]
+            removed += await Comment.filter(root_id=comment.id, deleted_at=None).update(deleted_at=now)
+        else:
+            await Comment.filter(id=comment.root_id).update(  # type: ignore[attr-defined]
+                reply_count=F("reply_count") - 1
+            )
+        await Note.filter(id=note.id).update(comment_count=F("comment_count") - removed)
+    return comment

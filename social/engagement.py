@@ -1,0 +1,148 @@
+"""Likes, collects into boards, and follows: idempotent, with counters changed in the same transaction."""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from core.errors import DomainError, ErrorCode, forbidden, not_found
+from core.validation import Checks
+from models import Board, Collect, Follow, Like, Note, User
+
+MAX_BOARDS_PER_USER = 200
+DEFAULT_BOARD_NAME = {"zh": "默认收藏", "en": "Collected"}
+
+
+async def live_note(note_id: int, field: str = "noteId") -> Note:
+    note = await Note.get_or_none(id=note_id, deleted_at=None)
+    if note is None:
+        raise not_found("Note", field)
+    return note
+
+
+async def like_note(*, user_id: int, note_id: int) -> Note:
+    """Like once; liking again changes nothing."""
+    note = await live_note(note_id)
+    try:
+        async with in_transaction():
+            if await Like.filter(user_id=user_id, note_id=note_id).exists():
+                return note
+            await Like.create(user_id=user_id, note_id=note_id)
+            await Note.filter(id=note_id).update(like_count=F("like_count") + 1)
+            await User.filter(id=note.author_id).update(  # type: ignore[attr-defined]
+                likes_and_collects_count=F("likes_and_collects_count") + 1
+            )
+    except IntegrityError:  # the same like arrived twice at once; the other one counted it
+        pass
+    return note
+
+
+async def unlike_note(*, user_id: int, note_id: int) -> Note:
+    note = await live_note(note_id)
+    async with in_transaction():
+        if await Like.filter(user_id=user_id, note_id=note_id).delete():
+            await Note.filter(id=note_id).update(like_count=F("like_count") - 1)
+            await User.filter(id=note.author_id).update(  # type: ignore[attr-defined]
+                likes_and_collects_count=F("likes_and_collects_count") - 1
+            )
+    return note
+
+
+async def create_board(*, owner_id: int, name: str, description: str | None, is_private: bool) -> Board:
+    checks = Checks()
+    clean_name = checks.text("name", name, max_length=50)
+    clean_description = checks.text("description", description or "", max_length=500, min_length=0)
+    checks.done()
+    if await Board.filter(owner_id=owner_id).count() >= MAX_BOARDS_PER_USER:
+        raise DomainError(ErrorCode.TOO_MANY, f"At most {MAX_BOARDS_PER_USER} boards per person.", "input")
+    return await Board.create(
+        owner_id=owner_id, name=clean_name, description=clean_description or "", is_private=is_private
+    )
+
+
+async def default_board(user_id: int) -> Board:
+    """The board a collect lands in when none is named, created on first use."""
+    board = await Board.filter(owner_id=user_id, is_default=True).order_by("id").first()
+    if board is None:
+        user = await User.get(id=user_id)
+        language = "zh" if "zh" in (user.languages or ["zh"])[:1] else "en"
+        board = await Board.create(
+            owner_id=user_id, name=DEFAULT_BOARD_NAME[language], is_default=True, is_private=False
+        )
+    return board
+
+
+async def collect_note(*, user_id: int, note_id: int, board_id: int | None) -> tuple[Note, Board]:
+    """Collect into a board (the default one when none is named); collecting again moves the note."""
+    note = await live_note(note_id)
+    if board_id is None:
+        board = await default_board(user_id)
+    else:
+        found = await Board.get_or_none(id=board_id)
+        if found is None or (found.owner_id != user_id and found.is_private):  # type: ignore[attr-defined]
+            raise not_found("Board", "boardId")
+        if found.owner_id != user_id:  # type: ignore[attr-defined]
+            raise forbidden("You can only collect into your own boards.", "boardId")
+        board = found
+    try:
+        async with in_transaction():
+            existing = await Collect.get_or_none(user_id=user_id, note_id=note_id)
+            if existing is not None:
+                if existing.board_id != board.id:  # type: ignore[attr-defined]
+                    await Board.filter(id=existing.board_id).update(  # type: ignore[attr-defined]
+                        note_count=F("note_count") - 1
+                    )
+                    await Board.filter(id=board.id).update(note_count=F("note_count") + 1)
+                    await Collect.filter(id=existing.id).update(board_id=board.id)
+                return note, board
+            await Collect.create(user_id=user_id, note_id=note_id, board_id=board.id)
+            await Note.filter(id=note_id).update(collect_count=F("collect_count") + 1)
+            await Board.filter(id=board.id).update(note_count=F("note_count") + 1)
+            await User.filter(id=note.author_id).update(  # type: ignore[attr-defined]
+                likes_and_collects_count=F("likes_and_collects_count") + 1
+            )
+    except IntegrityError:  # a concurrent identical collect won; it did the counting
+        pass
+    return note, board
+
+
+async def uncollect_note(*, user_id: int, note_id: int) -> Note:
+    note = await live_note(note_id)
+    async with in_transaction():
+        existing = await Collect.get_or_none(user_id=user_id, note_id=note_id)
+        if existing is not None and await Collect.filter(id=existing.id).delete():
+            await Note.filter(id=note_id).update(collect_count=F("collect_count") - 1)
+            await Board.filter(id=existing.board_id).update(note_count=F("note_count") - 1)  # type: ignore[attr-defined]
+            await User.filter(id=note.author_id).update(  # type: ignore[attr-defined]
+                likes_and_collects_count=F("likes_and_collects_count") - 1
+            )
+    return note
+
+
+async def follow_user(*, follower_id: int, followee_id: int) -> User:
+    if follower_id == followee_id:
+        raise DomainError(ErrorCode.CANNOT_FOLLOW_SELF, "You cannot follow yourself.", "userId")
+    followee = await User.get_or_none(id=followee_id)
+    if followee is None:
+        raise not_found("User", "userId")
+    try:
+        async with in_transaction():
+            if not await Follow.filter(follower_id=follower_id, followee_id=followee_id).exists():
+                await Follow.create(follower_id=follower_id, followee_id=followee_id)
+                await User.filter(id=followee_id).update(follower_count=F("follower_count") + 1)
+                await User.filter(id=follower_id).update(following_count=F("following_count") + 1)
+    except IntegrityError:  # the same follow arrived twice at once
+        pass
+    return followee
+
+
+async def unfollow_user(*, follower_id: int, followee_id: int) -> User:
+    followee = await User.get_or_none(id=followee_id)
+    if followee is None:
+        raise not_found("User", "userId")
+    async with in_transaction():
+        if await Follow.filter(follower_id=follower_id, followee_id=followee_id).delete():
+            await User.filter(id=followee_id).update(follower_count=F("follower_count") - 1)
+            await User.filter(id=follower_id).update(following_count=F("following_count") - 1)
+    return followee
