@@ -25,6 +25,9 @@ from api.settings import Settings
 from schema import build_schema
 
 
+app: Starlette  # built from the environment on first access, by __getattr__ below
+
+
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """Build the app. With `manage_database=False` the caller owns Tortoise's connections (tests)."""
     settings = settings or Settings()

@@ -32,7 +32,7 @@ VENDORED_ASSETS = (
     "@graphiql/plugin-explorer@1.0.2/dist/index.umd.js",
 )
 
-# The only absolute URL allowed to remain: the SVG namespace inside the inline favicon, which is never fetched.
+# The only absolute URL allowed to remain: the inline favicon's SVG namespace, which is never fetched.
 _HARMLESS_URL_PREFIXES = ("http://www.w3.org/2000/svg",)
 # Absolute or protocol-relative URLs naming a host.
 _ANY_URL = re.compile(r"""(?:https?:)?//[\w-]+(?:\.[\w-]+)+[^\s"'<>)`]*""")

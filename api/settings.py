@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, model_validator
@@ -12,7 +12,7 @@ DEFAULT_SECRET_KEY = "vermilion-development-secret-change-me"
 DEFAULT_DATABASE_URL = f"sqlite://{Path('data') / 'vermilion.sqlite3'}"
 
 
-class Environment(str, Enum):
+class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
 
@@ -22,28 +22,20 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    database_url: str = Field(
-        DEFAULT_DATABASE_URL, validation_alias=AliasChoices("VERMILION_DATABASE_URL")
-    )
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias=AliasChoices("VERMILION_DATABASE_URL"))
     redis_url: str | None = Field(None, validation_alias=AliasChoices("VERMILION_REDIS_URL"))
     secret_key: str = Field(DEFAULT_SECRET_KEY, validation_alias=AliasChoices("VERMILION_SECRET_KEY"))
     env: Environment = Field(Environment.DEVELOPMENT, validation_alias=AliasChoices("VERMILION_ENV"))
     stripe_api_key: str | None = Field(None, validation_alias=AliasChoices("STRIPE_API_KEY"))
-    stripe_webhook_secret: str | None = Field(
-        None, validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET")
-    )
+    stripe_webhook_secret: str | None = Field(None, validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET"))
     stripe_api_base: str | None = Field(None, validation_alias=AliasChoices("STRIPE_API_BASE"))
     # Bearer tokens expire; a week matches what mobile clients expect before re-login.
     token_ttl_seconds: int = Field(
         7 * 24 * 3600, validation_alias=AliasChoices("VERMILION_TOKEN_TTL_SECONDS"), gt=0
     )
-    max_body_bytes: int = Field(
-        1_000_000, validation_alias=AliasChoices("VERMILION_MAX_BODY_BYTES"), gt=0
-    )
+    max_body_bytes: int = Field(1_000_000, validation_alias=AliasChoices("VERMILION_MAX_BODY_BYTES"), gt=0)
     # Count SQL statements per request and report them in the response `extensions`.
-    sql_count_extension: bool | None = Field(
-        None, validation_alias=AliasChoices("VERMILION_SQL_COUNT")
-    )
+    sql_count_extension: bool | None = Field(None, validation_alias=AliasChoices("VERMILION_SQL_COUNT"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("VERMILION_LOG_LEVEL"))
 
     @model_validator(mode="after")

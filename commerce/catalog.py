@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -97,7 +98,7 @@ async def update_product(
     return product
 
 
-def _variant_fields(spec: VariantSpec) -> dict[str, object]:
+def _variant_fields(spec: VariantSpec) -> dict[str, Any]:
     return {
         "sku": spec.sku,
         "name": spec.name,
@@ -123,7 +124,9 @@ def _check_variants(checks: Checks, variants: Sequence[VariantSpec]) -> list[Var
             checks.fail([*at, "name"], ErrorCode.INVALID, "Variant names are 1–100 characters.")
         currency = normalize_currency(v.currency)
         if currency is None:
-            checks.fail([*at, "currency"], ErrorCode.INVALID_CURRENCY, f"'{v.currency[:8]}' is not supported.")
+            checks.fail(
+                [*at, "currency"], ErrorCode.INVALID_CURRENCY, f"'{v.currency[:8]}' is not supported."
+            )
         if not 0 < v.price_minor_units <= MAX_MINOR_UNITS:
             checks.fail(
                 [*at, "priceMinorUnits"], ErrorCode.OUT_OF_RANGE, "Prices are positive, in minor units."
@@ -132,8 +135,12 @@ def _check_variants(checks: Checks, variants: Sequence[VariantSpec]) -> list[Var
             checks.fail([*at, "stock"], ErrorCode.OUT_OF_RANGE, f"Stock is between 0 and {MAX_STOCK}.")
         cleaned.append(
             VariantSpec(
-                sku=sku, name=name, price_minor_units=v.price_minor_units,
-                currency=currency or "", stock=v.stock, id=v.id,
-            )  # fmt: skip
+                sku=sku,
+                name=name,
+                price_minor_units=v.price_minor_units,
+                currency=currency or "",
+                stock=v.stock,
+                id=v.id,
+            )
         )
     return cleaned

@@ -25,8 +25,10 @@ def decode_cursor(cursor: str, arity: int = 1) -> list[Any]:
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         key = None
-    if not isinstance(key, list) or len(key) != arity or not all(
-        isinstance(k, int | str) and not isinstance(k, bool) for k in key
+    if (
+        not isinstance(key, list)
+        or len(key) != arity
+        or not all(isinstance(k, int | str) and not isinstance(k, bool) for k in key)
     ):
         raise DomainError(ErrorCode.INVALID, "The cursor is not valid for this list.", "after")
     return key

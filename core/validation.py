@@ -48,9 +48,7 @@ class Checks:
                 )
             return None
         if len(cleaned) > max_length:
-            self.fail(
-                field, ErrorCode.TOO_LONG, f"{_label(field)} is limited to {max_length} characters."
-            )
+            self.fail(field, ErrorCode.TOO_LONG, f"{_label(field)} is limited to {max_length} characters.")
             return None
         return cleaned
 
@@ -69,9 +67,7 @@ class Checks:
             self.fail(field, ErrorCode.TOO_MANY, f"At most {maximum} {_label(field).lower()} allowed.")
             return False
         if len(values) < minimum:
-            self.fail(
-                field, ErrorCode.REQUIRED, f"At least {minimum} {_label(field).lower()} required."
-            )
+            self.fail(field, ErrorCode.REQUIRED, f"At least {minimum} {_label(field).lower()} required.")
             return False
         return True
 

@@ -1,8 +1,8 @@
 """Tortoise models of Vermilion. Tortoise discovers every model imported here (app label "models")."""
 
 from models.catalog import Product, ProductVariant
-from models.social import Board, Collect, Comment, Follow, Like
 from models.notes import Note, NoteKind, NoteProduct, NoteTopic, Topic
+from models.social import Board, Collect, Comment, Follow, Like
 from models.users import User
 
 __all__ = [

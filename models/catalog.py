@@ -1,7 +1,12 @@
 """Products that merchants sell and notes tag."""
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.users import User
 
 
 class Product(Model):

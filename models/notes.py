@@ -1,12 +1,17 @@
 """Notes (posts), the topics they carry and the products they tag."""
 
-from enum import Enum
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
 
+if TYPE_CHECKING:
+    from models.catalog import Product
+    from models.users import User
 
-class NoteKind(str, Enum):
+
+class NoteKind(StrEnum):
     IMAGE = "IMAGE"
     VIDEO = "VIDEO"
     TEXT = "TEXT"
@@ -26,7 +31,7 @@ class Topic(Model):
 
 class Note(Model):
     id = fields.IntField(primary_key=True)
-    author: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(  # noqa: F821
+    author: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="notes", on_delete=fields.CASCADE
     )
     kind = fields.CharEnumField(NoteKind, max_length=8)
@@ -35,7 +40,7 @@ class Note(Model):
     language = fields.CharField(max_length=8, default="und")
     # Ordered media URLs; a note owns its media list, so it lives on the row.
     media: fields.Field[list[str]] = fields.JSONField(default=list)
-    review_product: fields.ForeignKeyNullableRelation["Product"] = fields.ForeignKeyField(  # noqa: F821
+    review_product: fields.ForeignKeyNullableRelation["Product"] = fields.ForeignKeyField(
         "models.Product", related_name="review_notes", null=True, on_delete=fields.SET_NULL
     )
     review_rating = fields.SmallIntField(null=True)
@@ -74,7 +79,7 @@ class NoteProduct(Model):
     note: fields.ForeignKeyRelation[Note] = fields.ForeignKeyField(
         "models.Note", related_name="product_links", on_delete=fields.CASCADE
     )
-    product: fields.ForeignKeyRelation["Product"] = fields.ForeignKeyField(  # noqa: F821
+    product: fields.ForeignKeyRelation["Product"] = fields.ForeignKeyField(
         "models.Product", related_name="note_links", on_delete=fields.CASCADE
     )
     position = fields.SmallIntField(default=0)

@@ -1,7 +1,13 @@
 """The social graph: follows, likes, boards and collects, comments."""
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.notes import Note
+    from models.users import User
 
 
 class Follow(Model):

@@ -17,7 +17,7 @@ ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Why an
 @strawberry.type(description="An expected refusal: which input field, what went wrong, and a stable code.")
 class UserError:
     field: list[str] | None = strawberry.field(
-        description="Path to the input field at fault, e.g. [\"input\", \"title\"]; null when none."
+        description='Path to the input field at fault, e.g. ["input", "title"]; null when none.'
     )
     message: str
     code: ErrorCodeEnum  # type: ignore[valid-type]

@@ -8,21 +8,17 @@ statement for the whole page, whatever its size.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from aiodataloader import DataLoader
 
 from core.sql import fetch_all, model_from_row, placeholders, select_list
 from models import Board, Comment, Note, NoteTopic, Product, ProductVariant, Topic, User
 
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-def _loader(fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader:
+def _loader(fn: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> DataLoader:
     return DataLoader(batch_load_fn=fn, max_batch_size=1000)
 
 
@@ -151,7 +147,8 @@ class Loaders:
         marks = placeholders(len(note_ids), 2)
         rows = await fetch_all(
             f"SELECT note_id, 'L' AS kind FROM likes WHERE user_id = $1 AND note_id IN ({marks})"
-            f" UNION ALL SELECT note_id, 'C' AS kind FROM collects WHERE user_id = $1 AND note_id IN ({marks})",
+            " UNION ALL"
+            f" SELECT note_id, 'C' AS kind FROM collects WHERE user_id = $1 AND note_id IN ({marks})",
             [self.viewer_id, *note_ids],
         )
         liked = {r["note_id"] for r in rows if r["kind"] == "L"}

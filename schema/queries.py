@@ -46,7 +46,9 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
         return CommentType.from_row(comment) if comment else None
     if type_name == "Board":
         board = await loaders.board_by_id.load(pk)
-        return BoardType.from_row(board) if board and board_visible_to(board, info.context.viewer_id) else None
+        return (
+            BoardType.from_row(board) if board and board_visible_to(board, info.context.viewer_id) else None
+        )
     return None
 
 

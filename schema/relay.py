@@ -65,7 +65,9 @@ def build_connection(
     )
 
 
-async def keyset_page(queryset: Any, first: int, after: int | None, *, descending: bool = True) -> tuple[list[Any], bool]:
+async def keyset_page(
+    queryset: Any, first: int, after: int | None, *, descending: bool = True
+) -> tuple[list[Any], bool]:
     """One page of an id-ordered queryset: up to `first` rows past `after`, and whether more follow."""
     if after is not None:
         queryset = queryset.filter(id__lt=after) if descending else queryset.filter(id__gt=after)

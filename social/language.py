@@ -9,7 +9,7 @@ def _is_cjk(ch: str) -> bool:
 
 
 def detect_language(text: str) -> str:
-    """"zh", "en" or "und"; the share of CJK among letters decides before anything else,
+    """ "zh", "en" or "und"; the share of CJK among letters decides before anything else,
     because pinyin and internet slang ("yyds") look like English to statistical detectors."""
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:

@@ -99,7 +99,9 @@ async def update_note(*, note_id: int, editor_id: int, changes: NoteChanges) -> 
     if new_review is not None:
         _check_rating(checks, new_review.rating)
     product_ids = (
-        _check_product_ids(checks, changes.product_ids, new_review) if changes.product_ids is not None else None
+        _check_product_ids(checks, changes.product_ids, new_review)
+        if changes.product_ids is not None
+        else None
     )
     checks.done()
     if product_ids is not None:
@@ -133,12 +135,14 @@ async def update_note(*, note_id: int, editor_id: int, changes: NoteChanges) -> 
             await _unlink_topics(note.id)
             await _link_topics(note.id, topic_names)
         if product_ids is not None or (new_review and new_review != old_review):
-            current = product_ids
-            if current is None:
-                current = await NoteProduct.filter(note_id=note.id).order_by("position").values_list(
-                    "product_id", flat=True
-                )
-            wanted = list(current)
+            wanted: list[int] = (
+                list(product_ids)
+                if product_ids is not None
+                else [
+                    link.product_id  # type: ignore[attr-defined]
+                    for link in await NoteProduct.filter(note_id=note.id).order_by("position")
+                ]
+            )
             if new_review and new_review.product_id not in wanted:
                 wanted.insert(0, new_review.product_id)
             await NoteProduct.filter(note_id=note.id).delete()
@@ -161,7 +165,7 @@ async def delete_note(*, note_id: int, editor_id: int) -> Note:
         await _unlink_topic_counts(note.id)
         await User.filter(id=note.author_id).update(  # type: ignore[attr-defined]
             note_count=F("note_count") - 1,
-            likes_and_collects_count=F("likes_and_collects_count") - note.like_count - note.collect_count,
+            likes_and_collects_count=F("likes_and_collects_count") - (note.like_count + note.collect_count),
         )
         if note.review_product_id is not None:  # type: ignore[attr-defined]
             await _count_review(Review(note.review_product_id, note.review_rating or 0), -1)  # type: ignore[attr-defined]

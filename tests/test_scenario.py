@@ -102,8 +102,12 @@ async def test_social_scenario(client: GraphQLClient) -> None:
     }  # fmt: skip
 
     # and unliking / uncollecting bring the counters back
-    await client.data("mutation($n: ID!) { noteUnlike(noteId: $n) { errors { code } } }", {"n": note["id"]}, token=sh)
-    await client.data("mutation($n: ID!) { noteUncollect(noteId: $n) { errors { code } } }", {"n": note["id"]}, token=sh)
+    await client.data(
+        "mutation($n: ID!) { noteUnlike(noteId: $n) { errors { code } } }", {"n": note["id"]}, token=sh
+    )
+    await client.data(
+        "mutation($n: ID!) { noteUncollect(noteId: $n) { errors { code } } }", {"n": note["id"]}, token=sh
+    )
     after = (await client.data(NOTE_STATE, {"id": note["id"]}, token=sh))["note"]
     assert (after["likeCount"], after["collectCount"], after["viewerHasLiked"]) == (0, 0, False)
     assert after["author"]["likesAndCollectsCount"] == 0

@@ -57,7 +57,9 @@ def _specs(variants: list[ProductVariantInput]) -> list[VariantSpec]:
             price_minor_units=v.price_minor_units,
             currency=v.currency,
             stock=v.stock,
-            id=decode_global_id(v.id, "ProductVariant", ["input", "variants", str(i), "id"]) if v.id else None,
+            id=decode_global_id(v.id, "ProductVariant", ["input", "variants", str(i), "id"])
+            if v.id
+            else None,
         )
         for i, v in enumerate(variants)
     ]
@@ -79,7 +81,9 @@ class CatalogMutation:
         return await guarded(ProductCreatePayload, run)
 
     @strawberry.mutation(description="Edit a product you sell.")
-    async def product_update(self, info: Info, id: strawberry.ID, input: ProductUpdateInput) -> ProductUpdatePayload:
+    async def product_update(
+        self, info: Info, id: strawberry.ID, input: ProductUpdateInput
+    ) -> ProductUpdatePayload:
         async def run() -> ProductUpdatePayload:
             product = await update_product(
                 product_id=decode_global_id(id, "Product", "id"),

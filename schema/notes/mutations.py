@@ -27,7 +27,8 @@ class NoteCreateInput:
     title: str
     body: str = ""
     kind: NoteKindEnum | None = strawberry.field(  # type: ignore[valid-type]
-        default=None, description="Inferred from `media` when omitted: none → TEXT, a video URL → VIDEO, else IMAGE."
+        default=None,
+        description="Inferred from `media` when omitted: none → TEXT, a video URL → VIDEO, else IMAGE.",
     )
     topics: list[str] = strawberry.field(default_factory=list, description="Hashtags, with or without #.")
     product_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
@@ -144,7 +145,9 @@ class NoteMutation:
                 review=_review(input.review),
                 remove_review=input.remove_review,
             )
-            note = await update_note(note_id=decode_global_id(id, "Note", "id"), editor_id=editor, changes=changes)
+            note = await update_note(
+                note_id=decode_global_id(id, "Note", "id"), editor_id=editor, changes=changes
+            )
             return NoteUpdatePayload(note=await fresh_note(info, note.id))
 
         return await guarded(NoteUpdatePayload, run)
@@ -193,7 +196,9 @@ class NoteMutation:
             )
             info.context.loaders.board_by_id.clear(board_row.id)
             fresh_board = await info.context.loaders.board_by_id.load(board_row.id)
-            return NoteCollectPayload(note=await fresh_note(info, note.id), board=BoardType.from_row(fresh_board))
+            return NoteCollectPayload(
+                note=await fresh_note(info, note.id), board=BoardType.from_row(fresh_board)
+            )
 
         return await guarded(NoteCollectPayload, run)
 

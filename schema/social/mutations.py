@@ -48,7 +48,9 @@ class CommentDeletePayload:
 
 @strawberry.type
 class SocialMutation:
-    @strawberry.mutation(description="Create a board to collect notes into; private boards are only yours to see.")
+    @strawberry.mutation(
+        description="Create a board to collect notes into; private boards are only yours to see."
+    )
     async def board_create(self, info: Info, input: BoardCreateInput) -> BoardCreatePayload:
         async def run() -> BoardCreatePayload:
             board = await create_board(
@@ -81,7 +83,9 @@ class SocialMutation:
 
         return await guarded(CommentCreatePayload, run)
 
-    @strawberry.mutation(description="Delete a comment (yours, or any on your note); a root takes its replies.")
+    @strawberry.mutation(
+        description="Delete a comment (yours, or any on your note); a root takes its replies."
+    )
     async def comment_delete(self, info: Info, id: strawberry.ID) -> CommentDeletePayload:
         async def run() -> CommentDeletePayload:
             comment = await delete_comment(

@@ -72,10 +72,14 @@ class CommentType(Node):
             return build_connection([], False, CommentType.from_row, total_count=0)
         window = Window(self.row.id, page_size(first), decode_id_cursor(after))
         page = await info.context.loaders.replies_by_root.load(window)
-        return build_connection(page.rows, page.has_next, CommentType.from_row, total_count=self.row.reply_count)
+        return build_connection(
+            page.rows, page.has_next, CommentType.from_row, total_count=self.row.reply_count
+        )
 
 
-@strawberry.type(name="Board", description="A collection of collected notes; private boards are seen by their owner only.")
+@strawberry.type(
+    name="Board", description="A collection of collected notes; private boards are seen by their owner only."
+)
 class BoardType(Node):
     row: strawberry.Private[Board]
     name: str
@@ -105,11 +109,15 @@ class BoardType(Node):
         return UserType.from_row(await info.context.loaders.user_by_id.load(self.row.owner_id))  # type: ignore[attr-defined]
 
     @strawberry.field(description="Notes collected into this board, most recently collected first.")
-    async def notes(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[NoteRef]:
+    async def notes(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[NoteRef]:
         from schema.notes.types import NoteType
 
         links, more = await keyset_page(
-            Collect.filter(board_id=self.row.id, note__deleted_at=None), page_size(first), decode_id_cursor(after)
+            Collect.filter(board_id=self.row.id, note__deleted_at=None),
+            page_size(first),
+            decode_id_cursor(after),
         )
         notes = await info.context.loaders.note_by_id.load_many([link.note_id for link in links])  # type: ignore[attr-defined]
         pairs = [(link, note) for link, note in zip(links, notes, strict=True) if note is not None]

@@ -20,7 +20,7 @@ class SignUpInput:
     handle: str
     display_name: str | None = None
     languages: list[str] = strawberry.field(default_factory=list, description='e.g. ["zh", "en"]')
-    interests: list[str] = strawberry.field(default_factory=list, description="Topic names, e.g. [\"护肤\"]")
+    interests: list[str] = strawberry.field(default_factory=list, description='Topic names, e.g. ["护肤"]')
 
 
 @strawberry.input
@@ -44,7 +44,9 @@ class UserFollowPayload:
 
 def _auth(info: Info, user_id: int, user: object) -> AuthPayload:
     settings = info.context.settings
-    token = issue_token(user_id=user_id, secret_key=settings.secret_key, ttl_seconds=settings.token_ttl_seconds)
+    token = issue_token(
+        user_id=user_id, secret_key=settings.secret_key, ttl_seconds=settings.token_ttl_seconds
+    )
     return AuthPayload(token=token, user=UserType.from_row(user))  # type: ignore[arg-type]
 
 

@@ -110,6 +110,4 @@ async def _follow_page(
     links, more = await keyset_page(Follow.filter(**filters), page_size(first), decode_id_cursor(after))
     users = await info.context.loaders.user_by_id.load_many([getattr(link, other) for link in links])
     pairs = [(link, user) for link, user in zip(links, users, strict=True) if user is not None]
-    return build_connection(
-        pairs, more, lambda pair: UserType.from_row(pair[1]), key=lambda pair: pair[0].id
-    )
+    return build_connection(pairs, more, lambda pair: UserType.from_row(pair[1]), key=lambda pair: pair[0].id)
