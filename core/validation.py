@@ -64,10 +64,10 @@ class Checks:
 
     def count(self, field: str, values: Sequence[object], *, maximum: int, minimum: int = 0) -> bool:
         if len(values) > maximum:
-            self.fail(field, ErrorCode.TOO_MANY, f"At most {maximum} {_label(field).lower()} allowed.")
+            self.fail(field, ErrorCode.TOO_MANY, f"{_label(field)}: at most {maximum} allowed.")
             return False
         if len(values) < minimum:
-            self.fail(field, ErrorCode.REQUIRED, f"At least {minimum} {_label(field).lower()} required.")
+            self.fail(field, ErrorCode.REQUIRED, f"{_label(field)}: at least {minimum} required.")
             return False
         return True
 
