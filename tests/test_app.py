@@ -1,0 +1,52 @@
+"""The ASGI entry points and /healthz."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.settings import Settings
+from tests.conftest import TEST_SECRET, GraphQLClient
+
+
+async def test_healthz_answers_when_the_database_does(client: GraphQLClient) -> None:
+    response = await client.http.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "up"}
+
+
+async def test_healthz_is_503_when_the_database_is_down(
+    client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Unreachable:
+        async def execute_query(self, sql: str) -> None:
+            raise ConnectionRefusedError("database is down")
+
+    monkeypatch.setattr("api.health.connections.get", lambda name: Unreachable())
+    response = await client.http.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "down"}
+
+
+def test_module_level_app_is_built_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import api.app as module
+
+    monkeypatch.setenv("VERMILION_SECRET_KEY", TEST_SECRET)
+    monkeypatch.delattr(module, "app", raising=False)
+    built = module.app
+    assert built.state.settings.secret_key == TEST_SECRET
+    assert module.app is built
+
+
+def test_production_refuses_the_default_secret() -> None:
+    with pytest.raises(ValueError, match="VERMILION_SECRET_KEY"):
+        Settings(VERMILION_ENV="production")
+
+
+async def test_graphql_get_serves_queries_and_refuses_mutations(client: GraphQLClient) -> None:
+    ok = await client.http.get("/graphql", params={"query": "{ __typename }"})
+    assert ok.json()["data"] == {"__typename": "Query"}
+    refused = await client.http.get(
+        "/graphql", params={"query": 'mutation { boardCreate(input: {name: "x"}) { errors { code } } }'}
+    )
+    assert refused.status_code == 400  # mutations only over POST, so a link can never change data
+    assert "mutation" in refused.text.lower()
