@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -51,9 +52,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/healthz", healthz, methods=["GET"]),
             *graphiql_routes(),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        # The body cap sits inside RequestIdMiddleware so that a 413 also carries X-Request-ID.
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes),
+        ],
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     return app

@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 from graphql import (
     FieldNode,
@@ -23,7 +22,7 @@ from graphql import (
     ValidationContext,
     ValidationRule,
 )
-from graphql.validation import MaxIntrospectionDepthRule
+from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -40,17 +39,23 @@ from core.errors import DomainError
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
-CACHE_SIZE = 128
-# Only operation texts up to this size are cached: a cached document costs up to ≈ 270 bytes of AST per
-# character, so this bounds what distinct attacker-chosen queries can pin in memory (≈ 140 MB worst case).
-# Real operations are far smaller; a longer one is simply parsed and validated every time.
+# Parsed documents are cached per worker; both caches hold the same document objects.
+CACHE_SIZE = 64
+# Only operation texts up to this size are cached. A document takes up to ≈ 270 bytes per character of
+# text (densely packed tokens), so distinct texts sent to fill the cache pin ≈ 70 MB at worst, not the
+# ≈ 3 MB × CACHE_SIZE that 5000-token documents would. Real operations are smaller (≈ 50–100 KB parsed);
+# a longer text is simply parsed and validated on every request.
 MAX_CACHED_QUERY_CHARS = 4096
+# graphql-core meters its overlapping-fields check, quadratic in fields repeated under one name, and aborts
+# validation ("Validation aborted.") once the budget is spent. Its default (500 000) costs about a second of
+# CPU per request; real operations spend next to nothing, 100 copies of one field about 25 000.
+OVERLAP_BUDGET = 50_000
 MASKED_MESSAGE = "Unexpected error."
 
 log = logging.getLogger("vermilion.graphql")
 
-# Subtrees under these fields are bounded by graphql-core's MaxIntrospectionDepthRule instead: the
-# introspection query of GraphiQL nests `ofType` nine levels deep, past any sensible data depth.
+# Subtrees under these fields are bounded by graphql-core's MaxIntrospectionDepthRule (a specified rule):
+# the introspection query of GraphiQL nests `ofType` nine levels deep, past any sensible data depth.
 _INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 
 
@@ -161,9 +166,7 @@ class OperationLimitsRule(ValidationRule):
         label = f"Operation '{operation.name.value}'" if operation.name else "The operation"
         if depth > MAX_DEPTH:
             self.report_error(
-                GraphQLError(
-                    f"{label} is nested {depth} fields deep; the limit is {MAX_DEPTH}.", operation
-                )
+                GraphQLError(f"{label} is nested {depth} fields deep; the limit is {MAX_DEPTH}.", operation)
             )
         if aliases > MAX_ALIASES:
             self.report_error(
@@ -242,13 +245,14 @@ def _filter_strawberry_error_log() -> None:
 def protection_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Strawberry schema extensions (as per-request factories) protecting the GraphQL endpoint."""
     _filter_strawberry_error_log()
-    rules: list[type[ValidationRule]] = [OperationLimitsRule, MaxIntrospectionDepthRule]
+    # Process-wide, as graphql-core intends: it reads the value whenever a validation starts.
+    overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = OVERLAP_BUDGET
     extensions: list[Callable[[], SchemaExtension]] = [
         # First: the token limit is a parse option, set before the parser cache parses.
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(_ParserCache, maxsize=CACHE_SIZE),
         partial(_ValidationCache, maxsize=CACHE_SIZE),
-        partial(AddValidationRules, rules),
+        partial(AddValidationRules, [OperationLimitsRule]),
         LogUnexpectedErrors,
     ]
     if settings.is_production:
@@ -257,7 +261,3 @@ def protection_extensions(settings: Settings) -> list[Callable[[], SchemaExtensi
             partial(MaskErrors, should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
         ]
     return extensions
-
-
-def _unused(*_: Any) -> None:  # pragma: no cover
-    pass
