@@ -1,0 +1,9 @@
+"""A deterministic, bilingual demo world for Vermilion: people, notes, products and engagement.
+
+`seed_database` fills an empty database; `counter_mismatches` checks every denormalised counter.
+"""
+
+from demo.counters import counter_mismatches
+from demo.seed import SeedSummary, database_is_empty, seed_database
+
+__all__ = ["SeedSummary", "counter_mismatches", "database_is_empty", "seed_database"]

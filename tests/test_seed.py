@@ -1,0 +1,224 @@
+"""The demo seed: a small, believable, bilingual world whose counters are exact and which is reproducible."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+from tortoise.models import Model
+
+from demo import SeedSummary, counter_mismatches, database_is_empty, seed_database
+from demo.world import BASE_TIME, MEDIA_BASE
+from models import (
+    Board,
+    Collect,
+    Comment,
+    Follow,
+    Like,
+    Note,
+    NoteProduct,
+    NoteTopic,
+    Product,
+    ProductVariant,
+    Topic,
+    User,
+)
+from social.passwords import verify_password
+from social.topics import normalize_topic_name
+from tests.conftest import _empty_all_tables
+
+USERS = 30
+TABLES: tuple[type[Model], ...] = (
+    User,
+    Topic,
+    Product,
+    ProductVariant,
+    Note,
+    NoteTopic,
+    NoteProduct,
+    Follow,
+    Like,
+    Board,
+    Collect,
+    Comment,
+)
+
+
+@pytest.fixture
+async def seeded(db: str) -> SeedSummary:
+    return await seed_database(users=USERS, progress=False)
+
+
+async def test_small_world_has_the_requested_sizes_and_matches_its_summary(db: str) -> None:
+    assert await database_is_empty()
+
+    summary = await seed_database(users=USERS, progress=False)
+
+    assert not await database_is_empty()
+    assert summary.rows["users"] == USERS
+    assert summary.rows["notes"] == USERS * 8
+    assert summary.rows["products"] == 12
+    for model in TABLES:
+        assert await model.all().count() == summary.rows[model._meta.db_table], model
+    assert summary.rows["likes"] > summary.rows["notes"] * 3
+    assert summary.rows["comments"] > 0 and summary.rows["follows"] > 0 and summary.rows["collects"] > 0
+
+
+async def test_every_denormalised_counter_is_exact(seeded: SeedSummary) -> None:
+    assert await counter_mismatches() == []
+
+
+async def test_counter_check_reports_a_drifted_counter(seeded: SeedSummary) -> None:
+    note = await Note.filter(like_count__gt=0).order_by("id").first()
+    assert note is not None
+    await Note.filter(id=note.id).update(like_count=note.like_count + 1)
+
+    problems = await counter_mismatches()
+
+    assert problems == [
+        f"notes.like_count of id {note.id}: stored {note.like_count + 1}, counted {note.like_count}"
+    ]
+
+
+async def test_notes_are_bilingual_and_well_formed(seeded: SeedSummary) -> None:
+    notes = await Note.all().values("id", "kind", "title", "body", "language", "media", "created_at")
+    languages = Counter(note["language"] for note in notes)
+    assert set(languages) == {"zh", "en"}
+    assert languages["zh"] > languages["en"] > len(notes) * 0.1
+    for note in notes:
+        assert 0 < len(note["title"]) <= 100 and 0 < len(note["body"]) <= 5000
+        media = note["media"]
+        expected = {"IMAGE": range(1, 10), "VIDEO": range(1, 2), "TEXT": range(0, 1)}[note["kind"]]
+        assert len(media) in expected, note
+        assert all(url.startswith(f"{MEDIA_BASE}/") for url in media)
+    topics_per_note = Counter(link["note_id"] for link in await NoteTopic.all().values("note_id"))
+    assert set(topics_per_note) == {note["id"] for note in notes}
+    assert all(1 <= count <= 4 for count in topics_per_note.values())
+    products_per_note = Counter(link["note_id"] for link in await NoteProduct.all().values("note_id"))
+    assert all(count <= 3 for count in products_per_note.values())
+
+
+async def test_review_notes_tag_the_product_they_review(seeded: SeedSummary) -> None:
+    reviews = await Note.filter(review_product_id__isnull=False).values(
+        "id", "review_product_id", "review_rating"
+    )
+    notes = await Note.all().count()
+    assert 0.05 * notes < len(reviews) < 0.3 * notes
+    tagged = {
+        (link["note_id"], link["product_id"])
+        for link in await NoteProduct.all().values("note_id", "product_id")
+    }
+    for review in reviews:
+        assert (review["id"], review["review_product_id"]) in tagged
+        assert 1 <= review["review_rating"] <= 5
+    ratings = Counter(review["review_rating"] for review in reviews)
+    assert ratings[4] + ratings[5] > ratings[1] + ratings[2] + ratings[3]
+    assert await Note.filter(review_product_id__isnull=True, review_rating__isnull=False).count() == 0
+
+
+async def test_topic_names_and_interests_are_normalised(seeded: SeedSummary) -> None:
+    names = await Topic.all().values_list("name", flat=True)
+    assert names and all(normalize_topic_name(str(name)) == name for name in names)
+    for interests in await User.all().values_list("interests", flat=True):
+        assert isinstance(interests, list)
+        assert interests and all(normalize_topic_name(name) == name for name in interests)
+
+
+async def test_replies_point_into_their_own_thread(seeded: SeedSummary) -> None:
+    comments = {row["id"]: row for row in await Comment.all().values()}
+    replies = [row for row in comments.values() if row["root_id"] is not None]
+    assert replies
+    for reply in replies:
+        root = comments[reply["root_id"]]
+        target = comments[reply["reply_to_id"]]
+        assert root["root_id"] is None and root["note_id"] == reply["note_id"]
+        assert target["id"] == root["id"] or target["root_id"] == root["id"]
+        assert target["id"] < reply["id"] and target["created_at"] <= reply["created_at"]
+
+
+async def test_ids_grow_with_time_and_no_timestamp_is_wall_clock(seeded: SeedSummary) -> None:
+    for model in (Note, Comment, Like, Collect, Follow, Board, Product, User):
+        stamps = [row["created_at"] for row in await model.all().order_by("id").values("created_at")]
+        assert stamps == sorted(stamps), model
+        assert max(stamps) <= BASE_TIME, model
+    notes = await Note.all().values("created_at", "updated_at")
+    assert all(note["updated_at"] == note["created_at"] for note in notes)
+
+
+async def test_demo_accounts_sign_in_and_have_their_roles(seeded: SeedSummary) -> None:
+    assert [account.email for account in seeded.accounts] == [
+        "demo@vermilion.dev",
+        "creator@vermilion.dev",
+        "merchant@vermilion.dev",
+    ]
+    for account in seeded.accounts:
+        user = await User.get(email=account.email)
+        assert user.handle == account.handle
+        assert verify_password(user.password_hash, "vermilion-demo")
+    creator = await User.get(handle="xiaohong")
+    assert creator.note_count > 0 and creator.follower_count > 0
+    assert await Product.filter(merchant__handle="shop").count() >= 3
+
+
+async def test_demo_shopper_has_a_full_following_feed(seeded: SeedSummary) -> None:
+    demo = await User.get(handle="demo")
+    followees = await Follow.filter(follower_id=demo.id).values_list("followee_id", flat=True)
+    assert len(followees) >= 3
+    assert await Note.filter(author_id__in=followees, deleted_at__isnull=True).count() >= 25
+
+
+async def test_people_catalogue_and_boards_are_well_formed(seeded: SeedSummary) -> None:
+    users = await User.all().values("id", "email", "handle", "languages")
+    for user in users:
+        assert re.fullmatch(r"[a-z0-9_]{1,30}", user["handle"]), user
+        assert user["email"] == user["email"].lower()
+        assert user["languages"] in (["zh"], ["en"], ["zh", "en"])
+    defaults = Counter(b["owner_id"] for b in await Board.filter(is_default=True).values("owner_id", "name"))
+    assert set(defaults) == {user["id"] for user in users} and set(defaults.values()) == {1}
+    assert set(await Board.filter(is_default=True).values_list("name", flat=True)) <= {
+        "默认收藏",
+        "Collected",
+    }
+    variants = await ProductVariant.all().values("product_id", "sku", "currency", "stock")
+    per_product = Counter(variant["product_id"] for variant in variants)
+    assert all(1 <= count <= 4 for count in per_product.values())
+    assert len({(v["product_id"], v["sku"]) for v in variants}) == len(variants)
+    assert {v["currency"] for v in variants} <= {"CNY", "USD"}
+    assert all(0 <= v["stock"] <= 500 for v in variants)
+
+
+async def test_rows_added_after_the_seed_get_fresh_ids(seeded: SeedSummary) -> None:
+    """The seed writes explicit ids; the database must still number new rows after them."""
+    user = await User.create(
+        email="new@vermilion.example", handle="newcomer", display_name="N", password_hash="x"
+    )
+    note = await Note.create(author=user, kind="TEXT", title="hi", body="hello")
+    assert user.id == USERS + 1
+    assert note.id == seeded.rows["notes"] + 1
+
+
+async def test_same_seed_gives_identical_data_and_another_seed_differs(db: str) -> None:
+    await seed_database(users=USERS, seed=11, progress=False)
+    first = await _dump()
+    await _empty_all_tables()
+    await seed_database(users=USERS, seed=11, progress=False)
+    second = await _dump()
+    await _empty_all_tables()
+    await seed_database(users=USERS, seed=12, progress=False)
+    other = await _dump()
+
+    assert first == second
+    assert first["notes"] != other["notes"]
+
+
+async def _dump() -> dict[str, list[list[tuple[str, str]]]]:
+    """Every row of every table, minus the password hash (Argon2 salts each hash at random)."""
+    dump = {}
+    for model in TABLES:
+        rows: list[dict[str, Any]] = await model.all().order_by("id").values()
+        dump[model._meta.db_table] = [
+            sorted((key, repr(value)) for key, value in row.items() if key != "password_hash") for row in rows
+        ]
+    return dump
