@@ -50,7 +50,9 @@ async def delete_comment(*, comment_id: int, editor_id: int) -> Comment:
         if not removed:
             return comment
         if comment.root_id is None:  # type: ignore[attr-defined]
-            removed += await Comment.filter(root_id=comment.id, deleted_at=None).update(deleted_at=now)
+            replies = await Comment.filter(root_id=comment.id, deleted_at=None).update(deleted_at=now)
+            await Comment.filter(id=comment.id).update(reply_count=0)
+            removed += replies
         else:
             await Comment.filter(id=comment.root_id).update(  # type: ignore[attr-defined]
                 reply_count=F("reply_count") - 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from demo.counters import counter_mismatches
 from tests.conftest import GraphQLClient
 from tests.factories import create_note, sign_up
 
@@ -53,6 +54,7 @@ async def test_private_boards_are_seen_by_their_owner_only(client: GraphQLClient
     assert (await client.data(query, {"id": private["id"]}, token=owner["token"]))["board"]["notes"][
         "totalCount"
     ] == 0
+    assert await counter_mismatches() == []
 
 
 async def test_board_input_is_bounded(client: GraphQLClient) -> None:
@@ -115,6 +117,7 @@ async def test_comment_threads_and_deletion_rules(client: GraphQLClient) -> None
     assert by_author["commentDelete"] == {"deletedCommentId": root["id"], "errors": []}
     data = (await client.data(thread, {"id": note["id"]}))["note"]
     assert data == {"commentCount": 0, "comments": {"edges": []}}
+    assert await counter_mismatches() == []
 
 
 async def test_follow_rules_and_counters(client: GraphQLClient) -> None:
@@ -147,3 +150,4 @@ async def test_follow_rules_and_counters(client: GraphQLClient) -> None:
             "user"
         ] == {"followerCount": 0}
     assert (await client.data(graph))["user"]["followingCount"] == 0
+    assert await counter_mismatches() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from demo.counters import counter_mismatches
 from tests.conftest import GraphQLClient
 from tests.factories import NOTE_CREATE, create_note, create_product, sign_up
 
@@ -82,6 +83,7 @@ async def test_edit_updates_topics_products_review_and_language(client: GraphQLC
         "reviewCount": 0,
         "averageRating": None,
     }
+    assert await counter_mismatches() == []
 
 
 async def test_delete_hides_the_note_and_restores_every_counter(client: GraphQLClient) -> None:
@@ -121,6 +123,7 @@ async def test_delete_hides_the_note_and_restores_every_counter(client: GraphQLC
         token=fan["token"],
     )
     assert like["noteLike"]["errors"] == [{"code": "NOT_FOUND"}]
+    assert await counter_mismatches() == []
 
 
 async def test_invalid_note_input_is_refused_with_field_paths(client: GraphQLClient) -> None:

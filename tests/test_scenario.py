@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from demo.counters import counter_mismatches
 from tests.conftest import GraphQLClient
 from tests.factories import create_note, create_product, sign_up
 
@@ -111,6 +112,7 @@ async def test_social_scenario(client: GraphQLClient) -> None:
     after = (await client.data(NOTE_STATE, {"id": note["id"]}, token=sh))["note"]
     assert (after["likeCount"], after["collectCount"], after["viewerHasLiked"]) == (0, 0, False)
     assert after["author"]["likesAndCollectsCount"] == 0
+    assert await counter_mismatches() == []
 
 
 async def test_following_feed_pages_without_repeats_or_gaps(client: GraphQLClient) -> None:
