@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import difflib
-import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -316,12 +314,18 @@ def makemigrations(
 @app.command()
 def seed(
     users: Annotated[int, typer.Option(min=1, help="Number of demo users.")] = 60,
-    notes: Annotated[int | None, typer.Option(min=0, help="Number of notes (default: scaled to users).")] = None,
+    notes: Annotated[
+        int | None, typer.Option(min=0, help="Number of notes (default: scaled to users).")
+    ] = None,
     products: Annotated[
         int | None, typer.Option(min=0, help="Number of products (default: scaled to users).")
     ] = None,
-    seed_value: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same data.")] = 7,
-    reset: Annotated[bool, typer.Option("--reset", help="Empty every table first (no confirmation).")] = False,
+    seed_value: Annotated[
+        int, typer.Option("--seed", help="Random seed; the same seed gives the same data.")
+    ] = 7,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Empty every table first (no confirmation).")
+    ] = False,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing, successfully, when data exists already.")
     ] = False,
@@ -338,7 +342,7 @@ def seed(
 
         async with connected(url):
             await migrate_connected(url)
-            if not await _maybe_await(demo_seed.database_is_empty()):
+            if not await demo_seed.database_is_empty():
                 if if_empty:
                     return None
                 if not reset:
@@ -359,32 +363,10 @@ def seed(
     _print_seed_summary(summary)
 
 
-async def _maybe_await(value: T | Awaitable[T]) -> T:
-    return await value if inspect.isawaitable(value) else value  # type: ignore[return-value]
-
-
 def _print_seed_summary(summary: Any) -> None:
-    values = dataclasses.asdict(summary) if dataclasses.is_dataclass(summary) else dict(vars(summary))
-    typer.echo("Seeded the demo data:")
-    for key, value in values.items():
-        if isinstance(value, dict):
-            width = max((len(str(k)) for k in value), default=0)
-            typer.echo(f"  {key.replace('_', ' ')}:")
-            for k, v in value.items():
-                typer.echo(f"    {k!s:<{width}}  {v}")
-        elif isinstance(value, list | tuple):
-            typer.echo(f"  {key.replace('_', ' ')}:")
-            for item in value:
-                typer.echo(f"    {_describe_account(item)}")
-        else:
-            typer.echo(f"  {key.replace('_', ' ')}: {value}")
+    for line in summary.lines():
+        typer.echo(line)
     typer.echo("GraphiQL: http://127.0.0.1:8000/graphql (after `vermilion serve`)")
-
-
-def _describe_account(item: Any) -> str:
-    if isinstance(item, dict):
-        return "  ".join(f"{k}={v}" for k, v in item.items())
-    return str(item)
 
 
 @app.command()
@@ -393,6 +375,9 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (1 on SQLite).")] = 1,
     reload: Annotated[bool, typer.Option("--reload", help="Restart on code changes (development).")] = False,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate", help="Apply pending migrations before starting.")
+    ] = False,
 ) -> None:
     """Run the app with uvicorn (settings from the environment)."""
     import uvicorn
@@ -404,7 +389,7 @@ def serve(
     if reload and workers > 1:
         _warn("--reload runs a single worker")
         workers = 1
-    _run(_preflight(settings.database_url))
+    _run(_preflight(settings, migrate_first))
     typer.echo(f"GraphiQL: http://{host}:{port}/graphql")
     uvicorn.run(
         "api.app:app",
@@ -420,12 +405,23 @@ def serve(
     )
 
 
-async def _preflight(url: str) -> None:
-    """Warn about a database the app cannot use yet; the server still starts (see /healthz)."""
+async def _preflight(settings: Settings, migrate_first: bool) -> None:
+    """Migrate if asked, else warn about unapplied migrations.
+
+    An unreachable database is only a warning unless migrating: the server starts anyway and
+    /healthz answers 503 until the database is back, as a load balancer expects.
+    """
+    url = settings.database_url
     try:
-        async with connected(url, create=False):
+        # SQLite's directory is created so that a fresh checkout can start at all.
+        async with connected(url, create=migrate_first or settings.is_sqlite):
+            if migrate_first:
+                await migrate_connected(url)
+                return
             pending = await pending_migrations()
     except CliError as exc:
+        if migrate_first:
+            raise
         _warn(str(exc))
         return
     if pending:
