@@ -25,7 +25,6 @@ from api.logs import RequestIdMiddleware, configure_logging
 from api.settings import Settings
 from schema import build_schema
 
-
 app: Starlette  # built from the environment on first access, by __getattr__ below
 
 

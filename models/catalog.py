@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 class Product(Model):
     id = fields.IntField(primary_key=True)
-    merchant: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(  # noqa: F821
+    merchant: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="products", on_delete=fields.RESTRICT
     )
     title = fields.CharField(max_length=200)

@@ -12,10 +12,10 @@ if TYPE_CHECKING:
 
 class Follow(Model):
     id = fields.IntField(primary_key=True)
-    follower: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(  # noqa: F821
+    follower: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="following_links", on_delete=fields.CASCADE
     )
-    followee: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(  # noqa: F821
+    followee: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="follower_links", on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -28,10 +28,10 @@ class Follow(Model):
 
 class Like(Model):
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(  # noqa: F821
+    user: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="likes", on_delete=fields.CASCADE
     )
-    note: fields.ForeignKeyRelation["Note"] = fields.ForeignKeyField(  # noqa: F821
+    note: fields.ForeignKeyRelation["Note"] = fields.ForeignKeyField(
         "models.Note", related_name="likes", on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -44,7 +44,7 @@ class Like(Model):
 
 class Board(Model):
     id = fields.IntField(primary_key=True)
-    owner: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(  # noqa: F821
+    owner: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="boards", on_delete=fields.CASCADE
     )
     name = fields.CharField(max_length=50)
@@ -62,10 +62,10 @@ class Board(Model):
 
 class Collect(Model):
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(  # noqa: F821
+    user: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="collects", on_delete=fields.CASCADE
     )
-    note: fields.ForeignKeyRelation["Note"] = fields.ForeignKeyField(  # noqa: F821
+    note: fields.ForeignKeyRelation["Note"] = fields.ForeignKeyField(
         "models.Note", related_name="collects", on_delete=fields.CASCADE
     )
     board: fields.ForeignKeyRelation[Board] = fields.ForeignKeyField(
@@ -82,10 +82,10 @@ class Collect(Model):
 
 class Comment(Model):
     id = fields.IntField(primary_key=True)
-    note: fields.ForeignKeyRelation["Note"] = fields.ForeignKeyField(  # noqa: F821
+    note: fields.ForeignKeyRelation["Note"] = fields.ForeignKeyField(
         "models.Note", related_name="comments", on_delete=fields.CASCADE
     )
-    author: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(  # noqa: F821
+    author: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="comments", on_delete=fields.CASCADE
     )
     body = fields.CharField(max_length=1000)

@@ -18,6 +18,7 @@ from aiodataloader import DataLoader
 from core.sql import fetch_all, model_from_row, placeholders, select_list
 from models import Board, Comment, Note, NoteTopic, Product, ProductVariant, Topic, User
 
+
 def _loader(fn: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> DataLoader:
     return DataLoader(batch_load_fn=fn, max_batch_size=1000)
 
