@@ -22,6 +22,7 @@ from api.graphiql import graphiql_routes
 from api.graphql_view import VermilionGraphQL
 from api.health import healthz
 from api.logs import RequestIdMiddleware, configure_logging
+from api.pubsub import create_broker
 from api.settings import Settings
 from schema import build_schema
 
@@ -34,15 +35,19 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     configure_logging(settings)
     if settings.count_sql:
         sqlcount.install()
-    graphql = VermilionGraphQL(build_schema(settings), settings=settings)
+    broker = create_broker(settings.redis_url)
+    graphql = VermilionGraphQL(build_schema(settings), settings=settings, broker=broker)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not manage_database:
-            yield
-            return
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+        try:
+            if not manage_database:
+                yield
+                return
+            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+                yield
+        finally:
+            await broker.close()
 
     app = Starlette(
         routes=[
@@ -59,6 +64,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.broker = broker
     return app
 
 

@@ -9,31 +9,44 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UnsetType
 
 from api import sqlcount
 from api.graphiql import graphiql_html
 from api.logs import current_request_id
+from api.pubsub import Broker
 from api.settings import Settings
-from schema.context import Context, build_context
+from schema.context import Context, authenticate_connection, build_context
 
 
 class VermilionGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: Any, *, settings: Settings) -> None:
+    def __init__(self, schema: Any, *, settings: Settings, broker: Broker) -> None:
         super().__init__(schema, graphql_ide="graphiql", allowed_origins=())
         self.settings = settings
+        self.broker = broker
         self._ide_html = graphiql_html()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        counter = sqlcount.start_request_counter() if self.settings.count_sql else None
+        websocket = isinstance(request, WebSocket)
+        counter = sqlcount.start_request_counter() if self.settings.count_sql and not websocket else None
         return build_context(
             request,
             self.settings,
-            authorization=request.headers.get("authorization"),
+            # Over WebSocket the token arrives in connection_init (see on_ws_connect), not in headers.
+            authorization=None if websocket else request.headers.get("authorization"),
             request_id=current_request_id(),
             sql_counter=counter,
+            broker=self.broker,
+            long_lived=websocket,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        if not authenticate_connection(context):
+            raise ConnectionRejectionError({"message": "The token is invalid or expired."})
+        return await super().on_ws_connect(context)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_html)

@@ -11,6 +11,7 @@ from schema.catalog.mutations import CatalogMutation
 from schema.catalog.types import ProductType, ProductVariantType
 from schema.limits import protection_extensions
 from schema.notes.mutations import NoteMutation
+from schema.notes.subscriptions import NoteSubscription
 from schema.notes.types import NoteType, TopicType
 from schema.queries import SocialQuery
 from schema.social.mutations import SocialMutation
@@ -20,6 +21,7 @@ from schema.users.types import UserType
 
 Query = merge_types("Query", (SocialQuery,))
 Mutation = merge_types("Mutation", (UserMutation, NoteMutation, SocialMutation, CatalogMutation))
+Subscription = merge_types("Subscription", (NoteSubscription,))
 
 # Types reachable only through the Node interface must be listed so `node(id:)` can return them.
 NODE_TYPES = [UserType, NoteType, TopicType, CommentType, BoardType, ProductType, ProductVariantType]
@@ -29,6 +31,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=NODE_TYPES,
         extensions=protection_extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from starlette.requests import HTTPConnection
 from strawberry.types import Info as StrawberryInfo
 
+from api.pubsub import Broker, LocalBroker
 from api.settings import Settings
 from core.errors import unauthenticated
 from schema.loaders import Loaders
@@ -21,6 +22,9 @@ class Context:
     loaders: Loaders
     request_id: str = ""
     sql_counter: list[int] | None = field(default=None)
+    broker: Broker = field(default_factory=LocalBroker)
+    # Set by the graphql-transport-ws handshake (connection_init payload).
+    connection_params: dict[str, object] | None = None
 
     def require_viewer_id(self) -> int:
         """The signed-in user's id, or an UNAUTHENTICATED domain error."""
@@ -49,14 +53,35 @@ def build_context(
     authorization: str | None = None,
     request_id: str = "",
     sql_counter: list[int] | None = None,
+    broker: Broker | None = None,
+    long_lived: bool = False,
 ) -> Context:
-    """One context per HTTP request (or per WebSocket operation): fresh loaders every time."""
+    """One context per HTTP request, or per WebSocket connection (`long_lived`): a connection's
+    loaders batch but never cache, so an event delivered an hour later is not served stale data."""
     viewer_id = bearer_user_id(authorization, settings)
     return Context(
         request=request,
         settings=settings,
         viewer_id=viewer_id,
-        loaders=Loaders(viewer_id=viewer_id),
+        loaders=Loaders(viewer_id=viewer_id, cache=not long_lived),
         request_id=request_id,
         sql_counter=sql_counter,
+        broker=broker or LocalBroker(),
     )
+
+
+def authenticate_connection(context: Context) -> bool:
+    """Sign a WebSocket connection in from its connection_init payload.
+
+    Accepts `{"Authorization": "Bearer <token>"}` (any case) or `{"token": "<token>"}`; no token is an
+    anonymous connection. False when a token was given but is invalid or expired."""
+    params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
+    raw = params.get("authorization") or (f"Bearer {params['token']}" if params.get("token") else None)
+    if raw is None:
+        return True
+    viewer_id = bearer_user_id(str(raw), context.settings)
+    if viewer_id is None:
+        return False
+    context.viewer_id = viewer_id
+    context.loaders = Loaders(viewer_id=viewer_id, cache=False)
+    return True

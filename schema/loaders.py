@@ -19,8 +19,8 @@ from core.sql import fetch_all, model_from_row, placeholders, select_list
 from models import Board, Comment, Note, NoteTopic, Product, ProductVariant, Topic, User
 
 
-def _loader(fn: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> DataLoader:
-    return DataLoader(batch_load_fn=fn, max_batch_size=1000)
+def _make_loader(fn: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]], cache: bool = True) -> DataLoader:
+    return DataLoader(batch_load_fn=fn, max_batch_size=1000, cache=cache)
 
 
 async def _by_id(model: type[Any], keys: list[int], **filters: Any) -> list[Any]:
@@ -44,8 +44,9 @@ class Page:
 
 
 class Loaders:
-    def __init__(self, viewer_id: int | None) -> None:
+    def __init__(self, viewer_id: int | None, *, cache: bool = True) -> None:
         self.viewer_id = viewer_id
+        _loader = partial(_make_loader, cache=cache)
         self.user_by_id = _loader(partial(_by_id, User))
         self.note_by_id = _loader(partial(_by_id, Note, deleted_at=None))
         self.product_by_id = _loader(partial(_by_id, Product))

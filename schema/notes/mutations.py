@@ -8,6 +8,7 @@ from core.ids import decode_global_id
 from models import NoteKind
 from schema.context import Info
 from schema.errors import UserError, guarded
+from schema.notes.subscriptions import publish_like_count
 from schema.notes.types import NoteKindEnum, NoteType
 from schema.social.types import BoardType
 from social.engagement import collect_note, like_note, uncollect_note, unlike_note
@@ -111,6 +112,13 @@ async def fresh_note(info: Info, note_id: int) -> NoteType | None:
     return NoteType.from_row(row) if row else None
 
 
+async def _liked(info: Info, note_id: int) -> NoteLikePayload:
+    note = await fresh_note(info, note_id)
+    if note is not None:
+        await publish_like_count(info, note_id, note.like_count)
+    return NoteLikePayload(note=note)
+
+
 @strawberry.type
 class NoteMutation:
     @strawberry.mutation(description="Post a note; a review must rate a product you don't sell.")
@@ -168,7 +176,7 @@ class NoteMutation:
             note = await like_note(
                 user_id=info.context.require_viewer_id(), note_id=decode_global_id(note_id, "Note", "noteId")
             )
-            return NoteLikePayload(note=await fresh_note(info, note.id))
+            return await _liked(info, note.id)
 
         return await guarded(NoteLikePayload, run)
 
@@ -178,7 +186,7 @@ class NoteMutation:
             note = await unlike_note(
                 user_id=info.context.require_viewer_id(), note_id=decode_global_id(note_id, "Note", "noteId")
             )
-            return NoteLikePayload(note=await fresh_note(info, note.id))
+            return await _liked(info, note.id)
 
         return await guarded(NoteLikePayload, run)
 
