@@ -18,7 +18,6 @@ import httpx
 import pytest
 
 from demo.population import DEMO_ACCOUNTS
-from tests.conftest import DATABASE_URL, IS_POSTGRES
 from tests.test_schema_export import printed_schema
 
 BIN = Path(sys.executable).parent / "vermilion"
@@ -59,16 +58,18 @@ async def _drop_postgres(url: str) -> None:
         await admin.close()
 
 
+# The CLI is tried on both kinds in every run: scripts/test provides PostgreSQL to both passes.
+POSTGRES_SERVER = os.environ.get("VERMILION_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def cli_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database URL for the CLI: a SQLite file, or (when the suite runs on PostgreSQL) a database
+    """A database URL for the CLI: a SQLite file, or a PostgreSQL database
     name that does not exist yet, dropped afterwards."""
     if request.param == "sqlite":
         yield sqlite_url(tmp_path)
         return
-    if not IS_POSTGRES:
-        pytest.skip("the suite runs on SQLite")
-    root, _, _ = DATABASE_URL.rpartition("/")
+    root, _, _ = POSTGRES_SERVER.rpartition("/")
     url = f"{root}/vermilion_cli_{uuid.uuid4().hex[:10]}"
     try:
         yield url
