@@ -12,7 +12,7 @@ from core.errors import DomainError, ErrorCode
 from core.validation import Checks
 from models import User
 from social.passwords import hash_password, verify_password
-from social.topics import MAX_TOPIC_LENGTH, normalize_topic_name
+from social.topics import clean_topic_names
 
 HANDLE = re.compile(r"^[a-z0-9_]{3,30}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -49,7 +49,7 @@ async def sign_up(
         )
     name = checks.text("displayName", display_name or handle_clean, max_length=50)
     langs = clean_languages(checks, languages)
-    topics = clean_interests(checks, interests)
+    topics = clean_topic_names(checks, "interests", interests, maximum=MAX_INTERESTS)
     checks.done()
 
     taken = await User.filter(email=email_clean).exists()
@@ -92,19 +92,4 @@ def clean_languages(checks: Checks, languages: Sequence[str]) -> list[str]:
             checks.fail(["languages", str(i)], ErrorCode.INVALID, f"'{raw[:20]}' is not a language code.")
         elif code not in result:
             result.append(code)
-    return result
-
-
-def clean_interests(checks: Checks, interests: Sequence[str]) -> list[str]:
-    if not checks.count("interests", interests, maximum=MAX_INTERESTS):
-        return []
-    result: list[str] = []
-    for i, raw in enumerate(interests):
-        name = normalize_topic_name(raw)
-        if not name or len(name) > MAX_TOPIC_LENGTH:
-            checks.fail(
-                ["interests", str(i)], ErrorCode.INVALID, f"Topics are 1–{MAX_TOPIC_LENGTH} characters."
-            )
-        elif name not in result:
-            result.append(name)
     return result

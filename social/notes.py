@@ -13,7 +13,7 @@ from core.errors import DomainError, ErrorCode, forbidden, not_found
 from core.validation import Checks
 from models import Note, NoteKind, NoteProduct, NoteTopic, Product, Topic, User
 from social.language import detect_language
-from social.topics import MAX_TOPIC_LENGTH, normalize_topic_name
+from social.topics import clean_topic_names
 
 MAX_TITLE = 100
 MAX_BODY = 5000
@@ -55,7 +55,7 @@ async def create_note(
     checks = Checks()
     clean_title = checks.text("title", title, max_length=MAX_TITLE)
     clean_body = checks.text("body", body, max_length=MAX_BODY, min_length=0)
-    topic_names = _check_topics(checks, topics)
+    topic_names = clean_topic_names(checks, "topics", topics, maximum=MAX_TOPICS)
     clean_media = _check_media(checks, kind, media)
     products = _check_product_ids(checks, product_ids, review)
     if review is not None:
@@ -93,7 +93,11 @@ async def update_note(*, note_id: int, editor_id: int, changes: NoteChanges) -> 
         if changes.body is not None
         else None
     )
-    topic_names = _check_topics(checks, changes.topics) if changes.topics is not None else None
+    topic_names = (
+        clean_topic_names(checks, "topics", changes.topics, maximum=MAX_TOPICS)
+        if changes.topics is not None
+        else None
+    )
     media = _check_media(checks, note.kind, changes.media) if changes.media is not None else None
     new_review = changes.review
     if new_review is not None:
@@ -179,19 +183,6 @@ async def _editable_note(note_id: int, editor_id: int) -> Note:
     if note.author_id != editor_id:  # type: ignore[attr-defined]
         raise forbidden("Only the author can edit or delete this note.", "id")
     return note
-
-
-def _check_topics(checks: Checks, topics: Sequence[str]) -> list[str]:
-    if not checks.count("topics", topics, maximum=MAX_TOPICS):
-        return []
-    names: list[str] = []
-    for i, raw in enumerate(topics):
-        name = normalize_topic_name(raw)
-        if not name or len(name) > MAX_TOPIC_LENGTH:
-            checks.fail(["topics", str(i)], ErrorCode.INVALID, f"Topics are 1–{MAX_TOPIC_LENGTH} characters.")
-        elif name not in names:
-            names.append(name)
-    return names
 
 
 def _check_media(checks: Checks, kind: NoteKind, media: Sequence[str]) -> list[str]:
