@@ -79,19 +79,20 @@ class Loaders:
             " ORDER BY np.note_id, np.position, v.id",
             note_ids,
         )
+        # One row per (note, product, variant): a product tagged by several notes repeats its variants.
         products: dict[int, Product] = {}
         variants: dict[int, list[ProductVariant]] = defaultdict(list)
         by_note: dict[int, list[Product]] = defaultdict(list)
-        seen: set[tuple[int, int]] = set()
+        tagged: set[tuple[int, int]] = set()
+        seen_variants: set[int] = set()
         for row in rows:
             product = products.get(row["id"]) or model_from_row(Product, row)
             products[product.id] = product
-            if (row["np_note_id"], product.id) not in seen:
-                seen.add((row["np_note_id"], product.id))
+            if (row["np_note_id"], product.id) not in tagged:
+                tagged.add((row["np_note_id"], product.id))
                 by_note[row["np_note_id"]].append(product)
-                if row["v__id"] is not None and product.id not in variants:
-                    variants[product.id] = []
-            if row["v__id"] is not None and all(v.id != row["v__id"] for v in variants[product.id]):
+            if row["v__id"] is not None and row["v__id"] not in seen_variants:
+                seen_variants.add(row["v__id"])
                 variants[product.id].append(model_from_row(ProductVariant, row, "v__"))
         for pid, product in products.items():
             self.product_by_id.prime(pid, product)
