@@ -82,6 +82,34 @@ async def sign_in(*, email: str, password: str) -> User:
     return user
 
 
+async def update_profile(
+    *,
+    user_id: int,
+    display_name: str | None = None,
+    bio: str | None = None,
+    avatar_url: str | None = None,
+    languages: Sequence[str] | None = None,
+    interests: Sequence[str] | None = None,
+) -> User:
+    """Change the fields given; an empty avatar URL removes the avatar."""
+    checks = Checks()
+    changes: dict[str, object] = {}
+    if display_name is not None:
+        changes["display_name"] = checks.text("displayName", display_name, max_length=50)
+    if bio is not None:
+        changes["bio"] = checks.text("bio", bio, max_length=500, min_length=0) or ""
+    if avatar_url is not None:
+        changes["avatar_url"] = checks.url("avatarUrl", avatar_url) if avatar_url.strip() else None
+    if languages is not None:
+        changes["languages"] = clean_languages(checks, languages)
+    if interests is not None:
+        changes["interests"] = clean_topic_names(checks, "interests", interests, maximum=MAX_INTERESTS)
+    checks.done()
+    if changes:
+        await User.filter(id=user_id).update(**changes)
+    return await User.get(id=user_id)
+
+
 def clean_languages(checks: Checks, languages: Sequence[str]) -> list[str]:
     if not checks.count("languages", languages, maximum=MAX_LANGUAGES):
         return []

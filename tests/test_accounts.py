@@ -77,3 +77,45 @@ async def test_expired_forged_and_malformed_tokens_are_anonymous(client: GraphQL
             'mutation { boardCreate(input: {name: "x"}) { board { id } errors { code } } }', token=token
         )
         assert body["boardCreate"] == {"board": None, "errors": [{"code": "UNAUTHENTICATED"}]}
+
+
+VIEWER_UPDATE = """
+mutation($input: ViewerUpdateInput!) {
+  viewerUpdate(input: $input) { user { displayName bio avatarUrl languages interests } errors { field code } }
+}"""
+
+
+async def test_viewer_edits_their_profile_and_bad_input_changes_nothing(client: GraphQLClient) -> None:
+    account = await sign_up(client, "editor", displayName="Before")
+    changed = await client.data(
+        VIEWER_UPDATE,
+        {"input": {"displayName": "小林 Lin", "bio": "护肤 | 旅行", "avatarUrl": "https://img.example/a.png",
+                   "languages": ["zh", "en"], "interests": ["#旅行"]}},
+        token=account["token"],
+    )  # fmt: skip
+    assert changed["viewerUpdate"] == {
+        "user": {
+            "displayName": "小林 Lin",
+            "bio": "护肤 | 旅行",
+            "avatarUrl": "https://img.example/a.png",
+            "languages": ["zh", "en"],
+            "interests": ["旅行"],
+        },
+        "errors": [],
+    }
+    refused = await client.data(
+        VIEWER_UPDATE,
+        {"input": {"displayName": "", "avatarUrl": "ftp://x", "bio": "b" * 501}},
+        token=account["token"],
+    )
+    assert {(tuple(e["field"]), e["code"]) for e in refused["viewerUpdate"]["errors"]} == {
+        (("input", "displayName"), "REQUIRED"),
+        (("input", "avatarUrl"), "INVALID"),
+        (("input", "bio"), "TOO_LONG"),
+    }
+    unchanged = await client.data("{ viewer { displayName avatarUrl } }", token=account["token"])
+    assert unchanged["viewer"] == {"displayName": "小林 Lin", "avatarUrl": "https://img.example/a.png"}
+    removed = await client.data(VIEWER_UPDATE, {"input": {"avatarUrl": ""}}, token=account["token"])
+    assert removed["viewerUpdate"]["user"]["avatarUrl"] is None
+    anonymous = await client.data(VIEWER_UPDATE, {"input": {"bio": "x"}}, anonymous=True)
+    assert anonymous["viewerUpdate"]["errors"] == [{"field": None, "code": "UNAUTHENTICATED"}]

@@ -8,7 +8,7 @@ from core.ids import decode_global_id
 from schema.context import Info
 from schema.errors import UserError, guarded
 from schema.users.types import UserType
-from social.accounts import sign_in, sign_up
+from social.accounts import sign_in, sign_up, update_profile
 from social.engagement import follow_user, unfollow_user
 from social.tokens import issue_token
 
@@ -27,6 +27,21 @@ class SignUpInput:
 class SignInInput:
     email: str
     password: str
+
+
+@strawberry.input(description="Only the fields given change; an empty avatarUrl removes the avatar.")
+class ViewerUpdateInput:
+    display_name: str | None = None
+    bio: str | None = None
+    avatar_url: str | None = None
+    languages: list[str] | None = None
+    interests: list[str] | None = strawberry.field(default=None, description='Topic names, e.g. ["护肤"]')
+
+
+@strawberry.type
+class ViewerUpdatePayload:
+    user: UserType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type(description="A bearer token for `Authorization: Bearer <token>`, and who it belongs to.")
@@ -74,6 +89,21 @@ class UserMutation:
             return _auth(info, user.id, user)
 
         return await guarded(AuthPayload, run)
+
+    @strawberry.mutation(description="Edit your own profile.")
+    async def viewer_update(self, info: Info, input: ViewerUpdateInput) -> ViewerUpdatePayload:
+        async def run() -> ViewerUpdatePayload:
+            user = await update_profile(
+                user_id=info.context.require_viewer_id(),
+                display_name=input.display_name,
+                bio=input.bio,
+                avatar_url=input.avatar_url,
+                languages=input.languages,
+                interests=input.interests,
+            )
+            return ViewerUpdatePayload(user=await _fresh_user(info, user.id))
+
+        return await guarded(ViewerUpdatePayload, run)
 
     @strawberry.mutation
     async def user_follow(self, info: Info, user_id: strawberry.ID) -> UserFollowPayload:
