@@ -2,6 +2,7 @@
 
 from models.catalog import Product, ProductVariant
 from models.notes import Note, NoteKind, NoteProduct, NoteTopic, Topic
+from models.notifications import Notification, NotificationKind
 from models.social import Board, Collect, Comment, Follow, Like
 from models.users import User
 
@@ -15,6 +16,8 @@ __all__ = [
     "NoteKind",
     "NoteProduct",
     "NoteTopic",
+    "Notification",
+    "NotificationKind",
     "Product",
     "ProductVariant",
     "Topic",

@@ -15,16 +15,21 @@ from schema.notes.subscriptions import NoteSubscription
 from schema.notes.types import NoteType, TopicType
 from schema.queries import SocialQuery
 from schema.social.mutations import SocialMutation
+from schema.social.notifications import NotificationMutation, NotificationType
 from schema.social.types import BoardType, CommentType
 from schema.users.mutations import UserMutation
 from schema.users.types import UserType
 
 Query = merge_types("Query", (SocialQuery,))
-Mutation = merge_types("Mutation", (UserMutation, NoteMutation, SocialMutation, CatalogMutation))
+Mutation = merge_types(
+    "Mutation", (UserMutation, NoteMutation, SocialMutation, CatalogMutation, NotificationMutation)
+)
 Subscription = merge_types("Subscription", (NoteSubscription,))
 
 # Types reachable only through the Node interface must be listed so `node(id:)` can return them.
-NODE_TYPES = [UserType, NoteType, TopicType, CommentType, BoardType, ProductType, ProductVariantType]
+NODE_TYPES = [
+    UserType, NoteType, TopicType, CommentType, BoardType, ProductType, ProductVariantType, NotificationType,
+]  # fmt: skip
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:

@@ -44,6 +44,12 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
     if type_name == "Comment":
         comment = await loaders.comment_by_id.load(pk)
         return CommentType.from_row(comment) if comment else None
+    if type_name == "Notification":
+        from models import Notification
+        from schema.social.notifications import NotificationType
+
+        notification = await Notification.get_or_none(id=pk, recipient_id=info.context.viewer_id)
+        return NotificationType.from_row(notification) if notification else None
     if type_name == "Board":
         board = await loaders.board_by_id.load(pk)
         return (

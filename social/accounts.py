@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from core.errors import DomainError, ErrorCode
 from core.validation import Checks
 from models import User
+from social.engagement import create_default_board
 from social.passwords import hash_password, verify_password
 from social.topics import clean_topic_names
 
@@ -60,7 +61,7 @@ async def sign_up(
     checks.done()
     try:
         async with in_transaction():
-            return await User.create(
+            user = await User.create(
                 email=email_clean,
                 handle=handle_clean,
                 display_name=name,
@@ -68,6 +69,8 @@ async def sign_up(
                 languages=langs,
                 interests=topics,
             )
+            await create_default_board(user)
+            return user
     except IntegrityError as exc:  # a concurrent sign-up won the race for the email or handle
         raise DomainError(
             ErrorCode.ALREADY_EXISTS, "This email or handle was just taken.", ["input", "handle"]

@@ -9,8 +9,9 @@ from tortoise.transactions import in_transaction
 
 from core.errors import forbidden, not_found
 from core.validation import Checks
-from models import Comment, Note
+from models import Comment, Note, NotificationKind
 from social.engagement import live_note
+from social.notifications import notify
 
 MAX_COMMENT = 1000
 
@@ -19,8 +20,9 @@ async def create_comment(*, author_id: int, note_id: int, body: str, reply_to_id
     checks = Checks()
     text = checks.text("body", body, max_length=MAX_COMMENT)
     checks.done()
-    await live_note(note_id, ["input", "noteId"])  # type: ignore[arg-type]
+    note = await live_note(note_id, ["input", "noteId"])  # type: ignore[arg-type]
     root_id = None
+    target = None
     if reply_to_id is not None:
         target = await Comment.get_or_none(id=reply_to_id, note_id=note_id, deleted_at=None)
         if target is None:
@@ -33,6 +35,23 @@ async def create_comment(*, author_id: int, note_id: int, body: str, reply_to_id
         await Note.filter(id=note_id).update(comment_count=F("comment_count") + 1)
         if root_id is not None:
             await Comment.filter(id=root_id).update(reply_count=F("reply_count") + 1)
+        note_author = note.author_id  # type: ignore[attr-defined]
+        if target is not None:
+            await notify(
+                recipient_id=target.author_id,  # type: ignore[attr-defined]
+                actor_id=author_id,
+                kind=NotificationKind.REPLY,
+                note_id=note_id,
+                comment_id=comment.id,
+            )
+        if target is None or target.author_id != note_author:  # type: ignore[attr-defined]
+            await notify(
+                recipient_id=note_author,
+                actor_id=author_id,
+                kind=NotificationKind.COMMENT,
+                note_id=note_id,
+                comment_id=comment.id,
+            )
     return comment
 
 

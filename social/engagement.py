@@ -8,7 +8,8 @@ from tortoise.transactions import in_transaction
 
 from core.errors import DomainError, ErrorCode, forbidden, not_found
 from core.validation import Checks
-from models import Board, Collect, Follow, Like, Note, User
+from models import Board, Collect, Follow, Like, Note, NotificationKind, User
+from social.notifications import notify
 
 MAX_BOARDS_PER_USER = 200
 DEFAULT_BOARD_NAME = {"zh": "默认收藏", "en": "Collected"}
@@ -32,6 +33,12 @@ async def like_note(*, user_id: int, note_id: int) -> Note:
             await Note.filter(id=note_id).update(like_count=F("like_count") + 1)
             await User.filter(id=note.author_id).update(  # type: ignore[attr-defined]
                 likes_and_collects_count=F("likes_and_collects_count") + 1
+            )
+            await notify(
+                recipient_id=note.author_id,  # type: ignore[attr-defined]
+                actor_id=user_id,
+                kind=NotificationKind.LIKE,
+                note_id=note_id,
             )
     except IntegrityError:  # the same like arrived twice at once; the other one counted it
         pass
@@ -61,15 +68,20 @@ async def create_board(*, owner_id: int, name: str, description: str | None, is_
     )
 
 
+async def create_default_board(user: User) -> Board:
+    """The board a collect lands in when none is named, named in the user's first language."""
+    language = "en" if (user.languages or ["zh"])[0].startswith("en") else "zh"
+    return await Board.create(owner_id=user.id, name=DEFAULT_BOARD_NAME[language], is_default=True)
+
+
 async def default_board(user_id: int) -> Board:
-    """The board a collect lands in when none is named, created on first use."""
+    """The user's default board (made at sign-up; made here for accounts that predate that)."""
     board = await Board.filter(owner_id=user_id, is_default=True).order_by("id").first()
     if board is None:
-        user = await User.get(id=user_id)
-        language = "zh" if "zh" in (user.languages or ["zh"])[:1] else "en"
-        board = await Board.create(
-            owner_id=user_id, name=DEFAULT_BOARD_NAME[language], is_default=True, is_private=False
-        )
+        await create_default_board(await User.get(id=user_id))
+        # Two first collects at once may both create one: the oldest is the default for everyone.
+        board = await Board.filter(owner_id=user_id, is_default=True).order_by("id").first()
+        assert board is not None
     return board
 
 
@@ -89,18 +101,26 @@ async def collect_note(*, user_id: int, note_id: int, board_id: int | None) -> t
         async with in_transaction():
             existing = await Collect.get_or_none(user_id=user_id, note_id=note_id)
             if existing is not None:
-                if existing.board_id != board.id:  # type: ignore[attr-defined]
-                    await Board.filter(id=existing.board_id).update(  # type: ignore[attr-defined]
-                        note_count=F("note_count") - 1
-                    )
+                old_board = existing.board_id  # type: ignore[attr-defined]
+                # Conditional on the board we read: of two moves at once only one changes the row,
+                # and only that one moves the counts.
+                if old_board != board.id and await Collect.filter(id=existing.id, board_id=old_board).update(
+                    board_id=board.id
+                ):
+                    await Board.filter(id=old_board).update(note_count=F("note_count") - 1)
                     await Board.filter(id=board.id).update(note_count=F("note_count") + 1)
-                    await Collect.filter(id=existing.id).update(board_id=board.id)
                 return note, board
             await Collect.create(user_id=user_id, note_id=note_id, board_id=board.id)
             await Note.filter(id=note_id).update(collect_count=F("collect_count") + 1)
             await Board.filter(id=board.id).update(note_count=F("note_count") + 1)
             await User.filter(id=note.author_id).update(  # type: ignore[attr-defined]
                 likes_and_collects_count=F("likes_and_collects_count") + 1
+            )
+            await notify(
+                recipient_id=note.author_id,  # type: ignore[attr-defined]
+                actor_id=user_id,
+                kind=NotificationKind.COLLECT,
+                note_id=note_id,
             )
     except IntegrityError:  # a concurrent identical collect won; it did the counting
         pass
@@ -109,14 +129,20 @@ async def collect_note(*, user_id: int, note_id: int, board_id: int | None) -> t
 
 async def uncollect_note(*, user_id: int, note_id: int) -> Note:
     note = await live_note(note_id)
-    async with in_transaction():
-        existing = await Collect.get_or_none(user_id=user_id, note_id=note_id)
-        if existing is not None and await Collect.filter(id=existing.id).delete():
+    for _ in range(3):  # a concurrent move changes the board under us: read again
+        async with in_transaction():
+            existing = await Collect.get_or_none(user_id=user_id, note_id=note_id)
+            if existing is None:
+                return note
+            board_id = existing.board_id  # type: ignore[attr-defined]
+            if not await Collect.filter(id=existing.id, board_id=board_id).delete():
+                continue
             await Note.filter(id=note_id).update(collect_count=F("collect_count") - 1)
-            await Board.filter(id=existing.board_id).update(note_count=F("note_count") - 1)  # type: ignore[attr-defined]
+            await Board.filter(id=board_id).update(note_count=F("note_count") - 1)
             await User.filter(id=note.author_id).update(  # type: ignore[attr-defined]
                 likes_and_collects_count=F("likes_and_collects_count") - 1
             )
+            return note
     return note
 
 
@@ -132,6 +158,7 @@ async def follow_user(*, follower_id: int, followee_id: int) -> User:
                 await Follow.create(follower_id=follower_id, followee_id=followee_id)
                 await User.filter(id=followee_id).update(follower_count=F("follower_count") + 1)
                 await User.filter(id=follower_id).update(following_count=F("following_count") + 1)
+                await notify(recipient_id=followee_id, actor_id=follower_id, kind=NotificationKind.FOLLOW)
     except IntegrityError:  # the same follow arrived twice at once
         pass
     return followee

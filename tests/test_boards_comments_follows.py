@@ -30,9 +30,9 @@ async def test_private_boards_are_seen_by_their_owner_only(client: GraphQLClient
 
     boards = '{ user(handle: "owner") { boards(first: 10) { edges { node { name notes(first: 5) { edges { node { id } } } } } } } }'
     mine = await client.data(boards, token=owner["token"])
-    assert [e["node"]["name"] for e in mine["user"]["boards"]["edges"]] == ["Open", "秘密"]
+    assert [e["node"]["name"] for e in mine["user"]["boards"]["edges"]] == ["Open", "秘密", "默认收藏"]
     theirs = await client.data(boards, token=other["token"])
-    assert [e["node"]["name"] for e in theirs["user"]["boards"]["edges"]] == ["Open"]
+    assert [e["node"]["name"] for e in theirs["user"]["boards"]["edges"]] == ["Open", "默认收藏"]
     query = "query($id: ID!) { board(id: $id) { name notes(first: 5) { totalCount } } }"
     assert (await client.data(query, {"id": private["id"]}, token=other["token"]))["board"] is None
     assert (await client.data(query, {"id": private["id"]}, anonymous=True))["board"] is None

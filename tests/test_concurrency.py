@@ -11,6 +11,7 @@ from tests.factories import create_note, sign_up
 LIKE = "mutation($n: ID!) { noteLike(noteId: $n) { errors { code } } }"
 UNLIKE = "mutation($n: ID!) { noteUnlike(noteId: $n) { errors { code } } }"
 COLLECT = "mutation($n: ID!) { noteCollect(noteId: $n) { errors { code } } }"
+UNCOLLECT = "mutation($n: ID!) { noteUncollect(noteId: $n) { errors { code } } }"
 FOLLOW = "mutation($u: ID!) { userFollow(userId: $u) { errors { code } } }"
 
 
@@ -51,4 +52,33 @@ async def test_simultaneous_likes_collects_and_follows_count_once_each(client: G
     await asyncio.gather(*jobs)
     state = await client.data("query($n: ID!) { note(id: $n) { likeCount } }", {"n": note["id"]})
     assert state["note"] == {"likeCount": 4}
+    assert await counter_mismatches() == []
+
+
+async def test_simultaneous_moves_and_uncollects_keep_board_counts_exact(client: GraphQLClient) -> None:
+    author = await sign_up(client, "writer")
+    reader = await sign_up(client, "reader")
+    notes = [await create_note(client, author["token"], title=f"n{i}") for i in range(4)]
+    boards = []
+    for name in ("A", "B", "C"):
+        body = await client.data(
+            "mutation($i: BoardCreateInput!) { boardCreate(input: $i) { board { id } } }",
+            {"i": {"name": name}},
+            token=reader["token"],
+        )
+        boards.append(body["boardCreate"]["board"]["id"])
+    move = "mutation($n: ID!, $b: ID) { noteCollect(noteId: $n, boardId: $b) { errors { code } } }"
+    for note in notes:
+        await client.data(move, {"n": note["id"], "b": boards[0]}, token=reader["token"])
+
+    # each note is moved to B and to C and uncollected, all at once, several times over
+    jobs = []
+    for note in notes:
+        for _ in range(3):
+            jobs += [
+                client.data(move, {"n": note["id"], "b": boards[1]}, token=reader["token"]),
+                client.data(move, {"n": note["id"], "b": boards[2]}, token=reader["token"]),
+            ]
+        jobs.append(client.data(UNCOLLECT, {"n": note["id"]}, token=reader["token"]))
+    await asyncio.gather(*jobs)
     assert await counter_mismatches() == []

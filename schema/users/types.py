@@ -9,16 +9,19 @@ import strawberry
 
 from core.cursors import decode_id_cursor, page_size
 from core.ids import to_global_id
-from models import Board, Follow, Note, User
+from models import Board, Follow, Note, Notification, User
 from schema.context import Info
 from schema.relay import Connection, Node, build_connection, keyset_page
+from social.notifications import unread_count
 
 if TYPE_CHECKING:
     from schema.notes.types import NoteType
+    from schema.social.notifications import NotificationType
     from schema.social.types import BoardType
 
 NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
 BoardRef = Annotated["BoardType", strawberry.lazy("schema.social.types")]
+NotificationRef = Annotated["NotificationType", strawberry.lazy("schema.social.notifications")]
 
 
 @strawberry.type(name="User", description="A person: shopper, creator or merchant.")
@@ -90,6 +93,26 @@ class UserType(Node):
             query = query.filter(is_private=False)
         rows, more = await keyset_page(query, page_size(first), decode_id_cursor(after))
         return build_connection(rows, more, BoardType.from_row)
+
+    @strawberry.field(description="Your notifications, newest first; null on anyone else's profile.")
+    async def notifications(
+        self, info: Info, first: int | None = None, after: str | None = None, unread_only: bool = False
+    ) -> Connection[NotificationRef] | None:
+        from schema.social.notifications import NotificationType
+
+        if info.context.viewer_id != self.row.id:
+            return None
+        query = Notification.filter(recipient_id=self.row.id)
+        if unread_only:
+            query = query.filter(read_at=None)
+        rows, more = await keyset_page(query, page_size(first), decode_id_cursor(after))
+        return build_connection(rows, more, NotificationType.from_row)
+
+    @strawberry.field(description="How many of your notifications are unread; null on anyone else's profile.")
+    async def unread_notification_count(self, info: Info) -> int | None:
+        if info.context.viewer_id != self.row.id:
+            return None
+        return await unread_count(self.row.id)
 
     @strawberry.field(description="People who follow this person, most recent first.")
     async def followers(
