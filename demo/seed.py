@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from tqdm import tqdm
 
 from demo.build import build_world
+from demo.notifications import write_demo_notifications
 from demo.population import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from demo.world import (
     BoardRow,
@@ -127,6 +128,7 @@ async def _write(world: World, password_hash: str, progress: bool) -> dict[str, 
                     await model.bulk_create([make(row) for row in chunk], using_db=connection)
                     bar.update(len(chunk))
             written[table] = len(rows)
+        written["notifications"] = await write_demo_notifications(connection)
         # bulk_create stamps auto_now fields with the wall clock; the demo's history is fixed instead.
         for table in ("notes", "products"):
             await connection.execute_query(f"UPDATE {table} SET updated_at = created_at")

@@ -222,3 +222,17 @@ async def _dump() -> dict[str, list[list[tuple[str, str]]]]:
             sorted((key, repr(value)) for key, value in row.items() if key != "password_hash") for row in rows
         ]
     return dump
+
+
+async def test_demo_accounts_have_an_inbox_that_follows_the_notification_rules(seeded: SeedSummary) -> None:
+    from models import Notification
+
+    creator = await User.get(handle="xiaohong")
+    inbox = await Notification.filter(recipient_id=creator.id).order_by("id")
+    assert {n.kind for n in inbox} >= {"LIKE", "FOLLOW", "COMMENT"}
+    assert all(n.actor_id != n.recipient_id for n in inbox)  # type: ignore[attr-defined]
+    times = [n.created_at for n in inbox]
+    assert times == sorted(times)  # newest-first by id is newest-first by time
+    assert seeded.rows["notifications"] == await Notification.all().count()
+    everyone_else = await Notification.exclude(recipient__handle__in=["demo", "xiaohong", "shop"]).count()
+    assert everyone_else == 0
