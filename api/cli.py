@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import typer
 
+from api.db import apply_migrations, empty_all_tables, tortoise_config
 from api.settings import Settings
 
 T = TypeVar("T")
@@ -152,8 +153,6 @@ async def connected(url: str, *, create: bool = True) -> AsyncIterator[None]:
     """Tortoise initialised on `url` (created first if `create`), connections closed on exit."""
     from tortoise import Tortoise, connections
 
-    from api.db import tortoise_config
-
     try:
         created = await ensure_database(url) if create else None
         if created:
@@ -191,7 +190,6 @@ async def _migration_lock(url: str) -> AsyncIterator[None]:
 
 async def migrate_connected(url: str, echo: Callable[[str], object] = typer.echo) -> list[str]:
     """Apply pending migrations on the initialised database; the names of those applied."""
-    from api.db import apply_migrations
 
     applied: list[str] = []
     current: list[str] = []
@@ -217,34 +215,9 @@ async def pending_migrations() -> list[str]:
     from tortoise import connections
     from tortoise.migrations.executor import MigrationExecutor
 
-    from api.db import tortoise_config
-
     apps_config = tortoise_config("sqlite://:memory:")["apps"]
     steps = await MigrationExecutor(connections.get("default"), apps_config).plan()
     return [f"{s.migration.app_label}.{s.migration.name}" for s in steps if not s.backward]
-
-
-async def empty_all_tables() -> None:
-    """Delete every row of every model table (migration bookkeeping stays)."""
-    from tortoise import Tortoise, connections
-
-    tables: set[str] = set()
-    for model in Tortoise.apps["models"].values():  # type: ignore[index]
-        tables.add(model._meta.db_table)
-        for name in model._meta.m2m_fields:
-            tables.add(model._meta.fields_map[name].through)  # type: ignore[attr-defined]
-    quoted = ", ".join(f'"{t}"' for t in sorted(tables))
-    conn = connections.get("default")
-    if conn.capabilities.dialect == "postgres":
-        await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-        return
-    deletes = "".join(f'DELETE FROM "{t}";' for t in sorted(tables))
-    names = ", ".join(f"'{t}'" for t in sorted(tables))
-    # Row order across foreign keys does not matter once the checks are off for this script.
-    await conn.execute_script(
-        f"PRAGMA foreign_keys=OFF;{deletes}"
-        f"DELETE FROM sqlite_sequence WHERE name IN ({names});PRAGMA foreign_keys=ON;"
-    )
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -277,8 +250,6 @@ def makemigrations(
     from tortoise.context import TortoiseContext
     from tortoise.migrations.autodetector import MigrationAutodetector
     from tortoise.migrations.writer import format_migration_name
-
-    from api.db import tortoise_config
 
     # The autodetector compares the models with the migration files; it needs no database.
     config = tortoise_config("sqlite://:memory:")

@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from tortoise import Tortoise, connections
+from tortoise import Tortoise
 
 from api.app import create_app
-from api.db import apply_migrations, tortoise_config
+from api.db import apply_migrations, empty_all_tables, tortoise_config
 from api.settings import Settings
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-000"
@@ -56,22 +56,10 @@ async def _drop_postgres_database(url: str) -> None:
         await conn.close()
 
 
-async def _empty_all_tables() -> None:
-    conn = connections.get("default")
-    tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]  # type: ignore[union-attr]
-    if IS_POSTGRES:
-        await conn.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-    else:
-        script = "".join(f'DELETE FROM "{t}";' for t in tables)
-        await conn.execute_script(
-            "PRAGMA foreign_keys=OFF;" + script + "DELETE FROM sqlite_sequence;PRAGMA foreign_keys=ON;"
-        )
-
-
 @pytest.fixture
 async def db(database: str) -> AsyncIterator[str]:
     """An empty database for this test."""
-    await _empty_all_tables()
+    await empty_all_tables()
     yield database
 
 

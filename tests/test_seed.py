@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from tortoise.models import Model
 
+from api.db import empty_all_tables
 from demo import SeedSummary, counter_mismatches, database_is_empty, seed_database
 from demo.world import BASE_TIME, MEDIA_BASE
 from models import (
@@ -27,7 +28,6 @@ from models import (
 )
 from social.passwords import verify_password
 from social.topics import normalize_topic_name
-from tests.conftest import _empty_all_tables
 
 USERS = 30
 TABLES: tuple[type[Model], ...] = (
@@ -202,10 +202,10 @@ async def test_rows_added_after_the_seed_get_fresh_ids(seeded: SeedSummary) -> N
 async def test_same_seed_gives_identical_data_and_another_seed_differs(db: str) -> None:
     await seed_database(users=USERS, seed=11, progress=False)
     first = await _dump()
-    await _empty_all_tables()
+    await empty_all_tables()
     await seed_database(users=USERS, seed=11, progress=False)
     second = await _dump()
-    await _empty_all_tables()
+    await empty_all_tables()
     await seed_database(users=USERS, seed=12, progress=False)
     other = await _dump()
 
