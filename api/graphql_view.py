@@ -24,7 +24,7 @@ from schema.context import Context, authenticate_connection, build_context
 
 class VermilionGraphQL(GraphQL[Context, None]):
     def __init__(self, schema: Any, *, settings: Settings, broker: Broker) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allowed_origins=())
+        super().__init__(schema, graphql_ide="graphiql", allowed_origins=settings.allowed_origins)
         self.settings = settings
         self.broker = broker
         self._ide_html = graphiql_html()

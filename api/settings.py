@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # Count SQL statements per request and report them in the response `extensions`.
     sql_count_extension: bool | None = Field(None, validation_alias=AliasChoices("VERMILION_SQL_COUNT"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("VERMILION_LOG_LEVEL"))
+    # Browser origins of web frontends, comma-separated (e.g. "https://app.example.com"): allowed by CORS
+    # and for WebSocket subscriptions. Empty: same-origin only.
+    allowed_origins_csv: str = Field("", validation_alias=AliasChoices("VERMILION_ALLOWED_ORIGINS"))
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
@@ -47,6 +50,10 @@ class Settings(BaseSettings):
         if self.is_production and len(self.secret_key) < 32:
             raise ValueError("VERMILION_SECRET_KEY must be at least 32 characters in production")
         return self
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins_csv.split(",") if o.strip()]
 
     @property
     def is_production(self) -> bool:

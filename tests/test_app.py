@@ -50,3 +50,31 @@ async def test_graphql_get_serves_queries_and_refuses_mutations(client: GraphQLC
     )
     assert refused.status_code == 400  # mutations only over POST, so a link can never change data
     assert "mutation" in refused.text.lower()
+
+
+async def test_cors_allows_configured_frontends_only(db: str) -> None:
+    import httpx
+
+    from api.app import create_app
+
+    settings = Settings(
+        VERMILION_SECRET_KEY=TEST_SECRET,
+        VERMILION_ALLOWED_ORIGINS="https://app.example.com, https://m.example.com/",
+    )
+    app = create_app(settings, manage_database=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        preflight = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        }
+        allowed = await http.options("/graphql", headers={"Origin": "https://m.example.com", **preflight})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://m.example.com"
+        refused = await http.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
+        assert refused.status_code == 400
+        query = await http.post(
+            "/graphql", json={"query": "{ __typename }"}, headers={"Origin": "https://app.example.com"}
+        )
+        assert query.headers["access-control-allow-origin"] == "https://app.example.com"

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.live_server import live_server
 
@@ -146,3 +146,18 @@ async def test_events_cross_workers_through_redis(tmp_path: Path) -> None:
         await gql(second, LIKE, {"n": note_id}, fan["token"])
         assert (await next_message(ws))["payload"]["data"]["noteLikeCount"]["likeCount"] == 1
         await ws.close()
+
+
+async def test_websocket_origins_follow_the_allowed_list(tmp_path: Path) -> None:
+    env = {"VERMILION_ALLOWED_ORIGINS": "https://app.example.com"}
+    with live_server(f"sqlite://{tmp_path / 'live.sqlite3'}", env=env) as base:
+        url = base.replace("http", "ws", 1) + "/graphql"
+        allowed = await connect(url, subprotocols=["graphql-transport-ws"], origin="https://app.example.com")  # type: ignore[list-item,arg-type]
+        await allowed.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert (await next_message(allowed))["type"] == "connection_ack"
+        await allowed.close()
+        with pytest.raises(InvalidStatus) as refused:  # the handshake itself is refused
+            ws = await connect(url, subprotocols=["graphql-transport-ws"], origin="https://evil.example")  # type: ignore[list-item,arg-type]
+            await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+            await next_message(ws)
+        assert "403" in str(refused.value), refused.value
