@@ -8,6 +8,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from core.errors import forbidden, not_found
+from core.retry import retry_on_conflict
 from core.validation import Checks
 from models import Comment, Note, NotificationKind
 from social.engagement import live_note
@@ -16,6 +17,7 @@ from social.notifications import notify
 MAX_COMMENT = 1000
 
 
+@retry_on_conflict
 async def create_comment(*, author_id: int, note_id: int, body: str, reply_to_id: int | None) -> Comment:
     checks = Checks()
     text = checks.text("body", body, max_length=MAX_COMMENT)
@@ -55,6 +57,7 @@ async def create_comment(*, author_id: int, note_id: int, body: str, reply_to_id
     return comment
 
 
+@retry_on_conflict
 async def delete_comment(*, comment_id: int, editor_id: int) -> Comment:
     """The comment's author or the note's author may delete; a root takes its replies with it."""
     comment = await Comment.get_or_none(id=comment_id, deleted_at=None)

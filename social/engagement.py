@@ -7,6 +7,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from core.errors import DomainError, ErrorCode, forbidden, not_found
+from core.retry import retry_on_conflict
 from core.validation import Checks
 from models import Board, Collect, Follow, Like, Note, NotificationKind, User
 from social.notifications import notify
@@ -22,6 +23,7 @@ async def live_note(note_id: int, field: str = "noteId") -> Note:
     return note
 
 
+@retry_on_conflict
 async def like_note(*, user_id: int, note_id: int) -> Note:
     """Like once; liking again changes nothing."""
     note = await live_note(note_id)
@@ -45,6 +47,7 @@ async def like_note(*, user_id: int, note_id: int) -> Note:
     return note
 
 
+@retry_on_conflict
 async def unlike_note(*, user_id: int, note_id: int) -> Note:
     note = await live_note(note_id)
     async with in_transaction():
@@ -85,6 +88,7 @@ async def default_board(user_id: int) -> Board:
     return board
 
 
+@retry_on_conflict
 async def collect_note(*, user_id: int, note_id: int, board_id: int | None) -> tuple[Note, Board]:
     """Collect into a board (the default one when none is named); collecting again moves the note."""
     note = await live_note(note_id)
@@ -107,8 +111,7 @@ async def collect_note(*, user_id: int, note_id: int, board_id: int | None) -> t
                 if old_board != board.id and await Collect.filter(id=existing.id, board_id=old_board).update(
                     board_id=board.id
                 ):
-                    await Board.filter(id=old_board).update(note_count=F("note_count") - 1)
-                    await Board.filter(id=board.id).update(note_count=F("note_count") + 1)
+                    await _shift_board_counts({old_board: -1, board.id: +1})
                 return note, board
             await Collect.create(user_id=user_id, note_id=note_id, board_id=board.id)
             await Note.filter(id=note_id).update(collect_count=F("collect_count") + 1)
@@ -127,6 +130,7 @@ async def collect_note(*, user_id: int, note_id: int, board_id: int | None) -> t
     return note, board
 
 
+@retry_on_conflict
 async def uncollect_note(*, user_id: int, note_id: int) -> Note:
     note = await live_note(note_id)
     for _ in range(3):  # a concurrent move changes the board under us: read again
@@ -146,6 +150,7 @@ async def uncollect_note(*, user_id: int, note_id: int) -> Note:
     return note
 
 
+@retry_on_conflict
 async def follow_user(*, follower_id: int, followee_id: int) -> User:
     if follower_id == followee_id:
         raise DomainError(ErrorCode.CANNOT_FOLLOW_SELF, "You cannot follow yourself.", "userId")
@@ -156,20 +161,34 @@ async def follow_user(*, follower_id: int, followee_id: int) -> User:
         async with in_transaction():
             if not await Follow.filter(follower_id=follower_id, followee_id=followee_id).exists():
                 await Follow.create(follower_id=follower_id, followee_id=followee_id)
-                await User.filter(id=followee_id).update(follower_count=F("follower_count") + 1)
-                await User.filter(id=follower_id).update(following_count=F("following_count") + 1)
+                await _shift_follow_counts(follower_id, followee_id, +1)
                 await notify(recipient_id=followee_id, actor_id=follower_id, kind=NotificationKind.FOLLOW)
     except IntegrityError:  # the same follow arrived twice at once
         pass
     return followee
 
 
+@retry_on_conflict
 async def unfollow_user(*, follower_id: int, followee_id: int) -> User:
     followee = await User.get_or_none(id=followee_id)
     if followee is None:
         raise not_found("User", "userId")
     async with in_transaction():
         if await Follow.filter(follower_id=follower_id, followee_id=followee_id).delete():
-            await User.filter(id=followee_id).update(follower_count=F("follower_count") - 1)
-            await User.filter(id=follower_id).update(following_count=F("following_count") - 1)
+            await _shift_follow_counts(follower_id, followee_id, -1)
     return followee
+
+
+async def _shift_board_counts(deltas: dict[int, int]) -> None:
+    """Change several boards' counts, locking them in id order so that opposite moves cannot deadlock."""
+    for board_id in sorted(deltas):
+        await Board.filter(id=board_id).update(note_count=F("note_count") + deltas[board_id])
+
+
+async def _shift_follow_counts(follower_id: int, followee_id: int, delta: int) -> None:
+    """Both users' counts, in id order: A following B while B follows A must not deadlock."""
+    for user_id in sorted((follower_id, followee_id)):
+        if user_id == followee_id:
+            await User.filter(id=user_id).update(follower_count=F("follower_count") + delta)
+        else:
+            await User.filter(id=user_id).update(following_count=F("following_count") + delta)

@@ -10,6 +10,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from core.errors import DomainError, ErrorCode, forbidden, not_found
+from core.retry import retry_on_conflict
 from core.validation import Checks
 from models import Note, NoteKind, NoteProduct, NoteTopic, Product, Topic, User
 from social.language import detect_language
@@ -41,6 +42,7 @@ class NoteChanges:
     remove_review: bool = False
 
 
+@retry_on_conflict
 async def create_note(
     *,
     author_id: int,
@@ -84,6 +86,7 @@ async def create_note(
     return note
 
 
+@retry_on_conflict
 async def update_note(*, note_id: int, editor_id: int, changes: NoteChanges) -> Note:
     note = await _editable_note(note_id, editor_id)
     checks = Checks()
@@ -159,6 +162,7 @@ async def update_note(*, note_id: int, editor_id: int, changes: NoteChanges) -> 
     return note
 
 
+@retry_on_conflict
 async def delete_note(*, note_id: int, editor_id: int) -> Note:
     """Soft-delete: the note disappears everywhere; orders that came from it keep their link."""
     note = await _editable_note(note_id, editor_id)

@@ -82,3 +82,19 @@ async def test_simultaneous_moves_and_uncollects_keep_board_counts_exact(client:
         jobs.append(client.data(UNCOLLECT, {"n": note["id"]}, token=reader["token"]))
     await asyncio.gather(*jobs)
     assert await counter_mismatches() == []
+
+
+async def test_everyone_following_everyone_at_once_counts_exactly(client: GraphQLClient) -> None:
+    people = [await sign_up(client, f"peer{i}") for i in range(6)]
+    jobs = [
+        client.data(FOLLOW, {"u": other["user"]["id"]}, token=person["token"])
+        for person in people
+        for other in people
+        if other is not person
+        for _ in range(2)
+    ]
+    results = await asyncio.gather(*jobs)
+    assert all(r["userFollow"]["errors"] == [] for r in results)
+    counts = await client.data('{ user(handle: "peer0") { followerCount followingCount } }')
+    assert counts["user"] == {"followerCount": 5, "followingCount": 5}
+    assert await counter_mismatches() == []
