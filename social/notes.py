@@ -21,6 +21,16 @@ MAX_BODY = 5000
 MAX_MEDIA = 18
 MAX_TOPICS = 10
 MAX_PRODUCTS = 10
+_VIDEO_SUFFIXES = (".mp4", ".mov", ".m3u8", ".webm")
+
+
+def infer_kind(media: Sequence[str]) -> NoteKind:
+    """The kind of a note whose client did not say: no media → TEXT, one video URL → VIDEO, else IMAGE."""
+    if not media:
+        return NoteKind.TEXT
+    if len(media) == 1 and media[0].lower().split("?")[0].endswith(_VIDEO_SUFFIXES):
+        return NoteKind.VIDEO
+    return NoteKind.IMAGE
 
 
 @dataclass(frozen=True)

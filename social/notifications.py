@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from core.errors import DomainError, ErrorCode
 from models import Notification, NotificationKind
+
+MAX_MARK_READ = 100
 
 # Kinds that an actor can repeat on the same object (like, unlike, like …): notified once.
 _ONCE = {NotificationKind.LIKE, NotificationKind.COLLECT, NotificationKind.FOLLOW}
@@ -36,6 +39,8 @@ async def notify(
 
 async def mark_read(*, user_id: int, notification_ids: Sequence[int] | None) -> int:
     """Mark some (or, with None, all) of a user's notifications read; returns how many remain unread."""
+    if notification_ids is not None and len(notification_ids) > MAX_MARK_READ:
+        raise DomainError(ErrorCode.TOO_MANY, f"At most {MAX_MARK_READ} ids at once.", "ids")
     query = Notification.filter(recipient_id=user_id, read_at=None)
     if notification_ids is not None:
         query = query.filter(id__in=list(notification_ids))

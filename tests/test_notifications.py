@@ -105,3 +105,13 @@ async def test_notifications_are_private(client: GraphQLClient) -> None:
     )["node"] == {"id": gid}
     bad = await client.data(MARK, {"ids": ["Tm90ZTox"]}, token=author["token"])
     assert bad["notificationsMarkRead"]["errors"] == [{"field": ["ids", "0"], "code": "INVALID"}]
+
+
+async def test_mark_read_takes_at_most_100_ids(client: GraphQLClient) -> None:
+    reader = await sign_up(client, "hundred")
+    ids = ["Tm90aWZpY2F0aW9uOjE="] * 101
+    body = await client.data(MARK, {"ids": ids}, token=reader["token"])
+    assert body["notificationsMarkRead"] == {
+        "unreadCount": None,
+        "errors": [{"field": ["ids"], "code": "TOO_MANY"}],
+    }

@@ -5,16 +5,13 @@ from __future__ import annotations
 import strawberry
 
 from core.ids import decode_global_id
-from models import NoteKind
 from schema.context import Info
 from schema.errors import UserError, guarded
 from schema.notes.subscriptions import publish_like_count
 from schema.notes.types import NoteKindEnum, NoteType
 from schema.social.types import BoardType
 from social.engagement import collect_note, like_note, uncollect_note, unlike_note
-from social.notes import NoteChanges, Review, create_note, delete_note, update_note
-
-_VIDEO_SUFFIXES = (".mp4", ".mov", ".m3u8", ".webm")
+from social.notes import NoteChanges, Review, create_note, delete_note, infer_kind, update_note
 
 
 @strawberry.input(description="A review of one product: whole stars from 1 to 5.")
@@ -79,16 +76,6 @@ class NoteCollectPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _kind(kind: NoteKind | None, media: list[str]) -> NoteKind:
-    if kind is not None:
-        return kind
-    if not media:
-        return NoteKind.TEXT
-    if len(media) == 1 and media[0].lower().split("?")[0].endswith(_VIDEO_SUFFIXES):
-        return NoteKind.VIDEO
-    return NoteKind.IMAGE
-
-
 def _review(review: ReviewInput | None) -> Review | None:
     if review is None:
         return None
@@ -127,7 +114,7 @@ class NoteMutation:
             author = info.context.require_viewer_id()
             note = await create_note(
                 author_id=author,
-                kind=_kind(input.kind, input.media),
+                kind=input.kind or infer_kind(input.media),
                 title=input.title,
                 body=input.body,
                 topics=input.topics,

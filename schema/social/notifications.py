@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from core.errors import DomainError, ErrorCode
 from core.ids import decode_global_id, to_global_id
 from models import Notification, NotificationKind
 from schema.context import Info
@@ -27,7 +26,6 @@ NotificationKindEnum = strawberry.enum(
     name="NotificationKind",
     description="What someone did: LIKE, COLLECT, COMMENT, REPLY or FOLLOW.",
 )
-MAX_MARK_READ = 100
 
 
 @strawberry.type(name="Notification", description="Someone engaged with you or your note.")
@@ -82,8 +80,6 @@ class NotificationMutation:
     ) -> NotificationsMarkReadPayload:
         async def run() -> NotificationsMarkReadPayload:
             user_id = info.context.require_viewer_id()
-            if ids is not None and len(ids) > MAX_MARK_READ:
-                raise DomainError(ErrorCode.TOO_MANY, f"At most {MAX_MARK_READ} ids at once.", "ids")
             pks = (
                 [decode_global_id(g, "Notification", ["ids", str(i)]) for i, g in enumerate(ids)]
                 if ids is not None
