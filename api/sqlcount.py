@@ -1,4 +1,4 @@
-"""Counts SQL statements per request (and per test block) from Tortoise's query log.
+"""Counts SQL statements per request from Tortoise's query log.
 
 Every statement Tortoise sends is logged by `tortoise.db_client` at DEBUG as "%s: %s" (query, values);
 a handler on that logger adds one to the counter of the current context. A counter is a one-item list
@@ -8,8 +8,6 @@ so that tasks spawned by the request (resolvers, dataloader batches) share it th
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 _counter: ContextVar[list[int] | None] = ContextVar("vermilion_sql_counter", default=None)
@@ -33,18 +31,6 @@ def install() -> None:
     logger.propagate = False
     logger.addHandler(_StatementCounter(logging.DEBUG))
     _installed = True
-
-
-@contextmanager
-def count_statements() -> Iterator[list[int]]:
-    """`with count_statements() as n: …` then `n[0]` is the number of statements run inside."""
-    install()
-    counter = [0]
-    token = _counter.set(counter)
-    try:
-        yield counter
-    finally:
-        _counter.reset(token)
 
 
 def start_request_counter() -> list[int]:

@@ -20,10 +20,6 @@ def placeholders(count: int, start: int = 1) -> str:
     return ", ".join(f"${i}" for i in range(start, start + count))
 
 
-def dialect() -> str:
-    return connections.get("default").capabilities.dialect
-
-
 async def fetch_all(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Run one SELECT and return its rows as dicts."""
     conn = connections.get("default")

@@ -16,7 +16,7 @@ from typing import Any
 from aiodataloader import DataLoader
 
 from core.sql import fetch_all, model_from_row, placeholders, select_list
-from models import Board, Comment, Note, NoteTopic, Product, ProductVariant, Topic, User
+from models import Board, Comment, Follow, Note, NoteTopic, Product, ProductVariant, Topic, User
 
 
 def _make_loader(fn: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]], cache: bool = True) -> DataLoader:
@@ -161,8 +161,6 @@ class Loaders:
     async def _viewer_follows(self, user_ids: list[int]) -> list[bool]:
         if self.viewer_id is None:
             return [False] * len(user_ids)
-        from models import Follow
-
         followed = set(
             await Follow.filter(follower_id=self.viewer_id, followee_id__in=user_ids).values_list(
                 "followee_id", flat=True

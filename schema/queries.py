@@ -2,60 +2,85 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import strawberry
 from tortoise.expressions import Subquery
 
 from core.cursors import decode_id_cursor, page_size
 from core.ids import parse_global_id
-from models import Follow, Note, Topic, User
+from models import Follow, Note, Notification, ProductVariant, Topic, User
 from schema.catalog.types import ProductType, ProductVariantType
 from schema.context import Info
 from schema.notes.types import NoteType, TopicType
 from schema.relay import Connection, Node, build_connection, keyset_page
+from schema.social.notifications import NotificationType
 from schema.social.types import BoardType, CommentType, board_visible_to
 from schema.users.types import UserType
 from social.topics import normalize_topic_name
 
 
-async def resolve_node(info: Info, global_id: str) -> Node | None:
-    """Any object by its global id; null for unknown, deleted or invisible objects."""
+async def _note(info: Info, pk: int) -> Node | None:
+    row = await info.context.loaders.note_by_id.load(pk)
+    return NoteType.from_row(row) if row else None
+
+
+async def _user(info: Info, pk: int) -> Node | None:
+    row = await info.context.loaders.user_by_id.load(pk)
+    return UserType.from_row(row) if row else None
+
+
+async def _product(info: Info, pk: int) -> Node | None:
+    row = await info.context.loaders.product_by_id.load(pk)
+    return ProductType.from_row(row) if row else None
+
+
+async def _variant(info: Info, pk: int) -> Node | None:
+    row = await ProductVariant.get_or_none(id=pk)
+    return ProductVariantType.from_row(row) if row else None
+
+
+async def _topic(info: Info, pk: int) -> Node | None:
+    row = await info.context.loaders.topic_by_id.load(pk)
+    return TopicType.from_row(row) if row else None
+
+
+async def _comment(info: Info, pk: int) -> Node | None:
+    row = await info.context.loaders.comment_by_id.load(pk)
+    return CommentType.from_row(row) if row else None
+
+
+async def _board(info: Info, pk: int) -> Node | None:
+    row = await info.context.loaders.board_by_id.load(pk)
+    return BoardType.from_row(row) if row and board_visible_to(row, info.context.viewer_id) else None
+
+
+async def _notification(info: Info, pk: int) -> Node | None:
+    row = await Notification.get_or_none(id=pk, recipient_id=info.context.viewer_id)
+    return NotificationType.from_row(row) if row else None
+
+
+# How each type of global id is fetched; each fetcher applies that type's visibility rule.
+_FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
+    "Note": _note,
+    "User": _user,
+    "Product": _product,
+    "ProductVariant": _variant,
+    "Topic": _topic,
+    "Comment": _comment,
+    "Board": _board,
+    "Notification": _notification,
+}
+
+
+async def resolve_node(info: Info, global_id: str, expected: str | None = None) -> Node | None:
+    """Any object (or, with `expected`, one of that type) by its global id; null for unknown,
+    deleted or invisible objects, and for ids of another type."""
     parsed = parse_global_id(global_id)
-    if parsed is None:
+    if parsed is None or (expected is not None and parsed[0] != expected):
         return None
-    type_name, pk = parsed
-    loaders = info.context.loaders
-    if type_name == "Note":
-        note = await loaders.note_by_id.load(pk)
-        return NoteType.from_row(note) if note else None
-    if type_name == "User":
-        user = await loaders.user_by_id.load(pk)
-        return UserType.from_row(user) if user else None
-    if type_name == "Product":
-        product = await loaders.product_by_id.load(pk)
-        return ProductType.from_row(product) if product else None
-    if type_name == "ProductVariant":
-        from models import ProductVariant
-
-        variant = await ProductVariant.get_or_none(id=pk)
-        return ProductVariantType.from_row(variant) if variant else None
-    if type_name == "Topic":
-        topic = await loaders.topic_by_id.load(pk)
-        return TopicType.from_row(topic) if topic else None
-    if type_name == "Comment":
-        comment = await loaders.comment_by_id.load(pk)
-        return CommentType.from_row(comment) if comment else None
-    if type_name == "Notification":
-        from models import Notification
-        from schema.social.notifications import NotificationType
-
-        notification = await Notification.get_or_none(id=pk, recipient_id=info.context.viewer_id)
-        return NotificationType.from_row(notification) if notification else None
-    if type_name == "Board":
-        board = await loaders.board_by_id.load(pk)
-        return (
-            BoardType.from_row(board) if board and board_visible_to(board, info.context.viewer_id) else None
-        )
-    return None
+    fetch = _FETCHERS.get(parsed[0])
+    return await fetch(info, parsed[1]) if fetch else None
 
 
 @strawberry.type
@@ -73,18 +98,15 @@ class SocialQuery:
 
     @strawberry.field
     async def note(self, info: Info, id: strawberry.ID) -> NoteType | None:
-        node = await resolve_node(info, id)
-        return node if isinstance(node, NoteType) else None
+        return await resolve_node(info, id, "Note")  # type: ignore[return-value]
 
     @strawberry.field
     async def product(self, info: Info, id: strawberry.ID) -> ProductType | None:
-        node = await resolve_node(info, id)
-        return node if isinstance(node, ProductType) else None
+        return await resolve_node(info, id, "Product")  # type: ignore[return-value]
 
     @strawberry.field(description="A board; private boards are returned to their owner only.")
     async def board(self, info: Info, id: strawberry.ID) -> BoardType | None:
-        node = await resolve_node(info, id)
-        return node if isinstance(node, BoardType) else None
+        return await resolve_node(info, id, "Board")  # type: ignore[return-value]
 
     @strawberry.field(description="A person by handle (case-insensitive, with or without @).")
     async def user(self, handle: str) -> UserType | None:

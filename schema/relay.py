@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from core.cursors import encode_cursor
+from core.cursors import decode_id_cursor, encode_cursor, page_size
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -62,6 +62,29 @@ def build_connection(
             start_cursor=edges[0].cursor if edges else None,
         ),
         total_count=total_count,
+    )
+
+
+async def linked_connection(
+    queryset: Any,
+    first: int | None,
+    after: str | None,
+    *,
+    target_id: Callable[[Any], int],
+    loader: Any,
+    to_node: Callable[[Any], Any],
+    total_count: int | None = None,
+) -> Connection[Any]:
+    """A page of a link table (follows, collects) shown as the rows the links point at.
+
+    Cursors are the links' ids, so the order is "most recently linked first"; a link whose target
+    is gone (e.g. a deleted note) is left out of the page.
+    """
+    links, more = await keyset_page(queryset, page_size(first), decode_id_cursor(after))
+    targets = await loader.load_many([target_id(link) for link in links])
+    pairs = [(link, target) for link, target in zip(links, targets, strict=True) if target is not None]
+    return build_connection(
+        pairs, more, lambda pair: to_node(pair[1]), key=lambda pair: pair[0].id, total_count=total_count
     )
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core.errors import DomainError, ErrorCode
@@ -53,10 +54,10 @@ async def sign_up(
     topics = clean_topic_names(checks, "interests", interests, maximum=MAX_INTERESTS)
     checks.done()
 
-    taken = await User.filter(email=email_clean).exists()
-    if taken:
+    taken = await User.filter(Q(email=email_clean) | Q(handle=handle_clean)).values_list("email", "handle")
+    if any(email == email_clean for email, _ in taken):
         checks.fail("email", ErrorCode.ALREADY_EXISTS, "An account with this email already exists.")
-    if await User.filter(handle=handle_clean).exists():
+    if any(handle == handle_clean for _, handle in taken):
         checks.fail("handle", ErrorCode.ALREADY_EXISTS, "This handle is taken.")
     checks.done()
     try:

@@ -73,9 +73,9 @@ async def create_note(
     if review is not None:
         _check_rating(checks, review.rating)
     checks.done()
-    await _check_products_exist(products)
+    merchants = await _product_merchants(products)  # includes the reviewed product
     if review is not None:
-        await _check_can_review(author_id, review.product_id)
+        await _check_can_review(author_id, review.product_id, merchants[review.product_id])
 
     async with in_transaction():
         note = await Note.create(
@@ -121,16 +121,20 @@ async def update_note(*, note_id: int, editor_id: int, changes: NoteChanges) -> 
         else None
     )
     checks.done()
-    if product_ids is not None:
-        await _check_products_exist(product_ids)
     old_review = (
         Review(note.review_product_id, note.review_rating)  # type: ignore[attr-defined,arg-type]
         if note.review_product_id is not None  # type: ignore[attr-defined]
         else None
     )
-    if new_review is not None and (old_review is None or old_review.product_id != new_review.product_id):
-        await _check_products_exist([new_review.product_id])
-        await _check_can_review(editor_id, new_review.product_id)
+    reviews_another_product = new_review is not None and (
+        old_review is None or old_review.product_id != new_review.product_id
+    )
+    to_check = list(product_ids or [])
+    if new_review is not None and reviews_another_product and new_review.product_id not in to_check:
+        to_check.append(new_review.product_id)
+    merchants = await _product_merchants(to_check)
+    if new_review is not None and reviews_another_product:
+        await _check_can_review(editor_id, new_review.product_id, merchants[new_review.product_id])
     if changes.remove_review:
         new_review = None
     elif new_review is None:
@@ -225,18 +229,20 @@ def _check_rating(checks: Checks, rating: int) -> None:
         checks.fail(["review", "rating"], ErrorCode.OUT_OF_RANGE, "Ratings are whole stars from 1 to 5.")
 
 
-async def _check_products_exist(product_ids: Sequence[int]) -> None:
+async def _product_merchants(product_ids: Sequence[int]) -> dict[int, int]:
+    """Merchant id of each product, in one query; NOT_FOUND when any of them does not exist."""
     if not product_ids:
-        return
-    found = set(await Product.filter(id__in=list(product_ids)).values_list("id", flat=True))
-    missing = [pid for pid in product_ids if pid not in found]
-    if missing:
+        return {}
+    found = dict(
+        await Product.filter(id__in=list(product_ids)).values_list("id", "merchant_id")  # type: ignore[arg-type]
+    )
+    if any(pid not in found for pid in product_ids):
         raise DomainError(ErrorCode.NOT_FOUND, "A tagged product does not exist.", ["input", "productIds"])
+    return found
 
 
-async def _check_can_review(author_id: int, product_id: int) -> None:
-    product = await Product.get(id=product_id)
-    if product.merchant_id == author_id:  # type: ignore[attr-defined]
+async def _check_can_review(author_id: int, product_id: int, merchant_id: int) -> None:
+    if merchant_id == author_id:
         raise forbidden("Merchants cannot review their own products.", ["input", "review", "productId"])
     if await Note.filter(author_id=author_id, review_product_id=product_id, deleted_at=None).exists():
         raise DomainError(

@@ -73,9 +73,9 @@ class ProductType(Node):
 
     @strawberry.field
     async def merchant(self, info: Info) -> UserRef:
-        from schema.users.types import UserType
+        from schema.users.types import load_user
 
-        return UserType.from_row(await info.context.loaders.user_by_id.load(self.row.merchant_id))  # type: ignore[attr-defined]
+        return await load_user(info, self.row.merchant_id)  # type: ignore[attr-defined]
 
     @strawberry.field
     async def variants(self, info: Info) -> list[ProductVariantType]:

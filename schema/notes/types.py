@@ -111,9 +111,9 @@ class NoteType(Node):
 
     @strawberry.field
     async def author(self, info: Info) -> UserRef:
-        from schema.users.types import UserType
+        from schema.users.types import load_user
 
-        return UserType.from_row(await info.context.loaders.user_by_id.load(self.row.author_id))  # type: ignore[attr-defined]
+        return await load_user(info, self.row.author_id)  # type: ignore[attr-defined]
 
     @strawberry.field
     async def topics(self, info: Info) -> list[TopicType]:

@@ -47,9 +47,9 @@ class NotificationType(Node):
 
     @strawberry.field
     async def actor(self, info: Info) -> UserRef:
-        from schema.users.types import UserType
+        from schema.users.types import load_user
 
-        return UserType.from_row(await info.context.loaders.user_by_id.load(self.row.actor_id))  # type: ignore[attr-defined]
+        return await load_user(info, self.row.actor_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The note concerned; null for follows or when the note was deleted.")
     async def note(self, info: Info) -> NoteRef | None:

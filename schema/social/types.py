@@ -12,7 +12,7 @@ from core.ids import to_global_id
 from models import Board, Collect, Comment
 from schema.context import Info
 from schema.loaders import Window
-from schema.relay import Connection, Node, build_connection, keyset_page
+from schema.relay import Connection, Node, build_connection, linked_connection
 
 if TYPE_CHECKING:
     from schema.notes.types import NoteType
@@ -45,9 +45,9 @@ class CommentType(Node):
 
     @strawberry.field
     async def author(self, info: Info) -> UserRef:
-        from schema.users.types import UserType
+        from schema.users.types import load_user
 
-        return UserType.from_row(await info.context.loaders.user_by_id.load(self.row.author_id))  # type: ignore[attr-defined]
+        return await load_user(info, self.row.author_id)  # type: ignore[attr-defined]
 
     @strawberry.field
     async def note(self, info: Info) -> NoteRef | None:
@@ -104,9 +104,9 @@ class BoardType(Node):
 
     @strawberry.field
     async def owner(self, info: Info) -> UserRef:
-        from schema.users.types import UserType
+        from schema.users.types import load_user
 
-        return UserType.from_row(await info.context.loaders.user_by_id.load(self.row.owner_id))  # type: ignore[attr-defined]
+        return await load_user(info, self.row.owner_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Notes collected into this board, most recently collected first.")
     async def notes(
@@ -114,17 +114,15 @@ class BoardType(Node):
     ) -> Connection[NoteRef]:
         from schema.notes.types import NoteType
 
-        links, more = await keyset_page(
+        return await linked_connection(
             Collect.filter(board_id=self.row.id, note__deleted_at=None),
-            page_size(first),
-            decode_id_cursor(after),
-        )
-        notes = await info.context.loaders.note_by_id.load_many([link.note_id for link in links])  # type: ignore[attr-defined]
-        pairs = [(link, note) for link, note in zip(links, notes, strict=True) if note is not None]
-        return build_connection(
-            pairs, more, lambda pair: NoteType.from_row(pair[1]), key=lambda pair: pair[0].id,
+            first,
+            after,
+            target_id=lambda link: link.note_id,
+            loader=info.context.loaders.note_by_id,
+            to_node=NoteType.from_row,
             total_count=self.row.note_count,
-        )  # fmt: skip
+        )
 
 
 def board_visible_to(board: Board, viewer_id: int | None) -> bool:

@@ -11,7 +11,7 @@ from core.cursors import decode_id_cursor, page_size
 from core.ids import to_global_id
 from models import Board, Follow, Note, Notification, User
 from schema.context import Info
-from schema.relay import Connection, Node, build_connection, keyset_page
+from schema.relay import Connection, Node, build_connection, keyset_page, linked_connection
 from social.notifications import unread_count
 
 if TYPE_CHECKING:
@@ -118,19 +118,29 @@ class UserType(Node):
     async def followers(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[UserType]:
-        return await _follow_page(info, {"followee_id": self.row.id}, "follower_id", first, after)
+        return await linked_connection(
+            Follow.filter(followee_id=self.row.id),
+            first,
+            after,
+            target_id=lambda link: link.follower_id,
+            loader=info.context.loaders.user_by_id,
+            to_node=UserType.from_row,
+        )
 
     @strawberry.field(description="People this person follows, most recent first.")
     async def following(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[UserType]:
-        return await _follow_page(info, {"follower_id": self.row.id}, "followee_id", first, after)
+        return await linked_connection(
+            Follow.filter(follower_id=self.row.id),
+            first,
+            after,
+            target_id=lambda link: link.followee_id,
+            loader=info.context.loaders.user_by_id,
+            to_node=UserType.from_row,
+        )
 
 
-async def _follow_page(
-    info: Info, filters: dict[str, int], other: str, first: int | None, after: str | None
-) -> Connection[UserType]:
-    links, more = await keyset_page(Follow.filter(**filters), page_size(first), decode_id_cursor(after))
-    users = await info.context.loaders.user_by_id.load_many([getattr(link, other) for link in links])
-    pairs = [(link, user) for link, user in zip(links, users, strict=True) if user is not None]
-    return build_connection(pairs, more, lambda pair: UserType.from_row(pair[1]), key=lambda pair: pair[0].id)
+async def load_user(info: Info, user_id: int) -> UserType:
+    """A related person (author, owner, merchant, actor) through this request's loader."""
+    return UserType.from_row(await info.context.loaders.user_by_id.load(user_id))
