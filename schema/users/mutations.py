@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import strawberry
 
 from core.ids import decode_global_id
+from models import User
 from schema.context import Info
 from schema.errors import UserError, guarded
 from schema.users.types import UserType
@@ -107,25 +110,26 @@ class UserMutation:
 
     @strawberry.mutation
     async def user_follow(self, info: Info, user_id: strawberry.ID) -> UserFollowPayload:
-        async def run() -> UserFollowPayload:
-            viewer = info.context.require_viewer_id()
-            followee = decode_global_id(user_id, "User", "userId")
-            user = await follow_user(follower_id=viewer, followee_id=followee)
-            info.context.loaders.viewer_follows.clear(followee)
-            return UserFollowPayload(user=await _fresh_user(info, user.id))
-
-        return await guarded(UserFollowPayload, run)
+        return await _change_follow(info, user_id, follow_user)
 
     @strawberry.mutation
     async def user_unfollow(self, info: Info, user_id: strawberry.ID) -> UserFollowPayload:
-        async def run() -> UserFollowPayload:
-            viewer = info.context.require_viewer_id()
-            followee = decode_global_id(user_id, "User", "userId")
-            user = await unfollow_user(follower_id=viewer, followee_id=followee)
-            info.context.loaders.viewer_follows.clear(followee)
-            return UserFollowPayload(user=await _fresh_user(info, user.id))
+        return await _change_follow(info, user_id, unfollow_user)
 
-        return await guarded(UserFollowPayload, run)
+
+async def _change_follow(
+    info: Info, user_id: strawberry.ID, rule: Callable[..., Awaitable[User]]
+) -> UserFollowPayload:
+    """Follow or unfollow (`rule`), then answer with the followee's fresh counts."""
+
+    async def run() -> UserFollowPayload:
+        viewer = info.context.require_viewer_id()
+        followee = decode_global_id(user_id, "User", "userId")
+        user = await rule(follower_id=viewer, followee_id=followee)
+        info.context.loaders.viewer_follows.clear(followee)
+        return UserFollowPayload(user=await _fresh_user(info, user.id))
+
+    return await guarded(UserFollowPayload, run)
 
 
 async def _fresh_user(info: Info, user_id: int) -> UserType:
