@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from uuid import UUID
 
 from core.errors import DomainError, ErrorCode
 
 
-def to_global_id(type_name: str, pk: int) -> str:
+def to_global_id(type_name: str, pk: int | UUID) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
@@ -27,6 +28,23 @@ def parse_global_id(global_id: str) -> tuple[str, int] | None:
 def decode_global_id(global_id: str, expected_type: str, field: str | list[str]) -> int:
     """The primary key inside an id of `expected_type`, or a clear INVALID error naming `field`."""
     parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] != expected_type:
+        raise DomainError(ErrorCode.INVALID, f"Not a valid {expected_type} id.", field)
+    return parsed[1]
+
+
+def parse_uuid_global_id(global_id: str) -> tuple[str, UUID] | None:
+    """(type, key) of a well-formed id of a type keyed by UUID (carts, orders), else None."""
+    try:
+        type_name, _, raw_pk = base64.b64decode(global_id, validate=True).decode().partition(":")
+        pk = UUID(raw_pk)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    return (type_name, pk) if type_name else None
+
+
+def decode_uuid_global_id(global_id: str, expected_type: str, field: str | list[str]) -> UUID:
+    parsed = parse_uuid_global_id(global_id)
     if parsed is None or parsed[0] != expected_type:
         raise DomainError(ErrorCode.INVALID, f"Not a valid {expected_type} id.", field)
     return parsed[1]

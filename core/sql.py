@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from tortoise import connections
 
@@ -26,6 +27,11 @@ async def fetch_all(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]
     if conn.capabilities.dialect == "sqlite":
         sql = _PARAM.sub(r"?\1", sql)
     return list(await conn.execute_query_dict(sql, list(params)))
+
+
+def uuid_param(value: UUID) -> UUID | str:
+    """A UUID as the current database's raw SQL expects it (SQLite keeps UUIDs as text)."""
+    return str(value) if connections.get("default").capabilities.dialect == "sqlite" else value
 
 
 def columns_of(model: type[Any]) -> list[str]:

@@ -1,13 +1,33 @@
 """Tortoise models of Vermilion. Tortoise discovers every model imported here (app label "models")."""
 
 from models.catalog import Product, ProductVariant
+from models.commerce import (
+    AttemptStatus,
+    Cart,
+    CartLine,
+    CartStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentAttempt,
+    PaymentEvent,
+    PaymentEventKind,
+    Refund,
+    RefundStatus,
+    StockState,
+    StripeEvent,
+)
 from models.notes import Note, NoteKind, NoteProduct, NoteTopic, Topic
 from models.notifications import Notification, NotificationKind
 from models.social import Board, Collect, Comment, Follow, Like
 from models.users import User
 
 __all__ = [
+    "AttemptStatus",
     "Board",
+    "Cart",
+    "CartLine",
+    "CartStatus",
     "Collect",
     "Comment",
     "Follow",
@@ -18,8 +38,18 @@ __all__ = [
     "NoteTopic",
     "Notification",
     "NotificationKind",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "PaymentAttempt",
+    "PaymentEvent",
+    "PaymentEventKind",
     "Product",
     "ProductVariant",
+    "Refund",
+    "RefundStatus",
+    "StockState",
+    "StripeEvent",
     "Topic",
     "User",
 ]

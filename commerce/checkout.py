@@ -1,0 +1,281 @@
+"""checkoutStart and checkoutComplete: a cart becomes one order, its stock reserved, paid through Stripe.
+
+The order is created in one transaction (cart frozen, stock reserved, order, lines, payment attempt);
+the PaymentIntent is created after it commits, never inside it. One request claims the attempt and
+calls Stripe; concurrent retries wait for its result instead of creating a second PaymentIntent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from commerce import inventory, ledger
+from commerce.cart import can_use, contents_of
+from commerce.orders import latest_attempt, order_for, settle
+from commerce.payments import PaymentProviderError, Payments, payments_not_configured
+from core.errors import DomainError, ErrorCode, not_found
+from core.validation import Checks
+from models import (
+    AttemptStatus,
+    Cart,
+    CartStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentAttempt,
+    PaymentEventKind,
+    Product,
+    StockState,
+)
+
+DEFAULT_RESERVATION = timedelta(minutes=15)
+# A request that claimed an attempt and has not finished within this long is presumed dead.
+CLAIM_TIMEOUT = timedelta(seconds=30)
+WAIT_STEP_SECONDS = 0.05
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str | None = None
+    region: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    order: Order
+    attempt: PaymentAttempt
+
+
+def _check_input(email: str | None, address: Address, idempotency_key: str) -> tuple[str, dict[str, Any]]:
+    """The receipt email and the cleaned address (empty optional parts dropped), or every problem."""
+    checks = Checks()
+    if not 1 <= len(idempotency_key.strip()) <= 200:
+        checks.fail(
+            "idempotencyKey", ErrorCode.INVALID, "Send a unique key of 1–200 characters per checkout."
+        )
+    clean_email = (email or "").strip()
+    if not _EMAIL.match(clean_email) or len(clean_email) > 254:
+        checks.fail("email", ErrorCode.INVALID, "Enter a valid email address for the receipt.")
+    at = Checks(prefix=("input", "shippingAddress"))
+    fields = {
+        "name": at.text("name", address.name, max_length=100),
+        "line1": at.text("line1", address.line1, max_length=200),
+        "line2": at.text("line2", address.line2, max_length=200, min_length=0, required=False),
+        "city": at.text("city", address.city, max_length=100),
+        "region": at.text("region", address.region, max_length=100, min_length=0, required=False),
+        "postalCode": at.text("postalCode", address.postal_code, max_length=20),
+        "phone": at.text("phone", address.phone, max_length=40, min_length=0, required=False),
+        "country": address.country.strip().upper(),
+    }
+    if not _COUNTRY.match(fields["country"] or ""):
+        at.fail("country", ErrorCode.INVALID, "Use the two-letter country code, e.g. CN or US.")
+    checks.errors += at.errors
+    checks.done()
+    return clean_email, {k: v for k, v in fields.items() if v}
+
+
+async def checkout_start(
+    *,
+    payments: Payments | None,
+    viewer_id: int | None,
+    viewer_email: str | None,
+    cart_id: UUID,
+    email: str | None,
+    shipping_address: Address,
+    idempotency_key: str,
+    reservation: timedelta = DEFAULT_RESERVATION,
+) -> CheckoutResult:
+    """Turn the cart into an order with reserved stock and a PaymentIntent; idempotent per key."""
+    if payments is None:
+        raise payments_not_configured()
+    clean_email, address = _check_input(email or viewer_email, shipping_address, idempotency_key)
+    key = idempotency_key.strip()
+    cart = await Cart.get_or_none(id=cart_id)
+    if cart is None or not can_use(cart, viewer_id):
+        raise not_found("Cart", ["input", "cartId"])
+    order = await Order.get_or_none(cart_id=cart_id)
+    creator = False
+    if order is None:
+        order, creator = await _create_order(cart, viewer_id, clean_email, address, key, reservation)
+    if order.idempotency_key != key:
+        await _resume(order, reservation)
+    attempt = await _ensure_intent(payments, order, creator=creator)
+    return CheckoutResult(await Order.get(id=order.id), attempt)
+
+
+async def _create_order(
+    cart: Cart,
+    viewer_id: int | None,
+    email: str,
+    address: dict[str, Any],
+    key: str,
+    reservation: timedelta,
+) -> tuple[Order, bool]:
+    """The cart's order, and whether this call created it."""
+    contents = await contents_of(cart.id)
+    if cart.status != CartStatus.OPEN:
+        raise DomainError(
+            ErrorCode.CART_CLOSED, "This cart can no longer be checked out.", ["input", "cartId"]
+        )
+    if not contents.lines:
+        raise DomainError(ErrorCode.CART_EMPTY, "The cart is empty.", ["input", "cartId"])
+    products = {
+        p.id: p
+        for p in await Product.filter(id__in={v.product_id for _, v in contents.lines})  # type: ignore[attr-defined]
+    }
+    currency = contents.lines[0][1].currency
+    now = datetime.now(UTC)
+    try:
+        async with in_transaction():
+            # Freezing the cart is the claim: of two checkouts of one cart, one proceeds.
+            if not await Cart.filter(id=cart.id, status=CartStatus.OPEN).update(status=CartStatus.ORDERED):
+                raise _LostRace
+            await inventory.reserve(
+                [(v.id, line.quantity) for line, v in contents.lines],
+                {v.id: ["input", "cartId"] for _, v in contents.lines},
+            )
+            order = await Order.create(
+                cart_id=cart.id,
+                buyer_id=viewer_id,
+                idempotency_key=key,
+                email=email,
+                shipping_address=address,
+                currency=currency,
+                total_minor_units=contents.subtotal_minor_units,
+                status=OrderStatus.PENDING_PAYMENT,
+                stock_state=StockState.RESERVED,
+                reserved_until=now + reservation,
+            )
+            await OrderLine.bulk_create(
+                [
+                    OrderLine(
+                        order_id=order.id,
+                        variant_id=v.id,
+                        product_id=v.product_id,  # type: ignore[attr-defined]
+                        merchant_id=products[v.product_id].merchant_id,  # type: ignore[attr-defined]
+                        source_note_id=line.source_note_id,  # type: ignore[attr-defined]
+                        product_title=products[v.product_id].title,  # type: ignore[attr-defined]
+                        variant_name=v.name,
+                        sku=v.sku,
+                        quantity=line.quantity,
+                        unit_price_minor_units=v.price_minor_units,
+                    )
+                    for line, v in contents.lines
+                ]
+            )
+            await PaymentAttempt.create(
+                order_id=order.id,
+                claimed_at=now,
+                amount_minor_units=order.total_minor_units,
+                currency=currency,
+            )
+    except (_LostRace, IntegrityError):
+        # Another request turned this cart into its order first: that order is the answer.
+        existing = await Order.get_or_none(cart_id=cart.id)
+        if existing is None:
+            raise DomainError(
+                ErrorCode.CART_CLOSED, "This cart can no longer be checked out.", ["input", "cartId"]
+            ) from None
+        return existing, False
+    return order, True
+
+
+class _LostRace(Exception):
+    pass
+
+
+async def _resume(order: Order, reservation: timedelta) -> None:
+    """A new key for a cart that already has its order: carry on with that order while it is unpaid
+    (say, after a declined card), taking its stock again if it was released."""
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise DomainError(
+            ErrorCode.CART_CLOSED,
+            f"This cart's order is already {order.status.value}; start a new cart.",
+            ["input", "cartId"],
+        )
+    async with in_transaction():
+        if await Order.filter(
+            id=order.id, status=OrderStatus.PENDING_PAYMENT, stock_state=StockState.RELEASED
+        ).update(stock_state=StockState.RESERVED, reserved_until=datetime.now(UTC) + reservation):
+            lines = await OrderLine.filter(order_id=order.id).values_list("variant_id", "quantity")
+            await inventory.reserve([(int(v), int(q)) for v, q in lines])
+
+
+async def _ensure_intent(payments: Payments, order: Order, *, creator: bool) -> PaymentAttempt:
+    """The order's PaymentIntent, created by exactly one request; concurrent retries wait for it.
+
+    The request that created the order holds the claim on its attempt from the start; anyone else
+    may claim an attempt only when it failed or its claimant went silent for CLAIM_TIMEOUT."""
+    attempt = await latest_attempt(order.id)
+    assert attempt is not None, "every order is created with a payment attempt"
+    if creator and attempt.status == AttemptStatus.CREATING:
+        return await _create_intent(payments, order, attempt)
+    deadline = asyncio.get_running_loop().time() + CLAIM_TIMEOUT.total_seconds()
+    while True:
+        if attempt.status == AttemptStatus.CREATED:
+            return attempt
+        stale = attempt.claimed_at < datetime.now(UTC) - CLAIM_TIMEOUT
+        if (attempt.status == AttemptStatus.FAILED or stale) and await PaymentAttempt.filter(
+            id=attempt.id, status=attempt.status, claimed_at=attempt.claimed_at
+        ).update(status=AttemptStatus.CREATING, claimed_at=datetime.now(UTC)):
+            return await _create_intent(payments, order, attempt)
+        if asyncio.get_running_loop().time() > deadline:
+            raise DomainError(
+                ErrorCode.CHECKOUT_IN_PROGRESS, "This checkout is still being set up; try again in a moment."
+            )
+        await asyncio.sleep(WAIT_STEP_SECONDS)
+        attempt = await PaymentAttempt.get(id=attempt.id)
+
+
+async def _create_intent(payments: Payments, order: Order, attempt: PaymentAttempt) -> PaymentAttempt:
+    try:
+        intent = await payments.create_intent(
+            amount=attempt.amount_minor_units,
+            currency=attempt.currency,
+            metadata={"order_id": str(order.id), "attempt_id": str(attempt.id)},
+            idempotency_key=str(attempt.stripe_idempotency_key),
+        )
+    except PaymentProviderError:
+        await PaymentAttempt.filter(id=attempt.id, status=AttemptStatus.CREATING).update(
+            status=AttemptStatus.FAILED
+        )
+        raise
+    await PaymentAttempt.filter(id=attempt.id).update(
+        status=AttemptStatus.CREATED, payment_intent_id=intent.id, client_secret=intent.client_secret
+    )
+    await ledger.record(
+        order.id,
+        PaymentEventKind.PAYMENT_INTENT_CREATED,
+        amount=intent.amount,
+        currency=order.currency,
+        reference=intent.id,
+    )
+    return await PaymentAttempt.get(id=attempt.id)
+
+
+async def checkout_complete(*, payments: Payments | None, viewer_id: int | None, order_id: UUID) -> Order:
+    """Settle from the PaymentIntent's state at Stripe, for when the webhook is late; idempotent."""
+    order = await order_for(order_id, viewer_id)
+    if payments is None:
+        raise payments_not_configured()
+    attempt = await latest_attempt(order.id)
+    if attempt is None or attempt.payment_intent_id is None:
+        return order
+    settled = await settle(await payments.get_intent(attempt.payment_intent_id))
+    return settled or order

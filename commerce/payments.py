@@ -1,0 +1,185 @@
+"""The one door to Stripe: PaymentIntents, refunds and webhook signatures, through the official SDK.
+
+Nothing else in Vermilion imports `stripe`. Callers never hold a transaction or a row lock while a
+method here runs (COMMERCE.md): every call is a network round trip that may take seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import stripe
+
+from core.errors import DomainError, ErrorCode
+
+log = logging.getLogger(__name__)
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+class PaymentProviderError(DomainError):
+    """Stripe refused a request or could not be reached; the operation may be retried."""
+
+    def __init__(self, message: str, *, retryable: bool = True):
+        super().__init__(ErrorCode.PAYMENT_PROVIDER_ERROR, message)
+        self.retryable = retryable
+
+
+class InvalidWebhook(Exception):
+    """The payload is not a genuine, fresh Stripe event for our endpoint secret."""
+
+
+@dataclass(frozen=True)
+class IntentState:
+    """What Vermilion needs to know about a PaymentIntent."""
+
+    id: str
+    status: str  # requires_payment_method, requires_confirmation, processing, succeeded, canceled …
+    amount: int
+    amount_received: int
+    currency: str  # upper-case ISO code
+    client_secret: str | None
+    metadata: dict[str, str]
+    failure_message: str | None = None
+    latest_charge: str | None = None
+
+    @classmethod
+    def of(cls, obj: Any) -> IntentState:
+        data = obj if isinstance(obj, dict) else obj.to_dict()
+        error = data.get("last_payment_error") or {}
+        status = str(data.get("status"))
+        return cls(
+            id=str(data["id"]),
+            status=status,
+            amount=int(data.get("amount") or 0),
+            # Older API versions (localstripe's) omit amount_received; a succeeded intent received it all.
+            amount_received=int(
+                data.get("amount_received") or (data.get("amount") if status == "succeeded" else 0) or 0
+            ),
+            currency=str(data.get("currency") or "").upper(),
+            client_secret=data.get("client_secret"),
+            metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+            failure_message=error.get("message") if isinstance(error, dict) else None,
+            latest_charge=_object_id(data.get("latest_charge")),
+        )
+
+
+def _object_id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return str(value.get("id")) if value.get("id") else None
+    return str(value) if value else None
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    status: str
+    amount: int
+
+
+class Payments:
+    """Stripe through `stripe.StripeClient`; one instance per app, shared by every request."""
+
+    def __init__(self, api_key: str, *, webhook_secret: str | None = None, api_base: str | None = None):
+        base = {"api": api_base.rstrip("/")} if api_base else None
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses=base,  # type: ignore[arg-type]
+            http_client=stripe.HTTPXClient(),
+            max_network_retries=2,
+        )
+        self.webhook_secret = webhook_secret
+
+    async def create_intent(
+        self, *, amount: int, currency: str, metadata: dict[str, str], idempotency_key: str
+    ) -> IntentState:
+        return IntentState.of(
+            await self._call(
+                "create a payment",
+                self._client.v1.payment_intents.create_async(
+                    {
+                        "amount": amount,
+                        "currency": currency.lower(),
+                        # No payment_method_types: Stripe then offers what the account enables
+                        # (cards at least), and the emulator accepts the request as it is.
+                        "metadata": metadata,
+                    },
+                    {"idempotency_key": idempotency_key},
+                ),
+            )
+        )
+
+    async def get_intent(self, intent_id: str) -> IntentState:
+        return IntentState.of(
+            await self._call("read the payment", self._client.v1.payment_intents.retrieve_async(intent_id))
+        )
+
+    async def cancel_intent(self, intent_id: str) -> IntentState:
+        """Cancel so that the intent can never succeed; an intent past cancelling is returned as it is."""
+        try:
+            return IntentState.of(await self._client.v1.payment_intents.cancel_async(intent_id))
+        except stripe.InvalidRequestError:
+            return await self.get_intent(intent_id)  # already succeeded, processing or cancelled
+        except stripe.StripeError as exc:
+            raise _provider_error("cancel the payment", exc) from exc
+
+    async def refund(
+        self, *, intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
+    ) -> RefundResult:
+        refund = await self._call(
+            "refund",
+            self._client.v1.refunds.create_async(
+                {"payment_intent": intent_id, "amount": amount, "metadata": metadata},
+                {"idempotency_key": idempotency_key},
+            ),
+        )
+        return RefundResult(id=str(refund["id"]), status=str(refund["status"]), amount=int(refund["amount"]))
+
+    def parse_webhook(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        """The event as a plain dict, after checking its signature and age against the endpoint secret."""
+        if not self.webhook_secret:
+            raise InvalidWebhook("no webhook secret is configured")
+        try:
+            self._client.construct_event(
+                payload, signature, self.webhook_secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+            )
+            event = orjson.loads(payload)
+        except (stripe.SignatureVerificationError, ValueError) as exc:
+            raise InvalidWebhook(str(exc)) from exc
+        if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+            raise InvalidWebhook("not an event")
+        return event
+
+    async def _call(self, what: str, request: Any) -> Any:
+        try:
+            return await request
+        except stripe.StripeError as exc:
+            raise _provider_error(what, exc) from exc
+
+
+def _provider_error(what: str, exc: stripe.StripeError) -> PaymentProviderError:
+    log.warning("Stripe could not %s: %s (%s)", what, exc.user_message or exc, type(exc).__name__)
+    if isinstance(exc, stripe.CardError):
+        return PaymentProviderError(exc.user_message or "The card was declined.", retryable=False)
+    retryable = isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError)
+    return PaymentProviderError(
+        f"The payment provider could not {what}; try again shortly.", retryable=retryable
+    )
+
+
+def payments_from_settings(
+    api_key: str | None, webhook_secret: str | None, api_base: str | None
+) -> Payments | None:
+    """The Stripe door, or None when no key is configured (checkout then answers PAYMENTS_NOT_CONFIGURED)."""
+    if not api_key:
+        return None
+    return Payments(api_key, webhook_secret=webhook_secret, api_base=api_base)
+
+
+def payments_not_configured() -> DomainError:
+    return DomainError(
+        ErrorCode.PAYMENTS_NOT_CONFIGURED,
+        "Payments are not configured on this server (set STRIPE_API_KEY); checkout is unavailable.",
+    )

@@ -1,0 +1,233 @@
+"""Refunds by merchants, full or partial, never more than was paid, each one idempotent.
+
+The amount is added to the order's `refunded_minor_units` by a conditional update *before* Stripe is
+called (`… WHERE refunded + amount <= paid`), so two refunds at once can never together exceed the
+payment; a refund Stripe refuses gives its amount back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from uuid import UUID
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from commerce import ledger
+from commerce.money import format_amount
+from commerce.orders import REFUNDABLE, latest_attempt, order_for
+from commerce.payments import PaymentProviderError, Payments, payments_not_configured
+from core.errors import DomainError, ErrorCode, forbidden
+from core.sql import fetch_all, uuid_param
+from models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentAttempt,
+    PaymentEvent,
+    PaymentEventKind,
+    Refund,
+    RefundStatus,
+)
+
+
+async def refund_order(
+    *,
+    payments: Payments | None,
+    viewer_id: int,
+    order_id: UUID,
+    amount: int,
+    idempotency_key: str | None = None,
+) -> Refund:
+    """Refund part or all of a paid order. A merchant refunds at most the value of their own lines;
+    the same key on the same order returns the same refund instead of refunding twice."""
+    if payments is None:
+        raise payments_not_configured()
+    order = await order_for(order_id, viewer_id)
+    own_total = await _merchant_total(order_id, viewer_id)
+    if own_total == 0:
+        raise forbidden("Only a merchant of this order can refund it.", "orderId")
+    key = (idempotency_key or "").strip() or f"auto-{uuid.uuid4()}"
+    if len(key) > 200:
+        raise DomainError(ErrorCode.INVALID, "Idempotency keys are at most 200 characters.", "idempotencyKey")
+    existing = await Refund.get_or_none(order_id=order_id, idempotency_key=key)
+    if existing is not None:
+        if existing.amount_minor_units != amount:
+            raise DomainError(
+                ErrorCode.INVALID, "This idempotency key was used for a different amount.", "idempotencyKey"
+            )
+        return existing
+    if amount <= 0:
+        raise DomainError(
+            ErrorCode.OUT_OF_RANGE, "Refund a positive amount, in minor units.", "amountMinorUnits"
+        )
+    if order.status not in REFUNDABLE:
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION,
+            f"An order that is {order.status.value} cannot be refunded.",
+            "orderId",
+        )
+    attempt = await latest_attempt(order_id)
+    if attempt is None or attempt.payment_intent_id is None:
+        raise DomainError(ErrorCode.INVALID_TRANSITION, "This order has no payment to refund.", "orderId")
+    refund = await _reserve_refund(order, viewer_id, own_total, amount, key)
+    try:
+        result = await payments.refund(
+            intent_id=attempt.payment_intent_id,
+            amount=amount,
+            metadata={"order_id": str(order_id), "refund_id": str(refund.id)},
+            idempotency_key=str(refund.stripe_idempotency_key),
+        )
+    except PaymentProviderError as exc:
+        await _refund_failed(refund, order.currency, exc.message)
+        raise
+    await confirm_refund(refund.id, result.id)
+    return await Refund.get(id=refund.id)
+
+
+async def _merchant_total(order_id: UUID, merchant_id: int) -> int:
+    rows = await OrderLine.filter(order_id=order_id, merchant_id=merchant_id).values_list(
+        "quantity", "unit_price_minor_units"
+    )
+    return sum(int(q) * int(p) for q, p in rows)
+
+
+async def _reserve_refund(order: Order, merchant_id: int, own_total: int, amount: int, key: str) -> Refund:
+    try:
+        async with in_transaction():
+            # Lock the order (PostgreSQL) so the merchant's running total below is exact.
+            await Order.filter(id=order.id).select_for_update().get()
+            given = sum(
+                int(a)  # type: ignore[call-overload]
+                for a in await Refund.filter(order_id=order.id, merchant_id=merchant_id)
+                .exclude(status=RefundStatus.FAILED)
+                .values_list("amount_minor_units", flat=True)
+            )
+            if amount > own_total - given:
+                raise _too_much(own_total - given, order.currency)
+            rows = await fetch_all(
+                "UPDATE orders SET refunded_minor_units = refunded_minor_units + $1 "
+                "WHERE id = $2 AND refunded_minor_units + $1 <= paid_minor_units "
+                f"AND status IN ({', '.join(repr(s.value) for s in REFUNDABLE)}) RETURNING id",
+                [amount, uuid_param(order.id)],
+            )
+            if not rows:
+                current = await Order.get(id=order.id)
+                raise _too_much(current.paid_minor_units - current.refunded_minor_units, order.currency)
+            return await Refund.create(
+                order_id=order.id, merchant_id=merchant_id, amount_minor_units=amount, idempotency_key=key
+            )
+    except IntegrityError:
+        # The same key arrived twice at once; the other request made the refund.
+        return await Refund.get(order_id=order.id, idempotency_key=key)
+
+
+def _too_much(left: int, currency: str) -> DomainError:
+    return DomainError(
+        ErrorCode.REFUND_EXCEEDS_PAID,
+        f"At most {format_amount(max(left, 0), currency)} {currency} can still be refunded.",
+        "amountMinorUnits",
+    )
+
+
+async def _refund_failed(refund: Refund, currency: str, reason: str) -> None:
+    async with in_transaction():
+        if await Refund.filter(id=refund.id, status=RefundStatus.PENDING).update(
+            status=RefundStatus.FAILED, failure=reason[:300]
+        ):
+            await Order.filter(id=refund.order_id).update(  # type: ignore[attr-defined]
+                refunded_minor_units=F("refunded_minor_units") - refund.amount_minor_units
+            )
+            await ledger.record(
+                refund.order_id,  # type: ignore[attr-defined]
+                PaymentEventKind.REFUND_FAILED,
+                amount=refund.amount_minor_units,
+                currency=currency,
+                reference=f"refund-{refund.id}",
+                detail=reason,
+            )
+
+
+async def confirm_refund(
+    refund_id: int, stripe_refund_id: str, *, stripe_event_id: str | None = None
+) -> None:
+    """Stripe made the refund: record it once and move the order to (PARTIALLY_)REFUNDED."""
+    async with in_transaction():
+        refund = await Refund.get(id=refund_id)
+        if not await Refund.filter(id=refund_id, status=RefundStatus.PENDING).update(
+            status=RefundStatus.SUCCEEDED, stripe_refund_id=stripe_refund_id
+        ):
+            return
+        order = await Order.get(id=refund.order_id)  # type: ignore[attr-defined]
+        await ledger.record(
+            order.id,
+            PaymentEventKind.REFUND_SUCCEEDED,
+            amount=refund.amount_minor_units,
+            currency=order.currency,
+            reference=stripe_refund_id,
+            stripe_event_id=stripe_event_id,
+        )
+        await _update_refund_status(order.id)
+
+
+async def _update_refund_status(order_id: UUID) -> None:
+    order = await Order.get(id=order_id)
+    if order.status not in REFUNDABLE:
+        return
+    target = (
+        OrderStatus.REFUNDED
+        if order.refunded_minor_units >= order.paid_minor_units
+        else OrderStatus.PARTIALLY_REFUNDED
+    )
+    await Order.filter(id=order_id, status=order.status).update(status=target)
+
+
+async def reflect_charge_refunds(charge: dict[str, Any], *, stripe_event_id: str | None) -> UUID | None:
+    """`charge.refunded`: confirm our own refunds and record refunds made outside Vermilion (the Stripe
+    dashboard). Returns the order touched, or None for charges that are not ours."""
+    intent_id = charge.get("payment_intent")
+    attempt = await PaymentAttempt.get_or_none(payment_intent_id=str(intent_id)) if intent_id else None
+    if attempt is None:
+        return None
+    order_id: UUID = attempt.order_id  # type: ignore[attr-defined]
+    refunds = (charge.get("refunds") or {}).get("data") or []
+    for item in refunds:
+        ours = str((item.get("metadata") or {}).get("refund_id", ""))
+        if ours.isdigit() and await Refund.filter(id=int(ours), order_id=order_id).exists():
+            await confirm_refund(int(ours), str(item["id"]), stripe_event_id=stripe_event_id)
+        elif not await Refund.filter(stripe_refund_id=str(item["id"])).exists():
+            await _record_external_refund(
+                order_id, str(item["id"]), int(item.get("amount") or 0), stripe_event_id
+            )
+    return order_id
+
+
+async def _record_external_refund(
+    order_id: UUID, stripe_refund_id: str, amount: int, event_id: str | None
+) -> None:
+    async with in_transaction():
+        order = await Order.filter(id=order_id).select_for_update().get()
+        if order.status not in REFUNDABLE:
+            return
+        if await _ledger_has(PaymentEventKind.EXTERNAL_REFUND, stripe_refund_id):
+            return
+        amount = min(amount, order.paid_minor_units - order.refunded_minor_units)
+        if amount <= 0:
+            return
+        await Order.filter(id=order_id).update(refunded_minor_units=F("refunded_minor_units") + amount)
+        await ledger.record(
+            order_id,
+            PaymentEventKind.EXTERNAL_REFUND,
+            amount=amount,
+            currency=order.currency,
+            reference=stripe_refund_id,
+            stripe_event_id=event_id,
+            detail="Refunded outside Vermilion",
+        )
+        await _update_refund_status(order_id)
+
+
+async def _ledger_has(kind: PaymentEventKind, reference: str) -> bool:
+    return await PaymentEvent.filter(kind=kind, reference=reference).exists()

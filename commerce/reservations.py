@@ -1,0 +1,71 @@
+"""The reservation sweeper: unpaid orders whose reservation expired give their stock back.
+
+The PaymentIntent is cancelled at Stripe first, so it can no longer succeed; only then is the order
+cancelled. An intent that succeeded in the meantime settles the order as paid instead, and one still
+processing is left for the next sweep. Safe to run on every worker at once: each step is conditional.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from commerce.orders import cancel_pending, latest_attempt, settle, stop_payment
+from commerce.payments import PaymentProviderError, Payments
+from models import AttemptStatus, Order, OrderStatus
+
+log = logging.getLogger(__name__)
+BATCH = 100
+
+
+@dataclass
+class SweepReport:
+    expired: int = 0  # cancelled, stock given back
+    paid: int = 0  # the payment had succeeded: settled instead
+    skipped: int = 0  # payment in flight or Stripe unreachable: next time
+
+    @property
+    def changed(self) -> int:
+        return self.expired + self.paid
+
+
+async def sweep_expired(payments: Payments | None, *, now: datetime | None = None) -> SweepReport:
+    report = SweepReport()
+    cutoff = now or datetime.now(UTC)
+    orders = (
+        await Order.filter(status=OrderStatus.PENDING_PAYMENT, reserved_until__lt=cutoff)
+        .order_by("reserved_until")
+        .limit(BATCH)
+    )
+    for order in orders:
+        attempt = await latest_attempt(order.id)
+        if attempt is not None and attempt.status == AttemptStatus.CREATING:
+            report.skipped += 1  # a request is creating its PaymentIntent right now
+            continue
+        try:
+            intent = await stop_payment(payments, order.id)
+        except PaymentProviderError:
+            report.skipped += 1
+            continue
+        if intent is not None and intent.status == "succeeded":
+            await settle(intent)
+            report.paid += 1
+        elif intent is not None and intent.status != "canceled":
+            report.skipped += 1
+        elif await cancel_pending(order.id, "RESERVATION_EXPIRED"):
+            report.expired += 1
+    if report.changed or report.skipped:
+        log.info("reservation sweep: %s", report)
+    return report
+
+
+async def run_sweeper(payments: Payments | None, interval_seconds: float) -> None:
+    """Sweep forever (a background task of the app); errors are logged and the next round tries again."""
+    while True:
+        await asyncio.sleep(interval_seconds)
+        try:
+            await sweep_expired(payments)
+        except Exception:
+            log.exception("reservation sweep failed")

@@ -1,0 +1,84 @@
+"""localstripe, the stateful Stripe emulator, on 127.0.0.1 in its own process, for payment tests.
+
+Upstream's `localstripe` command binds every interface and keeps its state in a pickle file shared by
+every run on the machine; here the emulator is bound to loopback on a port the test chose, and its
+state lives only in memory (from scratch each time).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+# Runs in the child: the emulator's aiohttp app, served on the socket inherited from the test.
+EMULATOR = """
+import logging, socket, sys
+from aiohttp import web
+from localstripe import resources, server
+
+resources.Store.dump_to_disk = lambda self: None  # keep state in memory only
+logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+web.run_app(server.app, sock=socket.socket(fileno=int(sys.argv[1])), print=None, access_log=None)
+"""
+
+API_KEY = "sk_test_vermilion_localstripe"
+
+
+@contextmanager
+def stripe_emulator() -> Iterator[str]:
+    """Base URL of a fresh localstripe on 127.0.0.1."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", EMULATOR, str(sock.fileno())],
+        pass_fds=[sock.fileno()],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    sock.close()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"localstripe exited with {proc.returncode} before answering")
+        try:
+            # Any authenticated answer means the emulator is serving.
+            if httpx.get(f"{base}/v1/balance", auth=(API_KEY, ""), timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"localstripe did not answer within {timeout}s")
+
+
+def register_webhook(base: str, *, url: str, secret: str, name: str = "vermilion") -> None:
+    """Ask the emulator to deliver its signed events to `url`."""
+    response = httpx.post(
+        f"{base}/_config/webhooks/{name}",
+        data={"url": url, "secret": secret},
+        auth=(API_KEY, ""),
+        timeout=5,
+    )
+    response.raise_for_status()
