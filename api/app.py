@@ -6,7 +6,9 @@ from explicit settings (tests, embedding).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,6 +27,9 @@ from api.health import healthz
 from api.logs import RequestIdMiddleware, configure_logging
 from api.pubsub import create_broker
 from api.settings import Settings
+from api.webhooks import stripe_webhook
+from commerce.payments import payments_from_settings
+from commerce.reservations import run_sweeper
 from schema import build_schema
 
 app: Starlette  # built from the environment on first access, by __getattr__ below
@@ -37,7 +42,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     if settings.count_sql:
         sqlcount.install()
     broker = create_broker(settings.redis_url)
-    graphql = VermilionGraphQL(build_schema(settings), settings=settings, broker=broker)
+    payments = payments_from_settings(
+        settings.stripe_api_key, settings.stripe_webhook_secret, settings.stripe_api_base
+    )
+    graphql = VermilionGraphQL(build_schema(settings), settings=settings, broker=broker, payments=payments)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -45,7 +53,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             if not manage_database:
                 yield
                 return
-            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            async with (
+                RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+                _background(run_sweeper(payments, settings.sweep_interval_seconds), settings),
+            ):
                 yield
         finally:
             await broker.close()
@@ -55,6 +66,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             *graphiql_routes(),
         ],
         # The body cap sits inside RequestIdMiddleware so that a 413 also carries X-Request-ID.
@@ -74,7 +86,24 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     )
     app.state.settings = settings
     app.state.broker = broker
+    app.state.payments = payments
     return app
+
+
+@asynccontextmanager
+async def _background(job: Coroutine[Any, Any, None], settings: Settings) -> AsyncIterator[None]:
+    """Run a periodic job for the app's lifetime (not at all when its interval is 0)."""
+    if not settings.sweep_interval_seconds:
+        job.close()
+        yield
+        return
+    task = asyncio.create_task(job)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def __getattr__(name: str) -> Any:

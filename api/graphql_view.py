@@ -19,14 +19,18 @@ from api.graphiql import graphiql_html
 from api.logs import current_request_id
 from api.pubsub import Broker
 from api.settings import Settings
+from commerce.payments import Payments
 from schema.context import Context, authenticate_connection, build_context
 
 
 class VermilionGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: Any, *, settings: Settings, broker: Broker) -> None:
+    def __init__(
+        self, schema: Any, *, settings: Settings, broker: Broker, payments: Payments | None = None
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql", allowed_origins=settings.allowed_origins)
         self.settings = settings
         self.broker = broker
+        self.payments = payments
         self._ide_html = graphiql_html()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
@@ -40,6 +44,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
             request_id=current_request_id(),
             sql_counter=counter,
             broker=self.broker,
+            payments=self.payments,
             long_lived=websocket,
         )
 

@@ -143,3 +143,7 @@ def note_likes_channel(note_id: int) -> str:
 
 def note_comments_channel(note_id: int) -> str:
     return f"vermilion:note:{note_id}:comments"
+
+
+def order_status_channel(order_id: object) -> str:
+    return f"vermilion:order:{order_id}:status"

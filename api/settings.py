@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     stripe_api_key: str | None = Field(None, validation_alias=AliasChoices("STRIPE_API_KEY"))
     stripe_webhook_secret: str | None = Field(None, validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET"))
     stripe_api_base: str | None = Field(None, validation_alias=AliasChoices("STRIPE_API_BASE"))
+    # How long checkout holds stock for an unpaid order, and how often expired holds are swept (0: never,
+    # e.g. when a separate `vermilion sweep-reservations` job does it).
+    reservation_minutes: int = Field(15, validation_alias=AliasChoices("VERMILION_RESERVATION_MINUTES"), gt=0)
+    sweep_interval_seconds: float = Field(
+        60, validation_alias=AliasChoices("VERMILION_SWEEP_INTERVAL_SECONDS"), ge=0
+    )
     # Bearer tokens expire; a week matches what mobile clients expect before re-login.
     token_ttl_seconds: int = Field(
         7 * 24 * 3600, validation_alias=AliasChoices("VERMILION_TOKEN_TTL_SECONDS"), gt=0

@@ -9,6 +9,9 @@ from strawberry.tools import merge_types
 from api.settings import Settings
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.types import ProductType, ProductVariantType
+from schema.commerce.mutations import CommerceMutation
+from schema.commerce.subscriptions import CommerceSubscription
+from schema.commerce.types import CartType, OrderType
 from schema.limits import protection_extensions
 from schema.notes.mutations import NoteMutation
 from schema.notes.subscriptions import NoteSubscription
@@ -22,13 +25,15 @@ from schema.users.types import UserType
 
 Query = merge_types("Query", (SocialQuery,))
 Mutation = merge_types(
-    "Mutation", (UserMutation, NoteMutation, SocialMutation, CatalogMutation, NotificationMutation)
+    "Mutation",
+    (UserMutation, NoteMutation, SocialMutation, CatalogMutation, CommerceMutation, NotificationMutation),
 )
-Subscription = merge_types("Subscription", (NoteSubscription,))
+Subscription = merge_types("Subscription", (NoteSubscription, CommerceSubscription))
 
 # Types reachable only through the Node interface must be listed so `node(id:)` can return them.
 NODE_TYPES = [
     UserType, NoteType, TopicType, CommentType, BoardType, ProductType, ProductVariantType, NotificationType,
+    CartType, OrderType,
 ]  # fmt: skip
 
 

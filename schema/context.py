@@ -9,6 +9,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from api.pubsub import Broker, LocalBroker
 from api.settings import Settings
+from commerce.payments import Payments
 from core.errors import unauthenticated
 from schema.loaders import Loaders
 from social.tokens import read_token
@@ -23,6 +24,8 @@ class Context:
     request_id: str = ""
     sql_counter: list[int] | None = field(default=None)
     broker: Broker = field(default_factory=LocalBroker)
+    # The Stripe door; None when no STRIPE_API_KEY is configured.
+    payments: Payments | None = None
     # Set by the graphql-transport-ws handshake (connection_init payload).
     connection_params: dict[str, object] | None = None
 
@@ -54,6 +57,7 @@ def build_context(
     request_id: str = "",
     sql_counter: list[int] | None = None,
     broker: Broker | None = None,
+    payments: Payments | None = None,
     long_lived: bool = False,
 ) -> Context:
     """One context per HTTP request, or per WebSocket connection (`long_lived`): a connection's
@@ -67,6 +71,7 @@ def build_context(
         request_id=request_id,
         sql_counter=sql_counter,
         broker=broker or LocalBroker(),
+        payments=payments,
     )
 
 

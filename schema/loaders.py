@@ -15,6 +15,7 @@ from typing import Any
 
 from aiodataloader import DataLoader
 
+from commerce.sales import NoteSales, sales_by_note, verified_purchases
 from core.sql import fetch_all, model_from_row, placeholders, select_list
 from models import Board, Comment, Follow, Note, NoteTopic, Product, ProductVariant, Topic, User
 
@@ -60,6 +61,8 @@ class Loaders:
         self.replies_by_root = _loader(self._replies_by_root)
         self.viewer_note_state = _loader(self._viewer_note_state)
         self.viewer_follows = _loader(self._viewer_follows)
+        self.note_sales = _loader(self._note_sales)
+        self.verified_purchase = _loader(self._verified_purchase)
 
     async def _topics_by_note_id(self, note_ids: list[int]) -> list[list[Topic]]:
         grouped: dict[int, list[Topic]] = defaultdict(list)
@@ -167,3 +170,12 @@ class Loaders:
             )
         )
         return [u in followed for u in user_ids]
+
+    async def _note_sales(self, note_ids: list[int]) -> list[NoteSales]:
+        found = await sales_by_note(note_ids)
+        return [found[n] for n in note_ids]
+
+    async def _verified_purchase(self, pairs: list[tuple[int, int]]) -> list[bool]:
+        """Keys are (reviewer id, product id)."""
+        bought = await verified_purchases(pairs)
+        return [p in bought for p in pairs]

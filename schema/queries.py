@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from uuid import UUID
 
 import strawberry
 from tortoise.expressions import Subquery
 
+from commerce.cart import can_use
+from commerce.orders import can_see
 from core.cursors import decode_id_cursor, page_size
-from core.ids import parse_global_id
-from models import Follow, Note, Notification, ProductVariant, Topic, User
+from core.ids import parse_global_id, parse_uuid_global_id
+from models import Cart, Follow, Note, Notification, Order, ProductVariant, Topic, User
 from schema.catalog.types import ProductType, ProductVariantType
+from schema.commerce.types import CartType, OrderType, cart_type
 from schema.context import Info
 from schema.notes.types import NoteType, TopicType
 from schema.relay import Connection, Node, build_connection, keyset_page
@@ -73,14 +77,34 @@ _FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
 }
 
 
+async def _cart(info: Info, pk: UUID) -> Node | None:
+    row = await Cart.get_or_none(id=pk)
+    return await cart_type(pk) if row is not None and can_use(row, info.context.viewer_id) else None
+
+
+async def _order(info: Info, pk: UUID) -> Node | None:
+    row = await Order.get_or_none(id=pk)
+    return OrderType.from_row(row) if row is not None and await can_see(row, info.context.viewer_id) else None
+
+
+# Types keyed by random UUIDs (their id is a guest's capability).
+_UUID_FETCHERS: dict[str, Callable[[Info, UUID], Awaitable[Node | None]]] = {"Cart": _cart, "Order": _order}
+
+
 async def resolve_node(info: Info, global_id: str, expected: str | None = None) -> Node | None:
     """Any object (or, with `expected`, one of that type) by its global id; null for unknown,
     deleted or invisible objects, and for ids of another type."""
     parsed = parse_global_id(global_id)
-    if parsed is None or (expected is not None and parsed[0] != expected):
+    if parsed is not None:
+        fetch = _FETCHERS.get(parsed[0])
+        if fetch is None or (expected is not None and parsed[0] != expected):
+            return None
+        return await fetch(info, parsed[1])
+    by_uuid = parse_uuid_global_id(global_id)
+    if by_uuid is None or (expected is not None and by_uuid[0] != expected):
         return None
-    fetch = _FETCHERS.get(parsed[0])
-    return await fetch(info, parsed[1]) if fetch else None
+    fetch_uuid = _UUID_FETCHERS.get(by_uuid[0])
+    return await fetch_uuid(info, by_uuid[1]) if fetch_uuid else None
 
 
 @strawberry.type
@@ -107,6 +131,14 @@ class SocialQuery:
     @strawberry.field(description="A board; private boards are returned to their owner only.")
     async def board(self, info: Info, id: strawberry.ID) -> BoardType | None:
         return await resolve_node(info, id, "Board")  # type: ignore[return-value]
+
+    @strawberry.field(description="An order, for its buyer and the merchants of its lines.")
+    async def order(self, info: Info, id: strawberry.ID) -> OrderType | None:
+        return await resolve_node(info, id, "Order")  # type: ignore[return-value]
+
+    @strawberry.field(description="A cart: a guest cart by its id, a signed-in cart for its owner only.")
+    async def cart(self, info: Info, id: strawberry.ID) -> CartType | None:
+        return await resolve_node(info, id, "Cart")  # type: ignore[return-value]
 
     @strawberry.field(description="A person by handle (case-insensitive, with or without @).")
     async def user(self, handle: str) -> UserType | None:

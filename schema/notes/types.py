@@ -16,12 +16,14 @@ from schema.relay import Connection, Node, build_connection, keyset_page
 
 if TYPE_CHECKING:
     from schema.catalog.types import ProductType
+    from schema.commerce.types import NoteSales
     from schema.social.types import CommentType
     from schema.users.types import UserType
 
 UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
 ProductRef = Annotated["ProductType", strawberry.lazy("schema.catalog.types")]
 CommentRef = Annotated["CommentType", strawberry.lazy("schema.social.types")]
+NoteSalesRef = Annotated["NoteSales", strawberry.lazy("schema.commerce.types")]
 
 NoteKindEnum = strawberry.enum(NoteKind, name="NoteKind", description="IMAGE carousel, VIDEO, or TEXT.")
 
@@ -36,6 +38,11 @@ class NoteMedia:
 class NoteReview:
     rating: int = strawberry.field(description="Whole stars, 1–5.")
     product_id: strawberry.Private[int]
+    author_id: strawberry.Private[int]
+
+    @strawberry.field(description="The reviewer bought this product here (a paid order).")
+    async def verified_purchase(self, info: Info) -> bool:
+        return bool(await info.context.loaders.verified_purchase.load((self.author_id, self.product_id)))
 
     @strawberry.field
     async def product(self, info: Info) -> ProductRef | None:
@@ -131,7 +138,27 @@ class NoteType(Node):
         product_id = self.row.review_product_id  # type: ignore[attr-defined]
         if product_id is None or self.row.review_rating is None:
             return None
-        return NoteReview(rating=self.row.review_rating, product_id=product_id)
+        return NoteReview(
+            rating=self.row.review_rating,
+            product_id=product_id,
+            author_id=self.row.author_id,  # type: ignore[attr-defined]
+        )
+
+    @strawberry.field(
+        description="What shoppers bought from this note (paid orders): only its author sees this, else null."
+    )
+    async def sales(self, info: Info) -> NoteSalesRef | None:
+        from schema.commerce.types import NoteSales
+        from schema.money import Money
+
+        if info.context.viewer_id is None or info.context.viewer_id != self.row.author_id:  # type: ignore[attr-defined]
+            return None
+        sales = await info.context.loaders.note_sales.load(self.row.id)
+        return NoteSales(
+            items_sold=sales.items_sold,
+            orders=sales.orders,
+            revenue=[Money.of(amount, currency) for currency, amount in sorted(sales.revenue.items())],
+        )
 
     @strawberry.field(description="Shortcut for review.rating.")
     def review_rating(self) -> int | None:

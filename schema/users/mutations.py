@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from core.ids import decode_global_id
+from commerce.cart import merge_guest_cart, open_cart_of
+from core.ids import decode_global_id, parse_uuid_global_id
 from models import User
 from schema.context import Info
 from schema.errors import UserError, guarded
@@ -14,6 +16,11 @@ from schema.users.types import UserType
 from social.accounts import sign_in, sign_up, update_profile
 from social.engagement import follow_user, unfollow_user
 from social.tokens import issue_token
+
+if TYPE_CHECKING:
+    from schema.commerce.types import CartType
+
+CartRef = Annotated["CartType", strawberry.lazy("schema.commerce.types")]
 
 
 @strawberry.input
@@ -24,12 +31,18 @@ class SignUpInput:
     display_name: str | None = None
     languages: list[str] = strawberry.field(default_factory=list, description='e.g. ["zh", "en"]')
     interests: list[str] = strawberry.field(default_factory=list, description='Topic names, e.g. ["护肤"]')
+    guest_cart_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A cart filled before signing up; it becomes the new account's cart."
+    )
 
 
 @strawberry.input
 class SignInInput:
     email: str
     password: str
+    guest_cart_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A cart filled while signed out; it is merged into the account's cart."
+    )
 
 
 @strawberry.input(description="Only the fields given change; an empty avatarUrl removes the avatar.")
@@ -51,7 +64,26 @@ class ViewerUpdatePayload:
 class AuthPayload:
     token: str | None = None
     user: UserType | None = None
+    cart: CartRef | None = strawberry.field(
+        default=None, description="The account's open cart after merging `guestCartId` into it."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _with_guest_cart(payload: AuthPayload, user_id: int, guest_cart_id: str | None) -> AuthPayload:
+    """Merge the guest cart into the account's (sign-in never fails because of a cart)."""
+    from schema.commerce.types import cart_type
+
+    if guest_cart_id is None:
+        return payload
+    parsed = parse_uuid_global_id(guest_cart_id)
+    cart = (
+        await merge_guest_cart(user_id=user_id, guest_cart_id=parsed[1])
+        if parsed is not None and parsed[0] == "Cart"
+        else await open_cart_of(user_id)
+    )
+    payload.cart = await cart_type(cart.id) if cart is not None else None
+    return payload
 
 
 @strawberry.type
@@ -81,7 +113,7 @@ class UserMutation:
                 languages=input.languages,
                 interests=input.interests,
             )
-            return _auth(info, user.id, user)
+            return await _with_guest_cart(_auth(info, user.id, user), user.id, input.guest_cart_id)
 
         return await guarded(AuthPayload, run)
 
@@ -89,7 +121,7 @@ class UserMutation:
     async def sign_in(self, info: Info, input: SignInInput) -> AuthPayload:
         async def run() -> AuthPayload:
             user = await sign_in(email=input.email, password=input.password)
-            return _auth(info, user.id, user)
+            return await _with_guest_cart(_auth(info, user.id, user), user.id, input.guest_cart_id)
 
         return await guarded(AuthPayload, run)
 

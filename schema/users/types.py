@@ -6,15 +6,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from tortoise.expressions import Subquery
 
+from commerce.cart import open_cart_of
 from core.cursors import decode_id_cursor, page_size
 from core.ids import to_global_id
-from models import Board, Follow, Note, Notification, User
+from models import Board, Follow, Note, Notification, Order, OrderLine, User
 from schema.context import Info
 from schema.relay import Connection, Node, build_connection, keyset_page, linked_connection
 from social.notifications import unread_count
 
 if TYPE_CHECKING:
+    from schema.commerce.types import CartType, OrderType
     from schema.notes.types import NoteType
     from schema.social.notifications import NotificationType
     from schema.social.types import BoardType
@@ -22,6 +25,8 @@ if TYPE_CHECKING:
 NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
 BoardRef = Annotated["BoardType", strawberry.lazy("schema.social.types")]
 NotificationRef = Annotated["NotificationType", strawberry.lazy("schema.social.notifications")]
+CartRef = Annotated["CartType", strawberry.lazy("schema.commerce.types")]
+OrderRef = Annotated["OrderType", strawberry.lazy("schema.commerce.types")]
 
 
 @strawberry.type(name="User", description="A person: shopper, creator or merchant.")
@@ -113,6 +118,38 @@ class UserType(Node):
         if info.context.viewer_id != self.row.id:
             return None
         return await unread_count(self.row.id)
+
+    @strawberry.field(description="Your open cart; null when you have none, or on anyone else's profile.")
+    async def cart(self, info: Info) -> CartRef | None:
+        from schema.commerce.types import cart_type
+
+        if info.context.viewer_id != self.row.id:
+            return None
+        cart = await open_cart_of(self.row.id)
+        return await cart_type(cart.id) if cart else None
+
+    @strawberry.field(description="Your orders, newest first; null on anyone else's profile.")
+    async def orders(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[OrderRef] | None:
+        from schema.commerce.types import order_connection
+
+        if info.context.viewer_id != self.row.id:
+            return None
+        return await order_connection(Order.filter(buyer_id=self.row.id), first, after)
+
+    @strawberry.field(
+        description="Orders containing your products, newest first (merchants); null for others."
+    )
+    async def sales_orders(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[OrderRef] | None:
+        from schema.commerce.types import order_connection
+
+        if info.context.viewer_id != self.row.id:
+            return None
+        sold = Subquery(OrderLine.filter(merchant_id=self.row.id).values("order_id"))
+        return await order_connection(Order.filter(id__in=sold), first, after)
 
     @strawberry.field(description="People who follow this person, most recent first.")
     async def followers(

@@ -1,0 +1,39 @@
+"""`POST /webhooks/stripe`: Stripe's signed event deliveries.
+
+400 for a bad, missing or stale signature (nothing changes); 200 for processed, duplicate, ignored and
+unknown-object events; 503 when payments are not configured or a retry can succeed (Stripe or the
+database briefly unreachable), so Stripe delivers again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from commerce.payments import InvalidWebhook, PaymentProviderError
+from commerce.webhooks import handle_event
+from schema.commerce.subscriptions import publish_order_status
+
+log = logging.getLogger(__name__)
+
+
+async def stripe_webhook(request: Request) -> JSONResponse:
+    payments = request.app.state.payments
+    if payments is None or not payments.webhook_secret:
+        return JSONResponse({"error": "payments are not configured"}, status_code=503)
+    payload = await request.body()  # the raw bytes: the signature covers them exactly
+    try:
+        event = payments.parse_webhook(payload, request.headers.get("stripe-signature"))
+    except InvalidWebhook as exc:
+        log.warning("rejected a Stripe webhook: %s", exc)
+        return JSONResponse({"error": "invalid signature"}, status_code=400)
+    try:
+        order_id = await handle_event(payments, event)
+    except PaymentProviderError as exc:
+        log.warning("Stripe event %s deferred: %s", event["id"], exc.message)
+        return JSONResponse({"error": "try again later"}, status_code=503)
+    if order_id is not None:
+        await publish_order_status(request.app.state.broker, order_id)
+    return JSONResponse({"received": True})

@@ -1,0 +1,41 @@
+"""Live order status over WebSocket: the shopper's page learns the moment the payment settles."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from uuid import UUID
+
+import strawberry
+
+from api.pubsub import Broker, order_status_channel
+from commerce.orders import order_for
+from core.ids import decode_uuid_global_id
+from models import Order
+from schema.commerce.types import OrderType
+from schema.context import Info
+
+
+async def publish_order_status(broker: Broker, order_id: UUID) -> None:
+    """Tell subscribers the order changed; called after the change committed."""
+    await broker.publish(order_status_channel(order_id), {"orderId": str(order_id)})
+
+
+@strawberry.type
+class CommerceSubscription:
+    @strawberry.subscription(
+        description="The order now, then again whenever its status or payment changes (buyer and merchants)."
+    )
+    async def order_status(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[OrderType, None]:
+        pk = decode_uuid_global_id(order_id, "Order", "orderId")
+        async with info.context.broker.subscribe(order_status_channel(pk)) as events:
+            order = await order_for(pk, info.context.viewer_id)
+            yield OrderType.from_row(order)
+            last = (order.status, order.paid_minor_units, order.refunded_minor_units)
+            async for _ in events:
+                current = await Order.get_or_none(id=pk)
+                if current is None:
+                    return
+                state = (current.status, current.paid_minor_units, current.refunded_minor_units)
+                if state != last:
+                    last = state
+                    yield OrderType.from_row(current)
