@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -76,6 +76,42 @@ def settings() -> Settings:
 @pytest.fixture
 async def client(db: str, settings: Settings) -> AsyncIterator[GraphQLClient]:
     app = create_app(settings, manage_database=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        yield GraphQLClient(http)
+
+
+@pytest.fixture(scope="session")
+def stripe_base() -> Iterator[str]:
+    """A localstripe emulator on 127.0.0.1 for the whole session (state only grows; tests use new
+    PaymentIntents, so they never see each other's)."""
+    from tests.stripe_emulator import stripe_emulator
+
+    with stripe_emulator() as base:
+        yield base
+
+
+@pytest.fixture
+def shop_settings(stripe_base: str) -> Settings:
+    """Settings with payments through the emulator, and no background sweeper (tests sweep explicitly)."""
+    from tests.stripe_emulator import API_KEY, WEBHOOK_SECRET
+
+    return Settings(
+        VERMILION_DATABASE_URL=DATABASE_URL,
+        VERMILION_SECRET_KEY=TEST_SECRET,
+        VERMILION_ENV="development",
+        STRIPE_API_KEY=API_KEY,
+        STRIPE_API_BASE=stripe_base,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        VERMILION_SWEEP_INTERVAL_SECONDS=0,
+    )
+
+
+@pytest.fixture
+async def shop(db: str, shop_settings: Settings) -> AsyncIterator[GraphQLClient]:
+    """A client of an app whose payments go to localstripe."""
+    app = create_app(shop_settings, manage_database=False)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as http:
