@@ -114,7 +114,7 @@ async def checkout_start(
     if order is None:
         order, creator = await _create_order(cart, viewer_id, clean_email, address, key, reservation)
     if order.idempotency_key != key:
-        await _resume(order, reservation)
+        creator = await _resume(payments, order, reservation)
     attempt = await _ensure_intent(payments, order, creator=creator)
     return CheckoutResult(await Order.get(id=order.id), attempt)
 
@@ -200,21 +200,49 @@ class _LostRace(Exception):
     pass
 
 
-async def _resume(order: Order, reservation: timedelta) -> None:
+async def _resume(payments: Payments, order: Order, reservation: timedelta) -> bool:
     """A new key for a cart that already has its order: carry on with that order while it is unpaid
-    (say, after a declined card), taking its stock again if it was released."""
+    (say, after a declined card), taking its stock again if it was released. After a decline the old
+    PaymentIntent is cancelled — so it can never also succeed — and a fresh one is made. True when
+    this request must create that fresh PaymentIntent."""
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise DomainError(
             ErrorCode.CART_CLOSED,
             f"This cart's order is already {order.status.value}; start a new cart.",
             ["input", "cartId"],
         )
+    attempt = await latest_attempt(order.id)
+    intent = None
+    if attempt is not None and attempt.status == AttemptStatus.CREATED and attempt.payment_intent_id:
+        intent = await payments.get_intent(attempt.payment_intent_id)
+        if intent.status == "succeeded":
+            await settle(intent)
+            return False
     async with in_transaction():
         if await Order.filter(
             id=order.id, status=OrderStatus.PENDING_PAYMENT, stock_state=StockState.RELEASED
         ).update(stock_state=StockState.RESERVED, reserved_until=datetime.now(UTC) + reservation):
             lines = await OrderLine.filter(order_id=order.id).values_list("variant_id", "quantity")
             await inventory.reserve([(int(v), int(q)) for v, q in lines])
+    if attempt is None or intent is None or not (intent.failure_message or intent.status == "canceled"):
+        return False
+    if intent.status != "canceled":
+        intent = await payments.cancel_intent(intent.id)
+        if intent.status == "succeeded":
+            await settle(intent)
+            return False
+    # Of several retries at once, the one that retires the old attempt makes the new one.
+    if not await PaymentAttempt.filter(id=attempt.id, status=AttemptStatus.CREATED).update(
+        status=AttemptStatus.REPLACED
+    ):
+        return False
+    await PaymentAttempt.create(
+        order_id=order.id,
+        claimed_at=datetime.now(UTC),
+        amount_minor_units=order.total_minor_units,
+        currency=order.currency,
+    )
+    return True
 
 
 async def _ensure_intent(payments: Payments, order: Order, *, creator: bool) -> PaymentAttempt:
@@ -240,7 +268,9 @@ async def _ensure_intent(payments: Payments, order: Order, *, creator: bool) -> 
                 ErrorCode.CHECKOUT_IN_PROGRESS, "This checkout is still being set up; try again in a moment."
             )
         await asyncio.sleep(WAIT_STEP_SECONDS)
-        attempt = await PaymentAttempt.get(id=attempt.id)
+        # The latest attempt: a retry after a decline may have replaced the one read before.
+        attempt = await latest_attempt(order.id)
+        assert attempt is not None
 
 
 async def _create_intent(payments: Payments, order: Order, attempt: PaymentAttempt) -> PaymentAttempt:

@@ -106,7 +106,11 @@ async def settle(intent: IntentState, *, stripe_event_id: str | None = None) -> 
     if intent.status == "succeeded":
         await settle_paid(order_id, intent, stripe_event_id=stripe_event_id)
     elif intent.status in ("requires_payment_method", "canceled") and intent.failure_message:
-        await settle_failed(order_id, intent, stripe_event_id=stripe_event_id)
+        # A decline on a PaymentIntent that a retry has since replaced must not release the stock
+        # the retry reserved.
+        latest = await latest_attempt(order_id)
+        current = latest is not None and latest.id == attempt.id
+        await settle_failed(order_id, intent, stripe_event_id=stripe_event_id, release=current)
     return await Order.get(id=order_id)
 
 
@@ -152,13 +156,15 @@ async def settle_paid(order_id: UUID, intent: IntentState, *, stripe_event_id: s
                 )
 
 
-async def settle_failed(order_id: UUID, intent: IntentState, *, stripe_event_id: str | None = None) -> None:
+async def settle_failed(
+    order_id: UUID, intent: IntentState, *, stripe_event_id: str | None = None, release: bool = True
+) -> None:
     """The shopper's card was declined: give the stock back until they try again. The order stays
     PENDING_PAYMENT — another card on the same PaymentIntent, or a retried checkoutStart, re-reserves."""
     async with in_transaction():
-        if await Order.filter(id=order_id, status=S.PENDING_PAYMENT, stock_state=StockState.RESERVED).update(
-            stock_state=StockState.RELEASED
-        ):
+        if release and await Order.filter(
+            id=order_id, status=S.PENDING_PAYMENT, stock_state=StockState.RESERVED
+        ).update(stock_state=StockState.RELEASED):
             await inventory.restock(await line_quantities(order_id))
         order = await Order.get(id=order_id)
         await ledger.record(

@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('order', fields.ForeignKeyField('models.Order', source_field='order_id', db_constraint=True, to_field='id', related_name='attempts', on_delete=OnDelete.CASCADE)),
                 ('stripe_idempotency_key', fields.UUIDField(default=uuid4, unique=True)),
-                ('status', fields.CharEnumField(default=AttemptStatus.CREATING, description='CREATING: CREATING\nCREATED: CREATED\nFAILED: FAILED', enum_type=AttemptStatus, max_length=8)),
+                ('status', fields.CharEnumField(default=AttemptStatus.CREATING, description='CREATING: CREATING\nCREATED: CREATED\nFAILED: FAILED\nREPLACED: REPLACED', enum_type=AttemptStatus, max_length=8)),
                 ('claimed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('payment_intent_id', fields.CharField(null=True, unique=True, max_length=255)),
                 ('client_secret', fields.CharField(null=True, max_length=255)),

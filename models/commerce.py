@@ -144,6 +144,7 @@ class AttemptStatus(StrEnum):
     CREATING = "CREATING"  # claimed by one request, which is calling Stripe
     CREATED = "CREATED"  # the PaymentIntent exists
     FAILED = "FAILED"  # Stripe refused or could not be reached; a retry may claim it again
+    REPLACED = "REPLACED"  # its payment was declined and a new checkout made a fresh PaymentIntent
 
 
 class PaymentAttempt(Model):
