@@ -239,6 +239,29 @@ def migrate() -> None:
         typer.echo(f"No migrations to apply; {display_url(url)} is up to date.")
 
 
+@app.command("sweep-reservations")
+def sweep_reservations() -> None:
+    """Release the stock of unpaid orders whose reservation expired (the server also does this every
+    VERMILION_SWEEP_INTERVAL_SECONDS; run this from cron when that is 0)."""
+    from commerce.payments import payments_from_settings
+    from commerce.reservations import sweep_expired
+
+    settings = _settings()
+    payments = payments_from_settings(
+        settings.stripe_api_key, settings.stripe_webhook_secret, settings.stripe_api_base
+    )
+
+    async def run() -> str:
+        async with connected(settings.database_url):
+            report = await sweep_expired(payments)
+        return (
+            f"{report.expired} expired order(s) cancelled and their stock released; "
+            f"{report.paid} found paid; {report.skipped} left for the next sweep."
+        )
+
+    typer.echo(_run(run()))
+
+
 @app.command()
 def makemigrations(
     name: Annotated[str | None, typer.Option(help="Name the new migration file.")] = None,

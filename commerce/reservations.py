@@ -11,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from uuid import UUID
 
 from commerce.orders import cancel_pending, latest_attempt, settle, stop_payment
 from commerce.payments import PaymentProviderError, Payments
@@ -32,33 +33,47 @@ class SweepReport:
 
 
 async def sweep_expired(payments: Payments | None, *, now: datetime | None = None) -> SweepReport:
+    """Settle every unpaid order whose reservation ended before `now`, in batches."""
     report = SweepReport()
     cutoff = now or datetime.now(UTC)
-    orders = (
-        await Order.filter(status=OrderStatus.PENDING_PAYMENT, reserved_until__lt=cutoff)
-        .order_by("reserved_until")
-        .limit(BATCH)
-    )
-    for order in orders:
-        attempt = await latest_attempt(order.id)
-        if attempt is not None and attempt.status == AttemptStatus.CREATING:
-            report.skipped += 1  # a request is creating its PaymentIntent right now
-            continue
-        try:
-            intent = await stop_payment(payments, order.id)
-        except PaymentProviderError:
-            report.skipped += 1
-            continue
-        if intent is not None and intent.status == "succeeded":
-            await settle(intent)
-            report.paid += 1
-        elif intent is not None and intent.status != "canceled":
-            report.skipped += 1
-        elif await cancel_pending(order.id, "RESERVATION_EXPIRED"):
-            report.expired += 1
+    passed_over: list[object] = []  # skipped this sweep: not fetched again
+    while True:
+        orders = (
+            await Order.filter(status=OrderStatus.PENDING_PAYMENT, reserved_until__lt=cutoff)
+            .exclude(id__in=passed_over)
+            .order_by("reserved_until")
+            .limit(BATCH)
+        )
+        for order in orders:
+            if not await _sweep_one(payments, order.id, report):
+                passed_over.append(order.id)
+        if len(orders) < BATCH:
+            break
     if report.changed or report.skipped:
         log.info("reservation sweep: %s", report)
     return report
+
+
+async def _sweep_one(payments: Payments | None, order_id: UUID, report: SweepReport) -> bool:
+    """False when the order was left for a later sweep."""
+    attempt = await latest_attempt(order_id)
+    if attempt is not None and attempt.status == AttemptStatus.CREATING:
+        report.skipped += 1  # a request is creating its PaymentIntent right now
+        return False
+    try:
+        intent = await stop_payment(payments, order_id)
+    except PaymentProviderError:
+        report.skipped += 1
+        return False
+    if intent is not None and intent.status == "succeeded":
+        await settle(intent)
+        report.paid += 1
+    elif intent is not None and intent.status != "canceled":
+        report.skipped += 1  # processing: the outcome is not known yet
+        return False
+    elif await cancel_pending(order_id, "RESERVATION_EXPIRED"):
+        report.expired += 1
+    return True
 
 
 async def run_sweeper(payments: Payments | None, interval_seconds: float) -> None:

@@ -464,12 +464,35 @@ async def test_retried_checkout_after_a_decline_reserves_again(shop: GraphQLClie
     )
     assert retried["order"]["id"] == order_id
     assert retried["order"]["stockState"] == "RESERVED"
-    assert retried["payment"]["paymentIntentId"] == intent_id
+    assert await stock_of(shop, w) == 8
+    # The declined PaymentIntent is cancelled, so it can never also succeed; a fresh one replaces it.
+    fresh = retried["payment"]["paymentIntentId"]
+    assert fresh.startswith("pi_")
+    assert fresh != intent_id
+    assert retried["payment"]["clientSecret"]
+    assert retried["order"]["payment"] == retried["payment"]
+    old = await stripe_client(stripe_base).v1.payment_intents.retrieve_async(intent_id)
+    assert old["status"] == "canceled"
+    assert kinds(retried["order"]) == ["PAYMENT_INTENT_CREATED", "PAYMENT_FAILED", "PAYMENT_INTENT_CREATED"]
+    assert [e["reference"] for e in retried["order"]["paymentEvents"]][::2] == [intent_id, fresh]
+
+    # Retrying again with yet another key keeps the fresh intent and takes no more stock.
+    again = await ok(shop, CHECKOUT_START, checkout_input(started["cart"]["id"]), "checkoutStart", token=token)
+    assert again["order"]["id"] == order_id
+    assert again["payment"]["paymentIntentId"] == fresh
     assert await stock_of(shop, w) == 8
 
-    assert await pay_again(stripe_base, intent_id) == "succeeded"
+    assert await pay(stripe_base, fresh) == "succeeded"
     paid = await complete(shop, order_id, token)
     assert (paid["status"], paid["stockState"]) == ("PAID", "SOLD")
+    assert paid["paid"] == {"minorUnits": 2 * PRICE}
+    assert kinds(paid) == [
+        "PAYMENT_INTENT_CREATED",
+        "PAYMENT_FAILED",
+        "PAYMENT_INTENT_CREATED",
+        "PAYMENT_SUCCEEDED",
+    ]
+    assert paid["paymentEvents"][-1]["reference"] == fresh
     assert await stock_of(shop, w) == 8
 
 

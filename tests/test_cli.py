@@ -306,3 +306,12 @@ def test_serve_migrates_runs_one_worker_on_sqlite_and_answers(tmp_path: Path) ->
     output = log.read_text()
     assert "SQLite allows one writer process; starting 1 worker" in output
     assert "Applied models.0001_initial" in output
+
+
+def test_sweep_reservations_reports_what_it_did(tmp_path: Path) -> None:
+    assert vermilion("migrate", cwd=tmp_path).returncode == 0
+    swept = vermilion("sweep-reservations", cwd=tmp_path)
+    assert swept.returncode == 0, swept.stderr
+    assert swept.stdout.strip() == (
+        "0 expired order(s) cancelled and their stock released; 0 found paid; 0 left for the next sweep."
+    )

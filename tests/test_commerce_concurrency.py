@@ -9,6 +9,7 @@ give the same, right answer (COMMERCE.md: never oversold, never charged twice).
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from collections import Counter
 from typing import Any
@@ -54,7 +55,8 @@ def codes(payload: dict[str, Any]) -> list[str]:
 
 
 async def variant_stock(w: World) -> int:
-    variant = await ProductVariant.get(id=int(w.variant_id))
+    _, pk = base64.b64decode(w.variant_id).decode().split(":")  # a Relay global id
+    variant = await ProductVariant.get(id=int(pk))
     return variant.stock
 
 
