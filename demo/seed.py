@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from demo.build import build_world
 from demo.notifications import write_demo_notifications
+from demo.orders import write_demo_orders
 from demo.population import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from demo.world import (
     BoardRow,
@@ -129,6 +130,7 @@ async def _write(world: World, password_hash: str, progress: bool) -> dict[str, 
                     bar.update(len(chunk))
             written[table] = len(rows)
         written["notifications"] = await write_demo_notifications(connection)
+        written["orders"] = await write_demo_orders(connection)
         # bulk_create stamps auto_now fields with the wall clock; the demo's history is fixed instead.
         for table in ("notes", "products"):
             await connection.execute_query(f"UPDATE {table} SET updated_at = created_at")

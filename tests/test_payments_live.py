@@ -54,9 +54,9 @@ async def live(db: str, stripe_base: str, tmp_path: Path) -> AsyncIterator[Graph
             yield GraphQLClient(http)
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15) -> Any:
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 15) -> Any:
     """Poll until `check` returns something truthy (webhooks arrive about a second after payment)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = await check()
         if result:

@@ -236,3 +236,18 @@ async def test_demo_accounts_have_an_inbox_that_follows_the_notification_rules(s
     assert seeded.rows["notifications"] == await Notification.all().count()
     everyone_else = await Notification.exclude(recipient__handle__in=["demo", "xiaohong", "shop"]).count()
     assert everyone_else == 0
+
+
+async def test_demo_orders_show_sales_and_agree_with_the_ledger(seeded: SeedSummary) -> None:
+    from commerce.ledger import ledger_mismatches
+    from commerce.sales import sales_by_note
+    from models import Order, OrderLine
+
+    assert seeded.rows["orders"] == await Order.all().count() > 0
+    assert await ledger_mismatches() == []
+    sourced = [int(n) for n in await OrderLine.all().values_list("source_note_id", flat=True)]  # type: ignore[call-overload]
+    sales = await sales_by_note(sourced)
+    assert sum(s.items_sold for s in sales.values()) == sum(
+        int(q)
+        for q in await OrderLine.all().values_list("quantity", flat=True)  # type: ignore[call-overload]
+    )
