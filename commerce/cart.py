@@ -45,6 +45,7 @@ class WarningCode(StrEnum):
     PRICE_CHANGED = "PRICE_CHANGED"
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
     OUT_OF_STOCK = "OUT_OF_STOCK"
+    CURRENCY_CHANGED = "CURRENCY_CHANGED"
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,17 @@ class CartContents:
 
     cart: Cart
     lines: list[tuple[CartLine, ProductVariant]] = field(default_factory=list)
+    # The lines' source notes that still exist, by id (read with the lines).
+    notes: dict[int, Note] = field(default_factory=dict)
+
+    def payable(self) -> list[tuple[CartLine, ProductVariant]]:
+        """Lines still sold in the cart's currency (a merchant may have re-priced one in another)."""
+        return [(line, v) for line, v in self.lines if v.currency == self.cart.currency]
 
     @property
     def subtotal_minor_units(self) -> int:
         # What the shopper would pay now: current prices, not the ones seen when adding.
-        return sum(v.price_minor_units * line.quantity for line, v in self.lines)
+        return sum(v.price_minor_units * line.quantity for line, v in self.payable())
 
     @property
     def quantity(self) -> int:
@@ -75,6 +82,16 @@ class CartContents:
     def warnings(self) -> list[CartWarning]:
         found: list[CartWarning] = []
         for line, variant in self.lines:
+            if variant.currency != self.cart.currency:
+                found.append(
+                    CartWarning(
+                        WarningCode.CURRENCY_CHANGED,
+                        f"{variant.name} is now sold in {variant.currency}, not {self.cart.currency}; "
+                        "remove it to check out.",
+                        line.id,
+                    )
+                )
+                continue
             if variant.price_minor_units != line.unit_price_minor_units:
                 was = format_amount(line.unit_price_minor_units, variant.currency)
                 now = format_amount(variant.price_minor_units, variant.currency)
@@ -116,23 +133,22 @@ def can_use(cart: Cart, viewer_id: int | None) -> bool:
 
 
 async def load_contents(cart_id: UUID) -> CartContents | None:
-    """The cart, its lines and their variants, in one statement."""
+    """The cart, its lines, their variants and their live source notes, in one statement."""
     rows = await fetch_all(
         f"SELECT {select_list(Cart, 'c', 'c_')}, {select_list(CartLine, 'l', 'l_')}, "
-        f"{select_list(ProductVariant, 'v', 'v_')} FROM carts c "
+        f"{select_list(ProductVariant, 'v', 'v_')}, {select_list(Note, 'n', 'n_')} FROM carts c "
         "LEFT JOIN cart_lines l ON l.cart_id = c.id LEFT JOIN product_variants v ON v.id = l.variant_id "
+        "LEFT JOIN notes n ON n.id = l.source_note_id AND n.deleted_at IS NULL "
         "WHERE c.id = $1 ORDER BY l.id",
         [uuid_param(cart_id)],
     )
     if not rows:
         return None
+    lines = [r for r in rows if r["l_id"] is not None]
     return CartContents(
         model_from_row(Cart, rows[0], "c_"),
-        [
-            (model_from_row(CartLine, r, "l_"), model_from_row(ProductVariant, r, "v_"))
-            for r in rows
-            if r["l_id"] is not None
-        ],
+        [(model_from_row(CartLine, r, "l_"), model_from_row(ProductVariant, r, "v_")) for r in lines],
+        {int(r["n_id"]): model_from_row(Note, r, "n_") for r in lines if r["n_id"] is not None},
     )
 
 
@@ -142,16 +158,16 @@ async def contents_of(cart_id: UUID) -> CartContents:
     return contents
 
 
-def _check_specs(specs: Sequence[LineSpec], prefix: str = "lines") -> None:
-    checks = Checks(prefix=())
+def _check_specs(specs: Sequence[LineSpec], at: list[str]) -> None:
+    checks = Checks(prefix=at)
     if not specs:
-        checks.fail(prefix, ErrorCode.REQUIRED, "Give at least one line.")
+        checks.fail([], ErrorCode.REQUIRED, "Give at least one line.")
     if len(specs) > MAX_CART_LINES:
-        checks.fail(prefix, ErrorCode.TOO_MANY, f"At most {MAX_CART_LINES} lines at once.")
+        checks.fail([], ErrorCode.TOO_MANY, f"At most {MAX_CART_LINES} lines at once.")
     for i, spec in enumerate(specs[:MAX_CART_LINES]):
         if not 1 <= spec.quantity <= MAX_LINE_QUANTITY:
             checks.fail(
-                [prefix, str(i), "quantity"],
+                [str(i), "quantity"],
                 ErrorCode.OUT_OF_RANGE,
                 f"Quantity is between 1 and {MAX_LINE_QUANTITY}.",
             )
@@ -159,15 +175,21 @@ def _check_specs(specs: Sequence[LineSpec], prefix: str = "lines") -> None:
 
 
 async def create_cart(*, viewer_id: int | None, lines: Sequence[LineSpec]) -> CartContents:
-    """A new cart (or, for a signed-in shopper who has one, their open cart) holding these lines."""
+    """A new cart (or, for a signed-in shopper who has one, their open cart) holding these lines.
+    A refused line leaves no new cart behind."""
+    at = ["input", "lines"]
     if lines:
-        _check_specs(lines, "lines")
+        _check_specs(lines, at)
     cart = await open_cart_of(viewer_id) if viewer_id is not None else None
-    if cart is None:
+    if cart is not None:
+        if not lines:
+            return await contents_of(cart.id)
+        return await add_lines(cart_id=cart.id, viewer_id=viewer_id, lines=lines, prefix=at)
+    async with in_transaction():
         cart = await Cart.create(owner_id=viewer_id)
-    if not lines:
-        return await contents_of(cart.id)
-    return await add_lines(cart_id=cart.id, viewer_id=viewer_id, lines=lines, prefix=["input", "lines"])
+        if not lines:
+            return await contents_of(cart.id)
+        return await add_lines(cart_id=cart.id, viewer_id=viewer_id, lines=lines, prefix=at)
 
 
 @retry_on_conflict
@@ -184,9 +206,11 @@ async def add_lines(
     claimed by a conditional update (open, this viewer's, same currency — it also takes the row lock
     on PostgreSQL); the source notes (only when given); one upsert of every line; the cart read back."""
     at = list(prefix)
-    _check_specs(lines, at[-1])
+    _check_specs(lines, at)
     merged: dict[int, LineSpec] = {}
-    for spec in lines:
+    last_index: dict[int, int] = {}  # errors name the request's last line for a variant
+    for index, spec in enumerate(lines):
+        last_index[spec.variant_id] = index
         before = merged.get(spec.variant_id)
         merged[spec.variant_id] = LineSpec(
             spec.variant_id,
@@ -206,17 +230,17 @@ async def add_lines(
             raise DomainError(
                 ErrorCode.CURRENCY_MISMATCH, "These items are sold in different currencies.", at
             )
-        await _claim_cart(cart_id, viewer_id, currency)
+        await _claim_cart(cart_id, viewer_id, currency, at)
         await _check_source_notes(lines, at)
         rows: list[tuple[int, int, int | None, int]] = []
-        for i, spec in enumerate(merged.values()):
+        for spec in merged.values():
             line, variant = known[spec.variant_id]
             quantity = spec.quantity + (line.quantity if line is not None else 0)
             if quantity > MAX_LINE_QUANTITY:
                 raise DomainError(
                     ErrorCode.OUT_OF_RANGE,
                     f"At most {MAX_LINE_QUANTITY} of one item per cart.",
-                    [*at, str(i), "quantity"],
+                    [*at, str(last_index[spec.variant_id]), "quantity"],
                 )
             rows.append((variant.id, spec.quantity, spec.source_note_id, variant.price_minor_units))
         new_lines = sum(1 for line, _ in found if line is None)
@@ -226,7 +250,7 @@ async def add_lines(
         return await contents_of(cart_id)
 
 
-async def _claim_cart(cart_id: UUID, viewer_id: int | None, currency: str) -> None:
+async def _claim_cart(cart_id: UUID, viewer_id: int | None, currency: str, at: list[str]) -> None:
     """Touch the cart if it is open, usable by this viewer and in this currency (or has none yet);
     otherwise say which of those failed."""
     claimed = await Cart.filter(
@@ -244,7 +268,7 @@ async def _claim_cart(cart_id: UUID, viewer_id: int | None, currency: str) -> No
     raise DomainError(
         ErrorCode.CURRENCY_MISMATCH,
         f"This cart is in {cart.currency}; these items are sold in {currency}. Use a separate cart.",
-        "lines",
+        at,
     )
 
 
@@ -388,7 +412,8 @@ async def merge_guest_cart(*, user_id: int, guest_cart_id: UUID) -> Cart | None:
     if guest_contents.lines and mine.currency not in (None, guest.currency):
         return mine
     specs = [
-        LineSpec(v.id, line.quantity, line.source_note_id)  # type: ignore[attr-defined]
+        # A source note deleted since is forgotten, not a reason to keep the carts apart.
+        LineSpec(v.id, line.quantity, s if (s := line.source_note_id) in guest_contents.notes else None)  # type: ignore[attr-defined]
         for line, v in guest_contents.lines
     ]
     try:

@@ -135,11 +135,17 @@ async def _create_order(
         )
     if not contents.lines:
         raise DomainError(ErrorCode.CART_EMPTY, "The cart is empty.", ["input", "cartId"])
+    if len(contents.payable()) != len(contents.lines):
+        raise DomainError(
+            ErrorCode.CURRENCY_MISMATCH,
+            "An item in the cart is now sold in another currency; remove it to check out.",
+            ["input", "cartId"],
+        )
     products = {
         p.id: p
         for p in await Product.filter(id__in={v.product_id for _, v in contents.lines})  # type: ignore[attr-defined]
     }
-    currency = contents.lines[0][1].currency
+    currency = contents.cart.currency or contents.lines[0][1].currency
     now = datetime.now(UTC)
     try:
         async with in_transaction():

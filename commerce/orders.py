@@ -221,7 +221,12 @@ async def cancel_order(*, payments: Payments | None, viewer_id: int | None, orde
             "The payment is being processed; try again in a moment.",
             "orderId",
         )
-    if not await cancel_pending(order_id, "CANCELLED_BY_CUSTOMER"):
+    reason = (
+        "BY_MERCHANT"
+        if viewer_id is not None and viewer_id in await merchant_ids_of(order_id)
+        else "BY_BUYER"
+    )
+    if not await cancel_pending(order_id, reason):
         current = await Order.get(id=order_id)
         check_transition(current.status, S.CANCELLED)
     return await Order.get(id=order_id)

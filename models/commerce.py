@@ -101,6 +101,7 @@ class Order(Model):
     reserved_until = fields.DatetimeField()
     # Why a person must look at this order (e.g. paid after its stock was sold to someone else).
     attention = fields.CharField(max_length=300, null=True)
+    # BY_BUYER, BY_MERCHANT or RESERVATION_EXPIRED.
     cancel_reason = fields.CharField(max_length=20, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

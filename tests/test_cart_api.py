@@ -106,7 +106,9 @@ async def viewer_cart(client: GraphQLClient, token: str) -> dict[str, Any] | Non
 
 
 async def empty_cart(client: GraphQLClient, **kw: Any) -> dict[str, Any]:
-    cart: dict[str, Any] = (await ok(client, CART_CREATE, {"input": {"lines": []}}, "cartCreate", **kw))["cart"]
+    cart: dict[str, Any] = (await ok(client, CART_CREATE, {"input": {"lines": []}}, "cartCreate", **kw))[
+        "cart"
+    ]
     return cart
 
 
@@ -134,7 +136,15 @@ async def other_variant(
         client,
         w.merchant["token"],
         title=f"Product {sku}",
-        variants=[{"sku": sku, "name": f"Variant {sku}", "priceMinorUnits": price, "currency": currency, "stock": stock}],
+        variants=[
+            {
+                "sku": sku,
+                "name": f"Variant {sku}",
+                "priceMinorUnits": price,
+                "currency": currency,
+                "stock": stock,
+            }
+        ],
     )
     return str(product["variants"][0]["id"])
 
@@ -165,7 +175,9 @@ async def second_note(client: GraphQLClient, w: World, title: str = "第二篇�
     return str(note["id"])
 
 
-async def sign_in(client: GraphQLClient, email: str, guest_cart_id: str | None, **extra: Any) -> dict[str, Any]:
+async def sign_in(
+    client: GraphQLClient, email: str, guest_cart_id: str | None, **extra: Any
+) -> dict[str, Any]:
     variables = {"input": {"email": email, "password": PASSWORD, "guestCartId": guest_cart_id, **extra}}
     payload: dict[str, Any] = (await client.data(SIGN_IN, variables, anonymous=True))["signIn"]
     return payload
@@ -221,7 +233,9 @@ async def test_signed_in_cart_is_invisible_to_other_people(client: GraphQLClient
     mine = await must_read_cart(client, cart["id"], token=w.shopper["token"])
     assert summary(mine) == [(w.variant_id, 1, w.note["id"])]
     # Someone else's profile never shows their cart.
-    seen = (await client.data(USER_CART, {"handle": w.shopper["user"]["handle"]}, token=w.creator["token"]))["user"]
+    seen = (await client.data(USER_CART, {"handle": w.shopper["user"]["handle"]}, token=w.creator["token"]))[
+        "user"
+    ]
     assert seen == {"handle": w.shopper["user"]["handle"], "cart": None}
 
 
@@ -232,7 +246,9 @@ async def test_signed_in_cart_create_adds_to_the_open_cart(client: GraphQLClient
     first = await cart_with(client, w, 1, token=token)
 
     second = (
-        await ok(client, CART_CREATE, {"input": {"lines": [line(w.variant_id, 2)]}}, "cartCreate", token=token)
+        await ok(
+            client, CART_CREATE, {"input": {"lines": [line(w.variant_id, 2)]}}, "cartCreate", token=token
+        )
     )["cart"]
     assert second["id"] == first["id"]
     assert second["lines"][0]["id"] == first["lines"][0]["id"]
@@ -269,7 +285,10 @@ async def test_same_variant_twice_is_one_line_keeping_the_first_source_note(clie
     # Twice in one request: one line, the quantities summed, the first line's note kept.
     fresh = await empty_cart(client, anonymous=True)
     both = await add(
-        client, fresh["id"], [line(w.variant_id, 1, note2), line(w.variant_id, 4, w.note["id"])], anonymous=True
+        client,
+        fresh["id"],
+        [line(w.variant_id, 1, note2), line(w.variant_id, 4, w.note["id"])],
+        anonymous=True,
     )
     assert summary(both) == [(w.variant_id, 5, note2)]
     assert summary(await must_read_cart(client, fresh["id"], anonymous=True)) == [(w.variant_id, 5, note2)]
@@ -280,7 +299,9 @@ async def test_unknown_or_deleted_source_note_is_not_found(client: GraphQLClient
     other = await other_variant(client, w, price=500, currency="CNY")
     cart = await empty_cart(client, anonymous=True)
 
-    errors = await add_refused(client, cart["id"], [line(w.variant_id, 1, gid("Note", 987654))], anonymous=True)
+    errors = await add_refused(
+        client, cart["id"], [line(w.variant_id, 1, gid("Note", 987654))], anonymous=True
+    )
     assert errors == [err("NOT_FOUND", ["lines", "0", "sourceNoteId"], "Note not found.")]
 
     doomed = await second_note(client, w, "要删的笔记")
@@ -325,10 +346,15 @@ async def test_malformed_ids_are_invalid(client: GraphQLClient) -> None:
     assert await add_refused(client, cid, [line("not-an-id", 1)], anonymous=True) == [bad_variant]
     assert await add_refused(client, cid, [line(w.note["id"], 1)], anonymous=True) == [bad_variant]
     bad_note = err("INVALID", ["lines", "0", "sourceNoteId"], "Not a valid Note id.")
-    assert await add_refused(client, cid, [line(w.variant_id, 1, w.product["id"])], anonymous=True) == [bad_note]
+    assert await add_refused(client, cid, [line(w.variant_id, 1, w.product["id"])], anonymous=True) == [
+        bad_note
+    ]
     bad_cart = [err("INVALID", ["cartId"], "Not a valid Cart id.")]
     assert await add_refused(client, "nope", [line(w.variant_id, 1)], anonymous=True) == bad_cart
-    assert await add_refused(client, gid("Order", uuid.uuid4()), [line(w.variant_id, 1)], anonymous=True) == bad_cart
+    assert (
+        await add_refused(client, gid("Order", uuid.uuid4()), [line(w.variant_id, 1)], anonymous=True)
+        == bad_cart
+    )
     assert await add_refused(client, gid("Cart", 12), [line(w.variant_id, 1)], anonymous=True) == bad_cart
 
     update = {"cartId": cid, "lines": [{"lineId": "x", "quantity": 1}]}
@@ -357,7 +383,9 @@ async def test_add_quantity_out_of_range_changes_nothing(client: GraphQLClient, 
     other = await other_variant(client, w, price=500, currency="CNY")
     cart = await cart_with(client, w, 2, anonymous=True)
 
-    errors = await add_refused(client, cart["id"], [line(other, 1), line(w.variant_id, quantity)], anonymous=True)
+    errors = await add_refused(
+        client, cart["id"], [line(other, 1), line(w.variant_id, quantity)], anonymous=True
+    )
     assert errors == [err("OUT_OF_RANGE", ["lines", "1", "quantity"], "Quantity is between 1 and 999.")]
 
     after = await must_read_cart(client, cart["id"], anonymous=True)
@@ -393,7 +421,7 @@ async def test_cart_create_quantity_out_of_range_names_the_input_path(
 
 
 async def test_refused_cart_create_leaves_the_shopper_without_a_cart(client: GraphQLClient) -> None:
-    """"Nothing changes when errors is non-empty": a refused cartCreate must not leave an empty cart."""
+    """ "Nothing changes when errors is non-empty": a refused cartCreate must not leave an empty cart."""
     w = await world(client)
     create = {"input": {"lines": [line(gid("ProductVariant", 987654), 1)]}}
     errors = await refused(client, CART_CREATE, create, "cartCreate", token=w.shopper["token"])
@@ -407,11 +435,15 @@ async def test_more_than_999_of_one_item_is_refused(client: GraphQLClient) -> No
 
     errors = await add_refused(client, cart["id"], [line(w.variant_id, 2)], anonymous=True)
     assert errors == [err("OUT_OF_RANGE", ["lines", "0", "quantity"], "At most 999 of one item per cart.")]
-    assert summary(await must_read_cart(client, cart["id"], anonymous=True)) == [(w.variant_id, 998, w.note["id"])]
+    assert summary(await must_read_cart(client, cart["id"], anonymous=True)) == [
+        (w.variant_id, 998, w.note["id"])
+    ]
 
     # The same variant twice in one request counts together.
     fresh = await empty_cart(client, anonymous=True)
-    errors = await add_refused(client, fresh["id"], [line(w.variant_id, 500), line(w.variant_id, 500)], anonymous=True)
+    errors = await add_refused(
+        client, fresh["id"], [line(w.variant_id, 500), line(w.variant_id, 500)], anonymous=True
+    )
     assert [e["code"] for e in errors] == ["OUT_OF_RANGE"]
     assert (await must_read_cart(client, fresh["id"], anonymous=True))["lines"] == []
 
@@ -428,7 +460,9 @@ async def test_over_999_error_names_the_line_given_in_the_request(client: GraphQ
         client, cart["id"], [line(other, 1), line(other, 1), line(w.variant_id, 1)], anonymous=True
     )
     assert errors == [err("OUT_OF_RANGE", ["lines", "2", "quantity"], "At most 999 of one item per cart.")]
-    assert summary(await must_read_cart(client, cart["id"], anonymous=True)) == [(w.variant_id, 999, w.note["id"])]
+    assert summary(await must_read_cart(client, cart["id"], anonymous=True)) == [
+        (w.variant_id, 999, w.note["id"])
+    ]
 
 
 async def test_line_count_limits(client: GraphQLClient) -> None:
@@ -513,7 +547,10 @@ async def test_lines_update_sets_quantities_and_zero_removes(client: GraphQLClie
     w = await world(client)
     other = await other_variant(client, w, price=500, currency="CNY")
     cart = await add(
-        client, (await empty_cart(client, anonymous=True))["id"], [line(w.variant_id, 1), line(other, 1)], anonymous=True
+        client,
+        (await empty_cart(client, anonymous=True))["id"],
+        [line(w.variant_id, 1), line(other, 1)],
+        anonymous=True,
     )
     first, second = (ln["id"] for ln in cart["lines"])
 
@@ -544,6 +581,20 @@ async def test_lines_update_sets_quantities_and_zero_removes(client: GraphQLClie
     assert dropped["currency"] == "CNY"
     assert summary(await must_read_cart(client, cart["id"], anonymous=True)) == [(w.variant_id, 5, None)]
 
+    emptied = (
+        await ok(
+            client,
+            CART_LINES_UPDATE,
+            {"cartId": cart["id"], "lines": [{"lineId": first, "quantity": 0}]},
+            "cartLinesUpdate",
+            anonymous=True,
+        )
+    )["cart"]
+    assert emptied["lines"] == []
+    assert emptied["currency"] is None
+    assert emptied["subtotal"] is None
+    assert emptied["totalQuantity"] == 0
+
 
 async def test_unknown_lines_are_not_found_and_remove_removes(client: GraphQLClient) -> None:
     w = await world(client)
@@ -553,7 +604,10 @@ async def test_unknown_lines_are_not_found_and_remove_removes(client: GraphQLCli
     theirs = elsewhere["lines"][0]["id"]
 
     for unknown in (gid("CartLine", 987654), theirs):
-        update = {"cartId": cart["id"], "lines": [{"lineId": mine, "quantity": 4}, {"lineId": unknown, "quantity": 1}]}
+        update = {
+            "cartId": cart["id"],
+            "lines": [{"lineId": mine, "quantity": 4}, {"lineId": unknown, "quantity": 1}],
+        }
         assert await refused(client, CART_LINES_UPDATE, update, "cartLinesUpdate", anonymous=True) == [
             err("NOT_FOUND", ["lines", "1", "lineId"], "Cart line not found.")
         ]
@@ -561,18 +615,30 @@ async def test_unknown_lines_are_not_found_and_remove_removes(client: GraphQLCli
         assert await refused(client, CART_LINES_REMOVE, remove, "cartLinesRemove", anonymous=True) == [
             err("NOT_FOUND", ["lineIds", "0"], "Cart line not found.")
         ]
-    assert summary(await must_read_cart(client, cart["id"], anonymous=True)) == [(w.variant_id, 2, w.note["id"])]
-    assert summary(await must_read_cart(client, elsewhere["id"], anonymous=True)) == [(w.variant_id, 1, w.note["id"])]
+    assert summary(await must_read_cart(client, cart["id"], anonymous=True)) == [
+        (w.variant_id, 2, w.note["id"])
+    ]
+    assert summary(await must_read_cart(client, elsewhere["id"], anonymous=True)) == [
+        (w.variant_id, 1, w.note["id"])
+    ]
 
     removed = (
-        await ok(client, CART_LINES_REMOVE, {"cartId": cart["id"], "lineIds": [mine]}, "cartLinesRemove", anonymous=True)
+        await ok(
+            client,
+            CART_LINES_REMOVE,
+            {"cartId": cart["id"], "lineIds": [mine]},
+            "cartLinesRemove",
+            anonymous=True,
+        )
     )["cart"]
     assert removed["lines"] == []
     assert removed["totalQuantity"] == 0
     assert removed["subtotal"] is None
     assert (await must_read_cart(client, cart["id"], anonymous=True))["lines"] == []
     # The other cart is untouched.
-    assert summary(await must_read_cart(client, elsewhere["id"], anonymous=True)) == [(w.variant_id, 1, w.note["id"])]
+    assert summary(await must_read_cart(client, elsewhere["id"], anonymous=True)) == [
+        (w.variant_id, 1, w.note["id"])
+    ]
 
 
 # --- money ----------------------------------------------------------------------------------------------------
@@ -625,7 +691,11 @@ async def test_price_change_warns_and_the_subtotal_uses_the_new_price(client: Gr
     await edit_variant(client, w, price=13900)
     after = await must_read_cart(client, cart["id"], anonymous=True)
     assert after["warnings"] == [
-        {"code": "PRICE_CHANGED", "message": "01 正红: the price changed from 129.00 to 139.00 CNY.", "lineId": line_id}
+        {
+            "code": "PRICE_CHANGED",
+            "message": "01 正红: the price changed from 129.00 to 139.00 CNY.",
+            "lineId": line_id,
+        }
     ]
     assert after["subtotal"] == {"amount": "278.00", "minorUnits": 27800, "currency": "CNY"}
     assert after["lines"][0]["unitPrice"] == {"minorUnits": 13900}
@@ -655,7 +725,9 @@ async def test_stock_warnings(client: GraphQLClient) -> None:
 
     await edit_variant(client, w, stock=0)
     gone = await must_read_cart(client, cart["id"], anonymous=True)
-    assert gone["warnings"] == [{"code": "OUT_OF_STOCK", "message": "01 正红 is sold out.", "lineId": line_id}]
+    assert gone["warnings"] == [
+        {"code": "OUT_OF_STOCK", "message": "01 正红 is sold out.", "lineId": line_id}
+    ]
     # Warnings never block: the cart still has its line and subtotal.
     assert gone["subtotal"] == {"amount": "387.00", "minorUnits": 38700, "currency": "CNY"}
 
@@ -665,6 +737,23 @@ async def test_stock_warnings(client: GraphQLClient) -> None:
         ("PRICE_CHANGED", line_id),
         ("INSUFFICIENT_STOCK", line_id),
     ]
+
+
+async def test_currency_changed_by_the_merchant_never_mislabels_money(client: GraphQLClient) -> None:
+    """The merchant re-prices a variant in another currency while it sits in a CNY cart: every amount
+    shown must still carry the currency it is in."""
+    w = await world(client)
+    cart = await cart_with(client, w, 2, anonymous=True)
+    await edit_variant(client, w, price=1999, currency="USD")
+
+    money = (await client.data(CART_MONEY, {"id": cart["id"]}, anonymous=True))["cart"]
+    (only,) = money["lines"]
+    assert only["unitPrice"] == {"amount": "19.99", "minorUnits": 1999, "currency": "USD"}
+    assert only["lineTotal"] == {"amount": "39.98", "minorUnits": 3998, "currency": "USD"}
+    # It was added at 129.00 CNY, not 129.00 USD.
+    assert only["addedAtPrice"] == {"amount": "129.00", "minorUnits": 12900, "currency": "CNY"}
+    # 3998 minor units of USD are not 39.98 CNY.
+    assert money["subtotal"] is None or money["subtotal"]["currency"] == "USD", money["subtotal"]
 
 
 # --- merging at sign-in ----------------------------------------------------------------------------------------
@@ -691,7 +780,11 @@ async def test_sign_in_merges_the_guest_cart_into_the_open_cart(client: GraphQLC
     folded = await must_read_cart(client, guest["id"], anonymous=True)
     assert folded["status"] == "MERGED"
     assert await add_refused(client, guest["id"], [line(w.variant_id, 1)], anonymous=True) == [
-        err("CART_CLOSED", ["cartId"], "This cart has been checked out and can no longer change; start a new cart.")
+        err(
+            "CART_CLOSED",
+            ["cartId"],
+            "This cart has been checked out and can no longer change; start a new cart.",
+        )
     ]
     current = await viewer_cart(client, payload["token"])
     assert current is not None
@@ -703,6 +796,37 @@ async def test_sign_in_merges_the_guest_cart_into_the_open_cart(client: GraphQLC
     assert again["errors"] == []
     assert again["cart"]["id"] == mine["id"]
     assert again["cart"]["totalQuantity"] == 4
+
+
+async def test_sign_in_merges_lines_whose_source_note_was_deleted_since(client: GraphQLClient) -> None:
+    """The guest's line came from a note its creator deleted later: the item still moves to the
+    shopper's cart (a note that is gone is no reason to lose what the shopper picked)."""
+    w = await world(client)
+    doomed = await second_note(client, w, "后来删掉的笔记")
+    mine = await cart_with(client, w, 1, token=w.shopper["token"])
+    guest = await empty_cart(client, anonymous=True)
+    await add(client, guest["id"], [line(w.variant_id, 2, doomed)], anonymous=True)
+    await ok(client, NOTE_DELETE, {"id": doomed}, "noteDelete", token=w.creator["token"])
+
+    payload = await sign_in(client, email_of(w.shopper), guest["id"])
+    assert payload["errors"] == []
+    assert payload["cart"]["id"] == mine["id"]
+    assert summary(payload["cart"]) == [(w.variant_id, 3, w.note["id"])]
+    assert (await must_read_cart(client, guest["id"], anonymous=True))["status"] == "MERGED"
+
+
+async def test_sign_in_keeps_both_carts_when_merging_would_pass_the_limits(client: GraphQLClient) -> None:
+    w = await world(client, stock=2000)
+    mine = await cart_with(client, w, 500, token=w.shopper["token"])
+    guest = await cart_with(client, w, 500, anonymous=True)
+
+    payload = await sign_in(client, email_of(w.shopper), guest["id"])
+    assert payload["errors"] == []
+    assert payload["cart"]["id"] == mine["id"]
+    assert summary(payload["cart"]) == [(w.variant_id, 500, w.note["id"])]
+    kept = await must_read_cart(client, guest["id"], anonymous=True)
+    assert kept["status"] == "OPEN"
+    assert summary(kept) == [(w.variant_id, 500, w.note["id"])]
 
 
 async def test_sign_in_adopts_the_guest_cart_when_the_shopper_has_none(client: GraphQLClient) -> None:
@@ -732,7 +856,12 @@ async def test_sign_up_adopts_the_guest_cart(client: GraphQLClient) -> None:
     guest = await cart_with(client, w, 2, anonymous=True)
     handle = f"newbie{uuid.uuid4().hex[:6]}"
     variables = {
-        "input": {"email": f"{handle}@example.com", "password": PASSWORD, "handle": handle, "guestCartId": guest["id"]}
+        "input": {
+            "email": f"{handle}@example.com",
+            "password": PASSWORD,
+            "handle": handle,
+            "guestCartId": guest["id"],
+        }
     }
     payload = (await client.data(SIGN_UP, variables, anonymous=True))["signUp"]
     assert payload["errors"] == []
@@ -743,6 +872,24 @@ async def test_sign_up_adopts_the_guest_cart(client: GraphQLClient) -> None:
     current = await viewer_cart(client, payload["token"])
     assert current is not None and current["id"] == guest["id"]
     assert await read_cart(client, guest["id"], anonymous=True) is None
+
+    # Someone else's cart id is ignored: the account is made, with no cart.
+    other = f"other{uuid.uuid4().hex[:6]}"
+    variables = {
+        "input": {
+            "email": f"{other}@example.com",
+            "password": PASSWORD,
+            "handle": other,
+            "guestCartId": guest["id"],
+        }
+    }
+    second = (await client.data(SIGN_UP, variables, anonymous=True))["signUp"]
+    assert second["errors"] == []
+    assert second["token"]
+    assert second["cart"] is None
+    assert await viewer_cart(client, second["token"]) is None
+    still = await viewer_cart(client, payload["token"])
+    assert still is not None and still["id"] == guest["id"]
 
 
 async def test_bogus_or_foreign_guest_cart_never_fails_sign_in(client: GraphQLClient) -> None:
@@ -808,7 +955,11 @@ async def test_checkout_freezes_the_cart(shop: GraphQLClient, guest: bool) -> No
     assert started["order"]["status"] == "PENDING_PAYMENT"
 
     closed = [
-        err("CART_CLOSED", ["cartId"], "This cart has been checked out and can no longer change; start a new cart.")
+        err(
+            "CART_CLOSED",
+            ["cartId"],
+            "This cart has been checked out and can no longer change; start a new cart.",
+        )
     ]
     assert await add_refused(shop, cart["id"], [line(w.variant_id, 1)], **kw) == closed
     update = {"cartId": cart["id"], "lines": [{"lineId": line_id, "quantity": 5}]}
@@ -840,13 +991,23 @@ async def test_cart_lines_add_sql_is_constant_and_within_budget(client: GraphQLC
         w.merchant["token"],
         title="Palette 眼影盘",
         variants=[
-            {"sku": f"PAL-{i}", "name": f"色号 {i}", "priceMinorUnits": 9900 + i, "currency": "CNY", "stock": 50}
+            {
+                "sku": f"PAL-{i}",
+                "name": f"色号 {i}",
+                "priceMinorUnits": 9900 + i,
+                "currency": "CNY",
+                "stock": 50,
+            }
             for i in range(5)
         ],
     )
     variants = [str(v["id"]) for v in product["variants"]]
     notes = [
-        str((await create_note(client, w.creator["token"], productIds=[product["id"]], title=f"试色 {i}"))["id"])
+        str(
+            (await create_note(client, w.creator["token"], productIds=[product["id"]], title=f"试色 {i}"))[
+                "id"
+            ]
+        )
         for i in range(5)
     ]
     other = await sign_up(client, f"buyer{uuid.uuid4().hex[:6]}")
@@ -857,7 +1018,9 @@ async def test_cart_lines_add_sql_is_constant_and_within_budget(client: GraphQLC
         payload = body["data"]["cartLinesAdd"]
         assert payload["errors"] == [], payload["errors"]
         assert len(payload["cart"]["lines"]) == len(lines)
-        assert [ln["sourceNote"]["id"] for ln in payload["cart"]["lines"]] == [ln["sourceNoteId"] for ln in lines]
+        assert [ln["sourceNote"]["id"] for ln in payload["cart"]["lines"]] == [
+            ln["sourceNoteId"] for ln in lines
+        ]
         return int(body["extensions"]["sqlStatements"])
 
     one_cart = (await empty_cart(client, token=w.shopper["token"]))["id"]

@@ -14,6 +14,10 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import pytest
+from argon2 import PasswordHasher
+
+import social.accounts
 from commerce.ledger import ledger_mismatches
 from models import (
     Order,
@@ -24,7 +28,7 @@ from models import (
     Refund,
     StockState,
 )
-from tests.conftest import IS_POSTGRES, GraphQLClient
+from tests.conftest import GraphQLClient
 from tests.factories import sign_up
 from tests.shop import (
     CART_CREATE,
@@ -38,7 +42,7 @@ from tests.shop import (
     ok,
     world,
 )
-from tests.stripe_emulator import pay, stripe_client
+from tests.stripe_emulator import event_payload, pay, sign_event, stripe_client
 
 CART_STATUS = "query($id: ID!) { cart(id: $id) { status totalQuantity } }"
 
@@ -60,7 +64,16 @@ async def variant_stock(w: World) -> int:
     return variant.stock
 
 
+@pytest.fixture
+def quick_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with the cheapest parameters for crowds of buyers: sign-up stays the real mutation, but
+    fifty hashes at the recommended cost would take most of the test's time (buyers never log in)."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(social.accounts, "hash_password", hasher.hash)
+
+
 async def buyers(shop: GraphQLClient, count: int) -> list[dict[str, Any]]:
+    """`count` shoppers, each signed up through the API."""
     tag = uuid.uuid4().hex[:6]
     return list(await asyncio.gather(*(sign_up(shop, f"b{tag}{i}") for i in range(count))))
 
@@ -79,6 +92,7 @@ async def race_checkouts(
     return carts, [payload_of(body, "checkoutStart") for body in bodies]
 
 
+@pytest.mark.usefixtures("quick_passwords")
 async def test_fifty_buyers_for_ten_items_exactly_ten_orders(shop: GraphQLClient) -> None:
     w = await world(shop, stock=10)
     people = await buyers(shop, 50)
@@ -105,6 +119,7 @@ async def test_fifty_buyers_for_ten_items_exactly_ten_orders(shop: GraphQLClient
     assert [s["cart"] for s in states] == [{"status": "OPEN", "totalQuantity": 1}] * 40
 
 
+@pytest.mark.usefixtures("quick_passwords")
 async def test_buyers_of_three_each_never_take_more_than_the_stock(shop: GraphQLClient) -> None:
     w = await world(shop, stock=10)
     people = await buyers(shop, 12)
@@ -148,7 +163,11 @@ async def test_twenty_keys_at_once_for_one_cart_one_order_one_payment_intent(sho
 
     bodies = await asyncio.gather(
         *(
-            shop.execute(CHECKOUT_START, checkout_input(cart["id"], key=f"k{i}-{uuid.uuid4()}"), token=w.shopper["token"])
+            shop.execute(
+                CHECKOUT_START,
+                checkout_input(cart["id"], key=f"k{i}-{uuid.uuid4()}"),
+                token=w.shopper["token"],
+            )
             for i in range(20)
         )
     )
@@ -159,6 +178,52 @@ async def test_twenty_keys_at_once_for_one_cart_one_order_one_payment_intent(sho
     intents = {r["payment"]["paymentIntentId"] for r in results}
     assert len(intents) == 1 and intents.pop().startswith("pi_")
     await _one_order_one_intent(w, quantity=2)
+
+
+async def test_ten_retries_at_once_after_a_decline_make_one_fresh_intent(
+    shop: GraphQLClient, stripe_base: str
+) -> None:
+    w = await world(shop, stock=10)
+    cart = await cart_with(shop, w, 2)
+    started = await ok(
+        shop, CHECKOUT_START, checkout_input(cart["id"]), "checkoutStart", token=w.shopper["token"]
+    )
+    order_id, declined = started["order"]["id"], started["payment"]["paymentIntentId"]
+    assert await pay(stripe_base, declined, "pm_card_chargeCustomerFail") == "requires_payment_method"
+    done = await ok(
+        shop, CHECKOUT_COMPLETE, {"orderId": order_id}, "checkoutComplete", token=w.shopper["token"]
+    )
+    assert done["order"]["stockState"] == "RELEASED"
+    assert await variant_stock(w) == 10
+
+    # the shopper's retry arrives ten times at once, each with a new key
+    bodies = await asyncio.gather(
+        *(
+            shop.execute(CHECKOUT_START, checkout_input(cart["id"]), token=w.shopper["token"])
+            for _ in range(10)
+        )
+    )
+    results = [payload_of(body, "checkoutStart") for body in bodies]
+
+    assert [r["errors"] for r in results] == [[]] * 10
+    assert {r["order"]["id"] for r in results} == {order_id}
+    fresh = {r["payment"]["paymentIntentId"] for r in results}
+    assert len(fresh) == 1, f"{len(fresh)} PaymentIntents for one retried order: {fresh}"
+    intent = fresh.pop()
+    assert intent.startswith("pi_") and intent != declined
+    assert await variant_stock(w) == 8, "the released stock was taken again more than once"
+    assert await PaymentAttempt.filter(payment_intent_id__isnull=False).count() == 2
+    assert await PaymentEvent.filter(kind=PaymentEventKind.PAYMENT_INTENT_CREATED).count() == 2
+    old = await stripe_client(stripe_base).v1.payment_intents.retrieve_async(declined)
+    assert old["status"] == "canceled"
+
+    assert await pay(stripe_base, intent) == "succeeded"
+    paid = await ok(
+        shop, CHECKOUT_COMPLETE, {"orderId": order_id}, "checkoutComplete", token=w.shopper["token"]
+    )
+    assert (paid["order"]["status"], paid["order"]["stockState"]) == ("PAID", "SOLD")
+    assert await variant_stock(w) == 8
+    assert await ledger_mismatches() == []
 
 
 async def _one_order_one_intent(w: World, *, quantity: int) -> None:
@@ -172,10 +237,16 @@ async def _one_order_one_intent(w: World, *, quantity: int) -> None:
 async def _paid_order(shop: GraphQLClient, stripe_base: str, w: World, quantity: int) -> dict[str, Any]:
     """An order of `quantity` items, paid at the emulator and settled through checkoutComplete."""
     cart = await cart_with(shop, w, quantity)
-    started = await ok(shop, CHECKOUT_START, checkout_input(cart["id"]), "checkoutStart", token=w.shopper["token"])
+    started = await ok(
+        shop, CHECKOUT_START, checkout_input(cart["id"]), "checkoutStart", token=w.shopper["token"]
+    )
     assert await pay(stripe_base, started["payment"]["paymentIntentId"]) == "succeeded"
     done = await ok(
-        shop, CHECKOUT_COMPLETE, {"orderId": started["order"]["id"]}, "checkoutComplete", token=w.shopper["token"]
+        shop,
+        CHECKOUT_COMPLETE,
+        {"orderId": started["order"]["id"]},
+        "checkoutComplete",
+        token=w.shopper["token"],
     )
     assert done["order"]["status"] == "PAID"
     return {**done["order"], "paymentIntentId": started["payment"]["paymentIntentId"]}
@@ -184,7 +255,9 @@ async def _paid_order(shop: GraphQLClient, stripe_base: str, w: World, quantity:
 async def test_ten_checkout_completes_at_once_settle_once(shop: GraphQLClient, stripe_base: str) -> None:
     w = await world(shop, stock=10)
     cart = await cart_with(shop, w, 3)
-    started = await ok(shop, CHECKOUT_START, checkout_input(cart["id"]), "checkoutStart", token=w.shopper["token"])
+    started = await ok(
+        shop, CHECKOUT_START, checkout_input(cart["id"]), "checkoutStart", token=w.shopper["token"]
+    )
     order_id = started["order"]["id"]
     intent = started["payment"]["paymentIntentId"]
     assert await pay(stripe_base, intent) == "succeeded"
@@ -240,7 +313,9 @@ async def test_concurrent_refunds_never_exceed_the_payment(shop: GraphQLClient, 
     row = await Order.get(id=(await Order.first().values_list("id", flat=True)))
     assert row.refunded_minor_units == refunded
     assert row.status == "PARTIALLY_REFUNDED"
-    at_stripe = await stripe_client(stripe_base).v1.refunds.list_async({"payment_intent": order["paymentIntentId"]})
+    at_stripe = await stripe_client(stripe_base).v1.refunds.list_async(
+        {"payment_intent": order["paymentIntentId"]}
+    )
     assert sum(int(r["amount"]) for r in at_stripe.data) == refunded
     assert len(at_stripe.data) == len(won)
     assert await Refund.all().count() == len(won)
@@ -263,8 +338,11 @@ async def _same_key_refunds(shop: GraphQLClient, stripe_base: str, *, price: int
     assert await Refund.all().count() == 1
     row = await Order.get(id=(await Order.first().values_list("id", flat=True)))
     assert row.refunded_minor_units == amount
-    at_stripe = await stripe_client(stripe_base).v1.refunds.list_async({"payment_intent": order["paymentIntentId"]})
-    assert [int(r["amount"]) for r in at_stripe.data] == [amount]
+    at_stripe = await stripe_client(stripe_base).v1.refunds.list_async(
+        {"payment_intent": order["paymentIntentId"]}
+    )
+    at_stripe_amounts = [int(r["amount"]) for r in at_stripe.data]
+    assert at_stripe_amounts == [amount], f"Stripe was asked to refund {at_stripe_amounts} for one key"
     assert await PaymentEvent.filter(kind=PaymentEventKind.REFUND_SUCCEEDED).count() == 1
     assert await ledger_mismatches() == []
 
@@ -273,8 +351,89 @@ async def test_same_refund_key_ten_times_at_once_refunds_once(shop: GraphQLClien
     await _same_key_refunds(shop, stripe_base, price=10000, amount=3000)
 
 
-async def test_same_full_refund_key_ten_times_at_once_refunds_once(shop: GraphQLClient, stripe_base: str) -> None:
+async def test_same_full_refund_key_ten_times_at_once_refunds_once(
+    shop: GraphQLClient, stripe_base: str
+) -> None:
     await _same_key_refunds(shop, stripe_base, price=10000, amount=10000)
+
+
+async def test_checkout_completes_and_webhooks_at_once_settle_once(
+    shop: GraphQLClient, stripe_base: str
+) -> None:
+    w = await world(shop, stock=10)
+    cart = await cart_with(shop, w, 2)
+    started = await ok(
+        shop, CHECKOUT_START, checkout_input(cart["id"]), "checkoutStart", token=w.shopper["token"]
+    )
+    order_id = started["order"]["id"]
+    intent_id = started["payment"]["paymentIntentId"]
+    assert await pay(stripe_base, intent_id) == "succeeded"
+    intent = (await stripe_client(stripe_base).v1.payment_intents.retrieve_async(intent_id)).to_dict()
+    # Stripe delivers at least once: the same event twice, and two distinct events for the same intent
+    events = [
+        event_payload("payment_intent.succeeded", intent, event_id=f"evt_{uuid.uuid4().hex[:24]}")
+        for _ in range(2)
+    ]
+    events += events
+
+    async def deliver(payload: bytes) -> int:
+        response = await shop.http.post(
+            "/webhooks/stripe",
+            content=payload,
+            headers={"Stripe-Signature": sign_event(payload), "Content-Type": "application/json"},
+        )
+        return response.status_code
+
+    completes = [
+        shop.execute(CHECKOUT_COMPLETE, {"orderId": order_id}, token=w.shopper["token"]) for _ in range(6)
+    ]
+    outcome = await asyncio.gather(*completes, *(deliver(e) for e in events))
+
+    results = [payload_of(body, "checkoutComplete") for body in outcome[:6]]
+    assert [r["errors"] for r in results] == [[]] * 6
+    assert outcome[6:] == [200] * len(events)
+    order = await Order.get(id=(await Order.first().values_list("id", flat=True)))
+    assert (order.status, order.stock_state, order.paid_minor_units) == ("PAID", StockState.SOLD, 2 * 12900)
+    assert await PaymentEvent.filter(kind=PaymentEventKind.PAYMENT_SUCCEEDED).count() == 1
+    assert await variant_stock(w) == 10 - 2
+    assert await ledger_mismatches() == []
+
+
+async def test_adds_racing_checkout_are_in_the_order_or_refused(shop: GraphQLClient) -> None:
+    """An add the API accepted must be in the order; once the cart is frozen, adds are refused."""
+    w = await world(shop, stock=999)
+    cart = await cart_with(shop, w, 1)
+    lines = [{"variantId": w.variant_id, "quantity": 1}]
+
+    async def keep_adding() -> int:
+        """Add one at a time until the cart is closed; how many adds were accepted."""
+        for accepted in range(100):
+            body = await shop.execute(
+                CART_LINES_ADD, {"cartId": cart["id"], "lines": lines}, token=w.shopper["token"]
+            )
+            result = payload_of(body, "cartLinesAdd")
+            if result["errors"]:
+                assert codes(result) == ["CART_CLOSED"], result["errors"]
+                return accepted
+        raise AssertionError("the cart never closed")
+
+    async def check_out() -> dict[str, Any]:
+        await asyncio.sleep(0.05)  # the adders are in full flow when the checkout starts
+        body = await shop.execute(CHECKOUT_START, checkout_input(cart["id"]), token=w.shopper["token"])
+        return payload_of(body, "checkoutStart")
+
+    started, *adders = await asyncio.gather(check_out(), *(keep_adding() for _ in range(4)))
+
+    assert started["errors"] == []
+    accepted = sum(adders)
+    ordered = sum(line["quantity"] for line in started["order"]["lines"])
+    state = await shop.data(CART_STATUS, {"id": cart["id"]}, token=w.shopper["token"])
+    assert state["cart"] == {"status": "ORDERED", "totalQuantity": 1 + accepted}
+    assert ordered == 1 + accepted, (
+        f"the cart holds {1 + accepted} (all accepted) but the order has {ordered}"
+    )
+    assert started["order"]["total"]["minorUnits"] == ordered * 12900
+    assert await variant_stock(w) == 999 - ordered
 
 
 async def test_twenty_adds_of_one_variant_at_once_all_count(shop: GraphQLClient) -> None:
@@ -298,4 +457,3 @@ async def test_twenty_adds_of_one_variant_at_once_all_count(shop: GraphQLClient)
         token=w.shopper["token"],
     )
     assert state["cart"] == {"totalQuantity": 20, "lines": [{"quantity": 20}]}
-

@@ -17,6 +17,7 @@ from core.ids import to_global_id
 from models import (
     CartLine,
     CartStatus,
+    Note,
     Order,
     OrderLine,
     OrderStatus,
@@ -81,14 +82,19 @@ class CartWarning:
 class CartLineType:
     line: strawberry.Private[CartLine]
     variant_row: strawberry.Private[ProductVariant]
+    note_row: strawberry.Private[Note | None]
+    cart_currency: strawberry.Private[str]
     id: strawberry.ID
     quantity: int
 
     @classmethod
-    def of(cls, line: CartLine, variant: ProductVariant) -> CartLineType:
+    def of(cls, line: CartLine, variant: ProductVariant, contents: CartContents) -> CartLineType:
+        source = line.source_note_id  # type: ignore[attr-defined]
         return cls(
             line=line,
             variant_row=variant,
+            note_row=contents.notes.get(source) if source is not None else None,
+            cart_currency=contents.cart.currency or variant.currency,
             id=strawberry.ID(to_global_id("CartLine", line.id)),
             quantity=line.quantity,
         )
@@ -104,8 +110,11 @@ class CartLineType:
         return await _product(info, self.variant_row.product_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The note this item was found in; its creator is credited with the sale.")
-    async def source_note(self, info: Info) -> NoteRef | None:
-        return await _note(info, self.line.source_note_id)  # type: ignore[attr-defined]
+    def source_note(self) -> NoteRef | None:
+        from schema.notes.types import NoteType
+
+        # Read with the cart's lines: no query per line.
+        return NoteType.from_row(self.note_row) if self.note_row is not None else None
 
     @strawberry.field(description="The price now; what checkout charges.")
     def unit_price(self) -> Money:
@@ -113,7 +122,8 @@ class CartLineType:
 
     @strawberry.field(description="The price when the item was added (differs when the price changed since).")
     def added_at_price(self) -> Money:
-        return Money.of(self.line.unit_price_minor_units, self.variant_row.currency)
+        # Lines are added in the cart's currency, whatever the variant is priced in today.
+        return Money.of(self.line.unit_price_minor_units, self.cart_currency)
 
     @strawberry.field
     def line_total(self) -> Money:
@@ -142,15 +152,17 @@ class CartType(Node):
 
     @strawberry.field
     def lines(self) -> list[CartLineType]:
-        return [CartLineType.of(line, variant) for line, variant in self.contents.lines]
+        return [CartLineType.of(line, variant, self.contents) for line, variant in self.contents.lines]
 
     @strawberry.field(description="Items in the cart, counting quantities.")
     def total_quantity(self) -> int:
         return self.contents.quantity
 
-    @strawberry.field(description="At today's prices; null while the cart is empty.")
+    @strawberry.field(
+        description="At today's prices, of the items still sold in the cart's currency; null when there are none."
+    )
     def subtotal(self) -> Money | None:
-        if not self.contents.lines or self.contents.cart.currency is None:
+        if not self.contents.payable() or self.contents.cart.currency is None:
             return None
         return Money.of(self.contents.subtotal_minor_units, self.contents.cart.currency)
 
@@ -287,7 +299,7 @@ class OrderType(Node):
     attention: str | None = strawberry.field(
         description="Why a person must look at this order, if they must."
     )
-    cancel_reason: str | None
+    cancel_reason: str | None = strawberry.field(description="BY_BUYER, BY_MERCHANT or RESERVATION_EXPIRED.")
     created_at: datetime
     paid_at: datetime | None
 
