@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce import inventory, ledger
-from commerce.cart import can_use, contents_of
+from commerce.cart import CartContents, can_use, contents_of
 from commerce.orders import latest_attempt, order_for, settle
 from commerce.payments import PaymentProviderError, Payments, payments_not_configured
 from core.errors import DomainError, ErrorCode, not_found
@@ -128,30 +128,25 @@ async def _create_order(
     reservation: timedelta,
 ) -> tuple[Order, bool]:
     """The cart's order, and whether this call created it."""
-    contents = await contents_of(cart.id)
     if cart.status != CartStatus.OPEN:
         raise DomainError(
             ErrorCode.CART_CLOSED, "This cart can no longer be checked out.", ["input", "cartId"]
         )
-    if not contents.lines:
-        raise DomainError(ErrorCode.CART_EMPTY, "The cart is empty.", ["input", "cartId"])
-    if len(contents.payable()) != len(contents.lines):
-        raise DomainError(
-            ErrorCode.CURRENCY_MISMATCH,
-            "An item in the cart is now sold in another currency; remove it to check out.",
-            ["input", "cartId"],
-        )
-    products = {
-        p.id: p
-        for p in await Product.filter(id__in={v.product_id for _, v in contents.lines})  # type: ignore[attr-defined]
-    }
-    currency = contents.cart.currency or contents.lines[0][1].currency
     now = datetime.now(UTC)
     try:
         async with in_transaction():
-            # Freezing the cart is the claim: of two checkouts of one cart, one proceeds.
+            # Freezing the cart is the claim: of two checkouts of one cart, one proceeds. The lines are
+            # read after it, so an add that committed before the freeze is in the order and one after
+            # it is refused (CART_CLOSED).
             if not await Cart.filter(id=cart.id, status=CartStatus.OPEN).update(status=CartStatus.ORDERED):
                 raise _LostRace
+            contents = await contents_of(cart.id)
+            _check_orderable(contents)
+            products = {
+                p.id: p
+                for p in await Product.filter(id__in={v.product_id for _, v in contents.lines})  # type: ignore[attr-defined]
+            }
+            currency = contents.cart.currency or contents.lines[0][1].currency
             await inventory.reserve(
                 [(v.id, line.quantity) for line, v in contents.lines],
                 {v.id: ["input", "cartId"] for _, v in contents.lines},
@@ -204,6 +199,17 @@ async def _create_order(
 
 class _LostRace(Exception):
     pass
+
+
+def _check_orderable(contents: CartContents) -> None:
+    if not contents.lines:
+        raise DomainError(ErrorCode.CART_EMPTY, "The cart is empty.", ["input", "cartId"])
+    if len(contents.payable()) != len(contents.lines):
+        raise DomainError(
+            ErrorCode.CURRENCY_MISMATCH,
+            "An item in the cart is now sold in another currency; remove it to check out.",
+            ["input", "cartId"],
+        )
 
 
 async def _resume(payments: Payments, order: Order, reservation: timedelta) -> bool:

@@ -77,6 +77,7 @@ class RefundResult:
     id: str
     status: str
     amount: int
+    metadata: dict[str, str] | None = None
 
 
 class Payments:
@@ -136,6 +137,22 @@ class Payments:
             ),
         )
         return RefundResult(id=str(refund["id"]), status=str(refund["status"]), amount=int(refund["amount"]))
+
+    async def list_refunds(self, intent_id: str) -> list[RefundResult]:
+        """Every refund of a PaymentIntent, wherever it was made (Vermilion or the Stripe dashboard)."""
+        page = await self._call(
+            "list refunds", self._client.v1.refunds.list_async({"payment_intent": intent_id, "limit": 100})
+        )
+        refunds = [r.to_dict() for r in page["data"]]
+        return [
+            RefundResult(
+                id=str(r["id"]),
+                status=str(r["status"]),
+                amount=int(r["amount"]),
+                metadata={str(k): str(v) for k, v in (r.get("metadata") or {}).items()},
+            )
+            for r in refunds
+        ]
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """The event as a plain dict, after checking its signature and age against the endpoint secret."""

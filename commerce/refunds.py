@@ -17,9 +17,10 @@ from tortoise.transactions import in_transaction
 
 from commerce import ledger
 from commerce.money import format_amount
-from commerce.orders import REFUNDABLE, latest_attempt, order_for
+from commerce.orders import REFUNDABLE, latest_attempt, order_for, settle
 from commerce.payments import PaymentProviderError, Payments, payments_not_configured
 from core.errors import DomainError, ErrorCode, forbidden
+from core.retry import retry_on_conflict
 from core.sql import fetch_all, uuid_param
 from models import (
     Order,
@@ -72,7 +73,14 @@ async def refund_order(
     attempt = await latest_attempt(order_id)
     if attempt is None or attempt.payment_intent_id is None:
         raise DomainError(ErrorCode.INVALID_TRANSITION, "This order has no payment to refund.", "orderId")
-    refund = await _reserve_refund(order, viewer_id, own_total, amount, key)
+    refund, created = await _reserve_refund(order, viewer_id, own_total, amount, key)
+    if not created:
+        # The same key arrived twice at once: the other request refunds; this one reports it.
+        if refund.amount_minor_units != amount:
+            raise DomainError(
+                ErrorCode.INVALID, "This idempotency key was used for a different amount.", "idempotencyKey"
+            )
+        return refund
     try:
         result = await payments.refund(
             intent_id=attempt.payment_intent_id,
@@ -94,11 +102,19 @@ async def _merchant_total(order_id: UUID, merchant_id: int) -> int:
     return sum(int(q) * int(p) for q, p in rows)
 
 
-async def _reserve_refund(order: Order, merchant_id: int, own_total: int, amount: int, key: str) -> Refund:
+@retry_on_conflict
+async def _reserve_refund(
+    order: Order, merchant_id: int, own_total: int, amount: int, key: str
+) -> tuple[Refund, bool]:
+    """The refund row for this key, and whether this call created it (and so must call Stripe)."""
     try:
         async with in_transaction():
-            # Lock the order (PostgreSQL) so the merchant's running total below is exact.
+            # The order's row lock (PostgreSQL) serialises refunds of one order: the key check and the
+            # merchant's running total below are exact. Every refund path locks the order first.
             await Order.filter(id=order.id).select_for_update().get()
+            existing = await Refund.get_or_none(order_id=order.id, idempotency_key=key)
+            if existing is not None:
+                return existing, False
             given = sum(
                 int(a)  # type: ignore[call-overload]
                 for a in await Refund.filter(order_id=order.id, merchant_id=merchant_id)
@@ -116,12 +132,12 @@ async def _reserve_refund(order: Order, merchant_id: int, own_total: int, amount
             if not rows:
                 current = await Order.get(id=order.id)
                 raise _too_much(current.paid_minor_units - current.refunded_minor_units, order.currency)
-            return await Refund.create(
+            refund = await Refund.create(
                 order_id=order.id, merchant_id=merchant_id, amount_minor_units=amount, idempotency_key=key
             )
+            return refund, True
     except IntegrityError:
-        # The same key arrived twice at once; the other request made the refund.
-        return await Refund.get(order_id=order.id, idempotency_key=key)
+        return await Refund.get(order_id=order.id, idempotency_key=key), False
 
 
 def _too_much(left: int, currency: str) -> DomainError:
@@ -132,8 +148,10 @@ def _too_much(left: int, currency: str) -> DomainError:
     )
 
 
+@retry_on_conflict
 async def _refund_failed(refund: Refund, currency: str, reason: str) -> None:
     async with in_transaction():
+        await Order.filter(id=refund.order_id).select_for_update().get()  # type: ignore[attr-defined]
         if await Refund.filter(id=refund.id, status=RefundStatus.PENDING).update(
             status=RefundStatus.FAILED, failure=reason[:300]
         ):
@@ -150,12 +168,14 @@ async def _refund_failed(refund: Refund, currency: str, reason: str) -> None:
             )
 
 
+@retry_on_conflict
 async def confirm_refund(
     refund_id: int, stripe_refund_id: str, *, stripe_event_id: str | None = None
 ) -> None:
     """Stripe made the refund: record it once and move the order to (PARTIALLY_)REFUNDED."""
+    refund = await Refund.get(id=refund_id)
     async with in_transaction():
-        refund = await Refund.get(id=refund_id)
+        await Order.filter(id=refund.order_id).select_for_update().get()  # type: ignore[attr-defined]
         if not await Refund.filter(id=refund_id, status=RefundStatus.PENDING).update(
             status=RefundStatus.SUCCEEDED, stripe_refund_id=stripe_refund_id
         ):
@@ -184,26 +204,34 @@ async def _update_refund_status(order_id: UUID) -> None:
     await Order.filter(id=order_id, status=order.status).update(status=target)
 
 
-async def reflect_charge_refunds(charge: dict[str, Any], *, stripe_event_id: str | None) -> UUID | None:
+async def reflect_charge_refunds(
+    payments: Payments, charge: dict[str, Any], *, stripe_event_id: str | None
+) -> UUID | None:
     """`charge.refunded`: confirm our own refunds and record refunds made outside Vermilion (the Stripe
-    dashboard). Returns the order touched, or None for charges that are not ours."""
+    dashboard). The refunds are listed from Stripe — newer API versions leave them out of the charge —
+    and the payment is settled first, so a refund event that overtakes the success event is not lost.
+    Returns the order touched, or None for charges that are not ours."""
     intent_id = charge.get("payment_intent")
     attempt = await PaymentAttempt.get_or_none(payment_intent_id=str(intent_id)) if intent_id else None
     if attempt is None:
         return None
     order_id: UUID = attempt.order_id  # type: ignore[attr-defined]
-    refunds = (charge.get("refunds") or {}).get("data") or []
-    for item in refunds:
-        ours = str((item.get("metadata") or {}).get("refund_id", ""))
+    await settle(await payments.get_intent(str(intent_id)))
+    order = await Order.get(id=order_id)
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        raise PaymentProviderError("The payment has not settled yet; the refund event will be retried.")
+    for item in await payments.list_refunds(str(intent_id)):
+        if item.status not in ("succeeded", "pending"):
+            continue
+        ours = (item.metadata or {}).get("refund_id", "")
         if ours.isdigit() and await Refund.filter(id=int(ours), order_id=order_id).exists():
-            await confirm_refund(int(ours), str(item["id"]), stripe_event_id=stripe_event_id)
-        elif not await Refund.filter(stripe_refund_id=str(item["id"])).exists():
-            await _record_external_refund(
-                order_id, str(item["id"]), int(item.get("amount") or 0), stripe_event_id
-            )
+            await confirm_refund(int(ours), item.id, stripe_event_id=stripe_event_id)
+        elif not await Refund.filter(stripe_refund_id=item.id).exists():
+            await _record_external_refund(order_id, item.id, item.amount, stripe_event_id)
     return order_id
 
 
+@retry_on_conflict
 async def _record_external_refund(
     order_id: UUID, stripe_refund_id: str, amount: int, event_id: str | None
 ) -> None:

@@ -38,7 +38,7 @@ async def handle_event(payments: Payments, event: dict[str, Any]) -> UUID | None
     if kind in INTENT_EVENTS and isinstance(obj, dict) and obj.get("id"):
         order_id = await _intent_event(payments, IntentState.of(obj), event_id)
     elif kind == "charge.refunded" and isinstance(obj, dict):
-        order_id = await reflect_charge_refunds(obj, stripe_event_id=event_id)
+        order_id = await reflect_charge_refunds(payments, obj, stripe_event_id=event_id)
     else:
         log.info("stripe event %s of type %s ignored", event_id, kind)
     await StripeEvent.bulk_create([StripeEvent(id=event_id, type=kind[:100])], ignore_conflicts=True)

@@ -159,7 +159,7 @@ class CartType(Node):
         return self.contents.quantity
 
     @strawberry.field(
-        description="At today's prices, of the items still sold in the cart's currency; null when there are none."
+        description="At today's prices, of the items sold in the cart's currency; null when there are none."
     )
     def subtotal(self) -> Money | None:
         if not self.contents.payable() or self.contents.cart.currency is None:
