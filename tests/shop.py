@@ -58,7 +58,13 @@ mutation($orderId: ID!, $amount: Int!, $key: String) {{
 }}"""
 ORDER = f"query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"
 
-ADDRESS = {"name": "林小红", "line1": "南京西路 1266 号", "city": "上海", "postalCode": "200040", "country": "cn"}
+ADDRESS = {
+    "name": "林小红",
+    "line1": "南京西路 1266 号",
+    "city": "上海",
+    "postalCode": "200040",
+    "country": "cn",
+}
 
 
 @dataclass
@@ -76,7 +82,9 @@ class World:
         return str(self.product["variants"][0]["id"])
 
 
-async def world(client: GraphQLClient, *, stock: int = 10, price: int = 12900, currency: str = "CNY") -> World:
+async def world(
+    client: GraphQLClient, *, stock: int = 10, price: int = 12900, currency: str = "CNY"
+) -> World:
     merchant = await sign_up(client, f"shop{uuid.uuid4().hex[:6]}")
     creator = await sign_up(client, f"xiaohong{uuid.uuid4().hex[:6]}")
     shopper = await sign_up(client, f"buyer{uuid.uuid4().hex[:6]}")
@@ -84,7 +92,13 @@ async def world(client: GraphQLClient, *, stock: int = 10, price: int = 12900, c
         client,
         merchant["token"],
         variants=[
-            {"sku": "VLT-01", "name": "01 正红", "priceMinorUnits": price, "currency": currency, "stock": stock}
+            {
+                "sku": "VLT-01",
+                "name": "01 正红",
+                "priceMinorUnits": price,
+                "currency": currency,
+                "stock": stock,
+            }
         ],
     )
     note = await create_note(client, creator["token"], productIds=[product["id"]], title="这支唇釉绝了")

@@ -245,9 +245,6 @@ async def test_demo_orders_show_sales_and_agree_with_the_ledger(seeded: SeedSumm
 
     assert seeded.rows["orders"] == await Order.all().count() > 0
     assert await ledger_mismatches() == []
-    sourced = [int(n) for n in await OrderLine.all().values_list("source_note_id", flat=True)]  # type: ignore[call-overload]
-    sales = await sales_by_note(sourced)
-    assert sum(s.items_sold for s in sales.values()) == sum(
-        int(q)
-        for q in await OrderLine.all().values_list("quantity", flat=True)  # type: ignore[call-overload]
-    )
+    lines = await OrderLine.all()
+    sales = await sales_by_note([line.source_note_id for line in lines])  # type: ignore[attr-defined]
+    assert sum(s.items_sold for s in sales.values()) == sum(line.quantity for line in lines)
