@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 import stripe
+from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 
 from core.errors import DomainError, ErrorCode
 
@@ -119,6 +121,7 @@ class Payments:
 
     async def cancel_intent(self, intent_id: str) -> IntentState:
         """Cancel so that the intent can never succeed; an intent past cancelling is returned as it is."""
+        _refuse_inside_transaction()
         try:
             return IntentState.of(await self._client.v1.payment_intents.cancel_async(intent_id))
         except stripe.InvalidRequestError:
@@ -171,9 +174,21 @@ class Payments:
 
     async def _call(self, what: str, request: Any) -> Any:
         try:
+            _refuse_inside_transaction()
+        except RuntimeError:
+            request.close()  # the coroutine never ran; close it so nothing warns about it
+            raise
+        try:
             return await request
         except stripe.StripeError as exc:
             raise _provider_error(what, exc) from exc
+
+
+def _refuse_inside_transaction() -> None:
+    """A Stripe round trip inside a transaction would hold its row locks for seconds (COMMERCE.md):
+    a programming error, so it fails loudly everywhere, tests included."""
+    if isinstance(connections.get("default"), TransactionalDBClient):
+        raise RuntimeError("Stripe must not be called inside a database transaction")
 
 
 def _provider_error(what: str, exc: stripe.StripeError) -> PaymentProviderError:

@@ -135,7 +135,8 @@ async def _write(world: World, password_hash: str, progress: bool) -> dict[str, 
         for table in ("notes", "products"):
             await connection.execute_query(f"UPDATE {table} SET updated_at = created_at")
         if _is_postgres(connection):
-            await _advance_sequences(connection, list(written))
+            # Only the tables written with explicit ids (the demo orders are keyed by UUIDs).
+            await _advance_sequences(connection, [model._meta.db_table for model, _, _ in tables])
     if _is_postgres(connections.get("default")):
         # Fresh planner statistics, or the first queries on a big seed pick sequential scans.
         await connections.get("default").execute_script("ANALYZE")
