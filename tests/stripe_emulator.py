@@ -25,12 +25,28 @@ import pytest
 import stripe
 
 # Runs in the child: the emulator's aiohttp app, served on the socket inherited from the test.
+# Stripe lets the shopper's browser try another card on a PaymentIntent whose card was declined;
+# localstripe answers that second confirm with 400 because the failed charge stays the intent's latest
+# charge. Here a new payment method on such an intent forgets the failed charge, as Stripe does.
 EMULATOR = """
 import logging, socket, sys
 from aiohttp import web
 from localstripe import resources, server
 
 resources.Store.dump_to_disk = lambda self: None  # keep state in memory only
+
+_plain_update = resources.PaymentIntent._api_update.__func__
+
+
+def _update_after_decline(cls, id, **data):
+    intent = cls._api_retrieve(id)
+    charge = intent.latest_charge
+    if "payment_method" in data and charge is not None and charge.status == "failed":
+        intent.latest_charge = None
+    return _plain_update(cls, id, **data)
+
+
+resources.PaymentIntent._api_update = classmethod(_update_after_decline)
 logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 web.run_app(server.app, sock=socket.socket(fileno=int(sys.argv[1])), print=None, access_log=None)
 """

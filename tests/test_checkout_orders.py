@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from commerce.ledger import ledger_mismatches
@@ -29,7 +28,7 @@ from tests.shop import (
     refused,
     world,
 )
-from tests.stripe_emulator import API_KEY, pay, stripe_client
+from tests.stripe_emulator import pay, stripe_client
 
 PRICE = 12900
 DECLINED = "pm_card_chargeCustomerFail"
@@ -93,18 +92,6 @@ async def paid_order(client: GraphQLClient, base: str, w: World, quantity: int =
     order = await complete(client, started["order"]["id"], w.shopper["token"])
     assert order["status"] == "PAID"
     return order
-
-
-async def pay_again(base: str, intent_id: str, card: str = "pm_card_visa") -> str:
-    """Another card on a PaymentIntent whose first card was declined, as Stripe.js allows.
-
-    Real Stripe accepts a new confirmation on `requires_payment_method`; localstripe keeps the failed
-    charge as the intent's latest one and answers 400, so the failed charge is detached first (a JSON
-    body, since the form encoding cannot send null)."""
-    async with httpx.AsyncClient(base_url=base, auth=(API_KEY, ""), timeout=10) as http:
-        response = await http.post(f"/v1/payment_intents/{intent_id}", json={"latest_charge": None})
-        response.raise_for_status()
-    return await pay(base, intent_id, card)
 
 
 async def refund(
@@ -455,7 +442,7 @@ async def test_declined_card_releases_stock_and_a_second_card_takes_it_again(
     assert kinds(again) == ["PAYMENT_INTENT_CREATED", "PAYMENT_FAILED"]
     assert await stock_of(shop, w) == 10
 
-    assert await pay_again(stripe_base, intent_id) == "succeeded"
+    assert await pay(stripe_base, intent_id) == "succeeded"
     paid = await complete(shop, order_id, token)
     assert paid["status"] == "PAID"
     assert paid["stockState"] == "SOLD"
@@ -531,7 +518,7 @@ async def test_paid_after_the_stock_went_elsewhere_is_kept_and_flagged(
     assert rival["order"]["stockState"] == "RESERVED"
     assert await stock_of(shop, w) == 0
 
-    assert await pay_again(stripe_base, intent_id) == "succeeded"
+    assert await pay(stripe_base, intent_id) == "succeeded"
     paid = await complete(shop, order_id, token)
     assert paid["status"] == "PAID"
     assert paid["stockState"] == "SHORT"

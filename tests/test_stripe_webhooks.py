@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
-from unittest import mock
 from uuid import UUID
 
 import httpx
 import pytest
 
-import tests.stripe_emulator as emulator
 from api.app import create_app
 from api.settings import Settings
 from commerce.ledger import ledger_mismatches
@@ -47,38 +44,6 @@ pytestmark = pytest.mark.timeout(120)
 VISA = "pm_card_visa"
 DECLINED = "pm_card_chargeCustomerFail"
 PRICE = 12900
-
-# Stripe lets the shopper's browser try another card on a PaymentIntent whose card was declined;
-# localstripe answers that second confirm with 400 because the failed charge stays the intent's latest
-# charge. This module's emulator forgets the failed charge when a new payment method is attached, as
-# Stripe does, so one PaymentIntent can be declined and then succeed.
-RETRY_AFTER_DECLINE = """
-from localstripe.resources import PaymentIntent as _PI
-
-_plain_update = _PI._api_update.__func__
-
-
-def _update_after_decline(cls, id, **data):
-    intent = cls._api_retrieve(id)
-    charge = intent.latest_charge
-    if "payment_method" in data and charge is not None and charge.status == "failed":
-        intent.latest_charge = None
-    return _plain_update(cls, id, **data)
-
-
-_PI._api_update = classmethod(_update_after_decline)
-"""
-
-
-@pytest.fixture(scope="module")
-def stripe_base() -> Iterator[str]:
-    """This module's own emulator (see RETRY_AFTER_DECLINE); overrides the session one."""
-    with (
-        mock.patch.object(emulator, "EMULATOR", RETRY_AFTER_DECLINE + emulator.EMULATOR),
-        emulator.stripe_emulator() as base,
-    ):
-        yield base
-
 
 STOCK = "query($p: ID!) { product(id: $p) { variants { stock } } }"
 SALES = (
