@@ -30,6 +30,8 @@ from api.settings import Settings
 from api.webhooks import stripe_webhook
 from commerce.payments import payments_from_settings
 from commerce.reservations import run_sweeper
+from feed.recorder import SignalRecorder
+from feed.snapshots import RedisSnapshots, TableSnapshots
 from schema import build_schema
 
 app: Starlette  # built from the environment on first access, by __getattr__ below
@@ -45,7 +47,16 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     payments = payments_from_settings(
         settings.stripe_api_key, settings.stripe_webhook_secret, settings.stripe_api_base
     )
-    graphql = VermilionGraphQL(build_schema(settings), settings=settings, broker=broker, payments=payments)
+    snapshots = RedisSnapshots(settings.redis_url) if settings.redis_url else TableSnapshots()
+    recorder = SignalRecorder(context=sqlcount.detached_context)
+    graphql = VermilionGraphQL(
+        build_schema(settings),
+        settings=settings,
+        broker=broker,
+        payments=payments,
+        snapshots=snapshots,
+        recorder=recorder,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -59,7 +70,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             ):
                 yield
         finally:
+            await recorder.drain()
             await broker.close()
+            if isinstance(snapshots, RedisSnapshots):
+                await snapshots.close()
 
     app = Starlette(
         routes=[
@@ -87,6 +101,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.settings = settings
     app.state.broker = broker
     app.state.payments = payments
+    app.state.recorder = recorder
+    app.state.snapshots = snapshots
     return app
 
 

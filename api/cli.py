@@ -239,6 +239,31 @@ def migrate() -> None:
         typer.echo(f"No migrations to apply; {display_url(url)} is up to date.")
 
 
+feed_app = typer.Typer(help="The discovery feed's precomputed data.", no_args_is_help=True)
+app.add_typer(feed_app, name="feed")
+
+
+@feed_app.command("rebuild")
+def feed_rebuild(
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+) -> None:
+    """Recompute co-engagement neighbours from recent likes, collects and comments (run it hourly or
+    nightly; the feed uses the last completed rebuild)."""
+    from feed.neighbours import rebuild_neighbours
+
+    url = _settings().database_url
+
+    async def run() -> str:
+        async with connected(url):
+            report = await rebuild_neighbours(progress=progress)
+        return (
+            f"{report.engagements} engagements by {report.people} people: {report.pairs} neighbour pairs "
+            f"for {report.notes} notes in {report.seconds:.1f} s."
+        )
+
+    typer.echo(_run(run()))
+
+
 @app.command("sweep-reservations")
 def sweep_reservations() -> None:
     """Release the stock of unpaid orders whose reservation expired (the server also does this every

@@ -20,17 +20,28 @@ from api.logs import current_request_id
 from api.pubsub import Broker
 from api.settings import Settings
 from commerce.payments import Payments
+from feed.recorder import SignalRecorder
+from feed.snapshots import SnapshotStore, TableSnapshots
 from schema.context import Context, authenticate_connection, build_context
 
 
 class VermilionGraphQL(GraphQL[Context, None]):
     def __init__(
-        self, schema: Any, *, settings: Settings, broker: Broker, payments: Payments | None = None
+        self,
+        schema: Any,
+        *,
+        settings: Settings,
+        broker: Broker,
+        payments: Payments | None = None,
+        snapshots: SnapshotStore | None = None,
+        recorder: SignalRecorder | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql", allowed_origins=settings.allowed_origins)
         self.settings = settings
         self.broker = broker
         self.payments = payments
+        self.snapshots = snapshots or TableSnapshots()
+        self.recorder = recorder or SignalRecorder(context=sqlcount.detached_context)
         self._ide_html = graphiql_html()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
@@ -45,6 +56,8 @@ class VermilionGraphQL(GraphQL[Context, None]):
             sql_counter=counter,
             broker=self.broker,
             payments=self.payments,
+            snapshots=self.snapshots,
+            recorder=self.recorder,
             long_lived=websocket,
         )
 

@@ -7,6 +7,7 @@ so that tasks spawned by the request (resolvers, dataloader batches) share it th
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from contextvars import ContextVar
 
@@ -42,3 +43,11 @@ def start_request_counter() -> list[int]:
 
 def current_counter() -> list[int] | None:
     return _counter.get()
+
+
+def detached_context() -> contextvars.Context:
+    """A copy of the current context without the request's counter, for work that outlives the request
+    (deferred feed writes): it must not be counted against the request."""
+    context = contextvars.copy_context()
+    context.run(_counter.set, None)
+    return context

@@ -17,6 +17,7 @@ from models.commerce import (
     StockState,
     StripeEvent,
 )
+from models.feed import FeedEvent, FeedEventKind, FeedImpression, FeedSnapshot, NoteNeighbour
 from models.notes import Note, NoteKind, NoteProduct, NoteTopic, Topic
 from models.notifications import Notification, NotificationKind
 from models.social import Board, Collect, Comment, Follow, Like
@@ -30,10 +31,15 @@ __all__ = [
     "CartStatus",
     "Collect",
     "Comment",
+    "FeedEvent",
+    "FeedEventKind",
+    "FeedImpression",
+    "FeedSnapshot",
     "Follow",
     "Like",
     "Note",
     "NoteKind",
+    "NoteNeighbour",
     "NoteProduct",
     "NoteTopic",
     "Notification",

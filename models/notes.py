@@ -47,6 +47,9 @@ class Note(Model):
     like_count = fields.IntField(default=0)
     collect_count = fields.IntField(default=0)
     comment_count = fields.IntField(default=0)
+    # Times the discovery feed served it, and times it was opened: the denominators of quality.
+    impression_count = fields.IntField(default=0)
+    view_count = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     # Soft delete: orders and carts keep pointing at the note they were bought from.
@@ -55,7 +58,7 @@ class Note(Model):
     class Meta:
         table = "notes"
         # Lists are newest first by id (ids grow with creation time), keyset-paged.
-        indexes = (("author_id", "id"), ("review_product_id", "id"))
+        indexes = (("author_id", "id"), ("review_product_id", "id"), ("created_at",))
 
 
 class NoteTopic(Model):

@@ -103,4 +103,4 @@ class Comment(Model):
 
     class Meta:
         table = "comments"
-        indexes = (("note_id", "root_id", "id"), ("root_id", "id"))
+        indexes = (("note_id", "root_id", "id"), ("root_id", "id"), ("author_id", "created_at"))

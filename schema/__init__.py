@@ -12,6 +12,7 @@ from schema.catalog.types import ProductType, ProductVariantType
 from schema.commerce.mutations import CommerceMutation
 from schema.commerce.subscriptions import CommerceSubscription
 from schema.commerce.types import CartType, OrderType
+from schema.feed.fields import FeedMutation, FeedQuery
 from schema.limits import protection_extensions
 from schema.notes.mutations import NoteMutation
 from schema.notes.subscriptions import NoteSubscription
@@ -23,10 +24,18 @@ from schema.social.types import BoardType, CommentType
 from schema.users.mutations import UserMutation
 from schema.users.types import UserType
 
-Query = merge_types("Query", (SocialQuery,))
+Query = merge_types("Query", (SocialQuery, FeedQuery))
 Mutation = merge_types(
     "Mutation",
-    (UserMutation, NoteMutation, SocialMutation, CatalogMutation, CommerceMutation, NotificationMutation),
+    (
+        UserMutation,
+        NoteMutation,
+        SocialMutation,
+        FeedMutation,
+        CatalogMutation,
+        CommerceMutation,
+        NotificationMutation,
+    ),
 )
 Subscription = merge_types("Subscription", (NoteSubscription, CommerceSubscription))
 

@@ -11,6 +11,8 @@ from api.pubsub import Broker, LocalBroker
 from api.settings import Settings
 from commerce.payments import Payments
 from core.errors import unauthenticated
+from feed.recorder import SignalRecorder
+from feed.snapshots import SnapshotStore, TableSnapshots
 from schema.loaders import Loaders
 from social.tokens import read_token
 
@@ -26,6 +28,9 @@ class Context:
     broker: Broker = field(default_factory=LocalBroker)
     # The Stripe door; None when no STRIPE_API_KEY is configured.
     payments: Payments | None = None
+    # Feed sessions (Redis or a table) and the deferred writer of impressions and opens.
+    snapshots: SnapshotStore = field(default_factory=TableSnapshots)
+    recorder: SignalRecorder = field(default_factory=SignalRecorder)
     # Set by the graphql-transport-ws handshake (connection_init payload).
     connection_params: dict[str, object] | None = None
 
@@ -58,6 +63,8 @@ def build_context(
     sql_counter: list[int] | None = None,
     broker: Broker | None = None,
     payments: Payments | None = None,
+    snapshots: SnapshotStore | None = None,
+    recorder: SignalRecorder | None = None,
     long_lived: bool = False,
 ) -> Context:
     """One context per HTTP request, or per WebSocket connection (`long_lived`): a connection's
@@ -72,6 +79,8 @@ def build_context(
         sql_counter=sql_counter,
         broker=broker or LocalBroker(),
         payments=payments,
+        snapshots=snapshots or TableSnapshots(),
+        recorder=recorder or SignalRecorder(),
     )
 
 

@@ -79,7 +79,8 @@ async def client(db: str, settings: Settings) -> AsyncIterator[GraphQLClient]:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as http:
-        yield GraphQLClient(http)
+        yield GraphQLClient(http, app)
+    await app.state.recorder.drain()  # deferred feed writes land before the next test empties tables
 
 
 @pytest.fixture(scope="session")
@@ -115,14 +116,16 @@ async def shop(db: str, shop_settings: Settings) -> AsyncIterator[GraphQLClient]
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as http:
-        yield GraphQLClient(http)
+        yield GraphQLClient(http, app)
+    await app.state.recorder.drain()
 
 
 class GraphQLClient:
     """Posts GraphQL operations the way a frontend does."""
 
-    def __init__(self, http: httpx.AsyncClient):
+    def __init__(self, http: httpx.AsyncClient, app: Any = None):
         self.http = http
+        self.app = app  # the in-process app, when there is one (its state: recorder, snapshots …)
         self.token: str | None = None
 
     async def execute(

@@ -1,0 +1,184 @@
+"""discoverFeed as a plain function: build or read the session snapshot, serve a page, sign cursors.
+
+The first page builds a snapshot (the viewer's history, every candidate pool, ranking) and keeps the
+ranked ids; later pages read it, so a page never repeats or skips what an earlier page showed. When a
+snapshot runs out a continuation is built that excludes everything served before.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from feed.candidates import DEFAULT_PLAN, CandidatePlan
+from feed.ranking import (
+    Params,
+    Reason,
+    ReasonKind,
+    Viewer,
+    interest_profile,
+    rank,
+    seeded_rng,
+    top_topics,
+)
+from feed.snapshots import SnapshotStore, decode_cursor, encode_cursor
+from feed.store import load_candidates, load_history, positives
+from models import Note
+
+MAX_EXCLUDED = 3000  # ids a continuation remembers having served in this session chain
+
+
+@dataclass
+class FeedItem:
+    note_id: int
+    reason: Reason
+    cursor: str
+
+
+@dataclass
+class FeedPage:
+    items: list[FeedItem]
+    has_next: bool
+    # Rows read while building a snapshot in this request: those notes need no second query, and the
+    # viewer has neither liked nor collected them (candidates exclude both).
+    notes: dict[int, Note] = field(default_factory=dict)
+
+
+@dataclass
+class _Snapshot:
+    session: str
+    ids: list[int]
+    reasons: list[Reason]
+    exclude: list[int]
+    generation: int
+    notes: dict[int, Note] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "ids": self.ids,
+            "reasons": [[r.kind.value, list(r.topics), list(r.note_ids)] for r in self.reasons],
+            "exclude": self.exclude[-MAX_EXCLUDED:],
+            "generation": self.generation,
+        }
+
+    @classmethod
+    def of(cls, session: str, doc: dict[str, Any]) -> _Snapshot:
+        return cls(
+            session=session,
+            ids=[int(i) for i in doc["ids"]],
+            reasons=[Reason(ReasonKind(k), tuple(t), tuple(n)) for k, t, n in doc["reasons"]],
+            exclude=[int(i) for i in doc.get("exclude", [])],
+            generation=int(doc.get("generation", 0)),
+        )
+
+
+async def discover_page(
+    *,
+    viewer_id: int | None,
+    onboarding: Callable[[], Awaitable[list[str]]],
+    first: int,
+    after: str | None,
+    secret: str,
+    snapshots: SnapshotStore,
+    seed: int | None = None,
+    now: datetime | None = None,
+    plan: CandidatePlan = DEFAULT_PLAN,
+    params: Params | None = None,
+) -> FeedPage:
+    viewer = viewer_id or 0
+    moment = now or datetime.now(UTC)
+    if after is None:
+        snap = await _build(viewer, onboarding, [], 0, moment, seed, snapshots, plan, params)
+        offset = 0
+    else:
+        session, offset = decode_cursor(secret, after, viewer_id=viewer)
+        doc = await snapshots.load(session)
+        if doc is None:  # expired: carry on with a fresh session
+            snap = await _build(viewer, onboarding, [], 0, moment, seed, snapshots, plan, params)
+            offset = 0
+        else:
+            snap = _Snapshot.of(session, doc)
+    items: list[FeedItem] = []
+    notes: dict[int, Note] = dict(snap.notes)
+    exhausted = False
+    while len(items) < first:
+        chunk = snap.ids[offset : offset + first - len(items)]
+        for i, note_id in enumerate(chunk, start=offset + 1):
+            cursor = encode_cursor(secret, session=snap.session, offset=i, viewer_id=viewer)
+            items.append(FeedItem(note_id, snap.reasons[i - 1], cursor))
+        offset += len(chunk)
+        if len(items) >= first:
+            break
+        if not snap.ids:
+            exhausted = True
+            break
+        # This snapshot ran out: continue with one that excludes everything served in the chain.
+        snap = await _build(
+            viewer,
+            onboarding,
+            snap.exclude + snap.ids,
+            snap.generation + 1,
+            moment,
+            seed,
+            snapshots,
+            plan,
+            params,
+        )
+        notes.update(snap.notes)
+        offset = 0
+    return FeedPage(items=items, has_next=not exhausted and bool(items), notes=notes)
+
+
+async def _build(
+    viewer_id: int,
+    onboarding: Callable[[], Awaitable[list[str]]],
+    exclude: list[int],
+    generation: int,
+    now: datetime,
+    seed: int | None,
+    snapshots: SnapshotStore,
+    plan: CandidatePlan,
+    params: Params | None,
+) -> _Snapshot:
+    session = secrets.token_hex(12)
+    history = await load_history(viewer_id) if viewer_id else []
+    interests = await onboarding()  # read only when a snapshot is built, not on every page
+    profile = interest_profile(history, interests, now.timestamp())
+    rows = await load_candidates(
+        viewer_id=viewer_id,
+        topics=top_topics(profile, plan.top_topics),
+        positive=positives(history, plan.positives),
+        now=now,
+        exclude=exclude,
+        popular=not profile,
+        depth=generation + 1,
+        plan=plan,
+    )
+    if not profile:
+        # Nothing known about the viewer: the global topic prior of what is on offer.
+        prior = Counter(t for c in rows.candidates for t in c.topics)
+        total = sum(prior.values()) or 1
+        profile = {f"t:{t}": n / total for t, n in prior.most_common(20)}
+    viewer = Viewer(viewer_id, history, interests, profile)
+    ranked = rank(
+        viewer,
+        rows.candidates,
+        now=now.timestamp(),
+        rng=seeded_rng(viewer_id, seed if seed is not None else session, generation),
+        limit=plan.snapshot_size,
+        **({"params": params} if params else {}),
+    )
+    snap = _Snapshot(
+        session=session,
+        ids=[r.note_id for r in ranked],
+        reasons=[r.reason for r in ranked],
+        exclude=exclude + [r.note_id for r in ranked],
+        generation=generation,
+        notes={r.note_id: rows.notes[r.note_id] for r in ranked},
+    )
+    await snapshots.save(session, viewer_id, snap.document())
+    return snap

@@ -1,0 +1,33 @@
+"""Signals a person sends the feed directly: opening a note, and "not interested"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from feed.recorder import SignalRecorder
+from models import FeedEvent, FeedEventKind, Note
+from social.engagement import live_note
+
+
+async def view_note(*, recorder: SignalRecorder, viewer_id: int | None, note_id: int) -> Note:
+    """An open: counted on the note and its topics, and (signed in) a light interest signal. Written
+    after the response, in a batch."""
+    note = await live_note(note_id)
+    recorder.open(viewer_id, note.id)
+    return note
+
+
+async def mark_not_interested(*, viewer_id: int, note_id: int) -> Note:
+    """The note leaves the viewer's future feeds and its topics count against their interests.
+    Marking twice changes nothing."""
+    note = await live_note(note_id)
+    if not await FeedEvent.filter(
+        user_id=viewer_id, note_id=note_id, kind=FeedEventKind.NOT_INTERESTED
+    ).exists():
+        await FeedEvent.create(
+            user_id=viewer_id,
+            note_id=note_id,
+            kind=FeedEventKind.NOT_INTERESTED,
+            created_at=datetime.now(UTC),
+        )
+    return note

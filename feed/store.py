@@ -1,0 +1,202 @@
+"""The feed's reads: a viewer's history (one statement) and every candidate pool with its features and
+filters (one statement). Each pool is bounded and walks an index; nothing scans all notes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise import connections
+
+from core.sql import fetch_all, model_from_row, select_list
+from feed.candidates import DEFAULT_PLAN, SERVED_WINDOW_DAYS, CandidatePlan
+from feed.ranking import SIGNAL_WEIGHTS, Candidate, Engagement, Signal
+from models import Note
+
+HISTORY_LIMIT = 300
+_SEP = "\x1f"  # between topic names in one column (never inside a normalised topic name)
+_NO_CF = "0.0 AS cf, CAST(NULL AS INTEGER) AS cf_from"  # pools other than co-engagement
+
+
+def _dialect() -> str:
+    return str(connections.get("default").capabilities.dialect)
+
+
+def _topics_sql(note_ref: str) -> str:
+    """A note's topic names, in their order, as one separator-joined column."""
+    if _dialect() == "postgres":
+        return (
+            "(SELECT string_agg(t.name, chr(31) ORDER BY nt.position) FROM note_topics nt "
+            f"JOIN topics t ON t.id = nt.topic_id WHERE nt.note_id = {note_ref})"
+        )
+    return (
+        "(SELECT group_concat(name, char(31)) FROM (SELECT t.name AS name FROM note_topics nt "
+        f"JOIN topics t ON t.id = nt.topic_id WHERE nt.note_id = {note_ref} ORDER BY nt.position))"
+    )
+
+
+def _split(value: Any) -> tuple[str, ...]:
+    return tuple(str(value).split(_SEP)) if value else ()
+
+
+def epoch(value: Any) -> float:
+    """Unix seconds of a timestamp column read by raw SQL (SQLite returns text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return float(value.timestamp())
+
+
+async def load_history(viewer_id: int) -> list[Engagement]:
+    """The viewer's most recent signals with their notes' topics: likes, collects, comments, opens and
+    "not interested" marks (one statement)."""
+    rows = await fetch_all(
+        "SELECT e.note_id AS note_id, e.kind AS kind, e.at AS at, n.language AS language, "
+        f"{_topics_sql('e.note_id')} AS topics FROM ("
+        " SELECT note_id, 'LIKE' AS kind, created_at AS at FROM likes WHERE user_id = $1"
+        " UNION ALL SELECT note_id, 'COLLECT', created_at FROM collects WHERE user_id = $1"
+        " UNION ALL SELECT note_id, 'COMMENT', created_at FROM comments"
+        "  WHERE author_id = $1 AND deleted_at IS NULL"
+        " UNION ALL SELECT note_id, kind, created_at FROM feed_events WHERE user_id = $1"
+        ") e JOIN notes n ON n.id = e.note_id "
+        f"ORDER BY e.at DESC LIMIT {HISTORY_LIMIT}",
+        [viewer_id],
+    )
+    return [
+        Engagement(
+            note_id=int(r["note_id"]),
+            signal=Signal(r["kind"]),
+            at=epoch(r["at"]),
+            topics=_split(r["topics"]),
+            language=str(r["language"] or ""),
+        )
+        for r in rows
+    ]
+
+
+def positives(history: Sequence[Engagement], limit: int) -> list[tuple[int, float]]:
+    """The viewer's most recent positive engagements, with their weights, for co-engagement."""
+    found: dict[int, float] = {}
+    for event in history:
+        weight = SIGNAL_WEIGHTS[event.signal]
+        if weight >= 1.0:
+            found[event.note_id] = max(found.get(event.note_id, 0.0), weight)
+        if len(found) >= limit:
+            break
+    return list(found.items())
+
+
+@dataclass
+class CandidateRows:
+    candidates: list[Candidate]
+    notes: dict[int, Note]  # full rows, so the first page needs no second read
+
+
+async def load_candidates(
+    *,
+    viewer_id: int,
+    topics: Sequence[str],
+    positive: Sequence[tuple[int, float]],
+    now: datetime,
+    exclude: Sequence[int] = (),
+    popular: bool = False,
+    depth: int = 1,
+    plan: CandidatePlan = DEFAULT_PLAN,
+) -> CandidateRows:
+    """Every pool of feed/candidates.py in one statement, with each note's features and the filters:
+    already served in the last 7 days, "not interested", already liked or collected, deleted, own.
+    `depth` widens every pool (a continuation snapshot digs deeper)."""
+    params: list[Any] = [
+        viewer_id,
+        now - timedelta(days=SERVED_WINDOW_DAYS),
+        now - timedelta(days=plan.explore_window_days),
+        now - timedelta(days=plan.trending_window_days),
+    ]
+
+    def param(value: Any) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    pools = []
+    for topic in topics[: plan.top_topics]:
+        pools.append(
+            f"SELECT * FROM (SELECT nt.note_id AS note_id, 'topic' AS src, {_NO_CF} FROM note_topics nt "
+            f"WHERE nt.topic_id = (SELECT id FROM topics WHERE name = {param(topic)}) "
+            f"ORDER BY nt.note_id DESC LIMIT {plan.per_topic * depth}) p"
+        )
+    if positive:
+        values = " UNION ALL ".join(
+            f"SELECT CAST({param(n)} AS INTEGER) AS note_id, CAST({param(w)} AS REAL) AS w"
+            for n, w in positive
+        )
+        pools.append(
+            "SELECT * FROM (SELECT nn.neighbour_id AS note_id, 'neighbour' AS src, "
+            "SUM(p.w * nn.score) AS cf, MIN(nn.note_id) AS cf_from "
+            f"FROM note_neighbours nn JOIN ({values}) p ON p.note_id = nn.note_id "
+            f"GROUP BY nn.neighbour_id ORDER BY cf DESC LIMIT {plan.neighbours * depth}) p"
+        )
+    pools.append(
+        f"SELECT * FROM (SELECT n.id AS note_id, 'explore' AS src, {_NO_CF} "
+        "FROM notes n JOIN users u ON u.id = n.author_id WHERE n.created_at >= $3 AND n.deleted_at IS NULL "
+        "AND n.impression_count < 200 AND u.follower_count < 1000 "
+        f"ORDER BY n.id DESC LIMIT {plan.explore * depth}) p"
+    )
+    pools.append(
+        f"SELECT * FROM (SELECT id AS note_id, 'trending' AS src, {_NO_CF} "
+        "FROM notes WHERE created_at >= $4 AND deleted_at IS NULL "
+        f"ORDER BY like_count + collect_count + comment_count DESC, id DESC LIMIT {plan.trending * depth}) p"
+    )
+    if popular:
+        # No profile at all: recent notes by smoothed engagement rate (never by follower counts).
+        pools.append(
+            f"SELECT * FROM (SELECT id AS note_id, 'popular' AS src, {_NO_CF} "
+            "FROM notes WHERE created_at >= $3 AND deleted_at IS NULL ORDER BY "
+            "(like_count + collect_count + comment_count + 1.0) / (impression_count + 20.0) DESC, id DESC "
+            f"LIMIT {plan.snapshot_size * depth}) p"
+        )
+    sources = "string_agg(src, ',')" if _dialect() == "postgres" else "group_concat(src, ',')"
+    rows = await fetch_all(
+        f"WITH pool AS ({' UNION ALL '.join(pools)}), "
+        f"merged AS (SELECT note_id, {sources} AS sources, MAX(cf) AS cf, MAX(cf_from) AS cf_from "
+        "FROM pool GROUP BY note_id) "
+        f"SELECT {select_list(Note, 'n', 'n_')}, u.follower_count AS author_followers, m.sources AS sources, "
+        f"m.cf AS cf, m.cf_from AS cf_from, {_topics_sql('n.id')} AS topic_names "
+        "FROM merged m JOIN notes n ON n.id = m.note_id JOIN users u ON u.id = n.author_id "
+        "WHERE n.deleted_at IS NULL AND n.author_id <> $1 "
+        "AND NOT EXISTS (SELECT 1 FROM feed_impressions i WHERE i.user_id = $1 AND i.note_id = n.id "
+        "AND i.served_at >= $2) "
+        "AND NOT EXISTS (SELECT 1 FROM feed_events f WHERE f.user_id = $1 AND f.note_id = n.id "
+        "AND f.kind = 'NOT_INTERESTED') "
+        "AND NOT EXISTS (SELECT 1 FROM likes l WHERE l.user_id = $1 AND l.note_id = n.id) "
+        "AND NOT EXISTS (SELECT 1 FROM collects c WHERE c.user_id = $1 AND c.note_id = n.id)",
+        params,
+    )
+    skip = set(exclude)
+    best_cf = max((float(r["cf"] or 0.0) for r in rows), default=0.0)
+    candidates: list[Candidate] = []
+    notes: dict[int, Note] = {}
+    for r in rows:
+        note = model_from_row(Note, r, "n_")
+        if note.id in skip:
+            continue
+        notes[note.id] = note
+        cf = float(r["cf"] or 0.0)
+        candidates.append(
+            Candidate(
+                note_id=note.id,
+                author_id=note.author_id,  # type: ignore[attr-defined]
+                topics=_split(r["topic_names"]),
+                language=note.language,
+                created_at=note.created_at.timestamp(),
+                impressions=note.impression_count,
+                engagements=note.like_count + note.collect_count + note.comment_count,
+                author_followers=int(r["author_followers"]),
+                sources=frozenset(str(r["sources"] or "").split(",")),
+                cf=cf / best_cf if best_cf > 0 else 0.0,
+                cf_from=(int(r["cf_from"]),) if r["cf_from"] is not None and cf > 0 else (),
+            )
+        )
+    return CandidateRows(candidates, notes)

@@ -1,0 +1,111 @@
+"""discoverFeed, and the signals a person sends it (noteView, noteMarkNotInterested)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from core.cursors import page_size
+from core.ids import decode_global_id
+from core.validation import Checks
+from feed.service import discover_page
+from feed.signals import mark_not_interested, view_note
+from schema.context import Info
+from schema.errors import UserError, guarded
+from schema.feed.types import DiscoverFeedConnection, DiscoverFeedEdge, FeedReason
+from schema.notes.types import NoteType
+from schema.relay import PageInfo
+from social.topics import clean_topic_names
+
+
+@strawberry.type
+class NoteSignalPayload:
+    note: NoteType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class FeedQuery:
+    @strawberry.field(
+        description="Notes ranked by what you are interested in — never by how famous their authors are. "
+        "Signed in: from your likes, collects, comments, opens and interests. Anonymous: from `interests` "
+        "(topic names), else from what is well received. Pages never repeat or skip; `seed` makes the "
+        "order reproducible (tests, debugging)."
+    )
+    async def discover_feed(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        interests: list[str] | None = None,
+        seed: int | None = None,
+    ) -> DiscoverFeedConnection:
+        from schema.users.types import load_user
+
+        ctx = info.context
+        size = page_size(first)
+        checks = Checks(prefix=())
+        chosen = clean_topic_names(checks, "interests", interests or [], maximum=10)
+        checks.done()
+
+        async def onboarding() -> list[str]:
+            if ctx.viewer_id is None or chosen:
+                return chosen
+            viewer = await load_user(info, ctx.viewer_id)
+            return list(viewer.row.interests or [])
+
+        page = await discover_page(
+            viewer_id=ctx.viewer_id,
+            onboarding=onboarding,
+            first=size,
+            after=after,
+            secret=ctx.settings.secret_key,
+            snapshots=ctx.snapshots,
+            seed=seed,
+        )
+        loaders = ctx.loaders
+        for note_id, note in page.notes.items():
+            loaders.note_by_id.prime(note_id, note)
+            loaders.viewer_note_state.prime(note_id, (False, False))
+        rows = await loaders.note_by_id.load_many([item.note_id for item in page.items])
+        edges = [
+            DiscoverFeedEdge(
+                cursor=item.cursor, node=NoteType.from_row(row), reason=FeedReason.of(item.reason)
+            )
+            for item, row in zip(page.items, rows, strict=True)
+            if row is not None  # deleted since the snapshot was built
+        ]
+        ctx.recorder.impressions(ctx.viewer_id, [e.node.row.id for e in edges])
+        return DiscoverFeedConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                end_cursor=page.items[-1].cursor if page.items else None,
+                start_cursor=page.items[0].cursor if page.items else None,
+            ),
+        )
+
+
+@strawberry.type
+class FeedMutation:
+    @strawberry.mutation(description="The viewer opened a note (counts a view; a light interest signal).")
+    async def note_view(self, info: Info, note_id: strawberry.ID) -> NoteSignalPayload:
+        async def run() -> NoteSignalPayload:
+            note = await view_note(
+                recorder=info.context.recorder,
+                viewer_id=info.context.viewer_id,
+                note_id=decode_global_id(note_id, "Note", "noteId"),
+            )
+            return NoteSignalPayload(note=NoteType.from_row(note))
+
+        return await guarded(NoteSignalPayload, run)
+
+    @strawberry.mutation(description="Show me less like this: the note leaves your discovery feed for good.")
+    async def note_mark_not_interested(self, info: Info, note_id: strawberry.ID) -> NoteSignalPayload:
+        async def run() -> NoteSignalPayload:
+            note = await mark_not_interested(
+                viewer_id=info.context.require_viewer_id(),
+                note_id=decode_global_id(note_id, "Note", "noteId"),
+            )
+            return NoteSignalPayload(note=NoteType.from_row(note))
+
+        return await guarded(NoteSignalPayload, run)
