@@ -16,6 +16,7 @@ from feed.ranking import SIGNAL_WEIGHTS, Candidate, Engagement, Signal
 from models import Note
 
 HISTORY_LIMIT = 300
+RECENT_WINDOW = 2000  # newest notes that trending and popular choose from
 _SEP = "\x1f"  # between topic names in one column (never inside a normalised topic name)
 _NO_CF = "0.0 AS cf, CAST(NULL AS INTEGER) AS cf_from"  # pools other than co-engagement
 
@@ -113,7 +114,6 @@ async def load_candidates(
         viewer_id,
         now - timedelta(days=SERVED_WINDOW_DAYS),
         now - timedelta(days=plan.explore_window_days),
-        now - timedelta(days=plan.trending_window_days),
     ]
 
     def param(value: Any) -> str:
@@ -144,16 +144,17 @@ async def load_candidates(
         "AND n.impression_count < 200 AND u.follower_count < 1000 "
         f"ORDER BY n.id DESC LIMIT {plan.explore * depth}) p"
     )
+    # Trending and popular look at the newest notes by id (an index walk), not a time window, so a
+    # quiet site still has them.
+    recent = f"SELECT * FROM notes WHERE deleted_at IS NULL ORDER BY id DESC LIMIT {RECENT_WINDOW * depth}"
     pools.append(
-        f"SELECT * FROM (SELECT id AS note_id, 'trending' AS src, {_NO_CF} "
-        "FROM notes WHERE created_at >= $4 AND deleted_at IS NULL "
+        f"SELECT * FROM (SELECT id AS note_id, 'trending' AS src, {_NO_CF} FROM ({recent}) r "
         f"ORDER BY like_count + collect_count + comment_count DESC, id DESC LIMIT {plan.trending * depth}) p"
     )
     if popular:
         # No profile at all: recent notes by smoothed engagement rate (never by follower counts).
         pools.append(
-            f"SELECT * FROM (SELECT id AS note_id, 'popular' AS src, {_NO_CF} "
-            "FROM notes WHERE created_at >= $3 AND deleted_at IS NULL ORDER BY "
+            f"SELECT * FROM (SELECT id AS note_id, 'popular' AS src, {_NO_CF} FROM ({recent}) r ORDER BY "
             "(like_count + collect_count + comment_count + 1.0) / (impression_count + 20.0) DESC, id DESC "
             f"LIMIT {plan.snapshot_size * depth}) p"
         )

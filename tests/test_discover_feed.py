@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from core.ids import to_global_id
 from demo import seed_database
 from social.tokens import issue_token
 from tests.conftest import TEST_SECRET, GraphQLClient
@@ -74,3 +75,93 @@ async def test_sql_statements_per_page(client: GraphQLClient, world: dict[str, A
     print("first pages", counts, "second page", second["extensions"]["sqlStatements"])
     assert len(set(counts)) == 1 and counts[0] <= 8
     assert second["extensions"]["sqlStatements"] <= 8
+
+
+ANON = """
+query($interests: [String!], $seed: Int, $after: String) {
+  discoverFeed(first: 10, interests: $interests, seed: $seed, after: $after) {
+    edges { node { id topics { name } } reason { kind topics } } pageInfo { hasNextPage endCursor }
+  }
+}"""
+NOT_INTERESTED = "mutation($n: ID!) { noteMarkNotInterested(noteId: $n) { note { id } errors { code } } }"
+VIEW = "mutation($n: ID!) { noteView(noteId: $n) { note { id viewCount } errors { code } } }"
+TOPIC = "query($t: String!) { topic(name: $t) { viewCount } }"
+
+
+async def test_anonymous_visitors_get_their_chosen_interests(
+    client: GraphQLClient, world: dict[str, Any]
+) -> None:
+    from models import Topic
+
+    topic = await Topic.filter(note_count__gte=5).order_by("-note_count", "id").first()
+    assert topic is not None
+    feed = (await client.data(ANON, {"interests": [f"#{topic.name}"], "seed": 3}, anonymous=True))[
+        "discoverFeed"
+    ]
+    edges = feed["edges"]
+    assert len(edges) == 10
+    matched = [e for e in edges if topic.name in [t["name"] for t in e["node"]["topics"]]]
+    assert len(matched) >= 5, [e["node"]["topics"] for e in edges]
+    assert any(e["reason"]["kind"] == "MATCHED_TOPICS" and topic.name in e["reason"]["topics"] for e in edges)
+    # The same seed and interests give the same page (anonymous visitors leave no impressions).
+    again = (await client.data(ANON, {"interests": [topic.name], "seed": 3}, anonymous=True))["discoverFeed"]
+    assert [e["node"]["id"] for e in again["edges"]] == [e["node"]["id"] for e in edges]
+    # With no interests at all, a feed of well-received notes still comes back.
+    cold = (await client.data(ANON, {}, anonymous=True))["discoverFeed"]
+    assert len(cold["edges"]) == 10 and cold["pageInfo"]["hasNextPage"]
+
+
+async def test_served_liked_own_and_not_interested_notes_stay_out(
+    client: GraphQLClient, world: dict[str, Any]
+) -> None:
+    from models import Like, Note
+
+    token, me = world["token"], world["user"]
+    first = (await _pages(client, token, 1))[0]["edges"]
+    served = {e["node"]["id"] for e in first}
+    assert await client.app.state.recorder.drain() is None  # impressions written
+    refused = await client.data(NOT_INTERESTED, {"n": first[0]["node"]["id"]}, anonymous=True)
+    assert refused["noteMarkNotInterested"]["errors"][0]["code"] == "UNAUTHENTICATED"
+    done = await client.data(NOT_INTERESTED, {"n": first[0]["node"]["id"]}, token=token)
+    assert done["noteMarkNotInterested"]["errors"] == []
+    # A new session: nothing served in the last 7 days comes back, nor own, liked or dismissed notes.
+    fresh = await _pages(client, token, 3)
+    ids = {e["node"]["id"] for p in fresh for e in p["edges"]}
+    assert ids and not ids & served
+    own = {to_global_id("Note", n) for n in await Note.filter(author_id=me.id).values_list("id", flat=True)}
+    liked = {
+        to_global_id("Note", n) for n in await Like.filter(user_id=me.id).values_list("note_id", flat=True)
+    }
+    assert not ids & own and not ids & liked
+
+
+async def test_opens_count_on_the_note_and_its_topics(client: GraphQLClient, world: dict[str, Any]) -> None:
+    from models import NoteTopic
+
+    link = await NoteTopic.all().select_related("topic", "note").order_by("id").first()
+    assert link is not None
+    before = link.topic.view_count  # type: ignore[attr-defined]
+    note_id = to_global_id("Note", link.note_id)  # type: ignore[attr-defined]
+    for token in (world["token"], None):
+        body = await client.data(VIEW, {"n": note_id}, token=token, anonymous=token is None)
+        assert body["noteView"]["errors"] == []
+    await client.app.state.recorder.drain()
+    topic = (await client.data(TOPIC, {"t": link.topic.name}))["topic"]  # type: ignore[attr-defined]
+    assert topic["viewCount"] == before + 2
+    note = (await client.data(VIEW, {"n": note_id}))["noteView"]["note"]
+    assert note["viewCount"] == 2  # the third view is recorded after this answer
+    missing = await client.data(VIEW, {"n": to_global_id("Note", 999_999)})
+    assert missing["noteView"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_cursors_are_signed_and_personal(client: GraphQLClient, world: dict[str, Any]) -> None:
+    page = (await _pages(client, world["token"], 1))[0]
+    cursor = page["pageInfo"]["endCursor"]
+    for bad, kw in (
+        (cursor, {"anonymous": True}),
+        (cursor[:-2] + "AA", {"token": world["token"]}),
+        ("x", {}),
+    ):
+        body = await client.execute(FEED, {"first": 5, "after": bad}, **kw)
+        assert body["data"] is None
+        assert body["errors"][0]["message"] == "The cursor is not valid for this feed."

@@ -89,6 +89,7 @@ class NoteType(Node):
     like_count: int
     collect_count: int
     comment_count: int
+    view_count: int = strawberry.field(description="Times the note was opened (noteView).")
     created_at: datetime
     updated_at: datetime
 
@@ -104,6 +105,7 @@ class NoteType(Node):
             like_count=row.like_count,
             collect_count=row.collect_count,
             comment_count=row.comment_count,
+            view_count=row.view_count,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
