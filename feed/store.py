@@ -110,6 +110,29 @@ async def load_candidates(
     """Every pool of feed/candidates.py in one statement, with each note's features and the filters:
     already served in the last 7 days, "not interested", already liked or collected, deleted, own.
     `depth` widens every pool (a continuation snapshot digs deeper)."""
+    sql, params = candidate_query(
+        viewer_id=viewer_id,
+        topics=topics,
+        positive=positive,
+        now=now,
+        popular=popular,
+        depth=depth,
+        plan=plan,
+    )
+    return _candidates(await fetch_all(sql, params), exclude)
+
+
+def candidate_query(
+    *,
+    viewer_id: int,
+    topics: Sequence[str],
+    positive: Sequence[tuple[int, float]],
+    now: datetime,
+    popular: bool = False,
+    depth: int = 1,
+    plan: CandidatePlan = DEFAULT_PLAN,
+) -> tuple[str, list[Any]]:
+    """The candidate statement and its parameters (bench/feed_snapshot.py EXPLAINs it)."""
     params: list[Any] = [
         viewer_id,
         now - timedelta(days=SERVED_WINDOW_DAYS),
@@ -159,7 +182,7 @@ async def load_candidates(
             f"LIMIT {plan.snapshot_size * depth}) p"
         )
     sources = "string_agg(src, ',')" if _dialect() == "postgres" else "group_concat(src, ',')"
-    rows = await fetch_all(
+    sql = (
         f"WITH pool AS ({' UNION ALL '.join(pools)}), "
         f"merged AS (SELECT note_id, {sources} AS sources, MAX(cf) AS cf, MAX(cf_from) AS cf_from "
         "FROM pool GROUP BY note_id) "
@@ -172,9 +195,12 @@ async def load_candidates(
         "AND NOT EXISTS (SELECT 1 FROM feed_events f WHERE f.user_id = $1 AND f.note_id = n.id "
         "AND f.kind = 'NOT_INTERESTED') "
         "AND NOT EXISTS (SELECT 1 FROM likes l WHERE l.user_id = $1 AND l.note_id = n.id) "
-        "AND NOT EXISTS (SELECT 1 FROM collects c WHERE c.user_id = $1 AND c.note_id = n.id)",
-        params,
+        "AND NOT EXISTS (SELECT 1 FROM collects c WHERE c.user_id = $1 AND c.note_id = n.id)"
     )
+    return sql, params
+
+
+def _candidates(rows: list[dict[str, Any]], exclude: Sequence[int]) -> CandidateRows:
     skip = set(exclude)
     best_cf = max((float(r["cf"] or 0.0) for r in rows), default=0.0)
     candidates: list[Candidate] = []
