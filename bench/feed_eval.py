@@ -24,7 +24,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from heapq import merge
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -54,6 +53,8 @@ K = 20  # slate length the metrics are taken at
 SMALL_CREATOR = 1_000  # followers
 NOW = 1_767_225_600.0  # the moment the feed is asked for (2026-01-01 UTC); the world lies before it
 NEIGHBOURS = 50  # co-engagement neighbours kept per note (FEED.md)
+HISTORY_LIMIT = 300  # the viewer's latest signals the API reads (feed/store.py)
+EXPLORE_MAX_IMPRESSIONS = 200  # the explore pool's bound, as in feed/store.py
 
 TOPIC_NAMES = (
     "skincare", "makeup", "fashion", "food", "travel", "fitness", "home", "baking",
@@ -258,16 +259,15 @@ def generate_world(config: WorldConfig) -> World:
     creator_ids = range(n_creators)
     follows: list[set[int]] = []
     for interests in user_interests:
-        wanted = rng.randint(config.follows_min, config.follows_max)
+        wanted = min(rng.randint(config.follows_min, config.follows_max), n_creators)
+        by_popularity = round(wanted * config.follows_by_popularity)
         followed: set[int] = set()
-        for _ in range(wanted * 3):
-            if len(followed) >= min(wanted, n_creators):
+        for _ in range(wanted * 20):  # distinct creators, most of them chosen by popularity
+            if len(followed) >= by_popularity:
                 break
-            pool = creators_by_topic[rng.choice(list(interests))]
-            if rng.random() < config.follows_by_popularity or not pool:
-                followed.add(rng.choices(creator_ids, cum_weights=follower_cum)[0])
-            else:
-                followed.add(rng.choice(pool))
+            followed.add(rng.choices(creator_ids, cum_weights=follower_cum)[0])
+        pool = sorted({c for t in interests for c in creators_by_topic[t]} - followed)
+        followed.update(rng.sample(pool, min(wanted - len(followed), len(pool))))
         follows.append(followed)
 
     world = World(
@@ -296,7 +296,7 @@ def generate_world(config: WorldConfig) -> World:
 
 
 def _log(world: World, rng: Any) -> None:
-    """What the old feed showed (popularity 40 %, followed creators 30 %, uniform 30 %) and what people did."""
+    """What the old feed showed (popular 40 %, followed creators 30 %, uniform 30 %) and what people did."""
     config = world.config
     n_notes = len(world.note_author)
     notes_by_creator: list[list[int]] = [[] for _ in world.creator_followers]
@@ -385,13 +385,15 @@ class Observed:
     tags: list[tuple[str, ...]]
     candidates: list[Candidate]  # one template per note; merge_pools copies them
     by_tag: dict[str, list[int]]  # newest first
-    explorable_by_tag: dict[str, list[int]]  # fresh, few impressions, small creator; newest first
-    trending: list[int]  # last days' notes by engagements
-    popular: list[int]  # recent notes by smoothed quality (for a viewer with no profile at all)
+    explorable: list[int]  # fresh, few impressions, small creator; newest first
+    trending: list[int]  # the last days' notes by engagements
+    popular: list[int]  # recent notes by smoothed engagement rate (for a viewer with no profile at all)
     by_engagements: list[int]  # every note by raw engagement count (the popularity baseline)
 
 
-def observe(world: World, noise: float, plan: CandidatePlan, params: Params) -> Observed:
+def observe(world: World, noise: float, plan: CandidatePlan = DEFAULT_PLAN) -> Observed:
+    """Tag the notes (each true topic replaced by a random other one with chance `noise`) and index them
+    the way feed/store.py's pools read them."""
     rng = seeded_rng("tags", world.config.seed, noise)
     n_topics = len(world.topics)
     tags: list[tuple[str, ...]] = []
@@ -419,48 +421,43 @@ def observe(world: World, noise: float, plan: CandidatePlan, params: Params) -> 
     ]
     newest = sorted(range(len(candidates)), key=lambda n: (-world.note_created[n], n))
     by_tag: dict[str, list[int]] = defaultdict(list)
-    explorable: dict[str, list[int]] = defaultdict(list)
-    explore_since = now - plan.explore_window_days * DAY
     for note in newest:
-        c = candidates[note]
-        for tag in c.topics:
+        for tag in candidates[note].topics:
             by_tag[tag].append(note)
-            if (
-                c.created_at >= explore_since
-                and c.impressions < params.exploration_max_impressions
-                and c.author_followers < params.exploration_max_followers
-            ):
-                explorable[tag].append(note)
+    explore_since = now - plan.explore_window_days * DAY
+    explorable = [
+        n
+        for n in newest
+        if world.note_created[n] >= explore_since
+        and world.impressions[n] < EXPLORE_MAX_IMPRESSIONS
+        and candidates[n].author_followers < SMALL_CREATOR
+    ]
     trending_since = now - plan.trending_window_days * DAY
     recent = [n for n in newest if world.note_created[n] >= trending_since]
     trending = sorted(recent, key=lambda n: (-world.engagements[n], n))
-    total_e, total_i = sum(world.engagements), sum(world.impressions)
-    mu = (total_e + 1.0) / (total_i + 20.0)
     fresh = [n for n in newest if world.note_created[n] >= explore_since]
-    popular = sorted(
-        fresh, key=lambda n: (-(world.engagements[n] + 20 * mu) / (world.impressions[n] + 20), n)
-    )
+    popular = sorted(fresh, key=lambda n: (-(world.engagements[n] + 1.0) / (world.impressions[n] + 20.0), n))
     by_engagements = sorted(range(len(candidates)), key=lambda n: (-world.engagements[n], n))
-    return Observed(tags, candidates, dict(by_tag), dict(explorable), trending, popular, by_engagements)
-
-
-def _take(notes: Iterable[int], allowed: Callable[[int], bool], limit: int) -> list[int]:
-    taken: list[int] = []
-    if limit <= 0:
-        return taken
-    for note in notes:
-        if allowed(note):
-            taken.append(note)
-            if len(taken) >= limit:
-                break
-    return taken
+    return Observed(tags, candidates, dict(by_tag), explorable, trending, popular, by_engagements)
 
 
 @dataclass
 class ViewerInputs:
     viewer: Viewer
     candidates: list[Candidate]
-    excluded: set[int]
+
+
+def recent_positives(history: Sequence[Engagement], limit: int) -> list[tuple[int, float]]:
+    """The viewer's most recent positively engaged notes with their strongest signal's weight (as
+    feed/store.positives does for the API); `history` most recent first."""
+    found: dict[int, float] = {}
+    for event in history:
+        weight = SIGNAL_WEIGHTS[event.signal]
+        if weight >= 1.0:
+            found[event.note_id] = max(found.get(event.note_id, 0.0), weight)
+        if len(found) >= limit:
+            break
+    return list(found.items())
 
 
 def viewer_inputs(
@@ -471,55 +468,44 @@ def viewer_inputs(
     plan: CandidatePlan = DEFAULT_PLAN,
     params: Params = DEFAULT_PARAMS,
 ) -> ViewerInputs:
-    """What discoverFeed would load for `user`, built from the log: the viewer (history + declared
-    interests) and the merged candidate pools of CandidatePlan, with everything already shown removed."""
+    """What discoverFeed loads for `user`, built from the log: the viewer (their latest signals and
+    declared interests) and the pools of CandidatePlan, each cut to its size and then filtered of what
+    the user was already shown (as the SQL of feed/store.py does), merged by merge_pools."""
     now = world.now
     tags, templates = observed.tags, observed.candidates
     history = [
         Engagement(note, signal, at, tags[note], templates[note].language)
-        for note, signal, at in world.events[user]
-    ]
+        for note, signal, at in reversed(world.events[user][-HISTORY_LIMIT:])
+    ]  # most recent first
     declared = tuple(world.topics[t] for t in world.user_declared[user])
     viewer = Viewer(user_id=user, history=history, onboarding=declared)
     viewer.profile = interest_profile(history, declared, now, params)
+    cf = co_engagement_scores(recent_positives(history, plan.positives), neighbours)
 
-    shown = world.shown[user]
-    blocked = {
-        world.note_author[note] for note, signal, _ in world.events[user] if signal is Signal.NOT_INTERESTED
-    }
-    note_author = world.note_author
-
-    def allowed(note: int) -> bool:
-        return note not in shown and note_author[note] not in blocked
-
-    # Recent positives (most recent first), weighted by signal and age, for the neighbour pool.
-    weights: dict[int, float] = {}
-    for note, signal, at in reversed(world.events[user]):
-        if signal in POSITIVE:
-            if note not in weights and len(weights) >= plan.positives:
-                continue
-            decay = 0.5 ** (max(now - at, 0.0) / DAY / params.profile_half_life_days)
-            weights[note] = weights.get(note, 0.0) + SIGNAL_WEIGHTS[signal] * decay
-    cf = co_engagement_scores(list(weights.items()), neighbours)
-
-    pools: dict[str, list[Candidate]] = {}
+    pools: dict[str, list[int]] = {}
     interests = top_topics(viewer.profile, plan.top_topics)
-    topic_notes: list[int] = []
-    for topic in interests:
-        topic_notes += _take(observed.by_tag.get(topic, ()), allowed, plan.per_topic)
-    pools["topic"] = [templates[n] for n in topic_notes]
-    by_cf = sorted(cf, key=lambda n: (-cf[n][0], n))
-    pools["neighbour"] = [templates[n] for n in _take(by_cf, allowed, plan.neighbours)]
-    created = world.note_created
-    fresh_in_interests = merge(
-        *(observed.explorable_by_tag.get(t, []) for t in interests), key=lambda n: (-created[n], n)
-    )
-    pools["explore"] = [templates[n] for n in _take(dict.fromkeys(fresh_in_interests), allowed, plan.explore)]
-    pools["trending"] = [templates[n] for n in _take(observed.trending, allowed, plan.trending)]
+    pools["topic"] = [n for t in interests for n in observed.by_tag.get(t, [])[: plan.per_topic]]
+    pools["neighbour"] = sorted(cf, key=lambda n: (-cf[n][0], n))[: plan.neighbours]
+    pools["explore"] = observed.explorable[: plan.explore]
+    pools["trending"] = observed.trending[: plan.trending]
     if not viewer.profile:
-        size = plan.top_topics * plan.per_topic
-        pools["popular"] = [templates[n] for n in _take(observed.popular, allowed, size)]
-    return ViewerInputs(viewer, merge_pools(pools, cf), shown)
+        pools["popular"] = observed.popular[: plan.snapshot_size]
+    shown = world.shown[user]
+    filtered = {name: [templates[n] for n in notes if n not in shown] for name, notes in pools.items()}
+    return ViewerInputs(viewer, merge_pools(filtered, cf))
+
+
+def _take(notes: Iterable[int], allowed: Callable[[int], bool], limit: int) -> list[int]:
+    """The first `limit` notes that are allowed."""
+    taken: list[int] = []
+    if limit <= 0:
+        return taken
+    for note in notes:
+        if allowed(note):
+            taken.append(note)
+            if len(taken) >= limit:
+                break
+    return taken
 
 
 # --- metrics ---------------------------------------------------------------------------------------
@@ -595,15 +581,18 @@ def evaluate(
     plan: CandidatePlan = DEFAULT_PLAN,
     policies: Sequence[str] = tuple(POLICIES),
     progress: bool = False,
+    users: Sequence[int] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Metrics per policy for one world at one tag noise: each person's slate of K unshown notes."""
+    """Metrics per policy for one world at one tag noise: each person's slate of K unshown notes
+    (everyone's, or only `users`')."""
     if neighbours is None:
         neighbours = world_neighbours(world)
-    observed = observe(world, noise, plan, params)
+    observed = observe(world, noise, plan)
     variants = {name: p for name, p in ranker_variants(params).items() if name in policies}
     tallies = {name: Tally() for name in policies}
     seed = world.config.seed
-    users = range(len(world.user_interests))
+    if users is None:
+        users = range(len(world.user_interests))
     label = f"seed {seed} noise {noise:.1f}"
     by_creator: list[list[int]] = [[] for _ in world.creator_followers]
     for note, author in enumerate(world.note_author):
@@ -623,8 +612,8 @@ def evaluate(
                     params=variant,
                 )
                 tallies[name].add(world, user, [r.note_id for r in ranked], ideal)
-        popular = _take(observed.by_engagements, lambda n: n not in shown, K)
         if POPULARITY in tallies:
+            popular = _take(observed.by_engagements, lambda n: n not in shown, K)
             tallies[POPULARITY].add(world, user, popular, ideal)
         if FOLLOW in tallies:
             slate = _follow_slate(world, user, by_creator, observed.by_engagements)
@@ -783,7 +772,13 @@ def markdown(report: dict[str, Any]) -> str:
                 m = metrics[metric]
                 cells.append(f"{m['mean']:.3f} ± {m['sd']:.3f}")
             lines.append(f"| {POLICIES.get(policy, policy)} | " + " | ".join(cells) + " |")
-    lines += ["", "## Acceptance (FEED.md)", "", "| noise | criterion | result | detail |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Acceptance (FEED.md)",
+        "",
+        "| noise | criterion | result | detail |",
+        "|---|---|---|---|",
+    ]
     for c in report["acceptance"]:
         verdict = "PASS" if c["passed"] else "FAIL"
         lines.append(f"| {float(c['noise']):.1f} | {c['name']} | **{verdict}** | {c['detail']} |")
@@ -839,7 +834,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     args = parser.parse_args(argv)
     base = WorldConfig(
-        users=args.users, creators=args.creators, notes=args.notes, topics=args.topics, exposures=args.exposures
+        users=args.users,
+        creators=args.creators,
+        notes=args.notes,
+        topics=args.topics,
+        exposures=args.exposures,
     )
     jobs = max(1, min(args.jobs, len(args.seeds) * len(args.noise)))
     report = run(args.seeds, args.noise, base, jobs=jobs)
@@ -850,7 +849,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text)
     failed = [c for c in report["acceptance"] if not c["passed"]]
     for c in report["acceptance"]:
-        print(f"{'PASS' if c['passed'] else 'FAIL'}  noise {float(c['noise']):.1f}  {c['name']}: {c['detail']}")
+        print(
+            f"{'PASS' if c['passed'] else 'FAIL'}  noise {float(c['noise']):.1f}  {c['name']}: {c['detail']}"
+        )
     print(f"{len(report['acceptance']) - len(failed)}/{len(report['acceptance'])} criteria pass "
           f"in {report['seconds']:.1f} s; wrote {args.out}/feed_eval.md and .json")  # fmt: skip
     return 1 if failed else 0

@@ -12,7 +12,7 @@ import heapq
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -45,18 +45,22 @@ POSITIVE = frozenset({Signal.LIKE, Signal.COMMENT, Signal.COLLECT, Signal.FOLLOW
 class Params:
     """Tunables, with the values the benchmark was run with (bench/feed_eval reports them)."""
 
-    profile_half_life_days: float = 14.0 / math.log(2)  # exp(−Δt/14 d) written as a half-life
+    profile_half_life_days: float = 14.0 * math.log(2)  # exp(−Δt/14 d) written as a half-life (9.7 d)
     onboarding_weight: float = 2.0
+    profile_exponent: float = 1.0  # each feature's summed evidence is raised to this power (sublinear < 1)
     smoothing_m: float = 20.0  # pseudo-impressions of the quality prior
     creator_prior_k: float = 50.0  # pseudo-impressions shrinking a creator's rate to the global one
+    quality_exponent: float = 0.5  # (q/μ)^0.5
     freshness_half_life_days: float = 7.0
     relevance_weight: float = 0.5
+    relevance_exponent: float = 2.0  # rel²
     cf_weight: float = 0.5
     author_decay: float = 0.5  # k-th note of an author: s·((1−floor)·decay^k + floor)
     author_floor: float = 0.25
     window: int = 20
     max_per_author_per_window: int = 2
     exploration_slots: tuple[int, ...] = (9, 19)  # 0-based positions within each window
+    exploration_pool: int = 40  # the most relevant eligible notes that Thompson sampling chooses among
     exploration_max_impressions: int = 200
     exploration_max_followers: int = 1000
     exploration_max_age_days: float = 14.0
@@ -131,11 +135,15 @@ class Viewer:
 # --- features and profiles -------------------------------------------------------------------------
 
 
+TOPIC_FEATURE = 1.0
+LANGUAGE_FEATURE = 0.2
+
+
 def note_features(topics: Iterable[str], language: str) -> dict[str, float]:
     """Sparse, L2-normalised: each topic 1.0, the language 0.2."""
-    vector: dict[str, float] = {f"t:{t}": 1.0 for t in topics}
+    vector: dict[str, float] = {f"t:{t}": TOPIC_FEATURE for t in topics}
     if language and language != "und":
-        vector[f"lang:{language}"] = 0.2
+        vector[f"lang:{language}"] = LANGUAGE_FEATURE
     return _normalised(vector)
 
 
@@ -144,8 +152,11 @@ def interest_profile(
     onboarding: Sequence[str],
     now: float,
     params: Params = DEFAULT_PARAMS,
+    prior: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """Σ weight · exp(−Δt/14 d) · features over the history, plus the onboarding interests; L2-normalised."""
+    """Σ weight · exp(−Δt/14 d) · features over the history, plus the onboarding interests; L2-normalised.
+    "Not interested" (−5) subtracts; what ends up ≤ 0 is dropped. When nothing is left, `prior` (the
+    global topic prior, see `topic_prior`) if given, else {}."""
     profile: dict[str, float] = defaultdict(float)
     for event in history:
         age_days = max(now - event.at, 0.0) / DAY
@@ -155,8 +166,18 @@ def interest_profile(
             profile[key] += weight * value
     for topic in onboarding:
         profile[f"t:{topic}"] += params.onboarding_weight
-    positive = {k: v for k, v in profile.items() if v > 0}
+    exponent = params.profile_exponent
+    positive = {k: v**exponent for k, v in profile.items() if v > 0}
+    if not positive and prior:
+        positive = {k: v for k, v in prior.items() if v > 0}
     return _normalised(positive)
+
+
+def topic_prior(candidates: Iterable[Candidate], limit: int = 20) -> dict[str, float]:
+    """The global topic prior of what is on offer: each topic's share of the candidates' tags."""
+    counts = Counter(t for c in candidates for t in c.topics)
+    total = sum(counts.values()) or 1
+    return {f"t:{t}": n / total for t, n in counts.most_common(limit)}
 
 
 def top_topics(profile: Mapping[str, float], limit: int) -> list[str]:
@@ -181,73 +202,78 @@ def co_engagement(
     engagers: Mapping[int, Iterable[int]], *, neighbours: int = 50, max_items_per_user: int = 100
 ) -> dict[int, list[tuple[int, float]]]:
     """Item-to-item similarity sim(i, j) = |U_i ∩ U_j| / sqrt(|U_i| · |U_j|) from who engaged with what
-    (`engagers`: user id → note ids, most recent first), keeping each note's top neighbours.
+    (`engagers`: user id → note ids, most recent first), keeping each note's top neighbours (best first,
+    ties by note id).
 
     A person's list is capped at `max_items_per_user` (their most recent), which bounds the work at
-    about users × cap² / 2 pair updates however heavy the heaviest users are."""
-    item_users: Counter[int] = Counter()
-    pairs: Counter[tuple[int, int]] = Counter()
-    for items in engagers.values():
-        unique = list(dict.fromkeys(items))[:max_items_per_user]
-        item_users.update(unique)
-        unique.sort()
-        for a in range(len(unique)):
-            first = unique[a]
-            for b in range(a + 1, len(unique)):
-                pairs[(first, unique[b])] += 1
-    found: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    for (i, j), both in pairs.items():
-        sim = both / math.sqrt(item_users[i] * item_users[j])
-        for a, b in ((i, j), (j, i)):
-            bucket = found[a]
-            if len(bucket) < neighbours:
-                heapq.heappush(bucket, (sim, b))
-            elif sim > bucket[0][0]:
-                heapq.heapreplace(bucket, (sim, b))
-    return {
-        i: sorted(((n, s) for s, n in bucket), key=lambda p: (-p[1], p[0])) for i, bucket in found.items()
-    }
+    about users × cap² counter updates (done in C by Counter.update) however heavy the heaviest are."""
+    capped = {user: list(dict.fromkeys(items))[:max_items_per_user] for user, items in engagers.items()}
+    item_users: dict[int, list[int]] = defaultdict(list)
+    for user, items in capped.items():
+        for item in items:
+            item_users[item].append(user)
+    sizes = {item: len(users) for item, users in item_users.items()}
+    found: dict[int, list[tuple[int, float]]] = {}
+    sqrt = math.sqrt
+    for item, users in item_users.items():
+        both: Counter[int] = Counter()
+        for user in users:
+            both.update(capped[user])
+        del both[item]
+        if not both:
+            continue
+        size = sizes[item]
+        best = heapq.nsmallest(neighbours, [(-n / sqrt(size * sizes[j]), j) for j, n in both.items()])
+        found[item] = [(j, -negative) for negative, j in best]
+    return found
 
 
 def co_engagement_scores(
     positives: Sequence[tuple[int, float]], neighbours: Mapping[int, Sequence[tuple[int, float]]]
 ) -> dict[int, tuple[float, tuple[int, ...]]]:
     """cf(u, n) = Σ over the viewer's recent positives p (with weight w) of w · sim(p, n), scaled so the
-    best is 1; and for each note the positives it came from (for explanations)."""
-    raw: dict[int, float] = defaultdict(float)
-    sources: dict[int, list[int]] = defaultdict(list)
+    best is 1; and for each note the (first three) positives it came from, for explanations."""
+    raw: dict[int, float] = {}
+    sources: dict[int, list[int]] = {}
     for note_id, weight in positives:
         for neighbour, sim in neighbours.get(note_id, ()):
-            raw[neighbour] += weight * sim
-            sources[neighbour].append(note_id)
+            if neighbour in raw:
+                raw[neighbour] += weight * sim
+                if len(sources[neighbour]) < 3:
+                    sources[neighbour].append(note_id)
+            else:
+                raw[neighbour] = weight * sim
+                sources[neighbour] = [note_id]
     best = max(raw.values(), default=0.0)
     if best <= 0:
         return {}
-    return {n: (v / best, tuple(sources[n][:3])) for n, v in raw.items()}
+    return {n: (v / best, tuple(sources[n])) for n, v in raw.items()}
 
 
 # --- scoring ---------------------------------------------------------------------------------------
+
+
+def _global_rate(candidates: Sequence[Candidate]) -> float:
+    """μ: the candidates' engagement rate, itself lightly smoothed."""
+    return (sum(c.engagements for c in candidates) + 1.0) / (sum(c.impressions for c in candidates) + 20.0)
 
 
 def quality_ratios(candidates: Sequence[Candidate], params: Params = DEFAULT_PARAMS) -> dict[int, float]:
     """(q / μ)^0.5 per note, with q = (E + m·μ_creator) / (I + m) and μ_creator shrunk toward the global
     rate μ: a smoothed engagement rate, so a note is judged by how often it is engaged with when shown,
     never by how many people follow its author."""
-    total_e = sum(c.engagements for c in candidates)
-    total_i = sum(c.impressions for c in candidates)
-    mu = (total_e + 1.0) / (total_i + 20.0)  # the global rate, itself lightly smoothed
+    mu = _global_rate(candidates)
     by_creator: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for c in candidates:
-        by_creator[c.author_id][0] += c.engagements
-        by_creator[c.author_id][1] += c.impressions
+        totals = by_creator[c.author_id]
+        totals[0] += c.engagements
+        totals[1] += c.impressions
+    k, m, exponent = params.creator_prior_k, params.smoothing_m, params.quality_exponent
+    creator_rate = {a: (e + k * mu) / (i + k) for a, (e, i) in by_creator.items()}
     ratios: dict[int, float] = {}
     for c in candidates:
-        e, i = by_creator[c.author_id]
-        mu_creator = (e + params.creator_prior_k * mu) / (i + params.creator_prior_k)
-        q = (min(c.engagements, c.impressions + params.smoothing_m) + params.smoothing_m * mu_creator) / (
-            c.impressions + params.smoothing_m
-        )
-        ratios[c.note_id] = math.sqrt(max(q, 1e-9) / mu)
+        q = (min(c.engagements, c.impressions + m) + m * creator_rate[c.author_id]) / (c.impressions + m)
+        ratios[c.note_id] = (max(q, 1e-9) / mu) ** exponent
     return ratios
 
 
@@ -255,21 +281,57 @@ def freshness(created_at: float, now: float, params: Params = DEFAULT_PARAMS) ->
     return 0.5 ** (max(now - created_at, 0.0) / DAY / params.freshness_half_life_days)
 
 
+def _score_parts(
+    viewer: Viewer, candidates: Sequence[Candidate], now: float, params: Params
+) -> list[tuple[float, float, float, Candidate]]:
+    """(score, base, relevance, candidate), where base = (w·rel² + w·cf) · freshness is the score before
+    quality (exploration samples its own quality)."""
+    quality = quality_ratios(candidates, params)
+    relevance = _relevance_function(viewer.profile)
+    rate = math.log(2) / (DAY * params.freshness_half_life_days)
+    w_rel, w_cf, raw = params.relevance_weight, params.cf_weight, params.raw_count_boost
+    gamma = params.relevance_exponent
+    exp = math.exp
+    parts = []
+    for c in candidates:
+        rel = relevance(c.topics, c.language)
+        base = (w_rel * rel**gamma + w_cf * c.cf) * exp(min(c.created_at - now, 0.0) * rate)
+        s = base * quality[c.note_id]
+        if raw:
+            s *= 1.0 + c.engagements
+        parts.append((s, base, rel, c))
+    return parts
+
+
+def _relevance_function(profile: Mapping[str, float]) -> Callable[[tuple[str, ...], str], float]:
+    """cos(profile, note_features(topics, language)) without building the features: the same sum, read
+    from the profile's topic and language weights, remembered per distinct (topics, language)."""
+    topic_weight = {k[2:]: v for k, v in profile.items() if k.startswith("t:")}
+    language_weight = {k[5:]: v for k, v in profile.items() if k.startswith("lang:")}
+    known: dict[tuple[tuple[str, ...], str], float] = {}
+
+    def relevance(topics: tuple[str, ...], language: str) -> float:
+        key = (topics, language)
+        found = known.get(key)
+        if found is None:
+            unique = set(topics)
+            dot = sum(topic_weight.get(t, 0.0) for t in unique) * TOPIC_FEATURE
+            norm = len(unique) * TOPIC_FEATURE**2
+            if language and language != "und":
+                dot += language_weight.get(language, 0.0) * LANGUAGE_FEATURE
+                norm += LANGUAGE_FEATURE**2
+            found = known[key] = dot / math.sqrt(norm) if norm > 0 else 0.0
+        return found
+
+    return relevance
+
+
 def score_candidates(
     viewer: Viewer, candidates: Sequence[Candidate], now: float, params: Params = DEFAULT_PARAMS
 ) -> list[tuple[float, Candidate, float]]:
     """(score, candidate, relevance) for every candidate:
     s = (0.5·rel² + 0.5·cf) · (q/μ)^0.5 · freshness. No follower term."""
-    quality = quality_ratios(candidates, params)
-    scored = []
-    for c in candidates:
-        rel = cosine(viewer.profile, note_features(c.topics, c.language))
-        s = (params.relevance_weight * rel * rel + params.cf_weight * c.cf) * quality[c.note_id]
-        s *= freshness(c.created_at, now, params)
-        if params.raw_count_boost:
-            s *= 1.0 + c.engagements
-        scored.append((s, c, rel))
-    return scored
+    return [(s, c, rel) for s, _, rel, c in _score_parts(viewer, candidates, now, params)]
 
 
 # --- re-ranking ------------------------------------------------------------------------------------
@@ -303,88 +365,150 @@ def rank(
 
     Re-rank: the k-th note of an author is worth s·((1−0.25)·0.5^k + 0.25); per window of 20 at most two
     notes per author and no two neighbours with the same main topic (relaxed only when nothing else is
-    left); positions 10 and 20 of each window go to exploration notes chosen by Thompson sampling on
-    Beta(1 + E, 20 + I − E), weighted by relevance."""
+    left); positions 10 and 20 of each window go to exploration notes (fresh, few impressions, small
+    creator) chosen by Thompson sampling: the note's quality is drawn from Beta(1 + E, 20 + I − E) instead
+    of estimated, among the `exploration_pool` most relevant eligible notes, under the same rules."""
     if not viewer.profile:
-        viewer.profile = interest_profile(viewer.history, viewer.onboarding, now, params)
-    scored = score_candidates(viewer, candidates, now, params)
+        prior = topic_prior(candidates)
+        viewer.profile = interest_profile(viewer.history, viewer.onboarding, now, params, prior=prior)
+    parts = _score_parts(viewer, candidates, now, params)
+    interests = frozenset(top_topics(viewer.profile, 8))
+
+    def ranked(s: float, c: Candidate, rel: float, explored: bool = False) -> Ranked:
+        reason = explain(viewer, c, rel, now, params, explored=explored, interests=interests)
+        return Ranked(c.note_id, c.author_id, s, reason)
+
     if not params.diversity:
-        order = sorted(scored, key=lambda t: (-t[0], t[1].note_id))[:limit]
-        return [
-            Ranked(c.note_id, c.author_id, s, explain(viewer, c, rel, now, params)) for s, c, rel in order
-        ]
-    # Heap of (-adjusted score, note id, author count the adjustment assumed).
-    by_id = {c.note_id: (s, c, rel) for s, c, rel in scored}
-    heap = [(-s, c.note_id, 0) for s, c, _ in scored]
-    heapq.heapify(heap)
-    explore = [c for _, c, _ in scored if is_exploration(c, now, params)]
+        order = sorted(parts, key=lambda t: (-t[0], t[3].note_id))[:limit]
+        return [ranked(s, c, rel) for s, _, rel, c in order]
+    queue = _Queue({c.note_id: (s, c, rel) for s, _, rel, c in parts}, params)
+    fresh_since = now - params.exploration_max_age_days * DAY
+    max_impressions, max_followers = params.exploration_max_impressions, params.exploration_max_followers
+    eligible = [
+        (base, c)
+        for _, base, _, c in parts
+        if base > 0
+        and c.impressions < max_impressions
+        and c.author_followers < max_followers
+        and c.created_at >= fresh_since
+    ]  # is_exploration, inlined
+    explore = heapq.nsmallest(params.exploration_pool, eligible, key=lambda t: (-t[0], t[1].note_id))
     placed: list[Ranked] = []
-    taken: set[int] = set()
-    author_total: Counter[int] = Counter()
-    while len(placed) < limit and (heap or explore):
+    while len(placed) < limit:
         position = len(placed) % params.window
+        if position == 0:
+            queue.new_window()
         pick = None
-        if position in params.exploration_slots and explore:
-            pick = _thompson_pick(explore, taken, by_id, rng)
+        if position in params.exploration_slots:
+            pick = _thompson_pick(explore, queue, rng, params)
+        explored = pick is not None
         if pick is None:
-            pick = _best_allowed(heap, by_id, taken, placed, author_total, params)
+            pick = queue.best()
         if pick is None:
             break
-        s, c, rel = by_id[pick]
-        taken.add(pick)
-        author_total[c.author_id] += 1
-        reason = explain(viewer, c, rel, now, params, explored=position in params.exploration_slots)
-        placed.append(Ranked(c.note_id, c.author_id, s, reason))
+        s, c, rel = queue.take(pick)
+        placed.append(ranked(s, c, rel, explored))
     return placed
 
 
 def _decayed(score: float, k: int, params: Params) -> float:
+    """The author decay: the k-th (0-based) note of an author is worth s·((1−floor)·decay^k + floor)."""
     return score * ((1 - params.author_floor) * params.author_decay**k + params.author_floor)
 
 
-def _best_allowed(
-    heap: list[tuple[float, int, int]],
-    by_id: Mapping[int, tuple[float, Candidate, float]],
-    taken: set[int],
-    placed: list[Ranked],
-    author_total: Counter[int],
-    params: Params,
-) -> int | None:
-    window_start = len(placed) - len(placed) % params.window
-    in_window = Counter(r.author_id for r in placed[window_start:])
-    last_topic = _main_topic(by_id[placed[-1].note_id][1]) if placed else None
-    set_aside: list[tuple[float, int, int]] = []
-    chosen = None
-    fallback = None
-    while heap:
-        neg, note_id, assumed = heapq.heappop(heap)
-        if note_id in taken:
-            continue
-        s, c, _ = by_id[note_id]
-        k = author_total[c.author_id]
-        if k != assumed:  # the author gained notes since this entry was scored: re-score lazily
-            heapq.heappush(heap, (-_decayed(s, k, params), note_id, k))
-            continue
-        entry = (neg, note_id, assumed)
-        if in_window[c.author_id] >= params.max_per_author_per_window:
-            set_aside.append(entry)
-            continue
-        if last_topic is not None and _main_topic(c) == last_topic:
-            set_aside.append(entry)
-            if fallback is None:
-                fallback = note_id
-            if len(set_aside) > 200:  # nothing better nearby: accept the same topic
-                break
-            continue
-        chosen = note_id
-        break
-    if chosen is None:
-        # Relax: the best note of the same topic, else (only over-represented authors left) the best.
-        chosen = fallback if fallback is not None else (min(set_aside)[1] if set_aside else None)
-    for entry in set_aside:
-        if entry[1] != chosen:
-            heapq.heappush(heap, entry)
-    return chosen
+_Entry = tuple[float, int, int]  # (−author-decayed score, note id, author count the decay assumed)
+
+
+class _Queue:
+    """The notes not placed yet, best author-decayed score first, under the window rules: at most
+    `max_per_author_per_window` notes per author per window, and never the previous note's main topic
+    while another is left. Notes skipped for their topic wait in a heap per topic (so a long run of one
+    topic is not scanned again at every position); notes skipped for their author wait until the next
+    window."""
+
+    def __init__(self, scored: Mapping[int, tuple[float, Candidate, float]], params: Params) -> None:
+        self.scored = scored
+        self.params = params
+        self.heap: list[_Entry] = [(-s, note_id, 0) for note_id, (s, _, _) in scored.items()]
+        heapq.heapify(self.heap)
+        self.held: dict[str, list[_Entry]] = {}
+        self.full: list[_Entry] = []
+        self.taken: set[int] = set()
+        self.author_total: Counter[int] = Counter()
+        self.in_window: Counter[int] = Counter()
+        self.last_topic: str | None = None
+
+    def new_window(self) -> None:
+        self.in_window.clear()
+        for entry in self.full:
+            heapq.heappush(self.heap, entry)
+        self.full.clear()
+
+    def allowed(self, c: Candidate) -> bool:
+        """Room for the author in this window (the topic rule is the caller's: it may be relaxed)."""
+        return self.in_window[c.author_id] < self.params.max_per_author_per_window
+
+    def take(self, note_id: int) -> tuple[float, Candidate, float]:
+        found = self.scored[note_id]
+        c = found[1]
+        self.taken.add(note_id)
+        self.author_total[c.author_id] += 1
+        self.in_window[c.author_id] += 1
+        self.last_topic = _main_topic(c)
+        return found
+
+    def _top(self, heap: list[_Entry]) -> _Entry | None:
+        """The best valid entry of `heap`, left on it: placed notes are dropped, entries whose author
+        gained notes are re-scored, and notes whose author has no room are set aside."""
+        while heap:
+            _, note_id, assumed = heap[0]
+            if note_id in self.taken:
+                heapq.heappop(heap)
+                continue
+            s, c, _ = self.scored[note_id]
+            k = self.author_total[c.author_id]
+            if k != assumed:
+                heapq.heapreplace(heap, (-_decayed(s, k, self.params), note_id, k))
+                continue
+            if not self.allowed(c):
+                self.full.append(heapq.heappop(heap))
+                continue
+            return heap[0]
+        return None
+
+    def best(self) -> int | None:
+        """The note for the next position (not yet taken; call `take`)."""
+        last = self.last_topic
+        best: _Entry | None = None
+        best_heap: list[_Entry] | None = None
+        for held_topic, heap in self.held.items():
+            if held_topic != last:
+                entry = self._top(heap)
+                if entry is not None and (best is None or entry < best):
+                    best, best_heap = entry, heap
+        while (entry := self._top(self.heap)) is not None and (best is None or entry < best):
+            topic = _main_topic(self.scored[entry[1]][1])
+            if topic is not None and topic == last:  # wait in its topic's heap
+                heapq.heappush(self.held.setdefault(topic, []), heapq.heappop(self.heap))
+                continue
+            best, best_heap = entry, self.heap
+            break
+        if best is None and last is not None and last in self.held:  # only the same topic is left
+            best = self._top(self.held[last])
+            best_heap = self.held[last]
+        if best is not None and best_heap is not None:
+            heapq.heappop(best_heap)
+            return best[1]
+        if self.full:  # only authors without room are left: relax, the best of them by decayed score
+            self.full = [e for e in self.full if e[1] not in self.taken]
+            self.full.sort(key=self._current)
+            return self.full.pop(0)[1] if self.full else None
+        return None
+
+    def _current(self, entry: _Entry) -> _Entry:
+        s, c, _ = self.scored[entry[1]]
+        k = self.author_total[c.author_id]
+        return (-_decayed(s, k, self.params), entry[1], k)
 
 
 def _main_topic(c: Candidate) -> str | None:
@@ -392,30 +516,43 @@ def _main_topic(c: Candidate) -> str | None:
 
 
 def _thompson_pick(
-    explore: list[Candidate],
-    taken: set[int],
-    by_id: Mapping[int, tuple[float, Candidate, float]],
-    rng: random.Random,
+    explore: Sequence[tuple[float, Candidate]], queue: _Queue, rng: random.Random, params: Params
 ) -> int | None:
+    """The exploration note with the best base · θ^0.5, θ ~ Beta(1 + E, 20 + I − E) (its quality drawn
+    rather than estimated), among notes the window rules allow: a note of the previous note's main topic
+    only when no other is left."""
     best, best_value = None, -1.0
-    for c in explore:
-        if c.note_id in taken:
+    same, same_value = None, -1.0
+    last = queue.last_topic
+    for base, c in explore:
+        if c.note_id in queue.taken or not queue.allowed(c):
             continue
         engaged = min(c.engagements, c.impressions)
         theta = rng.betavariate(1 + engaged, 20 + c.impressions - engaged)
-        value = theta * (0.25 + by_id[c.note_id][2])
-        if value > best_value:
+        value = base * theta**params.quality_exponent
+        if last is not None and _main_topic(c) == last:
+            if value > same_value:
+                same, same_value = c.note_id, value
+        elif value > best_value:
             best, best_value = c.note_id, value
-    return best
+    return best if best is not None else same
 
 
 def explain(
-    viewer: Viewer, c: Candidate, rel: float, now: float, params: Params, *, explored: bool = False
+    viewer: Viewer,
+    c: Candidate,
+    rel: float,
+    now: float,
+    params: Params,
+    *,
+    explored: bool = False,
+    interests: frozenset[str] | None = None,
 ) -> Reason:
     """Why this note is in the feed, in terms a person understands."""
     if explored and is_exploration(c, now, params):
         return Reason(ReasonKind.NEW_CREATOR, topics=c.topics[:2])
-    interests = set(top_topics(viewer.profile, 8))
+    if interests is None:
+        interests = frozenset(top_topics(viewer.profile, 8))
     matched = tuple(t for t in c.topics if t in interests)
     if c.cf > 0 and c.cf_from and c.cf * params.cf_weight >= params.relevance_weight * rel * rel:
         return Reason(ReasonKind.SIMILAR_TO_LIKED, topics=matched[:2], note_ids=c.cf_from)
