@@ -1,64 +1,26 @@
 """Co-engagement neighbours, precomputed: `vermilion feed rebuild`.
 
 sim(i, j) = |U_i ∩ U_j| / sqrt(|U_i| · |U_j|) over recent positive engagements (likes, collects,
-comments), top 50 neighbours per note. The work is bounded: each person counts with at most their
-`MAX_ITEMS_PER_USER` most recent notes, so a rebuild costs about Σ_u min(|items(u)|, cap)² counter
-updates (done in C by `Counter.update`) whatever the heaviest users do; memory holds the two inverted
-lists and one note's counter at a time.
+comments), top 50 neighbours per note, computed by `feed.ranking.co_engagement_rows` — the function the
+benchmark uses. Each person counts with at most their 100 most recent notes, which bounds the work.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
 from core.sql import fetch_all
+from feed.ranking import co_engagement_rows
 from models import NoteNeighbour
 
 NEIGHBOURS = 50
-MAX_ITEMS_PER_USER = 50
+MAX_ITEMS_PER_USER = 100  # the same cap bench/feed_eval uses
 WINDOW_DAYS = 180
-_SHORTLIST = 4 * NEIGHBOURS  # co-counted notes considered before normalising
 WRITE_CHUNK = 5000
-
-
-def similar_notes(
-    user_items: Mapping[int, Sequence[int]],
-    *,
-    neighbours: int = NEIGHBOURS,
-    max_items_per_user: int = MAX_ITEMS_PER_USER,
-    progress: Callable[[int], None] | None = None,
-) -> Iterator[tuple[int, list[tuple[int, float]]]]:
-    """(note, [(neighbour, sim), …] best first) for every note engaged with by at least two people.
-    `user_items`: person → note ids, most recent first."""
-    capped = {u: list(dict.fromkeys(items))[:max_items_per_user] for u, items in user_items.items()}
-    item_users: dict[int, list[int]] = defaultdict(list)
-    for user, items in capped.items():
-        for item in items:
-            item_users[item].append(user)
-    sizes = {item: len(users) for item, users in item_users.items()}
-    for item, users in item_users.items():
-        if progress:
-            progress(1)
-        if len(users) < 2:
-            continue
-        counts: Counter[int] = Counter()
-        for user in users:
-            counts.update(capped[user])
-        del counts[item]
-        size = sizes[item]
-        scored = [
-            (both / math.sqrt(size * sizes[other]), other) for other, both in counts.most_common(_SHORTLIST)
-        ]
-        scored.sort(key=lambda p: (-p[0], p[1]))
-        best = [(other, sim) for sim, other in scored[:neighbours]]
-        if best:
-            yield item, best
 
 
 @dataclass
@@ -101,7 +63,9 @@ async def rebuild_neighbours(*, now: datetime | None = None, progress: bool = Tr
     distinct_notes = len({n for items in engagers.values() for n in items})
     rows: list[NoteNeighbour] = []
     with tqdm(total=distinct_notes, desc="co-engagement", unit="note", disable=not progress) as bar:
-        for note_id, best in similar_notes(engagers, progress=bar.update):
+        for note_id, best in co_engagement_rows(
+            engagers, neighbours=NEIGHBOURS, max_items_per_user=MAX_ITEMS_PER_USER, progress=bar.update
+        ):
             rows.extend(NoteNeighbour(note_id=note_id, neighbour_id=other, score=sim) for other, sim in best)
     async with in_transaction():
         await NoteNeighbour.all().delete()

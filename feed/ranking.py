@@ -12,7 +12,7 @@ import heapq
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -43,20 +43,28 @@ POSITIVE = frozenset({Signal.LIKE, Signal.COMMENT, Signal.COLLECT, Signal.FOLLOW
 
 @dataclass(frozen=True)
 class Params:
-    """Tunables, with the values the benchmark was run with (bench/feed_eval reports them)."""
+    """Tunables. The defaults are the values tuned with the benchmark (bench/feed_eval reports them with
+    its results); where they depart from FEED.md's starting design, the comment says why."""
 
     profile_half_life_days: float = 14.0 * math.log(2)  # exp(−Δt/14 d) written as a half-life (9.7 d)
-    onboarding_weight: float = 2.0
-    profile_exponent: float = 1.0  # each feature's summed evidence is raised to this power (sublinear < 1)
+    onboarding_weight: float = 5.0  # a declared interest counts as five likes (cold start)
+    # Evidence v of each feature counts as vⁿ / (vⁿ + θⁿ): the topic people were shown most (and so
+    # engaged with most) must not drown their other interests, while one stray like stays small.
+    profile_saturation: float = 3.0  # θ; 0 keeps the plain sum
+    profile_hill: float = 2.0  # n
     smoothing_m: float = 20.0  # pseudo-impressions of the quality prior
-    creator_prior_k: float = 50.0  # pseudo-impressions shrinking a creator's rate to the global one
-    quality_exponent: float = 0.5  # (q/μ)^0.5
-    freshness_half_life_days: float = 7.0
+    creator_prior_k: float = 50.0  # pseudo-impressions shrinking a creator's rate to its baseline
+    # Topics with a big audience are engaged with more whatever the note: compare with topic peers.
+    topic_prior_k: float | None = 200.0  # pseudo-impressions shrinking a topic's rate to the global one
+    quality_exponent: float = 1.0  # (q/μ)^this
+    freshness_half_life_days: float = 21.0  # evergreen content
     relevance_weight: float = 0.5
     relevance_exponent: float = 2.0  # rel²
-    cf_weight: float = 0.5
-    author_decay: float = 0.5  # k-th note of an author: s·((1−floor)·decay^k + floor)
-    author_floor: float = 0.25
+    secondary_topic_weight: float = 0.5  # a note's topics after its main (first) one, in its features
+    cf_weight: float = 0.3
+    cf_exponent: float = 0.3  # cf^this: lifts the neighbours of a viewer's smaller interests
+    author_decay: float = 0.7  # k-th note of an author: s·((1−floor)·decay^k + floor)
+    author_floor: float = 0.5
     window: int = 20
     max_per_author_per_window: int = 2
     exploration_slots: tuple[int, ...] = (9, 19)  # 0-based positions within each window
@@ -139,9 +147,11 @@ TOPIC_FEATURE = 1.0
 LANGUAGE_FEATURE = 0.2
 
 
-def note_features(topics: Iterable[str], language: str) -> dict[str, float]:
-    """Sparse, L2-normalised: each topic 1.0, the language 0.2."""
-    vector: dict[str, float] = {f"t:{t}": TOPIC_FEATURE for t in topics}
+def note_features(topics: Iterable[str], language: str, secondary: float = 1.0) -> dict[str, float]:
+    """Sparse, L2-normalised: the main (first) topic 1.0, each other topic `secondary`, the language 0.2."""
+    vector: dict[str, float] = {}
+    for topic in topics:
+        vector.setdefault(f"t:{topic}", TOPIC_FEATURE if not vector else TOPIC_FEATURE * secondary)
     if language and language != "und":
         vector[f"lang:{language}"] = LANGUAGE_FEATURE
     return _normalised(vector)
@@ -162,12 +172,15 @@ def interest_profile(
         age_days = max(now - event.at, 0.0) / DAY
         decay = 0.5 ** (age_days / params.profile_half_life_days)
         weight = SIGNAL_WEIGHTS[event.signal] * decay
-        for key, value in note_features(event.topics, event.language).items():
+        for key, value in note_features(event.topics, event.language, params.secondary_topic_weight).items():
             profile[key] += weight * value
     for topic in onboarding:
         profile[f"t:{topic}"] += params.onboarding_weight
-    exponent = params.profile_exponent
-    positive = {k: v**exponent for k, v in profile.items() if v > 0}
+    theta, n = params.profile_saturation, params.profile_hill
+    if theta > 0:
+        positive = {k: 1.0 / (1.0 + (theta / v) ** n) for k, v in profile.items() if v > 0}
+    else:
+        positive = {k: v for k, v in profile.items() if v > 0}
     if not positive and prior:
         positive = {k: v for k, v in prior.items() if v > 0}
     return _normalised(positive)
@@ -203,19 +216,32 @@ def co_engagement(
 ) -> dict[int, list[tuple[int, float]]]:
     """Item-to-item similarity sim(i, j) = |U_i ∩ U_j| / sqrt(|U_i| · |U_j|) from who engaged with what
     (`engagers`: user id → note ids, most recent first), keeping each note's top neighbours (best first,
-    ties by note id).
+    ties by note id). See `co_engagement_rows`."""
+    return dict(co_engagement_rows(engagers, neighbours=neighbours, max_items_per_user=max_items_per_user))
+
+
+def co_engagement_rows(
+    engagers: Mapping[int, Iterable[int]],
+    *,
+    neighbours: int = 50,
+    max_items_per_user: int = 100,
+    progress: Callable[[int], object] | None = None,
+) -> Iterator[tuple[int, list[tuple[int, float]]]]:
+    """`co_engagement` one note at a time (the rebuild job streams it to the database).
 
     A person's list is capped at `max_items_per_user` (their most recent), which bounds the work at
-    about users × cap² counter updates (done in C by Counter.update) however heavy the heaviest are."""
+    about users × cap² counter updates (done in C by Counter.update) however heavy the heaviest are;
+    memory holds the two inverted lists and one note's counter at a time."""
     capped = {user: list(dict.fromkeys(items))[:max_items_per_user] for user, items in engagers.items()}
     item_users: dict[int, list[int]] = defaultdict(list)
     for user, items in capped.items():
         for item in items:
             item_users[item].append(user)
     sizes = {item: len(users) for item, users in item_users.items()}
-    found: dict[int, list[tuple[int, float]]] = {}
     sqrt = math.sqrt
     for item, users in item_users.items():
+        if progress is not None:
+            progress(1)
         both: Counter[int] = Counter()
         for user in users:
             both.update(capped[user])
@@ -224,8 +250,7 @@ def co_engagement(
             continue
         size = sizes[item]
         best = heapq.nsmallest(neighbours, [(-n / sqrt(size * sizes[j]), j) for j, n in both.items()])
-        found[item] = [(j, -negative) for negative, j in best]
-    return found
+        yield item, [(j, -negative) for negative, j in best]
 
 
 def co_engagement_scores(
@@ -237,13 +262,15 @@ def co_engagement_scores(
     sources: dict[int, list[int]] = {}
     for note_id, weight in positives:
         for neighbour, sim in neighbours.get(note_id, ()):
-            if neighbour in raw:
-                raw[neighbour] += weight * sim
-                if len(sources[neighbour]) < 3:
-                    sources[neighbour].append(note_id)
-            else:
+            value = raw.get(neighbour)
+            if value is None:
                 raw[neighbour] = weight * sim
                 sources[neighbour] = [note_id]
+            else:
+                raw[neighbour] = value + weight * sim
+                found = sources[neighbour]
+                if len(found) < 3:
+                    found.append(note_id)
     best = max(raw.values(), default=0.0)
     if best <= 0:
         return {}
@@ -259,21 +286,42 @@ def _global_rate(candidates: Sequence[Candidate]) -> float:
 
 
 def quality_ratios(candidates: Sequence[Candidate], params: Params = DEFAULT_PARAMS) -> dict[int, float]:
-    """(q / μ)^0.5 per note, with q = (E + m·μ_creator) / (I + m) and μ_creator shrunk toward the global
-    rate μ: a smoothed engagement rate, so a note is judged by how often it is engaged with when shown,
-    never by how many people follow its author."""
+    """(q / μ)^exponent per note: a smoothed engagement rate against its baseline, so a note is judged by how
+    often it is engaged with when shown, never by how many people follow its author.
+
+    q = (E + m·μ·r_creator) / (I + m), where μ is the rate of the note's main topic (shrunk toward the
+    global rate; topics with a large audience are engaged with more whatever their quality) and
+    r_creator the creator's engagements over what their topics predicted (shrunk toward 1)."""
     mu = _global_rate(candidates)
-    by_creator: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for c in candidates:
-        totals = by_creator[c.author_id]
-        totals[0] += c.engagements
-        totals[1] += c.impressions
-    k, m, exponent = params.creator_prior_k, params.smoothing_m, params.quality_exponent
-    creator_rate = {a: (e + k * mu) / (i + k) for a, (e, i) in by_creator.items()}
+    k_topic = params.topic_prior_k
+    if k_topic is None:  # one global baseline
+        baseline = [mu] * len(candidates)
+    else:
+        mains = [c.topics[0] if c.topics else None for c in candidates]
+        engaged: dict[str | None, int] = {}
+        shown: dict[str | None, int] = {}
+        for c, topic in zip(candidates, mains, strict=True):
+            engaged[topic] = engaged.get(topic, 0) + c.engagements
+            shown[topic] = shown.get(topic, 0) + c.impressions
+        rate = {
+            t: max((e + k_topic * mu) / (shown[t] + k_topic), 1e-9) if shown[t] + k_topic > 0 else mu
+            for t, e in engaged.items()
+        }
+        baseline = [rate[t] for t in mains]
+    creator_engaged: dict[int, float] = {}
+    creator_expected: dict[int, float] = {}  # what the creator's topics predicted
+    for c, base in zip(candidates, baseline, strict=True):
+        a = c.author_id
+        creator_engaged[a] = creator_engaged.get(a, 0.0) + c.engagements
+        creator_expected[a] = creator_expected.get(a, 0.0) + c.impressions * base
+    k, m, exponent = params.creator_prior_k * mu, params.smoothing_m, params.quality_exponent
+    lift = {a: (e + k) / (creator_expected[a] + k) for a, e in creator_engaged.items()}
     ratios: dict[int, float] = {}
-    for c in candidates:
-        q = (min(c.engagements, c.impressions + m) + m * creator_rate[c.author_id]) / (c.impressions + m)
-        ratios[c.note_id] = (max(q, 1e-9) / mu) ** exponent
+    for c, base in zip(candidates, baseline, strict=True):
+        shown_m = c.impressions + m
+        engaged_n = c.engagements if c.engagements < shown_m else shown_m
+        ratio = (engaged_n + m * base * lift[c.author_id]) / (shown_m * base)
+        ratios[c.note_id] = (ratio if ratio > 1e-9 else 1e-9) ** exponent if exponent != 1.0 else ratio
     return ratios
 
 
@@ -284,18 +332,24 @@ def freshness(created_at: float, now: float, params: Params = DEFAULT_PARAMS) ->
 def _score_parts(
     viewer: Viewer, candidates: Sequence[Candidate], now: float, params: Params
 ) -> list[tuple[float, float, float, Candidate]]:
-    """(score, base, relevance, candidate), where base = (w·rel² + w·cf) · freshness is the score before
-    quality (exploration samples its own quality)."""
+    """(score, base, relevance, candidate), where base = (w·rel² + w·cf^0.3) · freshness is the score
+    before quality (exploration samples its own quality)."""
     quality = quality_ratios(candidates, params)
-    relevance = _relevance_function(viewer.profile)
+    known, relevance = _relevance_function(viewer.profile, params.secondary_topic_weight)
     rate = math.log(2) / (DAY * params.freshness_half_life_days)
     w_rel, w_cf, raw = params.relevance_weight, params.cf_weight, params.raw_count_boost
-    gamma = params.relevance_exponent
+    gamma, cf_power = params.relevance_exponent, params.cf_exponent
     exp = math.exp
     parts = []
     for c in candidates:
-        rel = relevance(c.topics, c.language)
-        base = (w_rel * rel**gamma + w_cf * c.cf) * exp(min(c.created_at - now, 0.0) * rate)
+        key = (c.topics, c.language)
+        rel = known.get(key)
+        if rel is None:
+            rel = relevance(key)
+        match = rel * rel if gamma == 2.0 else rel**gamma
+        similar = c.cf**cf_power if c.cf > 0.0 else 0.0
+        age = now - c.created_at
+        base = (w_rel * match + w_cf * similar) * (exp(-age * rate) if age > 0.0 else 1.0)
         s = base * quality[c.note_id]
         if raw:
             s *= 1.0 + c.engagements
@@ -303,34 +357,37 @@ def _score_parts(
     return parts
 
 
-def _relevance_function(profile: Mapping[str, float]) -> Callable[[tuple[str, ...], str], float]:
-    """cos(profile, note_features(topics, language)) without building the features: the same sum, read
-    from the profile's topic and language weights, remembered per distinct (topics, language)."""
+def _relevance_function(
+    profile: Mapping[str, float], secondary: float
+) -> tuple[dict[tuple[tuple[str, ...], str], float], Callable[[tuple[tuple[str, ...], str]], float]]:
+    """cos(profile, note_features(topics, language)) without building the features: the same sums, read
+    from the profile's topic and language weights; remembered per distinct (topics, language) in the
+    returned dict, which the caller reads first."""
     topic_weight = {k[2:]: v for k, v in profile.items() if k.startswith("t:")}
     language_weight = {k[5:]: v for k, v in profile.items() if k.startswith("lang:")}
     known: dict[tuple[tuple[str, ...], str], float] = {}
 
-    def relevance(topics: tuple[str, ...], language: str) -> float:
-        key = (topics, language)
-        found = known.get(key)
-        if found is None:
-            unique = set(topics)
-            dot = sum(topic_weight.get(t, 0.0) for t in unique) * TOPIC_FEATURE
-            norm = len(unique) * TOPIC_FEATURE**2
-            if language and language != "und":
-                dot += language_weight.get(language, 0.0) * LANGUAGE_FEATURE
-                norm += LANGUAGE_FEATURE**2
-            found = known[key] = dot / math.sqrt(norm) if norm > 0 else 0.0
+    def relevance(key: tuple[tuple[str, ...], str]) -> float:
+        topics, language = key
+        dot = norm = 0.0
+        for topic in dict.fromkeys(topics):
+            value = TOPIC_FEATURE if norm == 0.0 else TOPIC_FEATURE * secondary
+            dot += topic_weight.get(topic, 0.0) * value
+            norm += value * value
+        if language and language != "und":
+            dot += language_weight.get(language, 0.0) * LANGUAGE_FEATURE
+            norm += LANGUAGE_FEATURE**2
+        found = known[key] = dot / math.sqrt(norm) if norm > 0 else 0.0
         return found
 
-    return relevance
+    return known, relevance
 
 
 def score_candidates(
     viewer: Viewer, candidates: Sequence[Candidate], now: float, params: Params = DEFAULT_PARAMS
 ) -> list[tuple[float, Candidate, float]]:
     """(score, candidate, relevance) for every candidate:
-    s = (0.5·rel² + 0.5·cf) · (q/μ)^0.5 · freshness. No follower term."""
+    s = (w_rel·rel² + w_cf·cf^0.3) · (q/μ) · freshness (see Params). No follower term."""
     return [(s, c, rel) for s, _, rel, c in _score_parts(viewer, candidates, now, params)]
 
 
@@ -363,7 +420,7 @@ def rank(
 ) -> list[Ranked]:
     """The feed for `viewer`: scored, then re-ranked for diversity with exploration slots.
 
-    Re-rank: the k-th note of an author is worth s·((1−0.25)·0.5^k + 0.25); per window of 20 at most two
+    Re-rank: the k-th note of an author is worth s·((1−floor)·decay^k + floor); per window of 20 at most two
     notes per author and no two neighbours with the same main topic (relaxed only when nothing else is
     left); positions 10 and 20 of each window go to exploration notes (fresh, few impressions, small
     creator) chosen by Thompson sampling: the note's quality is drawn from Beta(1 + E, 20 + I − E) instead
@@ -518,24 +575,22 @@ def _main_topic(c: Candidate) -> str | None:
 def _thompson_pick(
     explore: Sequence[tuple[float, Candidate]], queue: _Queue, rng: random.Random, params: Params
 ) -> int | None:
-    """The exploration note with the best base · θ^0.5, θ ~ Beta(1 + E, 20 + I − E) (its quality drawn
-    rather than estimated), among notes the window rules allow: a note of the previous note's main topic
-    only when no other is left."""
+    """The exploration note with the best base · θ^exponent, θ ~ Beta(1 + E, 20 + I − E) (its quality drawn
+    rather than estimated), among the notes the window rules allow; None when there is none (the slot
+    then goes to the best note, relaxing the rules only if nothing else is left)."""
     best, best_value = None, -1.0
-    same, same_value = None, -1.0
     last = queue.last_topic
     for base, c in explore:
         if c.note_id in queue.taken or not queue.allowed(c):
             continue
+        if last is not None and _main_topic(c) == last:
+            continue
         engaged = min(c.engagements, c.impressions)
         theta = rng.betavariate(1 + engaged, 20 + c.impressions - engaged)
         value = base * theta**params.quality_exponent
-        if last is not None and _main_topic(c) == last:
-            if value > same_value:
-                same, same_value = c.note_id, value
-        elif value > best_value:
+        if value > best_value:
             best, best_value = c.note_id, value
-    return best if best is not None else same
+    return best
 
 
 def explain(
@@ -554,7 +609,11 @@ def explain(
     if interests is None:
         interests = frozenset(top_topics(viewer.profile, 8))
     matched = tuple(t for t in c.topics if t in interests)
-    if c.cf > 0 and c.cf_from and c.cf * params.cf_weight >= params.relevance_weight * rel * rel:
+    if (
+        c.cf > 0
+        and c.cf_from
+        and c.cf * params.cf_weight >= params.relevance_weight * rel**params.relevance_exponent
+    ):
         return Reason(ReasonKind.SIMILAR_TO_LIKED, topics=matched[:2], note_ids=c.cf_from)
     if matched:
         return Reason(ReasonKind.MATCHED_TOPICS, topics=matched[:3])

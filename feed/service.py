@@ -8,7 +8,6 @@ snapshot runs out a continuation is built that excludes everything served before
 from __future__ import annotations
 
 import secrets
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from feed.ranking import (
     rank,
     seeded_rng,
     top_topics,
+    topic_prior,
 )
 from feed.snapshots import SnapshotStore, decode_cursor, encode_cursor
 from feed.store import load_candidates, load_history, positives
@@ -160,9 +160,7 @@ async def _build(
     )
     if not profile:
         # Nothing known about the viewer: the global topic prior of what is on offer.
-        prior = Counter(t for c in rows.candidates for t in c.topics)
-        total = sum(prior.values()) or 1
-        profile = {f"t:{t}": n / total for t, n in prior.most_common(20)}
+        profile = interest_profile([], [], now.timestamp(), prior=topic_prior(rows.candidates))
     viewer = Viewer(viewer_id, history, interests, profile)
     ranked = rank(
         viewer,

@@ -128,10 +128,8 @@ async def test_served_liked_own_and_not_interested_notes_stay_out(
     fresh = await _pages(client, token, 3)
     ids = {e["node"]["id"] for p in fresh for e in p["edges"]}
     assert ids and not ids & served
-    own = {to_global_id("Note", n) for n in await Note.filter(author_id=me.id).values_list("id", flat=True)}
-    liked = {
-        to_global_id("Note", n) for n in await Like.filter(user_id=me.id).values_list("note_id", flat=True)
-    }
+    own = {to_global_id("Note", n.id) for n in await Note.filter(author_id=me.id)}
+    liked = {to_global_id("Note", k.note_id) for k in await Like.filter(user_id=me.id)}  # type: ignore[attr-defined]
     assert not ids & own and not ids & liked
 
 
@@ -165,3 +163,48 @@ async def test_cursors_are_signed_and_personal(client: GraphQLClient, world: dic
         body = await client.execute(FEED, {"first": 5, "after": bad}, **kw)
         assert body["data"] is None
         assert body["errors"][0]["message"] == "The cursor is not valid for this feed."
+
+
+async def test_a_world_made_through_the_api_is_ranked_by_interest_not_fame(
+    client: GraphQLClient, db: str
+) -> None:
+    """Creators post about four topics; one creator per topic is followed by everyone. Readers choose two
+    interests and like a few notes of one: their feed follows their interests, and the famous creators
+    do not crowd out the others."""
+    from tests.factories import create_note, sign_up
+
+    topics = ["咖啡", "hiking", "护肤", "baking"]
+    creators: dict[str, list[dict[str, Any]]] = {t: [] for t in topics}
+    notes: dict[str, list[str]] = {t: [] for t in topics}
+    for i, topic in enumerate(topics):
+        for j in range(3):
+            creator = await sign_up(client, f"c{i}{j}")
+            creators[topic].append(creator)
+            for k in range(6):
+                note = await create_note(client, creator["token"], title=f"{topic} {j}-{k}", topics=[topic])
+                notes[topic].append(note["id"])
+    famous = {creators[t][0]["user"]["id"] for t in topics}
+    like = "mutation($n: ID!) { noteLike(noteId: $n) { errors { code } } }"
+    follow = "mutation($u: ID!) { userFollow(userId: $u) { errors { code } } }"
+    readers = []
+    for r in range(8):
+        topic, second = topics[r % 4], topics[(r + 1) % 4]
+        reader = await sign_up(client, f"reader{r}", interests=[topic, second])
+        for user_id in famous:
+            await client.data(follow, {"u": user_id}, token=reader["token"])
+        # Likes go to the creators nobody follows: only follower counts set the famous ones apart.
+        for note_id in (notes[topic][6 + r % 3], notes[topic][12 + r % 3]):
+            await client.data(like, {"n": note_id}, token=reader["token"])
+        readers.append((reader, {topic, second}))
+    on_topic = total = by_famous = 0
+    for reader, chosen in readers:
+        feed = (await client.data(FEED, {"first": 10}, token=reader["token"]))["discoverFeed"]["edges"]
+        assert len(feed) == 10
+        total += len(feed)
+        on_topic += sum(bool(chosen & {t["name"] for t in e["node"]["topics"]}) for e in feed)
+        by_famous += sum(e["node"]["author"]["id"] in famous for e in feed)
+        authors = [e["node"]["author"]["id"] for e in feed]
+        assert max(authors.count(a) for a in authors) <= 2  # at most two per author in a window
+    print(f"on topic {on_topic}/{total}, by famous creators {by_famous}/{total}")
+    assert on_topic / total >= 0.8
+    assert by_famous / total <= 0.4

@@ -9,7 +9,8 @@ import pytest
 
 from demo import seed_database
 from feed.candidates import CandidatePlan
-from feed.neighbours import rebuild_neighbours, similar_notes
+from feed.neighbours import rebuild_neighbours
+from feed.ranking import co_engagement
 from feed.service import discover_page
 from feed.snapshots import RedisSnapshots, TableSnapshots
 from feed.store import load_candidates, load_history, positives
@@ -103,7 +104,7 @@ async def test_rebuilt_neighbours_become_candidates(demo: User) -> None:
 def test_similarity_is_overlap_over_geometric_mean() -> None:
     # Notes 1 and 2 share two of their three engagers each: 2 / sqrt(3 · 3).
     people = {10: [1, 2], 11: [1, 2], 12: [1, 3], 13: [2, 4]}
-    found = dict(similar_notes(people))
+    found = co_engagement(people)
     assert found[1][0] == (2, pytest.approx(2 / 3))
     assert dict(found[2])[1] == pytest.approx(2 / 3)
-    assert 4 not in found  # one engager: no neighbours
+    assert found[4] == [(2, pytest.approx(1 / 3**0.5))]  # one engager, shared with note 2
