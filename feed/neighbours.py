@@ -60,24 +60,29 @@ async def rebuild_neighbours(*, now: datetime | None = None, progress: bool = Tr
     since = (now or datetime.now(UTC)) - timedelta(days=WINDOW_DAYS)
     engagers = await load_engagements(since)
     engagements = sum(len(v) for v in engagers.values())
+    people = len(engagers)
     distinct_notes = len({n for items in engagers.values() for n in items})
-    rows: list[NoteNeighbour] = []
+    # Plain tuples until written: model objects for millions of pairs would cost several times the memory.
+    rows: list[tuple[int, int, float]] = []
     with tqdm(total=distinct_notes, desc="co-engagement", unit="note", disable=not progress) as bar:
         for note_id, best in co_engagement_rows(
             engagers, neighbours=NEIGHBOURS, max_items_per_user=MAX_ITEMS_PER_USER, progress=bar.update
         ):
-            rows.extend(NoteNeighbour(note_id=note_id, neighbour_id=other, score=sim) for other, sim in best)
+            rows.extend((note_id, other, sim) for other, sim in best)
+    del engagers
     async with in_transaction():
         await NoteNeighbour.all().delete()
         with tqdm(total=len(rows), desc="write note_neighbours", unit="row", disable=not progress) as bar:
             for start in range(0, len(rows), WRITE_CHUNK):
                 chunk = rows[start : start + WRITE_CHUNK]
-                await NoteNeighbour.bulk_create(chunk)
+                await NoteNeighbour.bulk_create(
+                    [NoteNeighbour(note_id=n, neighbour_id=o, score=sim) for n, o, sim in chunk]
+                )
                 bar.update(len(chunk))
     return RebuildReport(
         engagements=engagements,
-        people=len(engagers),
-        notes=len({r.note_id for r in rows}),  # type: ignore[attr-defined]
+        people=people,
+        notes=len({n for n, _, _ in rows}),
         pairs=len(rows),
         seconds=time.perf_counter() - started,
     )
