@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,10 +28,11 @@ from api.logs import RequestIdMiddleware, configure_logging
 from api.pubsub import create_broker
 from api.settings import Settings
 from api.webhooks import stripe_webhook
-from commerce.payments import payments_from_settings
-from commerce.reservations import run_sweeper
+from commerce.payments import Payments, payments_from_settings
+from commerce.reservations import sweep_expired
+from core.periodic import run_every
 from feed.recorder import SignalRecorder
-from feed.snapshots import RedisSnapshots, TableSnapshots
+from feed.snapshots import RedisSnapshots, TableSnapshots, sweep_expired_snapshots
 from schema import build_schema
 
 app: Starlette  # built from the environment on first access, by __getattr__ below
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 return
             async with (
                 RegisterTortoise(app, config=tortoise_config(settings.database_url)),
-                _background(run_sweeper(payments, settings.sweep_interval_seconds), settings),
+                _background(_housekeeping(settings, payments, snapshots), settings),
             ):
                 yield
         finally:
@@ -104,6 +105,21 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.recorder = recorder
     app.state.snapshots = snapshots
     return app
+
+
+def _housekeeping(
+    settings: Settings, payments: Payments | None, snapshots: RedisSnapshots | TableSnapshots
+) -> Coroutine[Any, Any, None]:
+    """Expired stock reservations are released; expired feed sessions leave the table (Redis expires
+    its own)."""
+
+    async def reservations() -> None:
+        await sweep_expired(payments)
+
+    jobs: list[Callable[[], Awaitable[object]]] = [reservations]
+    if isinstance(snapshots, TableSnapshots):
+        jobs.append(sweep_expired_snapshots)
+    return run_every(settings.sweep_interval_seconds, *jobs)
 
 
 @asynccontextmanager

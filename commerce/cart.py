@@ -119,7 +119,7 @@ async def open_cart_of(user_id: int) -> Cart | None:
     return await Cart.filter(owner_id=user_id, status=CartStatus.OPEN).order_by("-updated_at").first()
 
 
-async def cart_for(cart_id: UUID, viewer_id: int | None, *, field: str = "cartId") -> Cart:
+async def cart_for(cart_id: UUID, viewer_id: int | None, *, field: str | list[str] = "cartId") -> Cart:
     """The cart if this viewer may use it (its owner; anyone holding a guest cart's id)."""
     cart = await Cart.get_or_none(id=cart_id)
     if cart is None or not can_use(cart, viewer_id):

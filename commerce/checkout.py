@@ -18,10 +18,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce import inventory, ledger
-from commerce.cart import CartContents, can_use, contents_of
+from commerce.cart import CartContents, cart_for, contents_of
 from commerce.orders import latest_attempt, order_for, settle
 from commerce.payments import PaymentProviderError, Payments, payments_not_configured
-from core.errors import DomainError, ErrorCode, not_found
+from core.errors import DomainError, ErrorCode
 from core.validation import Checks
 from models import (
     AttemptStatus,
@@ -106,9 +106,7 @@ async def checkout_start(
         raise payments_not_configured()
     clean_email, address = _check_input(email or viewer_email, shipping_address, idempotency_key)
     key = idempotency_key.strip()
-    cart = await Cart.get_or_none(id=cart_id)
-    if cart is None or not can_use(cart, viewer_id):
-        raise not_found("Cart", ["input", "cartId"])
+    cart = await cart_for(cart_id, viewer_id, field=["input", "cartId"])
     order = await Order.get_or_none(cart_id=cart_id)
     creator = False
     if order is None:

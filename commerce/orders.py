@@ -234,9 +234,10 @@ async def cancel_order(*, payments: Payments | None, viewer_id: int | None, orde
 
 async def fulfill_order(*, viewer_id: int, order_id: UUID) -> Order:
     """A merchant of the order marks it shipped."""
-    order = await order_for(order_id, viewer_id)
     if viewer_id not in await merchant_ids_of(order_id):
+        await order_for(order_id, viewer_id)  # NOT_FOUND for strangers, before FORBIDDEN for the buyer
         raise forbidden("Only a merchant of this order can fulfil it.", "orderId")
+    order = await Order.get(id=order_id)
     check_transition(order.status, S.FULFILLED)
     if not await Order.filter(id=order_id, status=order.status).update(status=S.FULFILLED):
         current = await Order.get(id=order_id)

@@ -55,11 +55,7 @@ async def refund_order(
         raise DomainError(ErrorCode.INVALID, "Idempotency keys are at most 200 characters.", "idempotencyKey")
     existing = await Refund.get_or_none(order_id=order_id, idempotency_key=key)
     if existing is not None:
-        if existing.amount_minor_units != amount:
-            raise DomainError(
-                ErrorCode.INVALID, "This idempotency key was used for a different amount.", "idempotencyKey"
-            )
-        return existing
+        return _same_refund(existing, amount)
     if amount <= 0:
         raise DomainError(
             ErrorCode.OUT_OF_RANGE, "Refund a positive amount, in minor units.", "amountMinorUnits"
@@ -76,11 +72,7 @@ async def refund_order(
     refund, created = await _reserve_refund(order, viewer_id, own_total, amount, key)
     if not created:
         # The same key arrived twice at once: the other request refunds; this one reports it.
-        if refund.amount_minor_units != amount:
-            raise DomainError(
-                ErrorCode.INVALID, "This idempotency key was used for a different amount.", "idempotencyKey"
-            )
-        return refund
+        return _same_refund(refund, amount)
     try:
         result = await payments.refund(
             intent_id=attempt.payment_intent_id,
@@ -93,6 +85,15 @@ async def refund_order(
         raise
     await confirm_refund(refund.id, result.id)
     return await Refund.get(id=refund.id)
+
+
+def _same_refund(refund: Refund, amount: int) -> Refund:
+    """A repeated key is the same refund, provided it asks for the same amount."""
+    if refund.amount_minor_units != amount:
+        raise DomainError(
+            ErrorCode.INVALID, "This idempotency key was used for a different amount.", "idempotencyKey"
+        )
+    return refund
 
 
 async def _merchant_total(order_id: UUID, merchant_id: int) -> int:

@@ -7,7 +7,6 @@ processing is left for the next sweep. Safe to run on every worker at once: each
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,13 +73,3 @@ async def _sweep_one(payments: Payments | None, order_id: UUID, report: SweepRep
     elif await cancel_pending(order_id, "RESERVATION_EXPIRED"):
         report.expired += 1
     return True
-
-
-async def run_sweeper(payments: Payments | None, interval_seconds: float) -> None:
-    """Sweep forever (a background task of the app); errors are logged and the next round tries again."""
-    while True:
-        await asyncio.sleep(interval_seconds)
-        try:
-            await sweep_expired(payments)
-        except Exception:
-            log.exception("reservation sweep failed")

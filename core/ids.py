@@ -13,10 +13,16 @@ def to_global_id(type_name: str, pk: int | UUID) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
+def _split(global_id: str) -> tuple[str, str]:
+    """("Type", "key") inside an id; raises ValueError (or binascii.Error) for malformed ones."""
+    type_name, _, raw_pk = base64.b64decode(global_id, validate=True).decode().partition(":")
+    return type_name, raw_pk
+
+
 def parse_global_id(global_id: str) -> tuple[str, int] | None:
     """(type, pk) of a well-formed id, else None."""
     try:
-        type_name, _, raw_pk = base64.b64decode(global_id, validate=True).decode().partition(":")
+        type_name, raw_pk = _split(global_id)
         pk = int(raw_pk)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
@@ -36,7 +42,7 @@ def decode_global_id(global_id: str, expected_type: str, field: str | list[str])
 def parse_uuid_global_id(global_id: str) -> tuple[str, UUID] | None:
     """(type, key) of a well-formed id of a type keyed by UUID (carts, orders), else None."""
     try:
-        type_name, _, raw_pk = base64.b64decode(global_id, validate=True).decode().partition(":")
+        type_name, raw_pk = _split(global_id)
         pk = UUID(raw_pk)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None

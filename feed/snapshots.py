@@ -27,7 +27,7 @@ class SnapshotStore(Protocol):
 
 
 class TableSnapshots:
-    """The embedded default: a row per session, expired rows swept on write."""
+    """The embedded default: a row per session; the app's housekeeping deletes expired rows."""
 
     async def save(self, session: str, user_id: int, document: dict[str, Any]) -> None:
         now = datetime.now(UTC)
@@ -60,6 +60,7 @@ class RedisSnapshots:
 
 
 async def sweep_expired_snapshots() -> int:
+    """Delete expired sessions from the table; how many."""
     return await FeedSnapshot.filter(expires_at__lt=datetime.now(UTC)).delete()
 
 

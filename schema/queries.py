@@ -8,13 +8,13 @@ from uuid import UUID
 import strawberry
 from tortoise.expressions import Subquery
 
-from commerce.cart import can_use
+from commerce.cart import can_use, load_contents
 from commerce.orders import can_see
 from core.cursors import decode_id_cursor, page_size
 from core.ids import parse_global_id, parse_uuid_global_id
-from models import Cart, Follow, Note, Notification, Order, ProductVariant, Topic, User
+from models import Follow, Note, Notification, Order, ProductVariant, Topic, User
 from schema.catalog.types import ProductType, ProductVariantType
-from schema.commerce.types import CartType, OrderType, cart_type
+from schema.commerce.types import CartType, OrderType
 from schema.context import Info
 from schema.notes.types import NoteType, TopicType
 from schema.relay import Connection, Node, build_connection, keyset_page
@@ -78,8 +78,9 @@ _FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
 
 
 async def _cart(info: Info, pk: UUID) -> Node | None:
-    row = await Cart.get_or_none(id=pk)
-    return await cart_type(pk) if row is not None and can_use(row, info.context.viewer_id) else None
+    contents = await load_contents(pk)  # the cart and its lines in one read
+    visible = contents is not None and can_use(contents.cart, info.context.viewer_id)
+    return CartType.of(contents) if contents is not None and visible else None
 
 
 async def _order(info: Info, pk: UUID) -> Node | None:
