@@ -34,6 +34,8 @@ from core.periodic import run_every
 from feed.recorder import SignalRecorder
 from feed.snapshots import RedisSnapshots, TableSnapshots, sweep_expired_snapshots
 from schema import build_schema
+from search.documents import load_topic_words
+from search.text import segmenter
 
 app: Starlette  # built from the environment on first access, by __getattr__ below
 
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     """Build the app. With `manage_database=False` the caller owns Tortoise's connections (tests)."""
     settings = settings or Settings()
     configure_logging(settings)
+    segmenter.configure(settings.cache_dir)
     if settings.count_sql:
         sqlcount.install()
     broker = create_broker(settings.redis_url)
@@ -69,6 +72,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 RegisterTortoise(app, config=tortoise_config(settings.database_url)),
                 _background(_housekeeping(settings, payments, snapshots), settings),
             ):
+                # Queries must cut topic names as indexing did; jieba loads now, not on the first search.
+                await load_topic_words()
+                await asyncio.to_thread(lambda: segmenter.tokenizer)
                 yield
         finally:
             await recorder.drain()

@@ -264,6 +264,30 @@ def feed_rebuild(
     typer.echo(_run(run()))
 
 
+search_app = typer.Typer(help="The full-text search index.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
+
+
+@search_app.command("reindex")
+def search_reindex(
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+) -> None:
+    """Rewrite every search document from the tables (after a bulk import, or when the text pipeline
+    changed); searches keep working meanwhile."""
+    from search.documents import rebuild_index
+    from search.text import segmenter
+
+    settings = _settings()
+    segmenter.configure(settings.cache_dir)
+
+    async def run() -> str:
+        async with connected(settings.database_url):
+            counts = await rebuild_index(progress=progress)
+        return "Indexed " + ", ".join(f"{n} {kind}s" for kind, n in counts.items()) + "."
+
+    typer.echo(_run(run()))
+
+
 @app.command("sweep-reservations")
 def sweep_reservations() -> None:
     """Release the stock of unpaid orders whose reservation expired (the server also does this every

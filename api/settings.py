@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=AliasChoices("VERMILION_LOG_LEVEL"))
     # Browser origins of web frontends, comma-separated (e.g. "https://app.example.com"): allowed by CORS
     # and for WebSocket subscriptions. Empty: same-origin only.
+    # Caches Vermilion may rebuild at will (jieba's prefix dictionary: 0.5 s to build, 50 ms to load).
+    cache_dir: Path = Field(Path("data") / "cache", validation_alias=AliasChoices("VERMILION_CACHE_DIR"))
     allowed_origins_csv: str = Field("", validation_alias=AliasChoices("VERMILION_ALLOWED_ORIGINS"))
 
     @model_validator(mode="after")

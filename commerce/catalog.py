@@ -12,7 +12,8 @@ from tortoise.transactions import in_transaction
 from commerce.money import MAX_MINOR_UNITS, normalize_currency
 from core.errors import DomainError, ErrorCode, forbidden, not_found
 from core.validation import Checks
-from models import Product, ProductVariant
+from models import Product, ProductVariant, SearchKind
+from search.documents import reindex
 
 MAX_VARIANTS = 50
 MAX_STOCK = 1_000_000
@@ -44,6 +45,7 @@ async def create_product(
         await ProductVariant.bulk_create(
             [ProductVariant(product_id=product.id, **_variant_fields(v)) for v in cleaned]
         )
+        await reindex(SearchKind.PRODUCT, [product.id])
     return product
 
 
@@ -91,6 +93,7 @@ async def update_product(
                     await ProductVariant.create(product_id=product_id, **_variant_fields(spec))
                 else:
                     await ProductVariant.filter(id=spec.id).update(**_variant_fields(spec))
+            await reindex(SearchKind.PRODUCT, [product_id])
     except IntegrityError as exc:
         raise DomainError(
             ErrorCode.ALREADY_EXISTS, "Each SKU may appear once per product.", ["input", "variants"]

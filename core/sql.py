@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 _PARAM = re.compile(r"\$(\d+)")
 
@@ -21,12 +22,30 @@ def placeholders(count: int, start: int = 1) -> str:
     return ", ".join(f"${i}" for i in range(start, start + count))
 
 
-async def fetch_all(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """Run one SELECT and return its rows as dicts."""
-    conn = connections.get("default")
-    if conn.capabilities.dialect == "sqlite":
-        sql = _PARAM.sub(r"?\1", sql)
-    return list(await conn.execute_query_dict(sql, list(params)))
+def _for(conn: BaseDBAsyncClient, sql: str) -> str:
+    return _PARAM.sub(r"?\1", sql) if conn.capabilities.dialect == "sqlite" else sql
+
+
+async def fetch_all(
+    sql: str, params: Sequence[Any] = (), connection: BaseDBAsyncClient | None = None
+) -> list[dict[str, Any]]:
+    """Run one SELECT and return its rows as dicts (on `connection`, else the current default)."""
+    conn = connection or connections.get("default")
+    return list(await conn.execute_query_dict(_for(conn, sql), list(params)))
+
+
+async def execute_many(
+    sql: str, rows: Sequence[Sequence[Any]], connection: BaseDBAsyncClient | None = None
+) -> None:
+    """Run one statement once per row of parameters."""
+    if rows:
+        conn = connection or connections.get("default")
+        await conn.execute_many(_for(conn, sql), [list(r) for r in rows])
+
+
+def dialect(connection: BaseDBAsyncClient | None = None) -> str:
+    """ "postgres" or "sqlite"."""
+    return str((connection or connections.get("default")).capabilities.dialect)
 
 
 def uuid_param(value: UUID) -> UUID | str:

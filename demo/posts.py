@@ -21,7 +21,8 @@ from demo.world import (
     TopicRow,
     UserRow,
 )
-from demo.writing import Mode, NoteWriter, detect_language
+from demo.writing import Mode, NoteWriter
+from social.language import detect_language
 from social.topics import normalize_topic_name
 
 REVIEW_SHARE = 0.15

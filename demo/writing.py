@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from typing import Literal
 
 from demo import content
@@ -15,17 +14,6 @@ MAX_TITLE = 100
 MAX_BODY = 5000
 MAX_COMMENT = 1000
 PRICES = (29, 49, 59, 69, 89, 99, 129, 159, 199, 299, 399, 599)
-
-
-CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-LATIN = re.compile("[A-Za-z]")
-
-
-def detect_language(text: str) -> str:
-    """'zh' when CJK characters are more than 30 % of the letters (CJK + Latin), else 'en'."""
-    cjk = len(CJK.findall(text))
-    latin = len(LATIN.findall(text))
-    return "zh" if cjk and cjk / (cjk + latin) > 0.3 else "en"
 
 
 class NoteWriter:

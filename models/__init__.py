@@ -20,6 +20,7 @@ from models.commerce import (
 from models.feed import FeedEvent, FeedEventKind, FeedImpression, FeedSnapshot, NoteNeighbour
 from models.notes import Note, NoteKind, NoteProduct, NoteTopic, Topic
 from models.notifications import Notification, NotificationKind
+from models.search import SearchDocument, SearchKind
 from models.social import Board, Collect, Comment, Follow, Like
 from models.users import User
 
@@ -54,6 +55,8 @@ __all__ = [
     "ProductVariant",
     "Refund",
     "RefundStatus",
+    "SearchDocument",
+    "SearchKind",
     "StockState",
     "StripeEvent",
     "Topic",

@@ -18,13 +18,14 @@ from schema.notes.mutations import NoteMutation
 from schema.notes.subscriptions import NoteSubscription
 from schema.notes.types import NoteType, TopicType
 from schema.queries import SocialQuery
+from schema.search.fields import SearchQuery
 from schema.social.mutations import SocialMutation
 from schema.social.notifications import NotificationMutation, NotificationType
 from schema.social.types import BoardType, CommentType
 from schema.users.mutations import UserMutation
 from schema.users.types import UserType
 
-Query = merge_types("Query", (SocialQuery, FeedQuery))
+Query = merge_types("Query", (SocialQuery, FeedQuery, SearchQuery))
 Mutation = merge_types(
     "Mutation",
     (

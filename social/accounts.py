@@ -11,7 +11,8 @@ from tortoise.transactions import in_transaction
 
 from core.errors import DomainError, ErrorCode
 from core.validation import Checks
-from models import User
+from models import SearchKind, User
+from search.documents import reindex
 from social.engagement import create_default_board
 from social.passwords import hash_password, verify_password
 from social.topics import clean_topic_names
@@ -71,6 +72,7 @@ async def sign_up(
                 interests=topics,
             )
             await create_default_board(user)
+            await reindex(SearchKind.USER, [user.id])
             return user
     except IntegrityError as exc:  # a concurrent sign-up won the race for the email or handle
         raise DomainError(
@@ -110,7 +112,10 @@ async def update_profile(
         changes["interests"] = clean_topic_names(checks, "interests", interests, maximum=MAX_INTERESTS)
     checks.done()
     if changes:
-        await User.filter(id=user_id).update(**changes)
+        async with in_transaction():
+            await User.filter(id=user_id).update(**changes)
+            if "display_name" in changes or "bio" in changes:
+                await reindex(SearchKind.USER, [user_id])
     return await User.get(id=user_id)
 
 

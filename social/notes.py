@@ -12,7 +12,8 @@ from tortoise.transactions import in_transaction
 from core.errors import DomainError, ErrorCode, forbidden, not_found
 from core.retry import retry_on_conflict
 from core.validation import Checks
-from models import Note, NoteKind, NoteProduct, NoteTopic, Product, Topic, User
+from models import Note, NoteKind, NoteProduct, NoteTopic, Product, SearchKind, Topic, User
+from search.documents import reindex
 from social.language import detect_language
 from social.topics import clean_topic_names
 
@@ -90,6 +91,7 @@ async def create_note(
         )
         await _link_topics(note.id, topic_names)
         await _link_products(note.id, products)
+        await reindex(SearchKind.NOTE, [note.id])
         await User.filter(id=author_id).update(note_count=F("note_count") + 1)
         if review is not None:
             await _count_review(review, +1)
@@ -155,6 +157,8 @@ async def update_note(*, note_id: int, editor_id: int, changes: NoteChanges) -> 
         if topic_names is not None:
             await _unlink_topics(note.id)
             await _link_topics(note.id, topic_names)
+        if title is not None or body is not None or topic_names is not None:
+            await reindex(SearchKind.NOTE, [note.id])
         if product_ids is not None or (new_review and new_review != old_review):
             wanted: list[int] = (
                 list(product_ids)
@@ -185,6 +189,7 @@ async def delete_note(*, note_id: int, editor_id: int) -> Note:
         if not updated:  # deleted concurrently: the counters were already adjusted
             return note
         await _unlink_topic_counts(note.id)
+        await reindex(SearchKind.NOTE, [note.id])  # the note is hidden now: its document goes
         await User.filter(id=note.author_id).update(  # type: ignore[attr-defined]
             note_count=F("note_count") - 1,
             likes_and_collects_count=F("likes_and_collects_count") - (note.like_count + note.collect_count),
@@ -256,10 +261,14 @@ async def _link_topics(note_id: int, names: Sequence[str]) -> None:
     if not names:
         return
     existing = {t.name: t for t in await Topic.filter(name__in=list(names))}
+    created: list[int] = []
     for name in names:
         if name not in existing:
-            topic, _ = await Topic.get_or_create(name=name)
+            topic, made = await Topic.get_or_create(name=name)
             existing[name] = topic
+            if made:
+                created.append(topic.id)
+    await reindex(SearchKind.TOPIC, created)
     await NoteTopic.bulk_create(
         [NoteTopic(note_id=note_id, topic_id=existing[n].id, position=i) for i, n in enumerate(names)]
     )

@@ -72,7 +72,9 @@ def test_topic_names_fold_case_and_space() -> None:
 @pytest.mark.parametrize(
     ("text", "language"),
     [("今天的穿搭分享", "zh"), ("Dior 999 口红试色，真的绝了", "zh"), ("yyds this lipstick", "en"),
-     ("My skincare routine", "en"), ("12345 !!!", "und"), ("Dior Sauvage 香水", "en")],
+     ("My skincare routine", "en"), ("12345 !!!", "und"), ("Dior Sauvage 香水", "zh"),
+     ("matte lipstick 试色 swatches", "zh"), ("Ce rouge à lèvres est vraiment magnifique", "fr"),
+     ("私の好きなリップ", "ja"), ("Best sunscreen for oily skin in summer", "en")],
 )  # fmt: skip
 def test_language_detection(text: str, language: str) -> None:
     assert detect_language(text) == language

@@ -67,10 +67,15 @@ async def migrate(url: str) -> None:
 
 
 async def generate(url: str) -> None:
-    """Create the tables straight from the models."""
+    """Create the tables straight from the models, plus the full-text index the models cannot describe."""
+    from tortoise import connections
+
+    from search.schema import install
+
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config(url))
         await ctx.generate_schemas(safe=False)
+        await install(connections.get("default"))
 
 
 async def execute(url: str, sql: str) -> None:

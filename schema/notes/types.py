@@ -13,6 +13,7 @@ from models import Note, NoteKind, Topic
 from schema.context import Info
 from schema.loaders import Window
 from schema.relay import Connection, Node, build_connection, keyset_page
+from social.topics import topic_history
 
 if TYPE_CHECKING:
     from schema.catalog.types import ProductType
@@ -52,6 +53,12 @@ class NoteReview:
         return ProductType.from_row(row) if row else None
 
 
+@strawberry.type(description="How often a topic was used on one day (UTC).")
+class TopicDay:
+    date: str = strawberry.field(description="YYYY-MM-DD")
+    uses: int = strawberry.field(description="Notes posted that day carrying the topic.")
+
+
 @strawberry.type(name="Topic", description="A hashtag; `#护肤`, `护肤` and ` 护肤 ` are one topic.")
 class TopicType(Node):
     row: strawberry.Private[Topic]
@@ -68,6 +75,14 @@ class TopicType(Node):
             note_count=row.note_count,
             view_count=row.view_count,
         )
+
+    @strawberry.field(
+        description="Uses per day (notes posted with this topic) over the last `days` days (UTC, today "
+        "included), oldest first, days without use included as 0."
+    )
+    async def history(self, days: int = 30) -> list[TopicDay]:
+        history = await topic_history(self.row.id, days=days)
+        return [TopicDay(date=d.day.isoformat(), uses=d.uses) for d in history]
 
     @strawberry.field(description="Notes carrying this topic, newest first.")
     async def notes(self, first: int | None = None, after: str | None = None) -> Connection[NoteType]:

@@ -1,0 +1,132 @@
+"""`search` and `trendingTopics`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+
+from core.cursors import page_size
+from core.errors import DomainError, ErrorCode
+from models import SearchKind
+from schema.catalog.types import ProductType
+from schema.context import Info
+from schema.notes.types import NoteType, TopicType
+from schema.relay import PageInfo
+from schema.search.types import SearchConnection, SearchEdge, SearchSortEnum, SearchTypeEnum
+from schema.users.types import UserType
+from search.service import SearchSort, clean_language, search
+from social.topics import trending_topic_ids
+
+MAX_TRENDING = 50
+
+
+def accept_languages(header: str | None) -> list[str]:
+    """Primary language codes from an Accept-Language header, best first.
+
+    'zh-CN,zh;q=0.9,en;q=0.8' → ["zh", "en"].
+    """
+    weighted: list[tuple[float, int, str]] = []
+    for i, part in enumerate((header or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        code = tag.strip().split("-")[0].casefold()
+        if not code.isalpha() or len(code) > 8:
+            continue
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        weighted.append((-quality, i, code))
+    return list(dict.fromkeys(code for _, _, code in sorted(weighted)))
+
+
+async def _preferred_languages(info: Info) -> Sequence[str]:
+    from schema.users.types import load_user
+
+    ctx = info.context
+    if ctx.viewer_id is not None:
+        viewer = await load_user(info, ctx.viewer_id)
+        if viewer.row.languages:
+            return list(viewer.row.languages)
+    return accept_languages(ctx.request.headers.get("accept-language"))
+
+
+@strawberry.type
+class SearchQuery:
+    @strawberry.field(
+        description="Find notes, people, products or topics, in Chinese or English (or both at once: "
+        "'Dior 口红'). Traditional characters find Simplified ones, 'lipsticks' finds 'lipstick', "
+        "'lip' finds 'lipstick'. Every word must match; when nothing matches them all, results match "
+        "most of them and `relaxed` says so. Notes in the viewer's languages (their profile, else the "
+        "Accept-Language header) rank higher; `language` keeps only notes in one language."
+    )
+    async def search(
+        self,
+        info: Info,
+        query: str,
+        type: SearchTypeEnum = SearchTypeEnum.NOTE,
+        sort: SearchSortEnum = SearchSortEnum.RELEVANCE,
+        first: int | None = None,
+        after: str | None = None,
+        language: str | None = None,
+    ) -> SearchConnection:
+        kind = SearchKind(type.value)
+        page = await search(
+            query,
+            kind=kind,
+            sort=SearchSort(sort.value),
+            first=page_size(first),
+            after=after,
+            language=clean_language(language),
+            preferred_languages=await _preferred_languages(info) if sort is SearchSortEnum.RELEVANCE else (),
+        )
+        nodes = await _load(info, kind, [hit.object_id for hit in page.hits])
+        edges = [
+            SearchEdge(cursor=hit.cursor, node=node, score=_edge_score(sort, hit.score))
+            for hit, node in zip(page.hits, nodes, strict=True)
+            if node is not None  # deleted between the match and the load
+        ]
+        return SearchConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                end_cursor=page.hits[-1].cursor if page.hits else None,
+                start_cursor=page.hits[0].cursor if page.hits else None,
+            ),
+            terms=page.terms,
+            relaxed=page.relaxed,
+        )
+
+    @strawberry.field(
+        description="Topics ranked by recent use (notes posted with them in the last 7 days, the latest days "
+        "counting most); topics used most overall fill the list on a quiet site."
+    )
+    async def trending_topics(self, info: Info, first: int | None = 10) -> list[TopicType]:
+        size = 10 if first is None else first
+        if not 0 <= size <= MAX_TRENDING:
+            raise DomainError(
+                ErrorCode.OUT_OF_RANGE, f"`first` must be between 0 and {MAX_TRENDING}.", "first"
+            )
+        if size == 0:
+            return []
+        ids = await trending_topic_ids(size)
+        rows = await info.context.loaders.topic_by_id.load_many(ids)
+        return [TopicType.from_row(row) for row in rows if row is not None]
+
+
+def _edge_score(sort: SearchSortEnum, score: float) -> float:
+    return 0.0 if sort is SearchSortEnum.LATEST else score
+
+
+async def _load(info: Info, kind: SearchKind, ids: list[int]) -> list[Any]:
+    loaders = info.context.loaders
+    if kind is SearchKind.NOTE:
+        return [NoteType.from_row(r) if r else None for r in await loaders.note_by_id.load_many(ids)]
+    if kind is SearchKind.USER:
+        return [UserType.from_row(r) if r else None for r in await loaders.user_by_id.load_many(ids)]
+    if kind is SearchKind.PRODUCT:
+        return [ProductType.from_row(r) if r else None for r in await loaders.product_by_id.load_many(ids)]
+    return [TopicType.from_row(r) if r else None for r in await loaders.topic_by_id.load_many(ids)]

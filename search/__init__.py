@@ -1,0 +1,1 @@
+"""Search: the text pipeline, the index and the ranking behind the `search` query."""

@@ -1,0 +1,99 @@
+"""Relevance: a BM25-style score over a document's tokens, computed here rather than by the database.
+
+PostgreSQL's ts_rank and FTS5's bm25 disagree; scoring in Python over the candidates both databases return for
+the same statement gives the same order on both. Pure functions: no database, no GraphQL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from search.text import Query, Token
+
+HEAD_WEIGHT = 3.0  # a word in the title, name or topics says more than one in the body
+BODY_WEIGHT = 1.0
+K1 = 1.2  # term-frequency saturation
+B = 0.75  # length normalisation
+# Typical field lengths in tokens (a Chinese character gives about 2.5: itself, a pair, words), measured
+# on the demo data; fixed, so a score never depends on what else is in the index.
+HEAD_AVERAGE = 24.0
+BODY_AVERAGE = 150.0
+PREFIX_CREDIT = 0.7  # "lip" finding "lipstick" is a weaker match than "lipstick" itself
+POPULARITY_WEIGHT = 0.08  # log-damped: popularity breaks near-ties, it never beats a better match
+PREFERRED_LANGUAGE_BOOST = 1.25
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: float
+    matched_terms: int
+
+
+class Field:
+    """A document field's tokens, counted once for every term that looks at it."""
+
+    def __init__(self, text: str) -> None:
+        tokens = text.split()
+        self.length = len(tokens)
+        self.counts = Counter(tokens)
+
+    def frequency(self, token: Token) -> float:
+        exact = self.counts.get(token.text, 0)
+        if not token.prefix:
+            return float(exact)
+        longer = sum(n for t, n in self.counts.items() if t != token.text and t.startswith(token.text))
+        return exact + PREFIX_CREDIT * longer
+
+
+def _saturated(tf: float, length: int, average: float) -> float:
+    if tf <= 0:
+        return 0.0
+    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
+
+
+def _alternative_frequency(field: Field, tokens: Sequence[Token]) -> float:
+    # A word stored as several pairs (Chinese) occurs as often as its rarest pair.
+    return min(field.frequency(t) for t in tokens)
+
+
+def relevance(query: Query, head: str, body: str) -> Scored:
+    """How well a document's head and body match the query; terms that do not match add nothing."""
+    head_field, body_field = Field(head), Field(body)
+    total = 0.0
+    matched = 0
+    for term in query.terms:
+        best = 0.0
+        for alternative in term.alternatives:
+            score = HEAD_WEIGHT * _saturated(
+                _alternative_frequency(head_field, alternative), head_field.length, HEAD_AVERAGE
+            ) + BODY_WEIGHT * _saturated(
+                _alternative_frequency(body_field, alternative), body_field.length, BODY_AVERAGE
+            )
+            best = max(best, score)
+        if best > 0:
+            matched += 1
+            total += best
+    return Scored(total, matched)
+
+
+def final_score(
+    scored: Scored,
+    *,
+    term_count: int,
+    popularity: int,
+    language: str | None,
+    preferred_languages: Sequence[str],
+) -> float:
+    """Relevance, scaled by the share of terms matched, lifted by popularity and the reader's languages."""
+    if term_count == 0 or scored.matched_terms == 0:
+        return 0.0
+    coverage = scored.matched_terms / term_count
+    score = scored.score * coverage * coverage
+    score *= 1.0 + POPULARITY_WEIGHT * math.log1p(max(popularity, 0))
+    if language is not None and language in preferred_languages:
+        score *= PREFERRED_LANGUAGE_BOOST
+    # Rounded so that a score survives a cursor round-trip and ties are real ties on every machine.
+    return round(score, 9)

@@ -1,0 +1,272 @@
+"""The `search` query: match in the database's full-text index, rank in Python, page by keyset.
+
+One statement per page on either database. RELEVANCE reads the best-known candidates (those matching in the
+head first, then anywhere, each tier cut at `CANDIDATES` by popularity) and ranks them with `search.ranking`;
+POPULAR and LATEST are ordered and keyset-paged by the database itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from core.cursors import decode_cursor, encode_cursor
+from core.errors import DomainError, ErrorCode
+from core.sql import dialect, fetch_all
+from models.search import SearchKind
+from search.ranking import final_score, relevance
+from search.text import Query, Term, Token, parse_query
+
+# Candidates read per tier for RELEVANCE; with two tiers at most 2 × this many are scored.
+CANDIDATES = 250
+LANGUAGE_CODES = frozenset({"zh", "en", "ja", "ko", "fr", "es", "de", "it", "pt", "ru", "und"})
+
+
+class SearchSort(StrEnum):
+    RELEVANCE = "RELEVANCE"
+    POPULAR = "POPULAR"
+    LATEST = "LATEST"
+
+
+@dataclass(frozen=True)
+class KindSql:
+    table: str
+    popularity: str  # over alias `e`
+    visible: str
+    language: str | None  # column holding a detected language, when the kind has one
+
+
+KINDS: dict[SearchKind, KindSql] = {
+    SearchKind.NOTE: KindSql(
+        "notes", "(e.like_count + e.collect_count + e.comment_count)", "e.deleted_at IS NULL", "e.language"
+    ),
+    SearchKind.USER: KindSql("users", "e.follower_count", "1 = 1", None),
+    SearchKind.PRODUCT: KindSql("products", "e.review_count", "1 = 1", None),
+    SearchKind.TOPIC: KindSql("topics", "e.note_count", "1 = 1", None),
+}
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    object_id: int
+    cursor: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    has_next: bool
+    terms: list[str]
+    # True when no document had every term, so these results match only some of them.
+    relaxed: bool
+
+
+# --- match expressions --------------------------------------------------------------------------------
+
+
+def _tsquery_token(token: Token, weight: str) -> str:
+    text = token.text.replace("'", "''")  # tokens are letters and digits; quoting is belt and braces
+    suffix = ("*" if token.prefix else "") + weight
+    return f"'{text}'" + (f":{suffix}" if suffix else "")
+
+
+def _fts5_token(token: Token) -> str:
+    return '"' + token.text.replace('"', '""') + '"' + ("*" if token.prefix else "")
+
+
+def _term_expression(term: Term, token: Any, conj: str, disj: str) -> str:
+    alternatives = ["(" + f" {conj} ".join(token(t) for t in alt) + ")" for alt in term.alternatives]
+    return "(" + f" {disj} ".join(alternatives) + ")"
+
+
+def match_expression(query: Query, database: str, *, every_term: bool = True, head_only: bool = False) -> str:
+    """The query as PostgreSQL tsquery text or an FTS5 MATCH string.
+
+    Tokens are letters and digits only (see search.text), so no user input can become an operator.
+    """
+    if database == "postgres":
+        weight = "A" if head_only else ""
+        terms = [_term_expression(t, lambda k: _tsquery_token(k, weight), "&", "|") for t in query.terms]
+        return (" & " if every_term else " | ").join(terms)
+    terms = [_term_expression(t, _fts5_token, "AND", "OR") for t in query.terms]
+    expression = (" AND " if every_term else " OR ").join(terms)
+    return "{head} : (" + expression + ")" if head_only else expression
+
+
+def _source(kind: SearchKind, database: str, match_param: str) -> str:
+    """FROM … WHERE for documents of `kind` matching the expression in `match_param`, visible objects only."""
+    sql = KINDS[kind]
+    if database == "postgres":
+        return (
+            f"FROM search_documents d JOIN {sql.table} e ON e.id = d.object_id"
+            f" WHERE d.kind = '{kind.value}' AND d.tsv @@ to_tsquery('simple', {match_param})"
+            f" AND {sql.visible}"
+        )
+    return (
+        "FROM search_fts f JOIN search_documents d ON d.id = f.rowid"
+        f" JOIN {sql.table} e ON e.id = d.object_id"
+        f" WHERE search_fts MATCH {match_param} AND d.kind = '{kind.value}' AND {sql.visible}"
+    )
+
+
+# --- cursors -------------------------------------------------------------------------------------------
+
+
+def _cursor(sort: SearchSort, relaxed: bool, key: float | int, object_id: int) -> str:
+    return encode_cursor(sort.value, int(relaxed), repr(key) if isinstance(key, float) else key, object_id)
+
+
+BAD_CURSOR = DomainError(ErrorCode.INVALID, "The cursor is not valid for this search.", "after")
+
+
+def _decode(after: str | None, sort: SearchSort) -> tuple[bool, float | int, int] | None:
+    if after is None:
+        return None
+    sort_name, relaxed, key, object_id = decode_cursor(after, arity=4)
+    if sort_name != sort.value or relaxed not in (0, 1) or not isinstance(object_id, int):
+        raise BAD_CURSOR
+    if sort is SearchSort.RELEVANCE:
+        try:
+            key = float(key)
+        except (TypeError, ValueError):
+            raise BAD_CURSOR from None
+    elif not isinstance(key, int):
+        raise BAD_CURSOR
+    return bool(relaxed), key, object_id
+
+
+# --- the search ------------------------------------------------------------------------------------------
+
+
+def clean_language(language: str | None) -> str | None:
+    if language is None or not language.strip():
+        return None
+    code = language.strip().casefold()
+    if code not in LANGUAGE_CODES:
+        raise DomainError(
+            ErrorCode.INVALID,
+            f"Unknown language {language[:20]!r}: use one of {', '.join(sorted(LANGUAGE_CODES))}.",
+            "language",
+        )
+    return code
+
+
+async def search(
+    text: str,
+    *,
+    kind: SearchKind = SearchKind.NOTE,
+    sort: SearchSort = SearchSort.RELEVANCE,
+    first: int,
+    after: str | None = None,
+    language: str | None = None,
+    preferred_languages: Sequence[str] = (),
+) -> SearchPage:
+    """One page of results.
+
+    `language` keeps only notes detected in that language; `preferred_languages` ranks notes in them higher.
+    """
+    position = _decode(after, sort)
+    query = parse_query(text)
+    terms = [t.source for t in query.terms]
+    if query.empty or first == 0:
+        return SearchPage([], False, terms, False)
+    relaxed = position[0] if position else False
+    page = await _page(query, kind, sort, first, position, relaxed, language, preferred_languages)
+    if not page.hits and position is None and not relaxed and len(query.terms) > 1:
+        # Nothing has every word: show what has most of them, and say so.
+        page = await _page(query, kind, sort, first, None, True, language, preferred_languages)
+    return SearchPage(page.hits, page.has_next, terms, page.relaxed)
+
+
+async def _page(
+    query: Query,
+    kind: SearchKind,
+    sort: SearchSort,
+    first: int,
+    position: tuple[bool, float | int, int] | None,
+    relaxed: bool,
+    language: str | None,
+    preferred_languages: Sequence[str],
+) -> SearchPage:
+    database = dialect()
+    sql = KINDS[kind]
+    params: list[Any] = [match_expression(query, database, every_term=not relaxed)]
+    where = ""
+    if language is not None and sql.language is not None:
+        params.append(language)
+        where += f" AND {sql.language} = ${len(params)}"
+    language_column = sql.language or "NULL"
+    if sort is SearchSort.RELEVANCE:
+        return await _relevance_page(
+            query, kind, first, position, relaxed, params, where, language_column, preferred_languages
+        )
+    if position is not None:
+        _, key, last_id = position
+        params.extend([key, last_id])
+        k, i = len(params) - 1, len(params)
+        if sort is SearchSort.POPULAR:
+            where += f" AND ({sql.popularity} < ${k} OR ({sql.popularity} = ${k} AND d.object_id < ${i}))"
+        else:
+            where += f" AND d.object_id < ${i}"
+    order = "popularity DESC, d.object_id DESC" if sort is SearchSort.POPULAR else "d.object_id DESC"
+    rows = await fetch_all(
+        f"SELECT d.object_id AS id, {sql.popularity} AS popularity {_source(kind, database, '$1')}{where}"
+        f" ORDER BY {order} LIMIT {first + 1}",
+        params,
+    )
+    hits = [
+        SearchHit(
+            r["id"],
+            _cursor(sort, relaxed, int(r["popularity"]) if sort is SearchSort.POPULAR else r["id"], r["id"]),
+            float(r["popularity"]),
+        )
+        for r in rows[:first]
+    ]
+    return SearchPage(hits, len(rows) > first, [], relaxed)
+
+
+async def _relevance_page(
+    query: Query,
+    kind: SearchKind,
+    first: int,
+    position: tuple[bool, float | int, int] | None,
+    relaxed: bool,
+    params: list[Any],
+    where: str,
+    language_column: str,
+    preferred_languages: Sequence[str],
+) -> SearchPage:
+    database = dialect()
+    sql = KINDS[kind]
+    params = [*params, match_expression(query, database, every_term=not relaxed, head_only=True)]
+    columns = (
+        f"d.object_id AS id, d.head, d.body, {sql.popularity} AS popularity, {language_column} AS language"
+    )
+
+    def tier(match_param: str) -> str:
+        return (
+            f"SELECT * FROM (SELECT {columns} {_source(kind, database, match_param)}{where}"
+            f" ORDER BY popularity DESC, d.object_id DESC LIMIT {CANDIDATES}) AS t{match_param[1:]}"
+        )
+
+    rows = await fetch_all(f"{tier(f'${len(params)}')} UNION ALL {tier('$1')}", params)
+    scored: dict[int, float] = {}
+    for row in rows:
+        if row["id"] in scored:
+            continue
+        scored[row["id"]] = final_score(
+            relevance(query, row["head"], row["body"]),
+            term_count=len(query.terms),
+            popularity=int(row["popularity"]),
+            language=row["language"],
+            preferred_languages=preferred_languages,
+        )
+    ranked = sorted(scored.items(), key=lambda item: (-item[1], -item[0]))
+    if position is not None:
+        _, key, last_id = position
+        ranked = [(i, s) for i, s in ranked if (s, i) < (key, last_id)]
+    hits = [SearchHit(i, _cursor(SearchSort.RELEVANCE, relaxed, s, i), s) for i, s in ranked[:first]]
+    return SearchPage(hits, len(ranked) > first, [], relaxed)
