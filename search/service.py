@@ -106,8 +106,10 @@ def _source(kind: SearchKind, database: str, match_param: str) -> str:
             f" AND {sql.visible}"
         )
     return (
-        "FROM search_fts f JOIN search_documents d ON d.id = f.rowid"
-        f" JOIN {sql.table} e ON e.id = d.object_id"
+        # CROSS JOIN fixes SQLite's join order: matches first, else it may walk every document in id order
+        # and test each against the index (37 ms instead of 1 ms for LATEST on the demo data).
+        "FROM search_fts f CROSS JOIN search_documents d ON d.id = f.rowid"
+        f" CROSS JOIN {sql.table} e ON e.id = d.object_id"
         f" WHERE search_fts MATCH {match_param} AND d.kind = '{kind.value}' AND {sql.visible}"
     )
 
@@ -175,8 +177,9 @@ async def search(
         return SearchPage([], False, terms, False)
     relaxed = position[0] if position else False
     page = await _page(query, kind, sort, first, position, relaxed, language, preferred_languages)
-    if not page.hits and position is None and not relaxed and len(query.terms) > 1:
-        # Nothing has every word: show what has most of them, and say so.
+    if not page.hits and position is None and sort is SearchSort.RELEVANCE and len(query.terms) > 1:
+        # Nothing has every word: show what has at least half of them, best first, and say so. (POPULAR and
+        # LATEST are filters as much as orders: they keep to documents with every word.)
         page = await _page(query, kind, sort, first, None, True, language, preferred_languages)
     return SearchPage(page.hits, page.has_next, terms, page.relaxed)
 
@@ -205,12 +208,13 @@ async def _page(
         )
     if position is not None:
         _, key, last_id = position
-        params.extend([key, last_id])
-        k, i = len(params) - 1, len(params)
         if sort is SearchSort.POPULAR:
+            params.extend([key, last_id])
+            k, i = len(params) - 1, len(params)
             where += f" AND ({sql.popularity} < ${k} OR ({sql.popularity} = ${k} AND d.object_id < ${i}))"
         else:
-            where += f" AND d.object_id < ${i}"
+            params.append(last_id)
+            where += f" AND d.object_id < ${len(params)}"
     order = "popularity DESC, d.object_id DESC" if sort is SearchSort.POPULAR else "d.object_id DESC"
     rows = await fetch_all(
         f"SELECT d.object_id AS id, {sql.popularity} AS popularity {_source(kind, database, '$1')}{where}"
@@ -253,12 +257,17 @@ async def _relevance_page(
         )
 
     rows = await fetch_all(f"{tier(f'${len(params)}')} UNION ALL {tier('$1')}", params)
+    # Relaxed, a result must still have at least half of the words.
+    needed = (len(query.terms) + 1) // 2 if relaxed else 1
     scored: dict[int, float] = {}
     for row in rows:
         if row["id"] in scored:
             continue
+        match = relevance(query, row["head"], row["body"])
+        if match.matched_terms < needed:
+            continue
         scored[row["id"]] = final_score(
-            relevance(query, row["head"], row["body"]),
+            match,
             term_count=len(query.terms),
             popularity=int(row["popularity"]),
             language=row["language"],

@@ -38,8 +38,8 @@ MAX_QUERY_CHARS = 200
 # At most this many terms are required of a match; more would only make the statement bigger.
 MAX_QUERY_TERMS = 12
 
-# Words that carry no meaning in a query ("the best lipstick for dry lips"): dropped from queries unless the
-# query has nothing else. Indexing keeps them, so a query of only these words still finds notes.
+# Words that carry no meaning in a query ("the best lipstick for dry lips", "不存在的词语"): dropped from
+# queries unless the query has nothing else. Indexing keeps them, so a query of only these still finds notes.
 ENGLISH_STOPWORDS = frozenset(
     [
         "a",
@@ -72,6 +72,8 @@ ENGLISH_STOPWORDS = frozenset(
         "you",
     ]
 )
+
+CHINESE_STOPWORDS = frozenset("的了是在不和也就都而及与着或吗呢吧啊呀哦这那个有我你他她它之被把给让很还又")
 
 _t2s = opencc.OpenCC("t2s")
 _stemmer = snowballstemmer.stemmer("english")
@@ -225,7 +227,7 @@ def parse_query(raw: str) -> Query:
     for run, chinese in _runs(normalize(raw[:MAX_QUERY_CHARS])):
         if chinese:
             for word in segmenter.words(run):
-                terms.append(_chinese_term(word))
+                (dropped if word in CHINESE_STOPWORDS else terms).append(_chinese_term(word))
         else:
             term = _word_term(run)
             (dropped if run in ENGLISH_STOPWORDS else terms).append(term)
