@@ -8,6 +8,10 @@ COPY requirements.lock pyproject.toml README.md ./
 RUN pip install --no-cache-dir -r requirements.lock
 COPY . .
 RUN pip install --no-cache-dir --no-deps -e .
+# jieba's dictionary cache, built once into the image so every worker loads it in ~50 ms.
+ENV VERMILION_CACHE_DIR=/app/data/cache
+RUN python -c "from pathlib import Path; from search.text import segmenter; \
+    segmenter.configure(Path('/app/data/cache')); segmenter.tokenizer"
 
 EXPOSE 8000
 # Migrations run before the server starts; with several replicas, run `vermilion migrate` as a job instead.

@@ -29,7 +29,7 @@ from api.app import create_app
 from api.settings import Settings
 from core.sql import dialect, fetch_all
 from models.search import SearchKind
-from search.service import CANDIDATES, KINDS, SearchSort, _source, match_expression, search
+from search.service import SearchSort, relevance_statement, search
 from search.text import parse_query
 
 RESULTS = Path(__file__).parent / "results"
@@ -68,19 +68,8 @@ def _summary(values: list[float]) -> dict[str, float]:
 
 
 async def _explain(text: str) -> str:
-    query = parse_query(text)
-    database = dialect()
-    sql = KINDS[SearchKind.NOTE]
-    columns = f"d.object_id AS id, d.head, d.body, {sql.popularity} AS popularity"
-    tiers = [
-        f"SELECT * FROM (SELECT {columns} {_source(SearchKind.NOTE, database, p)}"
-        f" ORDER BY popularity DESC, d.object_id DESC LIMIT {CANDIDATES}) AS t{p[1:]}"
-        for p in ("$2", "$1")
-    ]
-    rows = await fetch_all(
-        f"EXPLAIN (ANALYZE, BUFFERS) {' UNION ALL '.join(tiers)}",
-        [match_expression(query, database), match_expression(query, database, head_only=True)],
-    )
+    statement, params = relevance_statement(parse_query(text), SearchKind.NOTE, dialect())
+    rows = await fetch_all(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", params)
     return "\n".join(r["QUERY PLAN"] for r in rows)
 
 

@@ -7,7 +7,6 @@ the same statement gives the same order on both. Pure functions: no database, no
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ BODY_AVERAGE = 150.0
 PREFIX_CREDIT = 0.7  # "lip" finding "lipstick" is a weaker match than "lipstick" itself
 POPULARITY_WEIGHT = 0.08  # log-damped: popularity breaks near-ties, it never beats a better match
 PREFERRED_LANGUAGE_BOOST = 1.25
+WHOLE_WORD_BOOST = 1.2  # the text has the query's long Chinese word as jieba cut it, not just its pairs
 
 
 @dataclass(frozen=True)
@@ -33,19 +33,19 @@ class Scored:
 
 
 class Field:
-    """A document field's tokens, counted once for every term that looks at it."""
+    """A document field: its tokens, space-separated, counted with C-speed substring counts (building a
+    Counter of every token was most of the time of a search over hundreds of candidates)."""
 
     def __init__(self, text: str) -> None:
-        tokens = text.split()
-        self.length = len(tokens)
-        self.counts = Counter(tokens)
+        self.text = f" {text} "
+        self.length = len(text.split())
 
     def frequency(self, token: Token) -> float:
-        exact = self.counts.get(token.text, 0)
+        exact = self.text.count(f" {token.text} ")
         if not token.prefix:
             return float(exact)
-        longer = sum(n for t, n in self.counts.items() if t != token.text and t.startswith(token.text))
-        return exact + PREFIX_CREDIT * longer
+        starting = self.text.count(f" {token.text}")  # tokens that begin with it, itself included
+        return exact + PREFIX_CREDIT * (starting - exact)
 
 
 def _saturated(tf: float, length: int, average: float) -> float:
@@ -73,6 +73,10 @@ def relevance(query: Query, head: str, body: str) -> Scored:
                 _alternative_frequency(body_field, alternative), body_field.length, BODY_AVERAGE
             )
             best = max(best, score)
+        if best > 0 and term.whole_word is not None:
+            whole = Token(term.whole_word)
+            if head_field.frequency(whole) or body_field.frequency(whole):
+                best *= WHOLE_WORD_BOOST
         if best > 0:
             matched += 1
             total += best

@@ -1,8 +1,9 @@
 """The `search` query: match in the database's full-text index, rank in Python, page by keyset.
 
-One statement per page on either database. RELEVANCE reads the best-known candidates (those matching in the
-head first, then anywhere, each tier cut at `CANDIDATES` by popularity) and ranks them with `search.ranking`;
-POPULAR and LATEST are ordered and keyset-paged by the database itself.
+One statement per page on either database. RELEVANCE reads candidates (the `CANDIDATES` most popular
+matches in the head — title, name, topics — and, when those are fewer, as many matching anywhere) and ranks
+them with `search.ranking`, so its lists end after at most 2 × CANDIDATES results; POPULAR and LATEST are
+ordered and keyset-paged by the database itself, to the end of the matches.
 """
 
 from __future__ import annotations
@@ -124,18 +125,22 @@ def _cursor(sort: SearchSort, relaxed: bool, key: float | int, object_id: int) -
 BAD_CURSOR = DomainError(ErrorCode.INVALID, "The cursor is not valid for this search.", "after")
 
 
+def _int32(value: object) -> bool:
+    return isinstance(value, int) and -(2**31) <= value < 2**31
+
+
 def _decode(after: str | None, sort: SearchSort) -> tuple[bool, float | int, int] | None:
     if after is None:
         return None
     sort_name, relaxed, key, object_id = decode_cursor(after, arity=4)
-    if sort_name != sort.value or relaxed not in (0, 1) or not isinstance(object_id, int):
+    if sort_name != sort.value or relaxed not in (0, 1) or not _int32(object_id):
         raise BAD_CURSOR
     if sort is SearchSort.RELEVANCE:
         try:
             key = float(key)
         except (TypeError, ValueError):
             raise BAD_CURSOR from None
-    elif not isinstance(key, int):
+    elif not _int32(key):  # ids and popularity are 32-bit columns; anything else is forged
         raise BAD_CURSOR
     return bool(relaxed), key, object_id
 
@@ -181,7 +186,45 @@ async def search(
         # Nothing has every word: show what has at least half of them, best first, and say so. (POPULAR and
         # LATEST are filters as much as orders: they keep to documents with every word.)
         page = await _page(query, kind, sort, first, None, True, language, preferred_languages)
-    return SearchPage(page.hits, page.has_next, terms, page.relaxed)
+    return SearchPage(page.hits, page.has_next, terms, page.relaxed and bool(page.hits))
+
+
+def _filters(kind: SearchKind, language: str | None, params: list[Any]) -> str:
+    """Extra WHERE conditions (appending their parameters)."""
+    column = KINDS[kind].language
+    if language is None or column is None:
+        return ""
+    params.append(language)
+    return f" AND {column} = ${len(params)}"
+
+
+def relevance_statement(
+    query: Query, kind: SearchKind, database: str, *, relaxed: bool = False, language: str | None = None
+) -> tuple[str, list[Any]]:
+    """The one statement that reads RELEVANCE candidates, and its parameters (the benchmark EXPLAINs it)."""
+    sql = KINDS[kind]
+    params: list[Any] = [match_expression(query, database, every_term=not relaxed)]
+    where = _filters(kind, language, params)
+    params.append(match_expression(query, database, every_term=not relaxed, head_only=True))
+    head_param = f"${len(params)}"
+    columns = (
+        f"d.object_id AS id, d.head, d.body, {sql.popularity} AS popularity,"
+        f" {sql.language or 'NULL'} AS language"
+    )
+
+    def tier(match_param: str) -> str:
+        return (
+            f"SELECT {columns} {_source(kind, database, match_param)}{where}"
+            f" ORDER BY popularity DESC, d.object_id DESC LIMIT {CANDIDATES}"
+        )
+
+    # Matches in the head first; matches anywhere only when the head gave fewer than CANDIDATES (both
+    # databases skip that branch otherwise). A broad word then costs one pass over its matches, not two.
+    statement = (
+        f"WITH head AS ({tier(head_param)}) SELECT * FROM head UNION ALL"
+        f" SELECT * FROM ({tier('$1')}) AS anywhere WHERE (SELECT COUNT(*) FROM head) < {CANDIDATES}"
+    )
+    return statement, params
 
 
 async def _page(
@@ -195,17 +238,17 @@ async def _page(
     preferred_languages: Sequence[str],
 ) -> SearchPage:
     database = dialect()
-    sql = KINDS[kind]
-    params: list[Any] = [match_expression(query, database, every_term=not relaxed)]
-    where = ""
-    if language is not None and sql.language is not None:
-        params.append(language)
-        where += f" AND {sql.language} = ${len(params)}"
-    language_column = sql.language or "NULL"
     if sort is SearchSort.RELEVANCE:
-        return await _relevance_page(
-            query, kind, first, position, relaxed, params, where, language_column, preferred_languages
-        )
+        statement, arguments = relevance_statement(query, kind, database, relaxed=relaxed, language=language)
+        ranked = rank_candidates(query, await fetch_all(statement, arguments), relaxed, preferred_languages)
+        if position is not None:
+            _, key, last_id = position
+            ranked = [(i, s) for i, s in ranked if (s, i) < (key, last_id)]
+        hits = [SearchHit(i, _cursor(sort, relaxed, s, i), s) for i, s in ranked[:first]]
+        return SearchPage(hits, len(ranked) > first, [], relaxed)
+    sql = KINDS[kind]
+    params: list[Any] = [match_expression(query, database)]
+    where = _filters(kind, language, params)
     if position is not None:
         _, key, last_id = position
         if sort is SearchSort.POPULAR:
@@ -232,32 +275,10 @@ async def _page(
     return SearchPage(hits, len(rows) > first, [], relaxed)
 
 
-async def _relevance_page(
-    query: Query,
-    kind: SearchKind,
-    first: int,
-    position: tuple[bool, float | int, int] | None,
-    relaxed: bool,
-    params: list[Any],
-    where: str,
-    language_column: str,
-    preferred_languages: Sequence[str],
-) -> SearchPage:
-    database = dialect()
-    sql = KINDS[kind]
-    params = [*params, match_expression(query, database, every_term=not relaxed, head_only=True)]
-    columns = (
-        f"d.object_id AS id, d.head, d.body, {sql.popularity} AS popularity, {language_column} AS language"
-    )
-
-    def tier(match_param: str) -> str:
-        return (
-            f"SELECT * FROM (SELECT {columns} {_source(kind, database, match_param)}{where}"
-            f" ORDER BY popularity DESC, d.object_id DESC LIMIT {CANDIDATES}) AS t{match_param[1:]}"
-        )
-
-    rows = await fetch_all(f"{tier(f'${len(params)}')} UNION ALL {tier('$1')}", params)
-    # Relaxed, a result must still have at least half of the words.
+def rank_candidates(
+    query: Query, rows: list[dict[str, Any]], relaxed: bool, preferred_languages: Sequence[str]
+) -> list[tuple[int, float]]:
+    """(id, score), best first, ties by newer id; relaxed, a result must still have half of the words."""
     needed = (len(query.terms) + 1) // 2 if relaxed else 1
     scored: dict[int, float] = {}
     for row in rows:
@@ -273,9 +294,4 @@ async def _relevance_page(
             language=row["language"],
             preferred_languages=preferred_languages,
         )
-    ranked = sorted(scored.items(), key=lambda item: (-item[1], -item[0]))
-    if position is not None:
-        _, key, last_id = position
-        ranked = [(i, s) for i, s in ranked if (s, i) < (key, last_id)]
-    hits = [SearchHit(i, _cursor(SearchSort.RELEVANCE, relaxed, s, i), s) for i, s in ranked[:first]]
-    return SearchPage(hits, len(ranked) > first, [], relaxed)
+    return sorted(scored.items(), key=lambda item: (-item[1], -item[0]))

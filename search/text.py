@@ -30,7 +30,9 @@ import snowballstemmer
 
 # Han ideographs (basic, extension A, compatibility); what jieba can segment.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_RUNS = re.compile(rf"([{_HAN}]+)|([^\W_]+)")
+# A run of Han characters, or a run of other letters and digits ("维C精华" is 维, c, 精华: \w alone would
+# glue "c精华" together).
+_RUNS = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
 _IS_HAN = re.compile(rf"[{_HAN}]")
 
 # Longest query we read; anything beyond is ignored (a search box, not a document).
@@ -209,6 +211,9 @@ class Term:
 
     source: str
     alternatives: tuple[tuple[Token, ...], ...]
+    # A Chinese word of three or more characters, also indexed whole (jieba's words): a document holding
+    # it whole ranks above one where its pairs merely occur.
+    whole_word: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,7 +246,7 @@ def _chinese_term(word: str) -> Term:
         return Term(word, ((Token(word),),))
     # All adjacent pairs: the word occurs (almost certainly contiguously) wherever they all do.
     pairs = tuple(dict.fromkeys(Token(b) for b in _bigrams(word)))
-    return Term(word, (pairs,))
+    return Term(word, (pairs,), word if len(word) > 2 else None)
 
 
 def _word_term(word: str) -> Term:
