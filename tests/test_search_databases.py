@@ -7,7 +7,11 @@ same scores, page by page, on both. Runs in the PostgreSQL pass of the suite, wh
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
+import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -124,7 +128,7 @@ async def _results() -> dict[str, Any]:
 LEXEMES = "SELECT head, body, array_to_string(tsvector_to_array(tsv), ' ') AS lexemes FROM search_documents"
 
 
-async def _corpus_results(url: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def corpus_results(url: str) -> dict[str, Any]:
     """Write the corpus into the empty database at `url`; its search results (and PostgreSQL's lexemes)."""
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config(url))
@@ -132,7 +136,21 @@ async def _corpus_results(url: str) -> tuple[dict[str, Any], list[dict[str, Any]
         await _write_corpus()
         results = await _results()
         lexemes = await fetch_all(LEXEMES) if url.startswith("postgres") else []
-    return results, lexemes
+    return {"results": results, "lexemes": lexemes}
+
+
+def _in_a_fresh_process(url: str) -> dict[str, Any]:
+    """Tortoise binds its models to one SQL dialect per process: each database gets its own interpreter,
+    so the suite's own connection keeps its dialect."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.test_search_databases", url],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return dict(json.loads(done.stdout.splitlines()[-1]))
 
 
 Both = tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]
@@ -141,10 +159,10 @@ Both = tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]
 @pytest.fixture(scope="module")
 async def both() -> AsyncIterator[Both]:
     async with scratch_database("search") as pg_url:
-        pg, lexemes = await _corpus_results(pg_url)
+        pg = await asyncio.to_thread(_in_a_fresh_process, pg_url)
     with tempfile.TemporaryDirectory(prefix="vermilion-search-") as tmp:
-        sqlite, _ = await _corpus_results(f"sqlite://{Path(tmp) / 'db.sqlite3'}")
-    yield pg, sqlite, lexemes
+        sqlite = await asyncio.to_thread(_in_a_fresh_process, f"sqlite://{Path(tmp) / 'db.sqlite3'}")
+    yield pg["results"], sqlite["results"], pg["lexemes"]
 
 
 async def test_sqlite_and_postgres_return_the_same_pages(both: Both) -> None:
@@ -166,3 +184,7 @@ async def test_postgres_lexemes_are_exactly_our_tokens(both: Both) -> None:
     assert len(rows) > 90
     for row in rows:
         assert set(row["lexemes"].split()) == set(row["head"].split()) | set(row["body"].split()), row
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(corpus_results(sys.argv[1])), ensure_ascii=False))
