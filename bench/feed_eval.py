@@ -32,6 +32,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bench.stats import percentile
 from feed.candidates import DEFAULT_PLAN, CandidatePlan, merge_pools
 from feed.ranking import (
     DAY,
@@ -687,7 +688,7 @@ def time_rank(
         values.sort()
         found[f"{name}_limit"] = float(limits[name])
         found[f"{name}_median_ms"] = statistics.median(values)
-        found[f"{name}_p95_ms"] = values[int(0.95 * (len(values) - 1))]
+        found[f"{name}_p95_ms"] = percentile(values, 0.95)
     return found
 
 

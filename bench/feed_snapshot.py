@@ -23,7 +23,8 @@ from tortoise import Tortoise, connections
 
 from api.db import tortoise_config
 from api.settings import Settings
-from core.sql import fetch_all
+from bench.stats import percentile
+from core.sql import dialect, fetch_all
 from feed.ranking import interest_profile, top_topics
 from feed.service import discover_page
 from feed.snapshots import TableSnapshots
@@ -57,7 +58,7 @@ async def run(viewers: int) -> str:
             sizes.append(len(page.items))
         timings = timings[1:]
         plan = ""
-        if connections.get("default").capabilities.dialect == "postgres":
+        if dialect() == "postgres":
             history = await load_history(ids[0])
             profile = interest_profile(history, [], time.time())
             sql, params = candidate_query(
@@ -70,13 +71,12 @@ async def run(viewers: int) -> str:
                 "EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF) " + sql, params
             )
             plan = "\n".join(str(r["QUERY PLAN"]) for r in rows)
-        ordered = sorted(timings)
         report = (
             f"# discoverFeed snapshot build\n\n{counts[0]['notes']} notes, {counts[0]['likes']} likes; "
             f"{len(timings)} most active viewers, first page of 20.\n\n"
             f"| p50 | p95 | max |\n|---|---|---|\n"
-            f"| {statistics.median(ordered):.1f} ms | {ordered[int(0.95 * (len(ordered) - 1))]:.1f} ms | "
-            f"{ordered[-1]:.1f} ms |\n"
+            f"| {statistics.median(timings):.1f} ms | {percentile(timings, 0.95):.1f} ms | "
+            f"{max(timings):.1f} ms |\n"
         )
         if plan:
             report += f"\n## Candidate statement plan (PostgreSQL)\n\n```\n{plan}\n```\n"

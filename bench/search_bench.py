@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tortoise import connections
 
 from api.app import create_app
 from api.settings import Settings
+from bench.stats import summary
 from core.sql import dialect, fetch_all
 from models.search import SearchKind
 from search.service import SearchSort, relevance_statement, search
@@ -51,20 +51,6 @@ query($q: String!, $sort: SearchSort!) {
   }
 }
 """
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    return {
-        "p50": round(statistics.median(values), 2),
-        "p95": round(_percentile(values, 0.95), 2),
-        "max": round(max(values), 2),
-        "n": len(values),
-    }
 
 
 async def _explain(text: str) -> str:
@@ -104,7 +90,7 @@ async def run(repeat: int) -> dict[str, Any]:
                         "more": page.has_next,
                         "relaxed": page.relaxed,
                     }
-        report["service_ms"] = {sort: _summary(values) for sort, values in service.items()}
+        report["service_ms"] = {sort: summary(values) for sort, values in service.items()}
         report["per_query_relevance"] = per_query
 
         graphql: dict[str, list[float]] = {s.value: [] for s in SearchSort}
@@ -121,8 +107,8 @@ async def run(repeat: int) -> dict[str, Any]:
                         body = response.json()
                         if "errors" in body:
                             raise SystemExit(f"GraphQL errors for {text!r}: {body['errors']}")
-        report["graphql_ms"] = {sort: _summary(values) for sort, values in graphql.items()}
-        if connections.get("default").capabilities.dialect == "postgres":
+        report["graphql_ms"] = {sort: summary(values) for sort, values in graphql.items()}
+        if dialect() == "postgres":
             report["plan_common"] = await _explain("口红")
             report["plan_rare"] = await _explain("维C精华")
             # A word on about a tenth of all notes: PostgreSQL walks notes_popularity and probes documents.

@@ -14,6 +14,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 from tqdm import tqdm
 
+from core.sql import dialect
 from demo.build import build_world
 from demo.notifications import write_demo_notifications
 from demo.orders import write_demo_orders
@@ -102,7 +103,7 @@ async def seed_database(
     password_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
     rows = await _write(world, password_hash, progress)
     rows["search_documents"] = sum((await rebuild_index(progress=progress)).values())
-    if _is_postgres(connections.get("default")):
+    if dialect() == "postgres":
         await connections.get("default").execute_script("ANALYZE search_documents")
     return SeedSummary(seed=seed, rows=rows, seconds=time.perf_counter() - started)
 
@@ -138,17 +139,13 @@ async def _write(world: World, password_hash: str, progress: bool) -> dict[str, 
         # bulk_create stamps auto_now fields with the wall clock; the demo's history is fixed instead.
         for table in ("notes", "products"):
             await connection.execute_query(f"UPDATE {table} SET updated_at = created_at")
-        if _is_postgres(connection):
+        if dialect(connection) == "postgres":
             # Only the tables written with explicit ids (the demo orders are keyed by UUIDs).
             await _advance_sequences(connection, [model._meta.db_table for model, _, _ in tables])
-    if _is_postgres(connections.get("default")):
+    if dialect() == "postgres":
         # Fresh planner statistics, or the first queries on a big seed pick sequential scans.
         await connections.get("default").execute_script("ANALYZE")
     return written
-
-
-def _is_postgres(connection: BaseDBAsyncClient) -> bool:
-    return connection.capabilities.dialect == "postgres"
 
 
 async def _advance_sequences(connection: BaseDBAsyncClient, tables: list[str]) -> None:

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise import connections
-
-from core.sql import fetch_all, model_from_row, select_list
+from core.sql import dialect, fetch_all, model_from_row, select_list
 from feed.candidates import DEFAULT_PLAN, SERVED_WINDOW_DAYS, CandidatePlan
 from feed.ranking import SIGNAL_WEIGHTS, Candidate, Engagement, Signal
 from models import Note
@@ -21,13 +19,9 @@ _SEP = "\x1f"  # between topic names in one column (never inside a normalised to
 _NO_CF = "0.0 AS cf, CAST(NULL AS INTEGER) AS cf_from"  # pools other than co-engagement
 
 
-def _dialect() -> str:
-    return str(connections.get("default").capabilities.dialect)
-
-
 def _topics_sql(note_ref: str) -> str:
     """A note's topic names, in their order, as one separator-joined column."""
-    if _dialect() == "postgres":
+    if dialect() == "postgres":
         return (
             "(SELECT string_agg(t.name, chr(31) ORDER BY nt.position) FROM note_topics nt "
             f"JOIN topics t ON t.id = nt.topic_id WHERE nt.note_id = {note_ref})"
@@ -181,7 +175,7 @@ def candidate_query(
             "(like_count + collect_count + comment_count + 1.0) / (impression_count + 20.0) DESC, id DESC "
             f"LIMIT {plan.snapshot_size * depth}) p"
         )
-    sources = "string_agg(src, ',')" if _dialect() == "postgres" else "group_concat(src, ',')"
+    sources = "string_agg(src, ',')" if dialect() == "postgres" else "group_concat(src, ',')"
     sql = (
         f"WITH pool AS ({' UNION ALL '.join(pools)}), "
         f"merged AS (SELECT note_id, {sources} AS sources, MAX(cf) AS cf, MAX(cf_from) AS cf_from "

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core.sql import dialect
+
 POSTGRES_DDL = """
 ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS tsv tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('simple', head), 'A') || setweight(to_tsvector('simple', body), 'B')
@@ -53,4 +55,4 @@ def ddl(dialect: str) -> str:
 
 async def install(connection: BaseDBAsyncClient) -> None:
     """Create the full-text index (idempotent)."""
-    await connection.execute_script(ddl(connection.capabilities.dialect))
+    await connection.execute_script(ddl(dialect(connection)))

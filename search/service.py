@@ -19,10 +19,10 @@ from core.sql import dialect, fetch_all
 from models.search import SearchKind
 from search.ranking import final_score, relevance
 from search.text import Query, Term, Token, parse_query
+from social.language import LANGUAGE_CODES
 
 # Candidates read per tier for RELEVANCE; with two tiers at most 2 × this many are scored.
 CANDIDATES = 250
-LANGUAGE_CODES = frozenset({"zh", "en", "ja", "ko", "fr", "es", "de", "it", "pt", "ru", "und"})
 
 
 class SearchSort(StrEnum):
@@ -181,12 +181,13 @@ async def search(
     if query.empty or first == 0:
         return SearchPage([], False, terms, False)
     relaxed = position[0] if position else False
-    page = await _page(query, kind, sort, first, position, relaxed, language, preferred_languages)
-    if not page.hits and position is None and sort is SearchSort.RELEVANCE and len(query.terms) > 1:
+    hits, has_next = await _page(query, kind, sort, first, position, relaxed, language, preferred_languages)
+    if not hits and position is None and sort is SearchSort.RELEVANCE and len(query.terms) > 1:
         # Nothing has every word: show what has at least half of them, best first, and say so. (POPULAR and
         # LATEST are filters as much as orders: they keep to documents with every word.)
-        page = await _page(query, kind, sort, first, None, True, language, preferred_languages)
-    return SearchPage(page.hits, page.has_next, terms, page.relaxed and bool(page.hits))
+        relaxed = True
+        hits, has_next = await _page(query, kind, sort, first, None, relaxed, language, preferred_languages)
+    return SearchPage(hits, has_next, terms, relaxed and bool(hits))
 
 
 def _filters(kind: SearchKind, language: str | None, params: list[Any]) -> str:
@@ -236,7 +237,8 @@ async def _page(
     relaxed: bool,
     language: str | None,
     preferred_languages: Sequence[str],
-) -> SearchPage:
+) -> tuple[list[SearchHit], bool]:
+    """The hits of one page, and whether more follow."""
     database = dialect()
     if sort is SearchSort.RELEVANCE:
         statement, arguments = relevance_statement(query, kind, database, relaxed=relaxed, language=language)
@@ -245,7 +247,7 @@ async def _page(
             _, key, last_id = position
             ranked = [(i, s) for i, s in ranked if (s, i) < (key, last_id)]
         hits = [SearchHit(i, _cursor(sort, relaxed, s, i), s) for i, s in ranked[:first]]
-        return SearchPage(hits, len(ranked) > first, [], relaxed)
+        return hits, len(ranked) > first
     sql = KINDS[kind]
     params: list[Any] = [match_expression(query, database)]
     where = _filters(kind, language, params)
@@ -272,7 +274,7 @@ async def _page(
         )
         for r in rows[:first]
     ]
-    return SearchPage(hits, len(rows) > first, [], relaxed)
+    return hits, len(rows) > first
 
 
 def rank_candidates(

@@ -28,12 +28,14 @@ import jieba
 import opencc
 import snowballstemmer
 
-# Han ideographs (basic, extension A, compatibility); what jieba can segment.
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Han ideographs (basic, extensions A and B, compatibility), as a regex character-class body: the one
+# definition of "Chinese character" for segmentation and for language detection.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df"
+
 # A run of Han characters, or a run of other letters and digits ("维C精华" is 维, c, 精华: \w alone would
 # glue "c精华" together).
-_RUNS = re.compile(rf"([{_HAN}]+)|([^\W_{_HAN}]+)")
-_IS_HAN = re.compile(rf"[{_HAN}]")
+_RUNS = re.compile(rf"([{HAN}]+)|([^\W_{HAN}]+)")
+HAN_CHAR = re.compile(rf"[{HAN}]")
 
 # Longest query we read; anything beyond is ignored (a search box, not a document).
 MAX_QUERY_CHARS = 200
@@ -143,17 +145,17 @@ class Segmenter:
 
     def words_for_search(self, run: str) -> list[str]:
         """jieba's search mode: the words of a run of Chinese characters and the shorter words inside them."""
-        return [w for w in self.tokenizer.cut_for_search(run, HMM=True) if _IS_HAN.search(w)]
+        return [w for w in self.tokenizer.cut_for_search(run, HMM=True) if HAN_CHAR.search(w)]
 
     def words(self, run: str) -> list[str]:
         """jieba's precise mode: one way to cut the run, used for queries."""
-        return [w for w in self.tokenizer.cut(run, HMM=True) if _IS_HAN.search(w)]
+        return [w for w in self.tokenizer.cut(run, HMM=True) if HAN_CHAR.search(w)]
 
 
 def _chinese_word(name: str) -> str:
     """A topic name as jieba can use it: only a name made entirely of Chinese characters is one word."""
     text = normalize(name).replace(" ", "")
-    return text if len(text) >= 2 and all(_IS_HAN.match(ch) for ch in text) else ""
+    return text if len(text) >= 2 and all(HAN_CHAR.match(ch) for ch in text) else ""
 
 
 segmenter = Segmenter()

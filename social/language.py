@@ -15,6 +15,8 @@ import threading
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
+from search.text import HAN, HAN_CHAR
+
 HAN_SHARE = 0.3
 KANA_SHARE = 0.05
 LANGUAGES = (
@@ -29,26 +31,18 @@ LANGUAGES = (
     Language.PORTUGUESE,
     Language.RUSSIAN,
 )
+# Every value `detect_language` can give (search's `language` filter accepts exactly these).
+LANGUAGE_CODES = frozenset({"und", *(language.iso_code_639_1.name.lower() for language in LANGUAGES)})
 # Fewer letters than this and any answer would be a guess.
 MIN_LETTERS = 3
 
+_KANA = "\u3040-\u30ff\u31f0-\u31ff"
+_HANGUL = "\uac00-\ud7af"
+_KANA_CHAR = re.compile(f"[{_KANA}]")
 # Runs of letters outside the Han, kana and Hangul blocks: the "words" of alphabetic scripts.
-_WORDS = re.compile(r"[^\W\d_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_WORDS = re.compile(rf"[^\W\d_{HAN}{_KANA}{_HANGUL}]+")
 _detector: LanguageDetector | None = None
 _lock = threading.Lock()
-
-
-def _is_han(code: int) -> bool:
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0x20000 <= code <= 0x2A6DF
-        or 0xF900 <= code <= 0xFAFF
-    )
-
-
-def _is_kana(code: int) -> bool:
-    return 0x3040 <= code <= 0x30FF or 0x31F0 <= code <= 0x31FF
 
 
 def detector() -> LanguageDetector:
@@ -67,11 +61,11 @@ def detector() -> LanguageDetector:
 
 def detect_language(text: str) -> str:
     """ "zh", "en", another ISO 639-1 code, or "und"."""
-    letters = [ord(ch) for ch in text if ch.isalpha()]
-    han = sum(1 for c in letters if _is_han(c))
+    letters = [ch for ch in text if ch.isalpha()]
+    han = len(HAN_CHAR.findall(text))
     if len(letters) < MIN_LETTERS and not han:
         return "und"
-    kana = sum(1 for c in letters if _is_kana(c))
+    kana = len(_KANA_CHAR.findall(text))
     if kana / len(letters) > KANA_SHARE:
         return "ja"
     words = len(_WORDS.findall(text))

@@ -3,19 +3,14 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.conftest import TEST_SECRET
+from tests.loopback import serve_on_loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,48 +44,13 @@ def live_server(
     database_url: str, *, migrate: bool = True, env: dict[str, str] | None = None
 ) -> Iterator[str]:
     """Base URL of the app running under uvicorn on 127.0.0.1, on a port no one else holds."""
-    # The test binds the port and hands the socket over, so there is no window for another process to take it.
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            SERVER,
-            str(sock.fileno()),
-            database_url,
-            TEST_SECRET,
-            "1" if migrate else "0",
-        ],
+    with serve_on_loopback(
+        "server",
+        SERVER,
+        [database_url, TEST_SECRET, "1" if migrate else "0"],
+        lambda base: httpx.get(f"{base}/healthz", timeout=1).status_code == 200,
+        timeout=15,
         cwd=ROOT,
-        pass_fds=[sock.fileno()],
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-    )
-    sock.close()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, proc)
+        env=env,
+    ) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode} before answering")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"server did not become healthy within {timeout}s")

@@ -10,10 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,8 +17,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import pytest
 import stripe
+
+from tests.loopback import serve_on_loopback
 
 # Runs in the child: the emulator's aiohttp app, served on the socket inherited from the test.
 # Stripe lets the shopper's browser try another card on a PaymentIntent whose card was declined;
@@ -58,42 +55,15 @@ WEBHOOK_SECRET = "whsec_vermilion_test_secret"
 @contextmanager
 def stripe_emulator() -> Iterator[str]:
     """Base URL of a fresh localstripe on 127.0.0.1."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", EMULATOR, str(sock.fileno())],
-        pass_fds=[sock.fileno()],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    sock.close()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, proc)
+    with serve_on_loopback(
+        "localstripe",
+        EMULATOR,
+        [],
+        # Any authenticated answer means the emulator is serving.
+        lambda base: httpx.get(f"{base}/v1/balance", auth=(API_KEY, ""), timeout=1).status_code < 500,
+        timeout=20,
+    ) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"localstripe exited with {proc.returncode} before answering")
-        try:
-            # Any authenticated answer means the emulator is serving.
-            if httpx.get(f"{base}/v1/balance", auth=(API_KEY, ""), timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"localstripe did not answer within {timeout}s")
 
 
 def register_webhook(base: str, *, url: str, secret: str, name: str = "vermilion") -> None:
