@@ -25,12 +25,12 @@ from api.graphiql import graphiql_routes
 from api.graphql_view import VermilionGraphQL
 from api.health import healthz
 from api.logs import RequestIdMiddleware, configure_logging
-from api.pubsub import create_broker
-from api.settings import Settings
 from api.webhooks import stripe_webhook
 from commerce.payments import Payments, payments_from_settings
 from commerce.reservations import sweep_expired
 from core.periodic import run_every
+from core.pubsub import create_broker
+from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import RedisSnapshots, TableSnapshots, sweep_expired_snapshots
 from schema import build_schema

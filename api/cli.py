@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import typer
 
 from api.db import apply_migrations, empty_all_tables, tortoise_config
-from api.settings import Settings
+from core.settings import Settings
 
 T = TypeVar("T")
 

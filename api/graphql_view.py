@@ -17,9 +17,9 @@ from strawberry.types.unset import UnsetType
 from api import sqlcount
 from api.graphiql import graphiql_html
 from api.logs import current_request_id
-from api.pubsub import Broker
-from api.settings import Settings
 from commerce.payments import Payments
+from core.pubsub import Broker
+from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
 from schema.context import Context, authenticate_connection, build_context

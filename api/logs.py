@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.settings import Settings
+from core.settings import Settings
 
 _request_id: ContextVar[str] = ContextVar("vermilion_request_id", default="-")
 

@@ -12,9 +12,9 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from commerce.events import publish_order_status
 from commerce.payments import InvalidWebhook, PaymentProviderError
 from commerce.webhooks import handle_event
-from schema.commerce.subscriptions import publish_order_status
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from tortoise import Tortoise, connections
 
 from api.db import tortoise_config
-from api.settings import Settings
 from bench.stats import percentile
+from core.settings import Settings
 from core.sql import dialect, fetch_all
 from feed.ranking import interest_profile, top_topics
 from feed.service import discover_page

@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 
 from api.app import create_app
-from api.settings import Settings
 from bench.stats import summary
+from core.settings import Settings
 from core.sql import dialect, fetch_all
 from models.search import SearchKind
 from search.service import SearchSort, relevance_statement, search

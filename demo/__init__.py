@@ -3,7 +3,7 @@
 `seed_database` fills an empty database; `counter_mismatches` checks every denormalised counter.
 """
 
-from demo.counters import counter_mismatches
 from demo.seed import SeedSummary, database_is_empty, seed_database
+from social.counters import counter_mismatches
 
 __all__ = ["SeedSummary", "counter_mismatches", "database_is_empty", "seed_database"]

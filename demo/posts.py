@@ -22,7 +22,7 @@ from demo.world import (
     UserRow,
 )
 from demo.writing import Mode, NoteWriter
-from social.language import detect_language
+from search.language import detect_language
 from social.topics import normalize_topic_name
 
 REVIEW_SHARE = 0.15

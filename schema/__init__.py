@@ -6,7 +6,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from api.settings import Settings
+from core.settings import Settings
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.types import ProductType, ProductVariantType
 from schema.commerce.mutations import CommerceMutation

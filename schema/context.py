@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from starlette.requests import HTTPConnection
 from strawberry.types import Info as StrawberryInfo
 
-from api.pubsub import Broker, LocalBroker
-from api.settings import Settings
 from commerce.payments import Payments
 from core.errors import unauthenticated
+from core.pubsub import Broker, LocalBroker
+from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
 from schema.loaders import Loaders

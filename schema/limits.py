@@ -33,8 +33,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from api.settings import Settings
 from core.errors import DomainError
+from core.settings import Settings
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30

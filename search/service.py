@@ -17,9 +17,9 @@ from core.cursors import decode_cursor, encode_cursor
 from core.errors import DomainError, ErrorCode
 from core.sql import dialect, fetch_all
 from models.search import SearchKind
+from search.language import LANGUAGE_CODES
 from search.ranking import final_score, relevance
 from search.text import Query, Term, Token, parse_query
-from social.language import LANGUAGE_CODES
 
 # Candidates read per tier for RELEVANCE; with two tiers at most 2 × this many are scored.
 CANDIDATES = 250

@@ -14,7 +14,7 @@ from core.retry import retry_on_conflict
 from core.validation import Checks
 from models import Note, NoteKind, NoteProduct, NoteTopic, Product, SearchKind, Topic, User
 from search.documents import reindex
-from social.language import detect_language
+from search.language import detect_language
 from social.topics import clean_topic_names
 
 MAX_TITLE = 100

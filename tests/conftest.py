@@ -14,7 +14,7 @@ from tortoise import Tortoise
 
 from api.app import create_app
 from api.db import apply_migrations, empty_all_tables, tortoise_config
-from api.settings import Settings
+from core.settings import Settings
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-000"
 

@@ -22,7 +22,7 @@ import uvicorn
 from tortoise import Tortoise
 from api.app import create_app
 from api.db import apply_migrations, tortoise_config
-from api.settings import Settings
+from core.settings import Settings
 
 fd, url, secret, migrate_first = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.settings import Settings
+from core.settings import Settings
 from tests.conftest import TEST_SECRET, GraphQLClient
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from demo.counters import counter_mismatches
+from social.counters import counter_mismatches
 from tests.conftest import GraphQLClient
 from tests.factories import create_note, sign_up
 

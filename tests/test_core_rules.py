@@ -9,7 +9,7 @@ from core.cursors import decode_cursor, decode_id_cursor, encode_cursor, page_si
 from core.errors import DomainError, ErrorCode
 from core.ids import decode_global_id, parse_global_id, to_global_id
 from core.validation import Checks, clean_text
-from social.language import detect_language
+from search.language import detect_language
 from social.passwords import hash_password, verify_password
 from social.tokens import issue_token, read_token
 from social.topics import normalize_topic_name

@@ -19,7 +19,7 @@ from starlette.types import Message
 import api.app
 from api.app import create_app
 from api.logs import LOG_FORMAT, RequestIdFormatter, configure_logging, current_request_id
-from api.settings import Settings
+from core.settings import Settings
 from schema.limits import protection_extensions
 from tests.conftest import GraphQLClient
 

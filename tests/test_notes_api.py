@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from demo.counters import counter_mismatches
+from social.counters import counter_mismatches
 from tests.conftest import GraphQLClient
 from tests.factories import NOTE_CREATE, create_note, create_product, sign_up
 

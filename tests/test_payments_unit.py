@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from tortoise.transactions import in_transaction
 
-from api.settings import Settings
 from commerce.payments import IntentState, payments_from_settings
+from core.settings import Settings
 
 
 async def test_stripe_is_never_called_inside_a_transaction(db: str, shop_settings: Settings) -> None:

@@ -20,8 +20,8 @@ from strawberry.schema.config import StrawberryConfig
 
 import api.app
 from api.app import create_app
-from api.settings import Settings
 from core.errors import DomainError, ErrorCode
+from core.settings import Settings
 from schema.limits import (
     CACHE_SIZE,
     MASKED_MESSAGE,

@@ -6,7 +6,7 @@ import asyncio
 import os
 import uuid
 
-from api.pubsub import QUEUE_SIZE, LocalBroker, RedisBroker
+from core.pubsub import QUEUE_SIZE, LocalBroker, RedisBroker
 
 REDIS_URL = os.environ.get("VERMILION_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

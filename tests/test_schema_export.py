@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import Settings
+from core.settings import Settings
 from schema import build_schema
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"

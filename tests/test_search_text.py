@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from search.language import detect_language
 from search.service import match_expression
 from search.text import MAX_QUERY_TERMS, Query, Term, Token, index_text, index_tokens, normalize, parse_query
-from social.language import detect_language
 
 
 def _terms(raw: str) -> list[str]:

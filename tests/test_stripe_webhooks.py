@@ -19,11 +19,11 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.settings import Settings
 from commerce.ledger import ledger_mismatches
 from commerce.payments import Payments, payments_from_settings
 from commerce.reservations import sweep_expired
 from core.ids import decode_uuid_global_id
+from core.settings import Settings
 from models import Order, PaymentAttempt, PaymentEvent, StripeEvent
 from tests.conftest import GraphQLClient
 from tests.factories import create_note, sign_up

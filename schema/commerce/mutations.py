@@ -9,10 +9,10 @@ import strawberry
 
 from commerce import cart as carts
 from commerce.checkout import Address, checkout_complete, checkout_start
+from commerce.events import publish_order_status
 from commerce.orders import cancel_order, fulfill_order
 from commerce.refunds import refund_order
 from core.ids import decode_global_id, decode_uuid_global_id
-from schema.commerce.subscriptions import publish_order_status
 from schema.commerce.types import CartType, OrderType, Payment, RefundType
 from schema.context import Info
 from schema.errors import UserError, guarded

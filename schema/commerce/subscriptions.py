@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from uuid import UUID
 
 import strawberry
 
-from api.pubsub import Broker, order_status_channel
+from commerce.events import order_status_channel
 from commerce.orders import order_for
 from core.ids import decode_uuid_global_id
 from models import Order
 from schema.commerce.types import OrderType
 from schema.context import Info
-
-
-async def publish_order_status(broker: Broker, order_id: UUID) -> None:
-    """Tell subscribers the order changed; called after the change committed."""
-    await broker.publish(order_status_channel(order_id), {"orderId": str(order_id)})
 
 
 @strawberry.type

@@ -7,10 +7,10 @@ import strawberry
 from core.ids import decode_global_id
 from schema.context import Info
 from schema.errors import UserError, guarded
-from schema.notes.subscriptions import publish_like_count
 from schema.notes.types import NoteKindEnum, NoteType
 from schema.social.types import BoardType
 from social.engagement import collect_note, like_note, uncollect_note, unlike_note
+from social.events import publish_like_count
 from social.notes import NoteChanges, Review, create_note, delete_note, infer_kind, update_note
 
 
@@ -102,7 +102,7 @@ async def fresh_note(info: Info, note_id: int) -> NoteType | None:
 async def _liked(info: Info, note_id: int) -> NoteLikePayload:
     note = await fresh_note(info, note_id)
     if note is not None:
-        await publish_like_count(info, note_id, note.like_count)
+        await publish_like_count(info.context.broker, note_id, note.like_count)
     return NoteLikePayload(note=note)
 
 

@@ -6,27 +6,18 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from api.pubsub import note_comments_channel, note_likes_channel
 from core.errors import not_found
 from core.ids import decode_global_id
 from models import Comment, Note
 from schema.context import Info
 from schema.social.types import CommentType
+from social.events import note_comments_channel, note_likes_channel
 
 
 @strawberry.type(description="A note's like count at a moment.")
 class NoteLikeCount:
     note_id: strawberry.ID
     like_count: int
-
-
-async def publish_like_count(info: Info, note_id: int, like_count: int) -> None:
-    """Tell subscribers; called after the like or unlike has committed."""
-    await info.context.broker.publish(note_likes_channel(note_id), {"likeCount": like_count})
-
-
-async def publish_comment(info: Info, note_id: int, comment_id: int) -> None:
-    await info.context.broker.publish(note_comments_channel(note_id), {"commentId": comment_id})
 
 
 @strawberry.type

@@ -7,10 +7,10 @@ import strawberry
 from core.ids import decode_global_id
 from schema.context import Info
 from schema.errors import UserError, guarded
-from schema.notes.subscriptions import publish_comment
 from schema.social.types import BoardType, CommentType
 from social.comments import create_comment, delete_comment
 from social.engagement import create_board
+from social.events import publish_comment
 
 
 @strawberry.input
@@ -80,7 +80,7 @@ class SocialMutation:
                 reply_to_id=reply_to,
             )
             info.context.loaders.note_by_id.clear(comment.note_id)  # type: ignore[attr-defined]
-            await publish_comment(info, comment.note_id, comment.id)  # type: ignore[attr-defined]
+            await publish_comment(info.context.broker, comment.note_id, comment.id)  # type: ignore[attr-defined]
             return CommentCreatePayload(comment=CommentType.from_row(comment))
 
         return await guarded(CommentCreatePayload, run)

@@ -135,15 +135,3 @@ class RedisBroker:
 
 def create_broker(redis_url: str | None) -> Broker:
     return RedisBroker(redis_url) if redis_url else LocalBroker()
-
-
-def note_likes_channel(note_id: int) -> str:
-    return f"vermilion:note:{note_id}:likes"
-
-
-def note_comments_channel(note_id: int) -> str:
-    return f"vermilion:note:{note_id}:comments"
-
-
-def order_status_channel(order_id: object) -> str:
-    return f"vermilion:order:{order_id}:status"
