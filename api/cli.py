@@ -311,6 +311,26 @@ def sweep_reservations() -> None:
     typer.echo(_run(run()))
 
 
+@app.command("check-counters")
+def check_counters() -> None:
+    """Exit 1, listing each difference, when a stored counter (likes, followers, replies …) differs from a
+    COUNT of its rows; see social/counters.py for what each counter counts."""
+    from social.counters import CHECKS, counter_mismatches
+
+    url = _settings().database_url
+
+    async def run() -> list[str]:
+        async with connected(url, create=False):
+            return await counter_mismatches()
+
+    problems = _run(run())
+    if problems:
+        for line in problems:
+            typer.echo(line)
+        _fail(f"{len(problems)} counter difference(s) in {display_url(url)}")
+    typer.echo(f"All {len(CHECKS)} counters of {display_url(url)} are exact.")
+
+
 @app.command()
 def makemigrations(
     name: Annotated[str | None, typer.Option(help="Name the new migration file.")] = None,

@@ -50,6 +50,7 @@ from models import (
     User,
 )
 from search.documents import rebuild_index
+from social.counters import counter_mismatches
 from social.passwords import hash_password
 
 CHUNK = 1_000
@@ -105,6 +106,9 @@ async def seed_database(
     rows["search_documents"] = sum((await rebuild_index(progress=progress)).values())
     if dialect() == "postgres":
         await connections.get("default").execute_script("ANALYZE search_documents")
+    # The world's counters were tallied in memory; the database must agree with the writers' definition.
+    if problems := await counter_mismatches():
+        raise RuntimeError("the seed wrote inexact counters: " + "; ".join(problems))
     return SeedSummary(seed=seed, rows=rows, seconds=time.perf_counter() - started)
 
 
