@@ -1,7 +1,8 @@
 """The ASGI application: routes, middleware and lifespan in one place.
 
 `api.app:app` is built from the environment on first access; `create_app(settings)` builds one
-from explicit settings (tests, embedding).
+from explicit settings (tests, embedding). The long-lived dependencies are made here, once, and handed
+down; `payments=` swaps the Stripe door for another one (an in-memory fake in rule tests).
 """
 
 from __future__ import annotations
@@ -40,17 +41,21 @@ from search.text import segmenter
 app: Starlette  # built from the environment on first access, by __getattr__ below
 
 
-def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
-    """Build the app. With `manage_database=False` the caller owns Tortoise's connections (tests)."""
+def create_app(
+    settings: Settings | None = None, *, payments: Payments | None = None, manage_database: bool = True
+) -> Starlette:
+    """Build the app. `payments` is the payments door (default: Stripe's from the settings, or none
+    without STRIPE_API_KEY). With `manage_database=False` the caller owns Tortoise's connections (tests)."""
     settings = settings or Settings()
     configure_logging(settings)
     segmenter.configure(settings.cache_dir)
     if settings.count_sql:
         sqlcount.install()
     broker = create_broker(settings.redis_url)
-    payments = payments_from_settings(
-        settings.stripe_api_key, settings.stripe_webhook_secret, settings.stripe_api_base
-    )
+    if payments is None:
+        payments = payments_from_settings(
+            settings.stripe_api_key, settings.stripe_webhook_secret, settings.stripe_api_base
+        )
     snapshots = RedisSnapshots(settings.redis_url) if settings.redis_url else TableSnapshots()
     recorder = SignalRecorder(context=sqlcount.detached_context)
     graphql = VermilionGraphQL(

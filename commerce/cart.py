@@ -15,8 +15,10 @@ from uuid import UUID
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from commerce.errors import CartClosed, CurrencyMismatch
 from commerce.money import format_amount
-from core.errors import DomainError, ErrorCode, not_found
+from commerce.policy import can_use_cart
+from core.errors import DomainError, ErrorCode, NotFound, Path
 from core.retry import retry_on_conflict
 from core.sql import fetch_all, model_from_row, placeholders, select_list, uuid_param
 from core.validation import Checks
@@ -24,6 +26,8 @@ from models import Cart, CartLine, CartStatus, Note, ProductVariant
 
 MAX_CART_LINES = 100  # distinct variants in one cart, and lines in one request
 MAX_LINE_QUANTITY = 999
+# Where the lines to add sit among the arguments of cartCreate and cartLinesAdd alike.
+_LINES: Path = ("lines",)
 
 
 @dataclass(frozen=True)
@@ -119,17 +123,12 @@ async def open_cart_of(user_id: int) -> Cart | None:
     return await Cart.filter(owner_id=user_id, status=CartStatus.OPEN).order_by("-updated_at").first()
 
 
-async def cart_for(cart_id: UUID, viewer_id: int | None, *, field: str | list[str] = "cartId") -> Cart:
+async def cart_for(cart_id: UUID, viewer_id: int | None) -> Cart:
     """The cart if this viewer may use it (its owner; anyone holding a guest cart's id)."""
     cart = await Cart.get_or_none(id=cart_id)
-    if cart is None or not can_use(cart, viewer_id):
-        raise not_found("Cart", field)
+    if cart is None or not can_use_cart(cart, viewer_id):
+        raise NotFound("Cart", "cart_id")
     return cart
-
-
-def can_use(cart: Cart, viewer_id: int | None) -> bool:
-    owner_id = cart.owner_id  # type: ignore[attr-defined]
-    return owner_id is None or owner_id == viewer_id
 
 
 async def load_contents(cart_id: UUID) -> CartContents | None:
@@ -158,16 +157,16 @@ async def contents_of(cart_id: UUID) -> CartContents:
     return contents
 
 
-def _check_specs(specs: Sequence[LineSpec], at: list[str]) -> None:
+def _check_specs(specs: Sequence[LineSpec], at: Path) -> None:
     checks = Checks(prefix=at)
     if not specs:
-        checks.fail([], ErrorCode.REQUIRED, "Give at least one line.")
+        checks.fail((), ErrorCode.REQUIRED, "Give at least one line.")
     if len(specs) > MAX_CART_LINES:
-        checks.fail([], ErrorCode.TOO_MANY, f"At most {MAX_CART_LINES} lines at once.")
+        checks.fail((), ErrorCode.TOO_MANY, f"At most {MAX_CART_LINES} lines at once.")
     for i, spec in enumerate(specs[:MAX_CART_LINES]):
         if not 1 <= spec.quantity <= MAX_LINE_QUANTITY:
             checks.fail(
-                [str(i), "quantity"],
+                (i, "quantity"),
                 ErrorCode.OUT_OF_RANGE,
                 f"Quantity is between 1 and {MAX_LINE_QUANTITY}.",
             )
@@ -177,19 +176,18 @@ def _check_specs(specs: Sequence[LineSpec], at: list[str]) -> None:
 async def create_cart(*, viewer_id: int | None, lines: Sequence[LineSpec]) -> CartContents:
     """A new cart (or, for a signed-in shopper who has one, their open cart) holding these lines.
     A refused line leaves no new cart behind."""
-    at = ["input", "lines"]
     if lines:
-        _check_specs(lines, at)
+        _check_specs(lines, _LINES)
     cart = await open_cart_of(viewer_id) if viewer_id is not None else None
     if cart is not None:
         if not lines:
             return await contents_of(cart.id)
-        return await add_lines(cart_id=cart.id, viewer_id=viewer_id, lines=lines, prefix=at)
+        return await add_lines(cart_id=cart.id, viewer_id=viewer_id, lines=lines)
     async with in_transaction():
         cart = await Cart.create(owner_id=viewer_id)
         if not lines:
             return await contents_of(cart.id)
-        return await add_lines(cart_id=cart.id, viewer_id=viewer_id, lines=lines, prefix=at)
+        return await add_lines(cart_id=cart.id, viewer_id=viewer_id, lines=lines)
 
 
 @retry_on_conflict
@@ -198,14 +196,13 @@ async def add_lines(
     cart_id: UUID,
     viewer_id: int | None,
     lines: Sequence[LineSpec],
-    prefix: Sequence[str] = ("lines",),
 ) -> CartContents:
     """Add lines; a variant already in the cart gets the quantities added together.
 
     At most five statements, in one transaction: the variants with the cart's lines for them; the cart
     claimed by a conditional update (open, this viewer's, same currency — it also takes the row lock
     on PostgreSQL); the source notes (only when given); one upsert of every line; the cart read back."""
-    at = list(prefix)
+    at = _LINES
     _check_specs(lines, at)
     merged: dict[int, LineSpec] = {}
     last_index: dict[int, int] = {}  # errors name the request's last line for a variant
@@ -223,13 +220,11 @@ async def add_lines(
         missing = [vid for vid in merged if vid not in known]
         if missing:
             index = next(i for i, s in enumerate(lines) if s.variant_id == missing[0])
-            raise not_found("Product variant", [*at, str(index), "variantId"])
+            raise NotFound("Product variant", (*at, index, "variant_id"))
         currencies = {v.currency for _, v in found}
         currency = currencies.pop()
         if currencies:
-            raise DomainError(
-                ErrorCode.CURRENCY_MISMATCH, "These items are sold in different currencies.", at
-            )
+            raise CurrencyMismatch("These items are sold in different currencies.", at)
         await _claim_cart(cart_id, viewer_id, currency, at)
         await _check_source_notes(lines, at)
         rows: list[tuple[int, int, int | None, int]] = []
@@ -240,7 +235,7 @@ async def add_lines(
                 raise DomainError(
                     ErrorCode.OUT_OF_RANGE,
                     f"At most {MAX_LINE_QUANTITY} of one item per cart.",
-                    [*at, str(last_index[spec.variant_id]), "quantity"],
+                    (*at, last_index[spec.variant_id], "quantity"),
                 )
             rows.append((variant.id, spec.quantity, spec.source_note_id, variant.price_minor_units))
         new_lines = sum(1 for line, _ in found if line is None)
@@ -250,7 +245,7 @@ async def add_lines(
         return await contents_of(cart_id)
 
 
-async def _claim_cart(cart_id: UUID, viewer_id: int | None, currency: str, at: list[str]) -> None:
+async def _claim_cart(cart_id: UUID, viewer_id: int | None, currency: str, at: Path) -> None:
     """Touch the cart if it is open, usable by this viewer and in this currency (or has none yet);
     otherwise say which of those failed."""
     claimed = await Cart.filter(
@@ -262,22 +257,20 @@ async def _claim_cart(cart_id: UUID, viewer_id: int | None, currency: str, at: l
     if claimed:
         return
     cart = await Cart.get_or_none(id=cart_id)
-    if cart is None or not can_use(cart, viewer_id):
-        raise not_found("Cart", "cartId")
+    if cart is None or not can_use_cart(cart, viewer_id):
+        raise NotFound("Cart", "cart_id")
     _require_open(cart)
-    raise DomainError(
-        ErrorCode.CURRENCY_MISMATCH,
+    raise CurrencyMismatch(
         f"This cart is in {cart.currency}; these items are sold in {currency}. Use a separate cart.",
         at,
+        cart_currency=cart.currency,
     )
 
 
 def _require_open(cart: Cart) -> None:
     if cart.status != CartStatus.OPEN:
-        raise DomainError(
-            ErrorCode.CART_CLOSED,
-            "This cart has been checked out and can no longer change; start a new cart.",
-            "cartId",
+        raise CartClosed(
+            "cart_id", message="This cart has been checked out and can no longer change; start a new cart."
         )
 
 
@@ -303,14 +296,14 @@ async def _lines_for_variants(
     return found, int(rows[0]["line_count"]) if rows else 0
 
 
-async def _check_source_notes(lines: Sequence[LineSpec], at: list[str]) -> None:
+async def _check_source_notes(lines: Sequence[LineSpec], at: Path) -> None:
     wanted = {s.source_note_id for s in lines if s.source_note_id is not None}
     if not wanted:
         return
     live = set(await Note.filter(id__in=wanted, deleted_at=None).values_list("id", flat=True))
     for i, spec in enumerate(lines):
         if spec.source_note_id is not None and spec.source_note_id not in live:
-            raise not_found("Note", [*at, str(i), "sourceNoteId"])
+            raise NotFound("Note", (*at, i, "source_note_id"))
 
 
 async def _upsert_lines(cart_id: UUID, rows: list[tuple[int, int, int | None, int]]) -> None:
@@ -347,19 +340,19 @@ async def update_lines(
     *, cart_id: UUID, viewer_id: int | None, changes: Sequence[LineChange]
 ) -> CartContents:
     """Set line quantities; 0 removes the line."""
-    checks = Checks(prefix=())
+    checks = Checks()
     checks.count("lines", changes, maximum=MAX_CART_LINES, minimum=1)
     for i, change in enumerate(changes[:MAX_CART_LINES]):
         if not 0 <= change.quantity <= MAX_LINE_QUANTITY:
             checks.fail(
-                ["lines", str(i), "quantity"],
+                ("lines", i, "quantity"),
                 ErrorCode.OUT_OF_RANGE,
                 f"Quantity is between 0 (remove) and {MAX_LINE_QUANTITY}.",
             )
     checks.done()
     async with in_transaction():
         await _touch_cart(cart_id, viewer_id)
-        await _require_lines(cart_id, [c.line_id for c in changes], "lines", "lineId")
+        await _require_lines(cart_id, [c.line_id for c in changes], "lines", "line_id")
         for change in changes:
             if change.quantity == 0:
                 await CartLine.filter(id=change.line_id, cart_id=cart_id).delete()
@@ -371,12 +364,12 @@ async def update_lines(
 
 @retry_on_conflict
 async def remove_lines(*, cart_id: UUID, viewer_id: int | None, line_ids: Sequence[int]) -> CartContents:
-    checks = Checks(prefix=())
-    checks.count("lineIds", line_ids, maximum=MAX_CART_LINES, minimum=1)
+    checks = Checks()
+    checks.count("line_ids", line_ids, maximum=MAX_CART_LINES, minimum=1)
     checks.done()
     async with in_transaction():
         await _touch_cart(cart_id, viewer_id)
-        await _require_lines(cart_id, list(line_ids), "lineIds", None)
+        await _require_lines(cart_id, list(line_ids), "line_ids", None)
         await CartLine.filter(id__in=list(line_ids), cart_id=cart_id).delete()
         await _forget_currency_when_empty(cart_id)
         return await contents_of(cart_id)
@@ -386,8 +379,8 @@ async def _require_lines(cart_id: UUID, line_ids: list[int], field: str, subfiel
     present = set(await CartLine.filter(cart_id=cart_id, id__in=line_ids).values_list("id", flat=True))
     for i, line_id in enumerate(line_ids):
         if line_id not in present:
-            path = [field, str(i)] + ([subfield] if subfield else [])
-            raise not_found("Cart line", path)
+            path: Path = (field, i, subfield) if subfield else (field, i)
+            raise NotFound("Cart line", path)
 
 
 async def _forget_currency_when_empty(cart_id: UUID) -> None:

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce.money import MAX_MINOR_UNITS, normalize_currency
-from core.errors import DomainError, ErrorCode, forbidden, not_found
+from core.errors import AlreadyExists, ErrorCode, Forbidden, NotFound
 from core.validation import Checks
 from models import Product, ProductVariant, SearchKind
 from search.documents import reindex
@@ -60,9 +60,9 @@ async def update_product(
     """Edit a product; `variants` given with an id update that variant, without one add a new one."""
     product = await Product.get_or_none(id=product_id)
     if product is None:
-        raise not_found("Product", "id")
+        raise NotFound("Product", "id")
     if product.merchant_id != editor_id:  # type: ignore[attr-defined]
-        raise forbidden("Only the merchant who owns this product can edit it.", "id")
+        raise Forbidden("Only the merchant who owns this product can edit it.", "id")
     checks = Checks()
     clean_title = checks.text("title", title, max_length=200) if title is not None else None
     clean_description = (
@@ -78,8 +78,8 @@ async def update_product(
     existing = {v.id: v for v in await ProductVariant.filter(product_id=product_id)}
     for i, spec in enumerate(cleaned):
         if spec.id is not None and spec.id not in existing:
-            raise DomainError(
-                ErrorCode.NOT_FOUND, "No such variant on this product.", ["input", "variants", str(i), "id"]
+            raise NotFound(
+                "Product variant", ("variants", i, "id"), message="No such variant on this product."
             )
     try:
         async with in_transaction():
@@ -95,9 +95,7 @@ async def update_product(
                     await ProductVariant.filter(id=spec.id).update(**_variant_fields(spec))
             await reindex(SearchKind.PRODUCT, [product_id])
     except IntegrityError as exc:
-        raise DomainError(
-            ErrorCode.ALREADY_EXISTS, "Each SKU may appear once per product.", ["input", "variants"]
-        ) from exc
+        raise AlreadyExists("Each SKU may appear once per product.", "variants") from exc
     return product
 
 
@@ -115,27 +113,27 @@ def _check_variants(checks: Checks, variants: Sequence[VariantSpec]) -> list[Var
     cleaned: list[VariantSpec] = []
     skus: set[str] = set()
     for i, v in enumerate(variants[:MAX_VARIANTS]):
-        at = ["variants", str(i)]
+        at = ("variants", i)
         sku = v.sku.strip()
         if not sku or len(sku) > 64:
-            checks.fail([*at, "sku"], ErrorCode.INVALID, "SKUs are 1–64 characters.")
+            checks.fail((*at, "sku"), ErrorCode.INVALID, "SKUs are 1–64 characters.")
         elif sku in skus:
-            checks.fail([*at, "sku"], ErrorCode.ALREADY_EXISTS, "Each SKU may appear once per product.")
+            checks.fail((*at, "sku"), ErrorCode.ALREADY_EXISTS, "Each SKU may appear once per product.")
         skus.add(sku)
         name = v.name.strip()
         if not name or len(name) > 100:
-            checks.fail([*at, "name"], ErrorCode.INVALID, "Variant names are 1–100 characters.")
+            checks.fail((*at, "name"), ErrorCode.INVALID, "Variant names are 1–100 characters.")
         currency = normalize_currency(v.currency)
         if currency is None:
             checks.fail(
-                [*at, "currency"], ErrorCode.INVALID_CURRENCY, f"'{v.currency[:8]}' is not supported."
+                (*at, "currency"), ErrorCode.INVALID_CURRENCY, f"'{v.currency[:8]}' is not supported."
             )
         if not 0 < v.price_minor_units <= MAX_MINOR_UNITS:
             checks.fail(
-                [*at, "priceMinorUnits"], ErrorCode.OUT_OF_RANGE, "Prices are positive, in minor units."
+                (*at, "price_minor_units"), ErrorCode.OUT_OF_RANGE, "Prices are positive, in minor units."
             )
         if not 0 <= v.stock <= MAX_STOCK:
-            checks.fail([*at, "stock"], ErrorCode.OUT_OF_RANGE, f"Stock is between 0 and {MAX_STOCK}.")
+            checks.fail((*at, "stock"), ErrorCode.OUT_OF_RANGE, f"Stock is between 0 and {MAX_STOCK}.")
         cleaned.append(
             VariantSpec(
                 sku=sku,

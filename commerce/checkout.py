@@ -19,9 +19,11 @@ from tortoise.transactions import in_transaction
 
 from commerce import inventory, ledger
 from commerce.cart import CartContents, cart_for, contents_of
+from commerce.errors import CartClosed, CartEmpty, CheckoutInProgress, CurrencyMismatch, PaymentsNotConfigured
 from commerce.orders import latest_attempt, order_for, settle
-from commerce.payments import PaymentProviderError, Payments, payments_not_configured
-from core.errors import DomainError, ErrorCode
+from commerce.payments import IntentStatus, PaymentProviderError, Payments
+from commerce.states import move_attempt
+from core.errors import ErrorCode
 from core.validation import Checks
 from models import (
     AttemptStatus,
@@ -67,19 +69,19 @@ def _check_input(email: str | None, address: Address, idempotency_key: str) -> t
     checks = Checks()
     if not 1 <= len(idempotency_key.strip()) <= 200:
         checks.fail(
-            "idempotencyKey", ErrorCode.INVALID, "Send a unique key of 1–200 characters per checkout."
+            "idempotency_key", ErrorCode.INVALID, "Send a unique key of 1–200 characters per checkout."
         )
     clean_email = (email or "").strip()
     if not _EMAIL.match(clean_email) or len(clean_email) > 254:
         checks.fail("email", ErrorCode.INVALID, "Enter a valid email address for the receipt.")
-    at = Checks(prefix=("input", "shippingAddress"))
+    at = Checks(prefix=("shipping_address",))
     fields = {
         "name": at.text("name", address.name, max_length=100),
         "line1": at.text("line1", address.line1, max_length=200),
         "line2": at.text("line2", address.line2, max_length=200, min_length=0, required=False),
         "city": at.text("city", address.city, max_length=100),
         "region": at.text("region", address.region, max_length=100, min_length=0, required=False),
-        "postalCode": at.text("postalCode", address.postal_code, max_length=20),
+        "postalCode": at.text("postal_code", address.postal_code, max_length=20),
         "phone": at.text("phone", address.phone, max_length=40, min_length=0, required=False),
         "country": address.country.strip().upper(),
     }
@@ -103,10 +105,10 @@ async def checkout_start(
 ) -> CheckoutResult:
     """Turn the cart into an order with reserved stock and a PaymentIntent; idempotent per key."""
     if payments is None:
-        raise payments_not_configured()
+        raise PaymentsNotConfigured()
     clean_email, address = _check_input(email or viewer_email, shipping_address, idempotency_key)
     key = idempotency_key.strip()
-    cart = await cart_for(cart_id, viewer_id, field=["input", "cartId"])
+    cart = await cart_for(cart_id, viewer_id)
     order = await Order.get_or_none(cart_id=cart_id)
     creator = False
     if order is None:
@@ -127,10 +129,7 @@ async def _create_order(
 ) -> tuple[Order, bool]:
     """The cart's order, and whether this call created it."""
     if cart.status != CartStatus.OPEN:
-        raise DomainError(
-            ErrorCode.CART_CLOSED, "This cart can no longer be checked out.", ["input", "cartId"]
-        )
-    now = datetime.now(UTC)
+        raise CartClosed("cart_id")
     try:
         async with in_transaction():
             # Freezing the cart is the claim: of two checkouts of one cart, one proceeds. The lines are
@@ -140,59 +139,79 @@ async def _create_order(
                 raise _LostRace
             contents = await contents_of(cart.id)
             _check_orderable(contents)
-            products = {
-                p.id: p
-                for p in await Product.filter(id__in={v.product_id for _, v in contents.lines})  # type: ignore[attr-defined]
-            }
-            currency = contents.cart.currency or contents.lines[0][1].currency
-            await inventory.reserve(
-                [(v.id, line.quantity) for line, v in contents.lines],
-                {v.id: ["input", "cartId"] for _, v in contents.lines},
-            )
-            order = await Order.create(
-                cart_id=cart.id,
-                buyer_id=viewer_id,
-                idempotency_key=key,
-                email=email,
-                shipping_address=address,
-                currency=currency,
-                total_minor_units=contents.subtotal_minor_units,
-                status=OrderStatus.PENDING_PAYMENT,
-                stock_state=StockState.RESERVED,
-                reserved_until=now + reservation,
-            )
-            await OrderLine.bulk_create(
-                [
-                    OrderLine(
-                        order_id=order.id,
-                        variant_id=v.id,
-                        product_id=v.product_id,  # type: ignore[attr-defined]
-                        merchant_id=products[v.product_id].merchant_id,  # type: ignore[attr-defined]
-                        source_note_id=line.source_note_id,  # type: ignore[attr-defined]
-                        product_title=products[v.product_id].title,  # type: ignore[attr-defined]
-                        variant_name=v.name,
-                        sku=v.sku,
-                        quantity=line.quantity,
-                        unit_price_minor_units=v.price_minor_units,
-                    )
-                    for line, v in contents.lines
-                ]
-            )
-            await PaymentAttempt.create(
-                order_id=order.id,
-                claimed_at=now,
-                amount_minor_units=order.total_minor_units,
-                currency=currency,
+            order = await _write_order(
+                contents, buyer_id=viewer_id, email=email, address=address, key=key, reservation=reservation
             )
     except (_LostRace, IntegrityError):
         # Another request turned this cart into its order first: that order is the answer.
         existing = await Order.get_or_none(cart_id=cart.id)
         if existing is None:
-            raise DomainError(
-                ErrorCode.CART_CLOSED, "This cart can no longer be checked out.", ["input", "cartId"]
-            ) from None
+            raise CartClosed("cart_id") from None
         return existing, False
     return order, True
+
+
+async def _write_order(
+    contents: CartContents,
+    *,
+    buyer_id: int | None,
+    email: str,
+    address: dict[str, Any],
+    key: str,
+    reservation: timedelta,
+) -> Order:
+    """Inside the transaction that froze the cart: take its stock (all or nothing), then write the
+    order, its lines and its first payment attempt, claimed by this request."""
+    now = datetime.now(UTC)
+    products = {
+        p.id: p
+        for p in await Product.filter(id__in={v.product_id for _, v in contents.lines})  # type: ignore[attr-defined]
+    }
+    currency = contents.cart.currency or contents.lines[0][1].currency
+    await inventory.reserve(
+        [(v.id, line.quantity) for line, v in contents.lines],
+        {v.id: ("cart_id",) for _, v in contents.lines},
+    )
+    order = await Order.create(
+        cart_id=contents.cart.id,
+        buyer_id=buyer_id,
+        idempotency_key=key,
+        email=email,
+        shipping_address=address,
+        currency=currency,
+        total_minor_units=contents.subtotal_minor_units,
+        status=OrderStatus.PENDING_PAYMENT,
+        stock_state=StockState.RESERVED,
+        reserved_until=now + reservation,
+    )
+    await OrderLine.bulk_create(_order_lines(order.id, contents, products))
+    await PaymentAttempt.create(
+        order_id=order.id,
+        claimed_at=now,
+        amount_minor_units=order.total_minor_units,
+        currency=currency,
+    )
+    return order
+
+
+def _order_lines(order_id: UUID, contents: CartContents, products: dict[int, Product]) -> list[OrderLine]:
+    """The cart's lines as bought: titles, names and prices are copied, so catalogue edits never
+    rewrite an order."""
+    return [
+        OrderLine(
+            order_id=order_id,
+            variant_id=v.id,
+            product_id=v.product_id,  # type: ignore[attr-defined]
+            merchant_id=products[v.product_id].merchant_id,  # type: ignore[attr-defined]
+            source_note_id=line.source_note_id,  # type: ignore[attr-defined]
+            product_title=products[v.product_id].title,  # type: ignore[attr-defined]
+            variant_name=v.name,
+            sku=v.sku,
+            quantity=line.quantity,
+            unit_price_minor_units=v.price_minor_units,
+        )
+        for line, v in contents.lines
+    ]
 
 
 class _LostRace(Exception):
@@ -201,12 +220,12 @@ class _LostRace(Exception):
 
 def _check_orderable(contents: CartContents) -> None:
     if not contents.lines:
-        raise DomainError(ErrorCode.CART_EMPTY, "The cart is empty.", ["input", "cartId"])
+        raise CartEmpty("cart_id")
     if len(contents.payable()) != len(contents.lines):
-        raise DomainError(
-            ErrorCode.CURRENCY_MISMATCH,
+        raise CurrencyMismatch(
             "An item in the cart is now sold in another currency; remove it to check out.",
-            ["input", "cartId"],
+            "cart_id",
+            cart_currency=contents.cart.currency,
         )
 
 
@@ -216,35 +235,31 @@ async def _resume(payments: Payments, order: Order, reservation: timedelta) -> b
     PaymentIntent is cancelled — so it can never also succeed — and a fresh one is made. True when
     this request must create that fresh PaymentIntent."""
     if order.status != OrderStatus.PENDING_PAYMENT:
-        raise DomainError(
-            ErrorCode.CART_CLOSED,
-            f"This cart's order is already {order.status.value}; start a new cart.",
-            ["input", "cartId"],
+        raise CartClosed(
+            "cart_id", message=f"This cart's order is already {order.status.value}; start a new cart."
         )
     attempt = await latest_attempt(order.id)
     intent = None
     if attempt is not None and attempt.status == AttemptStatus.CREATED and attempt.payment_intent_id:
         intent = await payments.get_intent(attempt.payment_intent_id)
-        if intent.status == "succeeded":
+        if intent.status == IntentStatus.SUCCEEDED:
             await settle(intent)
             return False
     async with in_transaction():
-        if await Order.filter(
-            id=order.id, status=OrderStatus.PENDING_PAYMENT, stock_state=StockState.RELEASED
-        ).update(stock_state=StockState.RESERVED, reserved_until=datetime.now(UTC) + reservation):
-            lines = await OrderLine.filter(order_id=order.id).values_list("variant_id", "quantity")
-            await inventory.reserve([(int(v), int(q)) for v, q in lines])
-    if attempt is None or intent is None or not (intent.failure_message or intent.status == "canceled"):
+        await inventory.reserve_order_again(order.id, until=datetime.now(UTC) + reservation)
+    if (
+        attempt is None
+        or intent is None
+        or not (intent.failure_message or intent.status == IntentStatus.CANCELED)
+    ):
         return False
-    if intent.status != "canceled":
+    if intent.status != IntentStatus.CANCELED:
         intent = await payments.cancel_intent(intent.id)
-        if intent.status == "succeeded":
+        if intent.status == IntentStatus.SUCCEEDED:
             await settle(intent)
             return False
     # Of several retries at once, the one that retires the old attempt makes the new one.
-    if not await PaymentAttempt.filter(id=attempt.id, status=AttemptStatus.CREATED).update(
-        status=AttemptStatus.REPLACED
-    ):
+    if not await move_attempt(attempt.id, from_=AttemptStatus.CREATED, to=AttemptStatus.REPLACED):
         return False
     await PaymentAttempt.create(
         order_id=order.id,
@@ -259,7 +274,8 @@ async def _ensure_intent(payments: Payments, order: Order, *, creator: bool) -> 
     """The order's PaymentIntent, created by exactly one request; concurrent retries wait for it.
 
     The request that created the order holds the claim on its attempt from the start; anyone else
-    may claim an attempt only when it failed or its claimant went silent for CLAIM_TIMEOUT."""
+    may claim an attempt only when it failed or its claimant went silent for CLAIM_TIMEOUT (a REPLACED
+    attempt is never claimed: the retry that replaced it is about to write the next one)."""
     attempt = await latest_attempt(order.id)
     assert attempt is not None, "every order is created with a payment attempt"
     if creator and attempt.status == AttemptStatus.CREATING:
@@ -269,14 +285,19 @@ async def _ensure_intent(payments: Payments, order: Order, *, creator: bool) -> 
         if attempt.status == AttemptStatus.CREATED:
             return attempt
         stale = attempt.claimed_at < datetime.now(UTC) - CLAIM_TIMEOUT
-        if (attempt.status == AttemptStatus.FAILED or stale) and await PaymentAttempt.filter(
-            id=attempt.id, status=attempt.status, claimed_at=attempt.claimed_at
-        ).update(status=AttemptStatus.CREATING, claimed_at=datetime.now(UTC)):
+        claimable = attempt.status == AttemptStatus.FAILED or (
+            attempt.status == AttemptStatus.CREATING and stale
+        )
+        if claimable and await move_attempt(
+            attempt.id,
+            from_=attempt.status,
+            to=AttemptStatus.CREATING,
+            claim_of=attempt.claimed_at,
+            claimed_at=datetime.now(UTC),
+        ):
             return await _create_intent(payments, order, attempt)
         if asyncio.get_running_loop().time() > deadline:
-            raise DomainError(
-                ErrorCode.CHECKOUT_IN_PROGRESS, "This checkout is still being set up; try again in a moment."
-            )
+            raise CheckoutInProgress("This checkout is still being set up; try again in a moment.")
         await asyncio.sleep(WAIT_STEP_SECONDS)
         # The latest attempt: a retry after a decline may have replaced the one read before.
         attempt = await latest_attempt(order.id)
@@ -292,12 +313,16 @@ async def _create_intent(payments: Payments, order: Order, attempt: PaymentAttem
             idempotency_key=str(attempt.stripe_idempotency_key),
         )
     except PaymentProviderError:
-        await PaymentAttempt.filter(id=attempt.id, status=AttemptStatus.CREATING).update(
-            status=AttemptStatus.FAILED
-        )
+        await move_attempt(attempt.id, from_=AttemptStatus.CREATING, to=AttemptStatus.FAILED)
         raise
-    await PaymentAttempt.filter(id=attempt.id).update(
-        status=AttemptStatus.CREATED, payment_intent_id=intent.id, client_secret=intent.client_secret
+    # Conditional like every move: a claimant presumed dead that comes back late changes nothing when
+    # the request that took its claim over has already settled the attempt.
+    await move_attempt(
+        attempt.id,
+        from_=AttemptStatus.CREATING,
+        to=AttemptStatus.CREATED,
+        payment_intent_id=intent.id,
+        client_secret=intent.client_secret,
     )
     await ledger.record(
         order.id,
@@ -313,7 +338,7 @@ async def checkout_complete(*, payments: Payments | None, viewer_id: int | None,
     """Settle from the PaymentIntent's state at Stripe, for when the webhook is late; idempotent."""
     order = await order_for(order_id, viewer_id)
     if payments is None:
-        raise payments_not_configured()
+        raise PaymentsNotConfigured()
     attempt = await latest_attempt(order.id)
     if attempt is None or attempt.payment_intent_id is None:
         return order

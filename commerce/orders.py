@@ -1,7 +1,8 @@
-"""Orders: who may see them, their status machine, and how a payment settles them.
+"""Orders: how a payment, a decline or a cancellation moves them (who may see them: commerce/policy.py).
 
-Every status change is a conditional update on the status it expects (`… WHERE status = 'PAID'`), so of
-two requests racing for the same transition exactly one performs it and only that one moves stock.
+The states and the moves between them are commerce/states.py: every move is a conditional update on
+the state it expects (`… WHERE status = 'PAID'`), so of two requests racing for the same transition
+exactly one performs it and only that one moves stock.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from uuid import UUID
 from tortoise.transactions import in_transaction
 
 from commerce import inventory, ledger
-from commerce.payments import IntentState, Payments
-from core.errors import DomainError, ErrorCode, forbidden, not_found
+from commerce.errors import CheckoutInProgress, InvalidTransition
+from commerce.payments import IntentState, IntentStatus, Payments
+from commerce.policy import can_view_order, is_merchant_of
+from commerce.states import check_transition, move_order
+from core.errors import Forbidden, NotFound
 from models import (
     Cart,
     CartStatus,
     Order,
-    OrderLine,
     OrderStatus,
     PaymentAttempt,
     PaymentEventKind,
@@ -29,56 +32,15 @@ from models import (
 log = logging.getLogger(__name__)
 
 S = OrderStatus
-# The transitions people may ask for. CANCELLED → PAID is not here: only a payment that succeeded
-# after its order was cancelled takes it (see `settle_paid`), because money taken must never be lost.
-TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
-    S.PAID: frozenset({S.FULFILLED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
-    S.PARTIALLY_REFUNDED: frozenset({S.FULFILLED, S.REFUNDED, S.PARTIALLY_REFUNDED}),
-    S.FULFILLED: frozenset({S.REFUNDED, S.PARTIALLY_REFUNDED}),
-    S.CANCELLED: frozenset(),
-    S.REFUNDED: frozenset(),
-}
-REFUNDABLE = (S.PAID, S.PARTIALLY_REFUNDED, S.FULFILLED)
-# Orders that count as sales (for creators' figures and verified reviews).
-SOLD = (S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED)
 
 
-def check_transition(current: OrderStatus, target: OrderStatus) -> None:
-    if target not in TRANSITIONS[current]:
-        raise DomainError(
-            ErrorCode.INVALID_TRANSITION,
-            f"An order that is {current.value} cannot become {target.value}.",
-            "orderId",
-        )
-
-
-async def merchant_ids_of(order_id: UUID) -> set[int]:
-    rows = await OrderLine.filter(order_id=order_id).values_list("merchant_id", flat=True)
-    return {int(m) for m in rows}  # type: ignore[call-overload]
-
-
-async def order_for(order_id: UUID, viewer_id: int | None, *, field: str = "orderId") -> Order:
+async def order_for(order_id: UUID, viewer_id: int | None, *, field: str = "order_id") -> Order:
     """The order if this viewer may see it: its buyer, a merchant of one of its lines, or — for an
     order placed from a guest cart — whoever holds its id."""
     order = await Order.get_or_none(id=order_id)
-    if order is None or not await can_see(order, viewer_id):
-        raise not_found("Order", field)
+    if order is None or not await can_view_order(order, viewer_id):
+        raise NotFound("Order", field)
     return order
-
-
-async def can_see(order: Order, viewer_id: int | None) -> bool:
-    buyer_id = order.buyer_id  # type: ignore[attr-defined]
-    if buyer_id is None or buyer_id == viewer_id:
-        return True
-    return viewer_id is not None and viewer_id in await merchant_ids_of(order.id)
-
-
-async def line_quantities(order_id: UUID) -> list[tuple[int, int]]:
-    return [
-        (int(v), int(q))
-        for v, q in await OrderLine.filter(order_id=order_id).values_list("variant_id", "quantity")
-    ]
 
 
 async def latest_attempt(order_id: UUID) -> PaymentAttempt | None:
@@ -103,9 +65,9 @@ async def settle(intent: IntentState, *, stripe_event_id: str | None = None) -> 
     if attempt is None:
         return None
     order_id = attempt.order_id  # type: ignore[attr-defined]
-    if intent.status == "succeeded":
+    if intent.status == IntentStatus.SUCCEEDED:
         await settle_paid(order_id, intent, stripe_event_id=stripe_event_id)
-    elif intent.status in ("requires_payment_method", "canceled") and intent.failure_message:
+    elif intent.declined:
         # A decline on a PaymentIntent that a retry has since replaced must not release the stock
         # the retry reserved.
         latest = await latest_attempt(order_id)
@@ -125,7 +87,7 @@ async def settle_paid(order_id: UUID, intent: IntentState, *, stripe_event_id: s
         if order.status in (S.PENDING_PAYMENT, S.CANCELLED):
             stock_state, attention = StockState.SOLD, None
             if order.stock_state != StockState.RESERVED and not await inventory.try_reserve(
-                await line_quantities(order_id)
+                await inventory.order_quantities(order_id)
             ):
                 stock_state = StockState.SHORT
                 attention = (
@@ -137,9 +99,11 @@ async def settle_paid(order_id: UUID, intent: IntentState, *, stripe_event_id: s
                     f"Stripe received {intent.amount_received} {intent.currency}; "
                     f"the order is {order.total_minor_units} {order.currency}."
                 )
-            moved = await Order.filter(id=order_id, status=order.status).update(
-                status=S.PAID,
-                stock_state=stock_state,
+            moved = await move_order(
+                order_id,
+                from_=order.status,
+                to=S.PAID,
+                stock=(order.stock_state, stock_state),
                 paid_minor_units=intent.amount_received,
                 paid_at=datetime.now(UTC),
                 attention=attention,
@@ -162,10 +126,8 @@ async def settle_failed(
     """The shopper's card was declined: give the stock back until they try again. The order stays
     PENDING_PAYMENT — another card on the same PaymentIntent, or a retried checkoutStart, re-reserves."""
     async with in_transaction():
-        if release and await Order.filter(
-            id=order_id, status=S.PENDING_PAYMENT, stock_state=StockState.RESERVED
-        ).update(stock_state=StockState.RELEASED):
-            await inventory.restock(await line_quantities(order_id))
+        if release:
+            await inventory.release_order(order_id, status=S.PENDING_PAYMENT)
         order = await Order.get(id=order_id)
         await ledger.record(
             order_id,
@@ -181,14 +143,9 @@ async def settle_failed(
 async def cancel_pending(order_id: UUID, reason: str) -> bool:
     """PENDING_PAYMENT → CANCELLED, giving back reserved stock; False when the order had moved on."""
     async with in_transaction():
-        if not await Order.filter(id=order_id, status=S.PENDING_PAYMENT).update(
-            status=S.CANCELLED, cancel_reason=reason
-        ):
+        if not await move_order(order_id, from_=S.PENDING_PAYMENT, to=S.CANCELLED, cancel_reason=reason):
             return False
-        if await Order.filter(id=order_id, stock_state=StockState.RESERVED).update(
-            stock_state=StockState.RELEASED
-        ):
-            await inventory.restock(await line_quantities(order_id))
+        await inventory.release_order(order_id)
     return True
 
 
@@ -208,24 +165,18 @@ async def cancel_order(*, payments: Payments | None, viewer_id: int | None, orde
     order = await order_for(order_id, viewer_id)
     check_transition(order.status, S.CANCELLED)
     intent = await stop_payment(payments, order_id)
-    if intent is not None and intent.status == "succeeded":
+    if intent is not None and intent.status == IntentStatus.SUCCEEDED:
         await settle_paid(order_id, intent)
-        raise DomainError(
-            ErrorCode.INVALID_TRANSITION,
-            "The payment has just succeeded; refund the order instead.",
-            "orderId",
+        # settle_paid has just made the order PAID: that is the status it is refused from.
+        raise InvalidTransition(
+            S.PAID,
+            S.CANCELLED,
+            message="The payment has just succeeded; refund the order instead.",
+            field="order_id",
         )
-    if intent is not None and intent.status not in ("canceled",):
-        raise DomainError(
-            ErrorCode.CHECKOUT_IN_PROGRESS,
-            "The payment is being processed; try again in a moment.",
-            "orderId",
-        )
-    reason = (
-        "BY_MERCHANT"
-        if viewer_id is not None and viewer_id in await merchant_ids_of(order_id)
-        else "BY_BUYER"
-    )
+    if intent is not None and intent.status != IntentStatus.CANCELED:
+        raise CheckoutInProgress("The payment is being processed; try again in a moment.", "order_id")
+    reason = "BY_MERCHANT" if await is_merchant_of(order_id, viewer_id) else "BY_BUYER"
     if not await cancel_pending(order_id, reason):
         current = await Order.get(id=order_id)
         check_transition(current.status, S.CANCELLED)
@@ -234,12 +185,12 @@ async def cancel_order(*, payments: Payments | None, viewer_id: int | None, orde
 
 async def fulfill_order(*, viewer_id: int, order_id: UUID) -> Order:
     """A merchant of the order marks it shipped."""
-    if viewer_id not in await merchant_ids_of(order_id):
+    if not await is_merchant_of(order_id, viewer_id):
         await order_for(order_id, viewer_id)  # NOT_FOUND for strangers, before FORBIDDEN for the buyer
-        raise forbidden("Only a merchant of this order can fulfil it.", "orderId")
+        raise Forbidden("Only a merchant of this order can fulfil it.", "order_id")
     order = await Order.get(id=order_id)
     check_transition(order.status, S.FULFILLED)
-    if not await Order.filter(id=order_id, status=order.status).update(status=S.FULFILLED):
+    if not await move_order(order_id, from_=order.status, to=S.FULFILLED):
         current = await Order.get(id=order_id)
         check_transition(current.status, S.FULFILLED)
     return await Order.get(id=order_id)

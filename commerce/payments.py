@@ -1,14 +1,18 @@
-"""The one door to Stripe: PaymentIntents, refunds and webhook signatures, through the official SDK.
+"""The payments door: what the rules need from a payment provider (`Payments`), and Stripe's door
+(`StripePayments`: PaymentIntents, refunds and webhook signatures, through the official SDK).
 
-Nothing else in Vermilion imports `stripe`. Callers never hold a transaction or a row lock while a
-method here runs (COMMERCE.md): every call is a network round trip that may take seconds.
+Nothing else in Vermilion imports `stripe`; the app is handed one door at its bootstrap
+(`create_app(settings, payments=…)`), so tests can hand it an in-memory one. Callers never hold a
+transaction or a row lock while a door's method runs (COMMERCE.md): every call is a network round trip
+that may take seconds.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 
 import orjson
 import stripe
@@ -33,12 +37,47 @@ class InvalidWebhook(Exception):
     """The payload is not a genuine, fresh Stripe event for our endpoint secret."""
 
 
+class IntentStatus(StrEnum):
+    """Stripe's PaymentIntent statuses. A status Stripe adds later reads as UNKNOWN: not settled, so
+    nothing moves until Stripe reports one of these (the sweeper and cancels wait, as for PROCESSING)."""
+
+    REQUIRES_PAYMENT_METHOD = "requires_payment_method"  # new, or the last card was declined
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    REQUIRES_ACTION = "requires_action"  # e.g. 3-D Secure
+    PROCESSING = "processing"
+    REQUIRES_CAPTURE = "requires_capture"
+    CANCELED = "canceled"
+    SUCCEEDED = "succeeded"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def _missing_(cls, value: object) -> IntentStatus:
+        log.warning("unknown PaymentIntent status %r", value)
+        return cls.UNKNOWN
+
+
+class StripeRefundStatus(StrEnum):
+    """Stripe's refund statuses; one it adds later reads as UNKNOWN."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def _missing_(cls, value: object) -> StripeRefundStatus:
+        log.warning("unknown refund status %r", value)
+        return cls.UNKNOWN
+
+
 @dataclass(frozen=True)
 class IntentState:
     """What Vermilion needs to know about a PaymentIntent."""
 
     id: str
-    status: str  # requires_payment_method, requires_confirmation, processing, succeeded, canceled …
+    status: IntentStatus
     amount: int
     amount_received: int
     currency: str  # upper-case ISO code
@@ -51,20 +90,30 @@ class IntentState:
     def of(cls, obj: Any) -> IntentState:
         data = obj if isinstance(obj, dict) else obj.to_dict()
         error = data.get("last_payment_error") or {}
-        status = str(data.get("status"))
+        status = IntentStatus(str(data.get("status")))
         return cls(
             id=str(data["id"]),
             status=status,
             amount=int(data.get("amount") or 0),
             # Older API versions (localstripe's) omit amount_received; a succeeded intent received it all.
             amount_received=int(
-                data.get("amount_received") or (data.get("amount") if status == "succeeded" else 0) or 0
+                data.get("amount_received")
+                or (data.get("amount") if status == IntentStatus.SUCCEEDED else 0)
+                or 0
             ),
             currency=str(data.get("currency") or "").upper(),
             client_secret=data.get("client_secret"),
             metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
             failure_message=error.get("message") if isinstance(error, dict) else None,
             latest_charge=_object_id(data.get("latest_charge")),
+        )
+
+    @property
+    def declined(self) -> bool:
+        """The last card was declined (the intent waits for another, or was cancelled after it)."""
+        return (
+            self.status in (IntentStatus.REQUIRES_PAYMENT_METHOD, IntentStatus.CANCELED)
+            and self.failure_message is not None
         )
 
 
@@ -77,13 +126,49 @@ def _object_id(value: Any) -> str | None:
 @dataclass(frozen=True)
 class RefundResult:
     id: str
-    status: str
+    status: StripeRefundStatus
     amount: int
     metadata: dict[str, str] | None = None
 
 
-class Payments:
-    """Stripe through `stripe.StripeClient`; one instance per app, shared by every request."""
+class Payments(Protocol):
+    """The door the rules pay through. One instance per app, shared by every request; no method may be
+    called inside a database transaction."""
+
+    # The endpoint secret webhook deliveries are signed with; None when webhooks are not configured.
+    webhook_secret: str | None
+
+    async def create_intent(
+        self, *, amount: int, currency: str, metadata: dict[str, str], idempotency_key: str
+    ) -> IntentState:
+        """A new PaymentIntent; the same idempotency key gives the same intent."""
+        ...
+
+    async def get_intent(self, intent_id: str) -> IntentState:
+        """The intent as the provider sees it now."""
+        ...
+
+    async def cancel_intent(self, intent_id: str) -> IntentState:
+        """Cancel so that the intent can never succeed; an intent past cancelling is returned as it is."""
+        ...
+
+    async def refund(
+        self, *, intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
+    ) -> RefundResult:
+        """Refund part or all of a succeeded intent; the same idempotency key is the same refund."""
+        ...
+
+    async def list_refunds(self, intent_id: str) -> list[RefundResult]:
+        """Every refund of the intent, wherever it was made."""
+        ...
+
+    def parse_webhook(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        """The event as a plain dict, after checking its signature; `InvalidWebhook` otherwise."""
+        ...
+
+
+class StripePayments:
+    """`Payments` through `stripe.StripeClient`."""
 
     def __init__(self, api_key: str, *, webhook_secret: str | None = None, api_base: str | None = None):
         base = {"api": api_base.rstrip("/")} if api_base else None
@@ -121,7 +206,7 @@ class Payments:
 
     async def cancel_intent(self, intent_id: str) -> IntentState:
         """Cancel so that the intent can never succeed; an intent past cancelling is returned as it is."""
-        _refuse_inside_transaction()
+        refuse_inside_transaction()
         try:
             return IntentState.of(await self._client.v1.payment_intents.cancel_async(intent_id))
         except stripe.InvalidRequestError:
@@ -139,7 +224,11 @@ class Payments:
                 {"idempotency_key": idempotency_key},
             ),
         )
-        return RefundResult(id=str(refund["id"]), status=str(refund["status"]), amount=int(refund["amount"]))
+        return RefundResult(
+            id=str(refund["id"]),
+            status=StripeRefundStatus(str(refund["status"])),
+            amount=int(refund["amount"]),
+        )
 
     async def list_refunds(self, intent_id: str) -> list[RefundResult]:
         """Every refund of a PaymentIntent, wherever it was made (Vermilion or the Stripe dashboard)."""
@@ -150,7 +239,7 @@ class Payments:
         return [
             RefundResult(
                 id=str(r["id"]),
-                status=str(r["status"]),
+                status=StripeRefundStatus(str(r["status"])),
                 amount=int(r["amount"]),
                 metadata={str(k): str(v) for k, v in (r.get("metadata") or {}).items()},
             )
@@ -174,7 +263,7 @@ class Payments:
 
     async def _call(self, what: str, request: Any) -> Any:
         try:
-            _refuse_inside_transaction()
+            refuse_inside_transaction()
         except RuntimeError:
             request.close()  # the coroutine never ran; close it so nothing warns about it
             raise
@@ -184,7 +273,7 @@ class Payments:
             raise _provider_error(what, exc) from exc
 
 
-def _refuse_inside_transaction() -> None:
+def refuse_inside_transaction() -> None:
     """A Stripe round trip inside a transaction would hold its row locks for seconds (COMMERCE.md):
     a programming error, so it fails loudly everywhere, tests included."""
     if isinstance(connections.get("default"), TransactionalDBClient):
@@ -207,11 +296,4 @@ def payments_from_settings(
     """The Stripe door, or None when no key is configured (checkout then answers PAYMENTS_NOT_CONFIGURED)."""
     if not api_key:
         return None
-    return Payments(api_key, webhook_secret=webhook_secret, api_base=api_base)
-
-
-def payments_not_configured() -> DomainError:
-    return DomainError(
-        ErrorCode.PAYMENTS_NOT_CONFIGURED,
-        "Payments are not configured on this server (set STRIPE_API_KEY); checkout is unavailable.",
-    )
+    return StripePayments(api_key, webhook_secret=webhook_secret, api_base=api_base)

@@ -16,10 +16,11 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from commerce import ledger
-from commerce.money import format_amount
-from commerce.orders import REFUNDABLE, latest_attempt, order_for, settle
-from commerce.payments import PaymentProviderError, Payments, payments_not_configured
-from core.errors import DomainError, ErrorCode, forbidden
+from commerce.errors import InvalidTransition, PaymentsNotConfigured, RefundExceedsPaid
+from commerce.orders import latest_attempt, order_for, settle
+from commerce.payments import PaymentProviderError, Payments, StripeRefundStatus
+from commerce.states import REFUNDABLE, move_order, move_refund
+from core.errors import DomainError, ErrorCode, Forbidden
 from core.retry import retry_on_conflict
 from core.sql import fetch_all, uuid_param
 from models import (
@@ -45,30 +46,34 @@ async def refund_order(
     """Refund part or all of a paid order. A merchant refunds at most the value of their own lines;
     the same key on the same order returns the same refund instead of refunding twice."""
     if payments is None:
-        raise payments_not_configured()
+        raise PaymentsNotConfigured()
     order = await order_for(order_id, viewer_id)
     own_total = await _merchant_total(order_id, viewer_id)
     if own_total == 0:
-        raise forbidden("Only a merchant of this order can refund it.", "orderId")
+        raise Forbidden("Only a merchant of this order can refund it.", "order_id")
     key = (idempotency_key or "").strip() or f"auto-{uuid.uuid4()}"
     if len(key) > 200:
-        raise DomainError(ErrorCode.INVALID, "Idempotency keys are at most 200 characters.", "idempotencyKey")
+        raise DomainError(
+            ErrorCode.INVALID, "Idempotency keys are at most 200 characters.", "idempotency_key"
+        )
     existing = await Refund.get_or_none(order_id=order_id, idempotency_key=key)
     if existing is not None:
         return _same_refund(existing, amount)
     if amount <= 0:
         raise DomainError(
-            ErrorCode.OUT_OF_RANGE, "Refund a positive amount, in minor units.", "amountMinorUnits"
+            ErrorCode.OUT_OF_RANGE, "Refund a positive amount, in minor units.", "amount_minor_units"
         )
     if order.status not in REFUNDABLE:
-        raise DomainError(
-            ErrorCode.INVALID_TRANSITION,
-            f"An order that is {order.status.value} cannot be refunded.",
-            "orderId",
+        raise InvalidTransition(
+            order.status,
+            message=f"An order that is {order.status.value} cannot be refunded.",
+            field="order_id",
         )
     attempt = await latest_attempt(order_id)
     if attempt is None or attempt.payment_intent_id is None:
-        raise DomainError(ErrorCode.INVALID_TRANSITION, "This order has no payment to refund.", "orderId")
+        raise InvalidTransition(
+            order.status, message="This order has no payment to refund.", field="order_id"
+        )
     refund, created = await _reserve_refund(order, viewer_id, own_total, amount, key)
     if not created:
         # The same key arrived twice at once: the other request refunds; this one reports it.
@@ -91,7 +96,7 @@ def _same_refund(refund: Refund, amount: int) -> Refund:
     """A repeated key is the same refund, provided it asks for the same amount."""
     if refund.amount_minor_units != amount:
         raise DomainError(
-            ErrorCode.INVALID, "This idempotency key was used for a different amount.", "idempotencyKey"
+            ErrorCode.INVALID, "This idempotency key was used for a different amount.", "idempotency_key"
         )
     return refund
 
@@ -123,7 +128,7 @@ async def _reserve_refund(
                 .values_list("amount_minor_units", flat=True)
             )
             if amount > own_total - given:
-                raise _too_much(own_total - given, order.currency)
+                raise _too_much(amount, own_total - given, order.currency)
             rows = await fetch_all(
                 "UPDATE orders SET refunded_minor_units = refunded_minor_units + $1 "
                 "WHERE id = $2 AND refunded_minor_units + $1 <= paid_minor_units "
@@ -132,7 +137,9 @@ async def _reserve_refund(
             )
             if not rows:
                 current = await Order.get(id=order.id)
-                raise _too_much(current.paid_minor_units - current.refunded_minor_units, order.currency)
+                raise _too_much(
+                    amount, current.paid_minor_units - current.refunded_minor_units, order.currency
+                )
             refund = await Refund.create(
                 order_id=order.id, merchant_id=merchant_id, amount_minor_units=amount, idempotency_key=key
             )
@@ -141,20 +148,16 @@ async def _reserve_refund(
         return await Refund.get(order_id=order.id, idempotency_key=key), False
 
 
-def _too_much(left: int, currency: str) -> DomainError:
-    return DomainError(
-        ErrorCode.REFUND_EXCEEDS_PAID,
-        f"At most {format_amount(max(left, 0), currency)} {currency} can still be refunded.",
-        "amountMinorUnits",
-    )
+def _too_much(amount: int, left: int, currency: str) -> RefundExceedsPaid:
+    return RefundExceedsPaid(amount, left, currency, "amount_minor_units")
 
 
 @retry_on_conflict
 async def _refund_failed(refund: Refund, currency: str, reason: str) -> None:
     async with in_transaction():
         await Order.filter(id=refund.order_id).select_for_update().get()  # type: ignore[attr-defined]
-        if await Refund.filter(id=refund.id, status=RefundStatus.PENDING).update(
-            status=RefundStatus.FAILED, failure=reason[:300]
+        if await move_refund(
+            refund.id, from_=RefundStatus.PENDING, to=RefundStatus.FAILED, failure=reason[:300]
         ):
             await Order.filter(id=refund.order_id).update(  # type: ignore[attr-defined]
                 refunded_minor_units=F("refunded_minor_units") - refund.amount_minor_units
@@ -177,8 +180,11 @@ async def confirm_refund(
     refund = await Refund.get(id=refund_id)
     async with in_transaction():
         await Order.filter(id=refund.order_id).select_for_update().get()  # type: ignore[attr-defined]
-        if not await Refund.filter(id=refund_id, status=RefundStatus.PENDING).update(
-            status=RefundStatus.SUCCEEDED, stripe_refund_id=stripe_refund_id
+        if not await move_refund(
+            refund_id,
+            from_=RefundStatus.PENDING,
+            to=RefundStatus.SUCCEEDED,
+            stripe_refund_id=stripe_refund_id,
         ):
             return
         order = await Order.get(id=refund.order_id)  # type: ignore[attr-defined]
@@ -202,7 +208,7 @@ async def _update_refund_status(order_id: UUID) -> None:
         if order.refunded_minor_units >= order.paid_minor_units
         else OrderStatus.PARTIALLY_REFUNDED
     )
-    await Order.filter(id=order_id, status=order.status).update(status=target)
+    await move_order(order_id, from_=order.status, to=target)
 
 
 async def reflect_charge_refunds(
@@ -222,7 +228,7 @@ async def reflect_charge_refunds(
     if order.status == OrderStatus.PENDING_PAYMENT:
         raise PaymentProviderError("The payment has not settled yet; the refund event will be retried.")
     for item in await payments.list_refunds(str(intent_id)):
-        if item.status not in ("succeeded", "pending"):
+        if item.status not in (StripeRefundStatus.SUCCEEDED, StripeRefundStatus.PENDING):
             continue
         ours = (item.metadata or {}).get("refund_id", "")
         if ours.isdigit() and await Refund.filter(id=int(ours), order_id=order_id).exists():

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from commerce.orders import cancel_pending, latest_attempt, settle, stop_payment
-from commerce.payments import PaymentProviderError, Payments
+from commerce.payments import IntentStatus, PaymentProviderError, Payments
 from models import AttemptStatus, Order, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -64,10 +64,10 @@ async def _sweep_one(payments: Payments | None, order_id: UUID, report: SweepRep
     except PaymentProviderError:
         report.skipped += 1
         return False
-    if intent is not None and intent.status == "succeeded":
+    if intent is not None and intent.status == IntentStatus.SUCCEEDED:
         await settle(intent)
         report.paid += 1
-    elif intent is not None and intent.status != "canceled":
+    elif intent is not None and intent.status != IntentStatus.CANCELED:
         report.skipped += 1  # processing: the outcome is not known yet
         return False
     elif await cancel_pending(order_id, "RESERVATION_EXPIRED"):

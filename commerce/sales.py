@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from commerce.orders import SOLD
+from commerce.states import SOLD
 from core.sql import fetch_all, placeholders
 
 _SOLD_SQL = ", ".join(f"'{s.value}'" for s in SOLD)

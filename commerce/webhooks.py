@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from commerce.orders import attempt_for_intent, settle
-from commerce.payments import IntentState, Payments
+from commerce.payments import IntentState, IntentStatus, Payments
 from commerce.refunds import reflect_charge_refunds
 from models import StripeEvent
 
@@ -50,7 +50,11 @@ async def _intent_event(payments: Payments, claimed: IntentState, event_id: str)
         log.info("stripe event %s is about a PaymentIntent that is not ours", event_id)
         return None
     current = await payments.get_intent(claimed.id)
-    if current.failure_message is None and claimed.failure_message and current.status != "succeeded":
+    if (
+        current.failure_message is None
+        and claimed.failure_message
+        and current.status != IntentStatus.SUCCEEDED
+    ):
         # Keep the decline reason the event carried when the re-read has none.
         current = IntentState(**{**current.__dict__, "failure_message": claimed.failure_message})
     order = await settle(current, stripe_event_id=event_id)

@@ -1,9 +1,23 @@
-"""Domain errors: raised by the rules (social/, commerce/), turned into `UserError`s by the API."""
+"""Domain errors: raised by the rules (social/, commerce/, …), turned into `UserError`s by the schema.
+
+A refusal names the input at fault with a *domain path*: snake_case names and list indexes relative to
+the operation's arguments, e.g. `("shipping_address", "postal_code")` or `("lines", 0, "variant_id")`.
+The rules never spell GraphQL: the schema layer turns that path into the client's input path
+(`["input", "shippingAddress", "postalCode"]`). Errors that carry data clients act on are named
+subclasses with that data as attributes (`OutOfStock.available`); the rest use `DomainError` with a code.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import TypeAlias
+
+# One step of a domain path: a snake_case name or a list index.
+PathSegment: TypeAlias = str | int
+Path: TypeAlias = tuple[PathSegment, ...]
+# What raisers may pass: one name, a sequence of steps, or None for "no particular input".
+FieldLike: TypeAlias = str | Sequence[PathSegment] | None
 
 
 class ErrorCode(StrEnum):
@@ -34,19 +48,23 @@ class ErrorCode(StrEnum):
     CHECKOUT_IN_PROGRESS = "CHECKOUT_IN_PROGRESS"
 
 
+def domain_path(field: FieldLike) -> list[PathSegment] | None:
+    """A field argument as a path: `"days"` → `["days"]`; sequences become lists; None stays None."""
+    if field is None:
+        return None
+    if isinstance(field, str):
+        return [field]
+    return list(field)
+
+
 class DomainError(Exception):
     """An expected refusal: bad input, missing permission, a rule of the product."""
 
-    def __init__(self, code: ErrorCode, message: str, field: Sequence[str] | str | None = None):
+    def __init__(self, code: ErrorCode, message: str, field: FieldLike = None):
         super().__init__(message)
         self.code = code
         self.message = message
-        if field is None:
-            self.field: list[str] | None = None
-        elif isinstance(field, str):
-            self.field = [field]
-        else:
-            self.field = list(field)
+        self.field: list[PathSegment] | None = domain_path(field)
 
 
 class ValidationErrors(DomainError):
@@ -57,13 +75,30 @@ class ValidationErrors(DomainError):
         self.errors = list(errors)
 
 
-def not_found(what: str, field: str | Sequence[str] | None = None) -> DomainError:
-    return DomainError(ErrorCode.NOT_FOUND, f"{what} not found.", field)
+class NotFound(DomainError):
+    """`what` does not exist, or is not this viewer's to see (the two are not told apart)."""
+
+    def __init__(self, what: str, field: FieldLike = None, *, message: str | None = None):
+        super().__init__(ErrorCode.NOT_FOUND, message or f"{what} not found.", field)
+        self.what = what
 
 
-def forbidden(message: str, field: str | Sequence[str] | None = None) -> DomainError:
-    return DomainError(ErrorCode.FORBIDDEN, message, field)
+class Forbidden(DomainError):
+    """The viewer may see the object but not do this to it."""
+
+    def __init__(self, message: str, field: FieldLike = None):
+        super().__init__(ErrorCode.FORBIDDEN, message, field)
 
 
-def unauthenticated() -> DomainError:
-    return DomainError(ErrorCode.UNAUTHENTICATED, "Sign in to do this.")
+class Unauthenticated(DomainError):
+    """The operation needs a signed-in viewer."""
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.UNAUTHENTICATED, "Sign in to do this.")
+
+
+class AlreadyExists(DomainError):
+    """Something that must be unique is taken (an email, a handle, a SKU within a product)."""
+
+    def __init__(self, message: str, field: FieldLike = None):
+        super().__init__(ErrorCode.ALREADY_EXISTS, message, field)

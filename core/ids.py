@@ -6,7 +6,7 @@ import base64
 import binascii
 from uuid import UUID
 
-from core.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode, FieldLike
 
 
 def to_global_id(type_name: str, pk: int | UUID) -> str:
@@ -31,7 +31,7 @@ def parse_global_id(global_id: str) -> tuple[str, int] | None:
     return type_name, pk
 
 
-def decode_global_id(global_id: str, expected_type: str, field: str | list[str]) -> int:
+def decode_global_id(global_id: str, expected_type: str, field: FieldLike) -> int:
     """The primary key inside an id of `expected_type`, or a clear INVALID error naming `field`."""
     parsed = parse_global_id(global_id)
     if parsed is None or parsed[0] != expected_type:
@@ -49,7 +49,7 @@ def parse_uuid_global_id(global_id: str) -> tuple[str, UUID] | None:
     return (type_name, pk) if type_name else None
 
 
-def decode_uuid_global_id(global_id: str, expected_type: str, field: str | list[str]) -> UUID:
+def decode_uuid_global_id(global_id: str, expected_type: str, field: FieldLike) -> UUID:
     parsed = parse_uuid_global_id(global_id)
     if parsed is None or parsed[0] != expected_type:
         raise DomainError(ErrorCode.INVALID, f"Not a valid {expected_type} id.", field)

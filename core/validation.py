@@ -1,4 +1,8 @@
-"""Input checks shared by the rules: collect every problem, then refuse once with all of them."""
+"""Input checks shared by the rules: collect every problem, then refuse once with all of them.
+
+Fields are named by domain paths (snake_case, relative to the operation's arguments); a field's name
+also gives the label in messages: `postal_code` → "Postal code is required."
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from core.errors import DomainError, ErrorCode, ValidationErrors
+from core.errors import DomainError, ErrorCode, PathSegment, ValidationErrors
 
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 MAX_URL_LENGTH = 2048
@@ -22,13 +26,14 @@ def clean_text(value: str) -> str:
 class Checks:
     """Accumulates input errors; `done()` raises them together."""
 
-    def __init__(self, prefix: Sequence[str] = ("input",)) -> None:
-        self.prefix = list(prefix)
+    def __init__(self, prefix: Sequence[PathSegment] = ()) -> None:
+        # Where the checked fields sit, e.g. ("shipping_address",) for the parts of an address.
+        self.prefix = tuple(prefix)
         self.errors: list[DomainError] = []
 
-    def fail(self, field: str | Sequence[str], code: ErrorCode, message: str) -> None:
-        path = [field] if isinstance(field, str) else list(field)
-        self.errors.append(DomainError(code, message, [*self.prefix, *path]))
+    def fail(self, field: str | Sequence[PathSegment], code: ErrorCode, message: str) -> None:
+        path = (field,) if isinstance(field, str) else tuple(field)
+        self.errors.append(DomainError(code, message, (*self.prefix, *path)))
 
     def text(
         self, field: str, value: str | None, *, max_length: int, min_length: int = 1, required: bool = True
@@ -52,7 +57,7 @@ class Checks:
             return None
         return cleaned
 
-    def url(self, field: str | Sequence[str], value: str) -> str | None:
+    def url(self, field: str | Sequence[PathSegment], value: str) -> str | None:
         value = value.strip()
         if len(value) > MAX_URL_LENGTH:
             self.fail(field, ErrorCode.TOO_LONG, f"URLs are limited to {MAX_URL_LENGTH} characters.")
@@ -79,5 +84,6 @@ class Checks:
 
 
 def _label(field: str) -> str:
-    words = re.sub(r"(?<!^)([A-Z])", r" \1", field).lower()
+    """The words of a snake_case name, capitalised: `postal_code` → "Postal code"."""
+    words = field.replace("_", " ")
     return words[:1].upper() + words[1:]

@@ -409,6 +409,7 @@ def is_exploration(c: Candidate, now: float, params: Params = DEFAULT_PARAMS) ->
     )
 
 
+# Long on purpose: the re-rank is one loop whose rules share its state (window, author caps, slots).
 def rank(
     viewer: Viewer,
     candidates: Sequence[Candidate],

@@ -116,6 +116,7 @@ async def load_candidates(
     return _candidates(await fetch_all(sql, params), exclude)
 
 
+# Long on purpose: it assembles one SQL statement (every pool and exclusion in one round trip).
 def candidate_query(
     *,
     viewer_id: int,

@@ -8,12 +8,13 @@ from starlette.requests import HTTPConnection
 from strawberry.types import Info as StrawberryInfo
 
 from commerce.payments import Payments
-from core.errors import unauthenticated
+from core.errors import Unauthenticated
 from core.pubsub import Broker, LocalBroker
 from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
 from schema.loaders import Loaders
+from social.policy import Audience
 from social.tokens import read_token
 
 
@@ -34,10 +35,15 @@ class Context:
     # Set by the graphql-transport-ws handshake (connection_init payload).
     connection_params: dict[str, object] | None = None
 
+    async def audience(self) -> Audience:
+        """Whom this request shows things to (`social.policy`): built once per request, and again for
+        each operation and event on a WebSocket connection."""
+        return await self.loaders.audience()
+
     def require_viewer_id(self) -> int:
         """The signed-in user's id, or an UNAUTHENTICATED domain error."""
         if self.viewer_id is None:
-            raise unauthenticated()
+            raise Unauthenticated()
         return self.viewer_id
 
 

@@ -1,17 +1,56 @@
-"""Errors as data: every mutation payload carries `errors: [UserError!]!`."""
+"""Errors as data: every mutation payload carries `errors: [UserError!]!`.
+
+Rules raise `DomainError`s that name the input at fault by a domain path (`("lines", 0, "variant_id")`).
+`returns_errors` wraps a mutation resolver: a refusal becomes `Payload(errors=[…])`, each error's path
+turned into the input path the client sent (`["input", "lines", "0", "variantId"]`) and its data into
+`UserError.detail`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import Any, ParamSpec, TypeVar, cast
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
-from core.errors import DomainError, ErrorCode, ValidationErrors
+from commerce.errors import CurrencyMismatch, InvalidTransition, OutOfStock, RefundExceedsPaid
+from core.errors import DomainError, ErrorCode, PathSegment, ValidationErrors
+from core.ids import to_global_id
+from schema.commerce.types import OrderStatusEnum
+from schema.money import Money
 
-P = TypeVar("P")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Why an operation was refused.")
+
+# Resolver parameters that are not GraphQL arguments.
+_NOT_ARGUMENTS = frozenset({"self", "root", "info"})
+
+
+@strawberry.type(
+    description="What a client needs to act on a refusal, beyond its message. Each field is set only for "
+    "the codes its description names, and null otherwise."
+)
+class UserErrorDetail:
+    variant_id: strawberry.ID | None = strawberry.field(
+        default=None, description="OUT_OF_STOCK: the product variant there is too little of."
+    )
+    available: int | None = strawberry.field(
+        default=None, description="OUT_OF_STOCK: how many of that variant can still be bought (0: sold out)."
+    )
+    order_status: OrderStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="INVALID_TRANSITION: the order's status now."
+    )
+    refundable: Money | None = strawberry.field(
+        default=None, description="REFUND_EXCEEDS_PAID: the most that can still be refunded."
+    )
+    currency: str | None = strawberry.field(
+        default=None, description="CURRENCY_MISMATCH: the cart's currency, when it has one."
+    )
 
 
 @strawberry.type(description="An expected refusal: which input field, what went wrong, and a stable code.")
@@ -21,17 +60,82 @@ class UserError:
     )
     message: str
     code: ErrorCodeEnum  # type: ignore[valid-type]
+    detail: UserErrorDetail | None = strawberry.field(
+        default=None,
+        description="Data to act on (e.g. how many are left for OUT_OF_STOCK); null for most codes.",
+    )
 
 
-def user_errors(exc: DomainError) -> list[UserError]:
-    """The `errors` list for a refused mutation."""
+def graphql_path(path: Sequence[PathSegment] | None, arguments: Collection[str] = ()) -> list[str] | None:
+    """The client's input path for a domain path, in a mutation taking `arguments` (resolver names).
+
+    Names are camelCased and indexes written as strings, as GraphQL clients spell them. When the mutation
+    takes an `input` object, paths lead into it, unless they start at another argument (`id` beside
+    `input` in noteUpdate); the empty path is then the whole `input`.
+    """
+    if path is None:
+        return None
+    segments = [step if isinstance(step, int) else to_camel_case(step) for step in path]
+    into_input = "input" in arguments and not (path and path[0] in arguments)
+    return [str(step) for step in (["input", *segments] if into_input else segments)]
+
+
+def error_detail(exc: DomainError) -> UserErrorDetail | None:
+    """The structured data of a refusal, for the refusals that carry some."""
+    if isinstance(exc, OutOfStock):
+        return UserErrorDetail(
+            variant_id=strawberry.ID(to_global_id("ProductVariant", exc.variant_id)), available=exc.available
+        )
+    if isinstance(exc, InvalidTransition):
+        return UserErrorDetail(order_status=exc.current)
+    if isinstance(exc, RefundExceedsPaid):
+        return UserErrorDetail(refundable=Money.of(exc.refundable, exc.currency))
+    if isinstance(exc, CurrencyMismatch) and exc.cart_currency is not None:
+        return UserErrorDetail(currency=exc.cart_currency)
+    return None
+
+
+def user_errors(exc: DomainError, arguments: Collection[str] = ()) -> list[UserError]:
+    """The `errors` list for a refused mutation taking `arguments`."""
     errors = exc.errors if isinstance(exc, ValidationErrors) else [exc]
-    return [UserError(field=e.field, message=e.message, code=e.code) for e in errors]
+    return [
+        UserError(
+            field=graphql_path(e.field, arguments), message=e.message, code=e.code, detail=error_detail(e)
+        )
+        for e in errors
+    ]
 
 
-async def guarded(payload: type[P], action: Callable[[], Awaitable[P]]) -> P:
-    """Run a mutation; a domain refusal becomes `payload(errors=[…])` with nothing changed."""
-    try:
-        return await action()
-    except DomainError as exc:
-        return payload(errors=user_errors(exc))  # type: ignore[call-arg]
+def returns_errors(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Turn the resolver's `DomainError` into its payload (the return annotation) with `errors` filled.
+
+    Put it under `@strawberry.mutation`: the wrapper keeps the resolver's name, signature and annotations,
+    so the schema is the same. Whatever the resolver does after its rule returns (publishing an event,
+    clearing loaders) happens only on success, as before.
+    """
+    arguments = frozenset(inspect.signature(resolver).parameters) - _NOT_ARGUMENTS
+    payload = _payload_class(resolver)
+
+    @functools.wraps(resolver)
+    async def resolve(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await resolver(*args, **kwargs)
+        except DomainError as exc:
+            return cast(R, payload(errors=user_errors(exc, arguments)))
+
+    return resolve
+
+
+def _payload_class(resolver: Callable[..., Any]) -> type[Any]:
+    """The payload class a resolver returns; under postponed annotations it is looked up by name in the
+    resolver's module, so payloads are module-level classes defined before their mutations."""
+    annotation = inspect.signature(resolver).return_annotation
+    if isinstance(annotation, str):
+        annotation = getattr(resolver, "__globals__", {}).get(annotation)
+    fields = getattr(annotation, "__dataclass_fields__", {})
+    if not isinstance(annotation, type) or "errors" not in fields:
+        raise TypeError(
+            f"{resolver.__qualname__}: returns_errors needs a payload class with `errors` as the return "
+            "annotation, defined at module level before the mutation"
+        )
+    return annotation

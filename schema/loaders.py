@@ -7,6 +7,7 @@ statement for the whole page, whatever its size.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from aiodataloader import DataLoader
 from commerce.sales import NoteSales, sales_by_note, verified_purchases
 from core.sql import fetch_all, model_from_row, placeholders, select_list
 from models import Board, Comment, Follow, Note, NoteTopic, Product, ProductVariant, Topic, User
+from social import policy
+from social.policy import Audience, comment_filter, comment_sql, note_filter
 
 
 def _make_loader(fn: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]], cache: bool = True) -> DataLoader:
@@ -45,14 +48,25 @@ class Page:
 
 
 class Loaders:
+    """This request's loaders, and its audience (see `social.policy`).
+
+    `note_by_id`, `comment_by_id` and the comment windows return only what the audience may see: every
+    field leading to a note or a comment may be null. `user_by_id` and `board_by_id` return any row,
+    because a note's author or a board's owner is never null; surfaces that show a person or a board on
+    its own check `can_view_user` / `can_view_board`.
+    """
+
     def __init__(self, viewer_id: int | None, *, cache: bool = True) -> None:
         self.viewer_id = viewer_id
+        self._cache = cache
+        self._audience: Audience | None = None
+        self._audience_lock = asyncio.Lock()
         _loader = partial(_make_loader, cache=cache)
         self.user_by_id = _loader(partial(_by_id, User))
-        self.note_by_id = _loader(partial(_by_id, Note, deleted_at=None))
+        self.note_by_id = _loader(self._notes_by_id)
         self.product_by_id = _loader(partial(_by_id, Product))
         self.board_by_id = _loader(partial(_by_id, Board))
-        self.comment_by_id = _loader(partial(_by_id, Comment, deleted_at=None))
+        self.comment_by_id = _loader(self._comments_by_id)
         self.topic_by_id = _loader(partial(_by_id, Topic))
         self.topics_by_note_id = _loader(self._topics_by_note_id)
         self.products_by_note_id = _loader(self._products_by_note_id)
@@ -63,6 +77,26 @@ class Loaders:
         self.viewer_follows = _loader(self._viewer_follows)
         self.note_sales = _loader(self._note_sales)
         self.verified_purchase = _loader(self._verified_purchase)
+
+    async def audience(self) -> Audience:
+        """Whom this request shows things to: built once per request; on a long-lived connection (no
+        cache) again for every operation and event, so a later change applies to live subscriptions."""
+        async with self._audience_lock:
+            if self._audience is not None:
+                return self._audience
+            audience = await policy.audience_for(self.viewer_id)
+            if self._cache:
+                self._audience = audience
+            return audience
+
+    async def _notes_by_id(self, keys: list[int]) -> list[Note | None]:
+        rows = {row.id: row for row in await Note.filter(note_filter(await self.audience()), id__in=keys)}
+        return [rows.get(k) for k in keys]
+
+    async def _comments_by_id(self, keys: list[int]) -> list[Comment | None]:
+        audience = await self.audience()
+        rows = {row.id: row for row in await Comment.filter(comment_filter(audience), id__in=keys)}
+        return [rows.get(k) for k in keys]
 
     async def _topics_by_note_id(self, note_ids: list[int]) -> list[list[Topic]]:
         grouped: dict[int, list[Topic]] = defaultdict(list)
@@ -116,6 +150,7 @@ class Loaders:
 
     async def _windowed_comments(self, windows: list[Window], partition: str, where: str) -> list[Page]:
         """Oldest-first comment pages for many parents; authors come in the same statement."""
+        audience = await self.audience()
         pages: dict[Window, Page] = {}
         groups: dict[tuple[int, int | None], list[Window]] = defaultdict(list)
         for w in windows:
@@ -127,11 +162,13 @@ class Loaders:
             if after is not None:
                 params.append(after)
                 after_sql = f" AND c.id > ${len(params)}"
+            # Filtered in SQL, before the window counts rows: a hidden comment never shortens a page.
+            visible = comment_sql(audience, "c", params)
             rows = await fetch_all(
                 f"SELECT ranked.*, {select_list(User, 'u', 'u__')} FROM ("
                 f" SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.{partition} ORDER BY c.id) AS rn"
                 f" FROM comments c WHERE c.{partition} IN ({placeholders(len(parents))})"
-                f" AND c.deleted_at IS NULL AND {where}{after_sql}"
+                f" AND {visible} AND {where}{after_sql}"
                 f") ranked JOIN users u ON u.id = ranked.author_id"
                 f" WHERE ranked.rn <= ${len(parents) + 1} ORDER BY ranked.id",
                 params,

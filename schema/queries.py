@@ -8,30 +8,30 @@ from uuid import UUID
 import strawberry
 from tortoise.expressions import Subquery
 
-from commerce.cart import can_use, load_contents
-from commerce.orders import can_see
+from commerce.cart import load_contents
+from commerce.policy import can_use_cart, can_view_order
 from core.cursors import decode_id_cursor, page_size
 from core.ids import parse_global_id, parse_uuid_global_id
 from models import Follow, Note, Notification, Order, ProductVariant, Topic, User
 from schema.catalog.types import ProductType, ProductVariantType
 from schema.commerce.types import CartType, OrderType
 from schema.context import Info
-from schema.notes.types import NoteType, TopicType
+from schema.notes.types import NoteType, TopicType, load_note
 from schema.relay import Connection, Node, build_connection, keyset_page
 from schema.social.notifications import NotificationType
-from schema.social.types import BoardType, CommentType, board_visible_to
+from schema.social.types import BoardType, load_comment
 from schema.users.types import UserType
+from social.policy import can_view_board, can_view_user, note_filter, notification_filter
 from social.topics import normalize_topic_name
 
 
 async def _note(info: Info, pk: int) -> Node | None:
-    row = await info.context.loaders.note_by_id.load(pk)
-    return NoteType.from_row(row) if row else None
+    return await load_note(info, pk)
 
 
 async def _user(info: Info, pk: int) -> Node | None:
     row = await info.context.loaders.user_by_id.load(pk)
-    return UserType.from_row(row) if row else None
+    return UserType.from_row(row) if row and can_view_user(row, await info.context.audience()) else None
 
 
 async def _product(info: Info, pk: int) -> Node | None:
@@ -50,21 +50,25 @@ async def _topic(info: Info, pk: int) -> Node | None:
 
 
 async def _comment(info: Info, pk: int) -> Node | None:
-    row = await info.context.loaders.comment_by_id.load(pk)
-    return CommentType.from_row(row) if row else None
+    return await load_comment(info, pk)
 
 
 async def _board(info: Info, pk: int) -> Node | None:
     row = await info.context.loaders.board_by_id.load(pk)
-    return BoardType.from_row(row) if row and board_visible_to(row, info.context.viewer_id) else None
+    return BoardType.from_row(row) if row and can_view_board(row, await info.context.audience()) else None
 
 
 async def _notification(info: Info, pk: int) -> Node | None:
-    row = await Notification.get_or_none(id=pk, recipient_id=info.context.viewer_id)
+    viewer_id = info.context.viewer_id
+    if viewer_id is None:
+        return None
+    visible = notification_filter(viewer_id, await info.context.audience())
+    row = await Notification.filter(visible, id=pk).first()
     return NotificationType.from_row(row) if row else None
 
 
-# How each type of global id is fetched; each fetcher applies that type's visibility rule.
+# How each type of global id is fetched; each fetcher applies that type's rule from `social.policy` or
+# `commerce.policy`.
 _FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "Note": _note,
     "User": _user,
@@ -79,13 +83,14 @@ _FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
 
 async def _cart(info: Info, pk: UUID) -> Node | None:
     contents = await load_contents(pk)  # the cart and its lines in one read
-    visible = contents is not None and can_use(contents.cart, info.context.viewer_id)
+    visible = contents is not None and can_use_cart(contents.cart, info.context.viewer_id)
     return CartType.of(contents) if contents is not None and visible else None
 
 
 async def _order(info: Info, pk: UUID) -> Node | None:
     row = await Order.get_or_none(id=pk)
-    return OrderType.from_row(row) if row is not None and await can_see(row, info.context.viewer_id) else None
+    visible = row is not None and await can_view_order(row, info.context.viewer_id)
+    return OrderType.from_row(row) if row is not None and visible else None
 
 
 # Types keyed by random UUIDs (their id is a guest's capability).
@@ -142,9 +147,9 @@ class SocialQuery:
         return await resolve_node(info, id, "Cart")  # type: ignore[return-value]
 
     @strawberry.field(description="A person by handle (case-insensitive, with or without @).")
-    async def user(self, handle: str) -> UserType | None:
+    async def user(self, info: Info, handle: str) -> UserType | None:
         row = await User.get_or_none(handle=handle.strip().lstrip("@").casefold()[:64])
-        return UserType.from_row(row) if row else None
+        return UserType.from_row(row) if row and can_view_user(row, await info.context.audience()) else None
 
     @strawberry.field(description="A topic by name; `#护肤`, `护肤` and ` 护肤 ` find the same topic.")
     async def topic(self, name: str) -> TopicType | None:
@@ -162,5 +167,6 @@ class SocialQuery:
         if viewer_id is None:
             return build_connection([], False, NoteType.from_row)
         followed = Subquery(Follow.filter(follower_id=viewer_id).values("followee_id"))
-        rows, more = await keyset_page(Note.filter(author_id__in=followed, deleted_at=None), size, cursor)
+        visible = note_filter(await info.context.audience())
+        rows, more = await keyset_page(Note.filter(visible, author_id__in=followed), size, cursor)
         return build_connection(rows, more, NoteType.from_row)

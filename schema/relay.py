@@ -77,15 +77,20 @@ async def linked_connection(
 ) -> Connection[Any]:
     """A page of a link table (follows, collects) shown as the rows the links point at.
 
-    Cursors are the links' ids, so the order is "most recently linked first"; a link whose target
-    is gone (e.g. a deleted note) is left out of the page.
+    Cursors are the links' ids, so the order is "most recently linked first"; a link whose target the
+    loader does not return (gone, or not visible to this audience) is left out of the page.
     """
     links, more = await keyset_page(queryset, page_size(first), decode_id_cursor(after))
     targets = await loader.load_many([target_id(link) for link in links])
     pairs = [(link, target) for link, target in zip(links, targets, strict=True) if target is not None]
-    return build_connection(
+    connection = build_connection(
         pairs, more, lambda pair: to_node(pair[1]), key=lambda pair: pair[0].id, total_count=total_count
     )
+    if links:
+        # The next page starts after the last link read, shown or not: a page whose last links were
+        # left out neither repeats nor restarts.
+        connection.page_info.end_cursor = encode_cursor(links[-1].id)
+    return connection
 
 
 async def keyset_page(

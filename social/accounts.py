@@ -9,11 +9,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from core.errors import DomainError, ErrorCode
+from core.errors import AlreadyExists, ErrorCode
 from core.validation import Checks
 from models import SearchKind, User
 from search.documents import reindex
 from social.engagement import create_default_board
+from social.errors import InvalidCredentials
 from social.passwords import hash_password, verify_password
 from social.topics import clean_topic_names
 
@@ -22,9 +23,6 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
 MAX_LANGUAGES, MAX_INTERESTS = 5, 20
-INVALID_CREDENTIALS = DomainError(
-    ErrorCode.INVALID_CREDENTIALS, "The email or password is incorrect.", ["input"]
-)
 
 
 async def sign_up(
@@ -50,7 +48,7 @@ async def sign_up(
         checks.fail(
             "handle", ErrorCode.INVALID, "Handles are 3–30 characters: letters a–z, digits and underscores."
         )
-    name = checks.text("displayName", display_name or handle_clean, max_length=50)
+    name = checks.text("display_name", display_name or handle_clean, max_length=50)
     langs = clean_languages(checks, languages)
     topics = clean_topic_names(checks, "interests", interests, maximum=MAX_INTERESTS)
     checks.done()
@@ -75,16 +73,14 @@ async def sign_up(
             await reindex(SearchKind.USER, [user.id])
             return user
     except IntegrityError as exc:  # a concurrent sign-up won the race for the email or handle
-        raise DomainError(
-            ErrorCode.ALREADY_EXISTS, "This email or handle was just taken.", ["input", "handle"]
-        ) from exc
+        raise AlreadyExists("This email or handle was just taken.", "handle") from exc
 
 
 async def sign_in(*, email: str, password: str) -> User:
     """The account for these credentials; unknown email and wrong password look the same."""
     user = await User.get_or_none(email=email.strip().casefold())
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        raise INVALID_CREDENTIALS
+        raise InvalidCredentials()
     return user
 
 
@@ -101,11 +97,11 @@ async def update_profile(
     checks = Checks()
     changes: dict[str, object] = {}
     if display_name is not None:
-        changes["display_name"] = checks.text("displayName", display_name, max_length=50)
+        changes["display_name"] = checks.text("display_name", display_name, max_length=50)
     if bio is not None:
         changes["bio"] = checks.text("bio", bio, max_length=500, min_length=0) or ""
     if avatar_url is not None:
-        changes["avatar_url"] = checks.url("avatarUrl", avatar_url) if avatar_url.strip() else None
+        changes["avatar_url"] = checks.url("avatar_url", avatar_url) if avatar_url.strip() else None
     if languages is not None:
         changes["languages"] = clean_languages(checks, languages)
     if interests is not None:
@@ -126,7 +122,7 @@ def clean_languages(checks: Checks, languages: Sequence[str]) -> list[str]:
     for i, raw in enumerate(languages):
         code = raw.strip()
         if not LANGUAGE.match(code):
-            checks.fail(["languages", str(i)], ErrorCode.INVALID, f"'{raw[:20]}' is not a language code.")
+            checks.fail(("languages", i), ErrorCode.INVALID, f"'{raw[:20]}' is not a language code.")
         elif code not in result:
             result.append(code)
     return result

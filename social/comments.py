@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core.errors import forbidden, not_found
+from core.errors import Forbidden, NotFound
 from core.retry import retry_on_conflict
 from core.validation import Checks
 from models import Comment, Note, NotificationKind
 from social.engagement import live_note
 from social.notifications import notify
+from social.policy import can_delete_comment
 
 MAX_COMMENT = 1000
 
@@ -22,13 +23,13 @@ async def create_comment(*, author_id: int, note_id: int, body: str, reply_to_id
     checks = Checks()
     text = checks.text("body", body, max_length=MAX_COMMENT)
     checks.done()
-    note = await live_note(note_id, ["input", "noteId"])  # type: ignore[arg-type]
+    note = await live_note(note_id)
     root_id = None
     target = None
     if reply_to_id is not None:
         target = await Comment.get_or_none(id=reply_to_id, note_id=note_id, deleted_at=None)
         if target is None:
-            raise not_found("The comment you reply to", ["input", "replyToId"])
+            raise NotFound("The comment you reply to", "reply_to_id")
         root_id = target.root_id or target.id  # type: ignore[attr-defined]
     async with in_transaction():
         comment = await Comment.create(
@@ -62,10 +63,10 @@ async def delete_comment(*, comment_id: int, editor_id: int) -> Comment:
     """The comment's author or the note's author may delete; a root takes its replies with it."""
     comment = await Comment.get_or_none(id=comment_id, deleted_at=None)
     if comment is None:
-        raise not_found("Comment", "id")
+        raise NotFound("Comment", "id")
     note = await Note.get(id=comment.note_id)  # type: ignore[attr-defined]
-    if editor_id not in (comment.author_id, note.author_id):  # type: ignore[attr-defined]
-        raise forbidden("Only the comment's author or the note's author can delete it.", "id")
+    if not can_delete_comment(comment, note, editor_id):
+        raise Forbidden("Only the comment's author or the note's author can delete it.", "id")
     now = datetime.now(UTC)
     async with in_transaction():
         removed = await Comment.filter(id=comment.id, deleted_at=None).update(deleted_at=now)

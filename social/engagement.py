@@ -6,20 +6,22 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core.errors import DomainError, ErrorCode, forbidden, not_found
+from core.errors import DomainError, ErrorCode, Forbidden, NotFound
 from core.retry import retry_on_conflict
 from core.validation import Checks
 from models import Board, Collect, Follow, Like, Note, NotificationKind, User
+from social.errors import CannotFollowSelf
 from social.notifications import notify
+from social.policy import audience_for, can_collect_into, can_view_board
 
 MAX_BOARDS_PER_USER = 200
 DEFAULT_BOARD_NAME = {"zh": "默认收藏", "en": "Collected"}
 
 
-async def live_note(note_id: int, field: str = "noteId") -> Note:
+async def live_note(note_id: int) -> Note:
     note = await Note.get_or_none(id=note_id, deleted_at=None)
     if note is None:
-        raise not_found("Note", field)
+        raise NotFound("Note", "note_id")
     return note
 
 
@@ -65,7 +67,8 @@ async def create_board(*, owner_id: int, name: str, description: str | None, is_
     clean_description = checks.text("description", description or "", max_length=500, min_length=0)
     checks.done()
     if await Board.filter(owner_id=owner_id).count() >= MAX_BOARDS_PER_USER:
-        raise DomainError(ErrorCode.TOO_MANY, f"At most {MAX_BOARDS_PER_USER} boards per person.", "input")
+        # The request as a whole is refused, not one of its fields: the empty path.
+        raise DomainError(ErrorCode.TOO_MANY, f"At most {MAX_BOARDS_PER_USER} boards per person.", ())
     return await Board.create(
         owner_id=owner_id, name=clean_name, description=clean_description or "", is_private=is_private
     )
@@ -96,10 +99,10 @@ async def collect_note(*, user_id: int, note_id: int, board_id: int | None) -> t
         board = await default_board(user_id)
     else:
         found = await Board.get_or_none(id=board_id)
-        if found is None or (found.owner_id != user_id and found.is_private):  # type: ignore[attr-defined]
-            raise not_found("Board", "boardId")
-        if found.owner_id != user_id:  # type: ignore[attr-defined]
-            raise forbidden("You can only collect into your own boards.", "boardId")
+        if found is None or not can_view_board(found, await audience_for(user_id)):
+            raise NotFound("Board", "board_id")
+        if not can_collect_into(found, user_id):
+            raise Forbidden("You can only collect into your own boards.", "board_id")
         board = found
     try:
         async with in_transaction():
@@ -153,10 +156,10 @@ async def uncollect_note(*, user_id: int, note_id: int) -> Note:
 @retry_on_conflict
 async def follow_user(*, follower_id: int, followee_id: int) -> User:
     if follower_id == followee_id:
-        raise DomainError(ErrorCode.CANNOT_FOLLOW_SELF, "You cannot follow yourself.", "userId")
+        raise CannotFollowSelf("user_id")
     followee = await User.get_or_none(id=followee_id)
     if followee is None:
-        raise not_found("User", "userId")
+        raise NotFound("User", "user_id")
     try:
         async with in_transaction():
             if not await Follow.filter(follower_id=follower_id, followee_id=followee_id).exists():
@@ -172,7 +175,7 @@ async def follow_user(*, follower_id: int, followee_id: int) -> User:
 async def unfollow_user(*, follower_id: int, followee_id: int) -> User:
     followee = await User.get_or_none(id=followee_id)
     if followee is None:
-        raise not_found("User", "userId")
+        raise NotFound("User", "user_id")
     async with in_transaction():
         if await Follow.filter(follower_id=follower_id, followee_id=followee_id).delete():
             await _shift_follow_counts(follower_id, followee_id, -1)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core.errors import DomainError, ErrorCode, forbidden, not_found
+from core.errors import ErrorCode, Forbidden, NotFound
 from core.retry import retry_on_conflict
 from core.validation import Checks
 from models import Note, NoteKind, NoteProduct, NoteTopic, Product, SearchKind, Topic, User
 from search.documents import reindex
 from search.language import detect_language
+from social.errors import AlreadyReviewed
+from social.policy import can_edit_note
 from social.topics import clean_topic_names
 
 MAX_TITLE = 100
@@ -53,6 +55,60 @@ class NoteChanges:
     remove_review: bool = False
 
 
+@dataclass(frozen=True)
+class NoteInput:
+    """Checked, cleaned input of a new note or an edit; None = not given (an edit keeps that field)."""
+
+    title: str | None = None
+    body: str | None = None
+    topics: list[str] | None = None
+    media: list[str] | None = None
+    product_ids: list[int] | None = None  # de-duplicated, a given review's product first
+    review: Review | None = None
+    remove_review: bool = False
+
+
+@dataclass(frozen=True)
+class NoteState:
+    """The stored fields an edit is planned from."""
+
+    title: str
+    body: str
+    kind: NoteKind
+    review: Review | None
+
+    @classmethod
+    def of(cls, note: Note) -> NoteState:
+        """The state of a loaded note."""
+        review_product_id = note.review_product_id  # type: ignore[attr-defined]
+        review = (
+            Review(review_product_id, note.review_rating)  # type: ignore[arg-type]
+            if review_product_id is not None
+            else None
+        )
+        return cls(title=note.title, body=note.body, kind=note.kind, review=review)
+
+
+@dataclass(frozen=True)
+class NoteEditPlan:
+    """Everything an edit writes: `apply_note_edit` does exactly this. None = unchanged.
+
+    Topics and product tags are replaced whole rather than diffed: their order is stored with them."""
+
+    title: str | None
+    body: str | None
+    language: str | None  # detected again whenever the title or body changes
+    media: list[str] | None
+    review: Review | None  # the note's review after the edit (always written)
+    # The topics become exactly these, in order: the current ones lose a use, these gain one.
+    topics: list[str] | None
+    products: list[int] | None  # the tagged products become exactly these, in order
+    # The tagged products stay, with this reviewed product put in front when it is missing.
+    tag_reviewed_product: int | None
+    review_counts: tuple[tuple[Review, int], ...]  # (review, ±1) for its product's review counters
+    reindex: bool  # the search document changes (title, body or topics)
+
+
 @retry_on_conflict
 async def create_note(
     *,
@@ -65,31 +121,25 @@ async def create_note(
     media: Sequence[str] = (),
     review: Review | None = None,
 ) -> Note:
-    checks = Checks()
-    clean_title = checks.text("title", title, max_length=MAX_TITLE)
-    clean_body = checks.text("body", body, max_length=MAX_BODY, min_length=0)
-    topic_names = clean_topic_names(checks, "topics", topics, maximum=MAX_TOPICS)
-    clean_media = _check_media(checks, kind, media)
-    products = _check_product_ids(checks, product_ids, review)
-    if review is not None:
-        _check_rating(checks, review.rating)
-    checks.done()
-    merchants = await _product_merchants(products)  # includes the reviewed product
-    if review is not None:
-        await _check_can_review(author_id, review.product_id, merchants[review.product_id])
+    """Post a note: the same check steps as an edit, then one transaction that writes it and its counts."""
+    new = check_new_note(
+        kind=kind, title=title, body=body, topics=topics, product_ids=product_ids, media=media, review=review
+    )
+    products = new.product_ids or []  # includes the reviewed product
+    await check_tagged_products(author_id=author_id, product_ids=products, review=review)
 
     async with in_transaction():
         note = await Note.create(
             author_id=author_id,
             kind=kind,
-            title=clean_title,
-            body=clean_body or "",
-            language=detect_language(f"{clean_title}\n{clean_body}"),
-            media=clean_media,
+            title=new.title,
+            body=new.body or "",
+            language=detect_language(f"{new.title}\n{new.body}"),
+            media=new.media,
             review_product_id=review.product_id if review else None,
             review_rating=review.rating if review else None,
         )
-        await _link_topics(note.id, topic_names)
+        await _link_topics(note.id, new.topics or [])
         await _link_products(note.id, products)
         await reindex(SearchKind.NOTE, [note.id])
         await User.filter(id=author_id).update(note_count=F("note_count") + 1)
@@ -100,84 +150,174 @@ async def create_note(
 
 @retry_on_conflict
 async def update_note(*, note_id: int, editor_id: int, changes: NoteChanges) -> Note:
+    """Edit a note: check the input, plan the change, then write the plan in one transaction."""
     note = await _editable_note(note_id, editor_id)
+    current = NoteState.of(note)
+    edit = check_note_edit(changes, kind=current.kind)
+    await check_tagged_products(
+        author_id=editor_id,
+        product_ids=edit.product_ids or [],
+        review=edit.review,
+        current_review=current.review,
+    )
+    await apply_note_edit(note, plan_note_edit(current, edit))
+    return note
+
+
+# --- the steps of a create and an edit: check the input, check what it tags, plan, apply ------------------
+
+
+def check_new_note(
+    *,
+    kind: NoteKind,
+    title: str,
+    body: str,
+    topics: Sequence[str],
+    product_ids: Sequence[int],
+    media: Sequence[str],
+    review: Review | None,
+) -> NoteInput:
+    """The cleaned input of a new note, or every problem with it at once (ValidationErrors)."""
     checks = Checks()
-    title = checks.text("title", changes.title, max_length=MAX_TITLE) if changes.title is not None else None
-    body = (
-        checks.text("body", changes.body, max_length=MAX_BODY, min_length=0)
-        if changes.body is not None
-        else None
+    content = _check_content(checks, kind=kind, title=title, body=body, topics=topics, media=media)
+    products = _check_product_ids(checks, product_ids, review)
+    if review is not None:
+        _check_rating(checks, review.rating)
+    checks.done()
+    return replace(content, product_ids=products, review=review)
+
+
+def check_note_edit(changes: NoteChanges, *, kind: NoteKind) -> NoteInput:
+    """The cleaned fields of an edit (only those given), or every problem with them at once."""
+    checks = Checks()
+    content = _check_content(
+        checks, kind=kind, title=changes.title, body=changes.body, topics=changes.topics, media=changes.media
     )
-    topic_names = (
-        clean_topic_names(checks, "topics", changes.topics, maximum=MAX_TOPICS)
-        if changes.topics is not None
-        else None
-    )
-    media = _check_media(checks, note.kind, changes.media) if changes.media is not None else None
-    new_review = changes.review
-    if new_review is not None:
-        _check_rating(checks, new_review.rating)
-    product_ids = (
-        _check_product_ids(checks, changes.product_ids, new_review)
+    if changes.review is not None:
+        _check_rating(checks, changes.review.rating)
+    products = (
+        _check_product_ids(checks, changes.product_ids, changes.review)
         if changes.product_ids is not None
         else None
     )
     checks.done()
-    old_review = (
-        Review(note.review_product_id, note.review_rating)  # type: ignore[attr-defined,arg-type]
-        if note.review_product_id is not None  # type: ignore[attr-defined]
-        else None
-    )
-    reviews_another_product = new_review is not None and (
-        old_review is None or old_review.product_id != new_review.product_id
-    )
-    to_check = list(product_ids or [])
-    if new_review is not None and reviews_another_product and new_review.product_id not in to_check:
-        to_check.append(new_review.product_id)
-    merchants = await _product_merchants(to_check)
-    if new_review is not None and reviews_another_product:
-        await _check_can_review(editor_id, new_review.product_id, merchants[new_review.product_id])
-    if changes.remove_review:
-        new_review = None
-    elif new_review is None:
-        new_review = old_review
+    return replace(content, product_ids=products, review=changes.review, remove_review=changes.remove_review)
 
+
+def _check_content(
+    checks: Checks,
+    *,
+    kind: NoteKind,
+    title: str | None,
+    body: str | None,
+    topics: Sequence[str] | None,
+    media: Sequence[str] | None,
+) -> NoteInput:
+    """Title, body, topics and media, each checked when given (in this order: the order of the errors)."""
+    return NoteInput(
+        title=checks.text("title", title, max_length=MAX_TITLE) if title is not None else None,
+        body=checks.text("body", body, max_length=MAX_BODY, min_length=0) if body is not None else None,
+        topics=clean_topic_names(checks, "topics", topics, maximum=MAX_TOPICS)
+        if topics is not None
+        else None,
+        media=_check_media(checks, kind, media) if media is not None else None,
+    )
+
+
+async def check_tagged_products(
+    *, author_id: int, product_ids: Sequence[int], review: Review | None, current_review: Review | None = None
+) -> None:
+    """Every tagged product exists (one query); a review of a product the note did not already review must
+    be allowed (not the author's own product, not reviewed by them before)."""
+    reviews_another_product = review is not None and (
+        current_review is None or current_review.product_id != review.product_id
+    )
+    to_check = list(product_ids)
+    if review is not None and reviews_another_product and review.product_id not in to_check:
+        to_check.append(review.product_id)
+    merchants = await _product_merchants(to_check)
+    if review is not None and reviews_another_product:
+        await _check_can_review(author_id, review.product_id, merchants[review.product_id])
+
+
+def plan_note_edit(current: NoteState, edit: NoteInput) -> NoteEditPlan:
+    """What a checked edit changes, decided without the database."""
+    review = edit.review if edit.review is not None else current.review
+    if edit.remove_review:  # wins over a review given in the same edit
+        review = None
+    language = None
+    if edit.title is not None or edit.body is not None:
+        title = edit.title if edit.title is not None else current.title
+        body = edit.body if edit.body is not None else current.body
+        language = detect_language(f"{title}\n{body}")
+    products = None
+    tag_reviewed_product = None
+    if edit.product_ids is not None:
+        products = list(edit.product_ids)
+        if review is not None and review.product_id not in products:
+            products.insert(0, review.product_id)  # a review kept from before stays tagged too
+    elif review is not None and review != current.review:
+        tag_reviewed_product = review.product_id
+    review_counts: list[tuple[Review, int]] = []
+    if review != current.review:
+        if current.review is not None:
+            review_counts.append((current.review, -1))
+        if review is not None:
+            review_counts.append((review, +1))
+    return NoteEditPlan(
+        title=edit.title,
+        body=edit.body,
+        language=language,
+        media=edit.media,
+        review=review,
+        topics=edit.topics,
+        products=products,
+        tag_reviewed_product=tag_reviewed_product,
+        review_counts=tuple(review_counts),
+        reindex=edit.title is not None or edit.body is not None or edit.topics is not None,
+    )
+
+
+async def apply_note_edit(note: Note, plan: NoteEditPlan) -> None:
+    """Write a plan, with every counter it moves, in one transaction."""
     async with in_transaction():
-        if title is not None:
-            note.title = title
-        if body is not None:
-            note.body = body
-        if title is not None or body is not None:
-            note.language = detect_language(f"{note.title}\n{note.body}")
-        if media is not None:
-            note.media = media
-        note.review_product_id = new_review.product_id if new_review else None  # type: ignore[attr-defined]
-        note.review_rating = new_review.rating if new_review else None
+        if plan.title is not None:
+            note.title = plan.title
+        if plan.body is not None:
+            note.body = plan.body
+        if plan.language is not None:
+            note.language = plan.language
+        if plan.media is not None:
+            note.media = plan.media
+        note.review_product_id = plan.review.product_id if plan.review else None  # type: ignore[attr-defined]
+        note.review_rating = plan.review.rating if plan.review else None
         await note.save()
-        if topic_names is not None:
+        if plan.topics is not None:
             await _unlink_topics(note.id)
-            await _link_topics(note.id, topic_names)
-        if title is not None or body is not None or topic_names is not None:
+            await _link_topics(note.id, plan.topics)
+        if plan.reindex:
             await reindex(SearchKind.NOTE, [note.id])
-        if product_ids is not None or (new_review and new_review != old_review):
-            wanted: list[int] = (
-                list(product_ids)
-                if product_ids is not None
-                else [
-                    link.product_id  # type: ignore[attr-defined]
-                    for link in await NoteProduct.filter(note_id=note.id).order_by("position")
-                ]
-            )
-            if new_review and new_review.product_id not in wanted:
-                wanted.insert(0, new_review.product_id)
-            await NoteProduct.filter(note_id=note.id).delete()
-            await _link_products(note.id, wanted)
-        if old_review != new_review:
-            if old_review is not None:
-                await _count_review(old_review, -1)
-            if new_review is not None:
-                await _count_review(new_review, +1)
-    return note
+        if plan.products is not None or plan.tag_reviewed_product is not None:
+            await _retag_products(note.id, plan.products, plan.tag_reviewed_product)
+        for review, sign in plan.review_counts:
+            await _count_review(review, sign)
+
+
+async def _retag_products(note_id: int, products: list[int] | None, reviewed_product_id: int | None) -> None:
+    """The note's product links become `products`, or the current ones with the reviewed product in front
+    when it is missing; rewritten whole because the order is stored."""
+    wanted = (
+        list(products)
+        if products is not None
+        else [
+            link.product_id  # type: ignore[attr-defined]
+            for link in await NoteProduct.filter(note_id=note_id).order_by("position")
+        ]
+    )
+    if reviewed_product_id is not None and reviewed_product_id not in wanted:
+        wanted.insert(0, reviewed_product_id)
+    await NoteProduct.filter(note_id=note_id).delete()
+    await _link_products(note_id, wanted)
 
 
 @retry_on_conflict
@@ -202,9 +342,9 @@ async def delete_note(*, note_id: int, editor_id: int) -> Note:
 async def _editable_note(note_id: int, editor_id: int) -> Note:
     note = await Note.get_or_none(id=note_id, deleted_at=None)
     if note is None:
-        raise not_found("Note", "id")
-    if note.author_id != editor_id:  # type: ignore[attr-defined]
-        raise forbidden("Only the author can edit or delete this note.", "id")
+        raise NotFound("Note", "id")
+    if not can_edit_note(note, editor_id):
+        raise Forbidden("Only the author can edit or delete this note.", "id")
     return note
 
 
@@ -217,7 +357,7 @@ def _check_media(checks: Checks, kind: NoteKind, media: Sequence[str]) -> list[s
         return []
     if not checks.count("media", media, maximum=MAX_MEDIA):
         return []
-    urls = [checks.url(["media", str(i)], url) for i, url in enumerate(media)]
+    urls = [checks.url(("media", i), url) for i, url in enumerate(media)]
     return [u for u in urls if u is not None]
 
 
@@ -225,13 +365,13 @@ def _check_product_ids(checks: Checks, product_ids: Sequence[int], review: Revie
     ids = list(dict.fromkeys(product_ids))
     if review is not None and review.product_id not in ids:
         ids.insert(0, review.product_id)  # a review always tags the product it reviews
-    checks.count("productIds", ids, maximum=MAX_PRODUCTS)
+    checks.count("product_ids", ids, maximum=MAX_PRODUCTS)
     return ids
 
 
 def _check_rating(checks: Checks, rating: int) -> None:
     if not 1 <= rating <= 5:
-        checks.fail(["review", "rating"], ErrorCode.OUT_OF_RANGE, "Ratings are whole stars from 1 to 5.")
+        checks.fail(("review", "rating"), ErrorCode.OUT_OF_RANGE, "Ratings are whole stars from 1 to 5.")
 
 
 async def _product_merchants(product_ids: Sequence[int]) -> dict[int, int]:
@@ -242,19 +382,15 @@ async def _product_merchants(product_ids: Sequence[int]) -> dict[int, int]:
         await Product.filter(id__in=list(product_ids)).values_list("id", "merchant_id")  # type: ignore[arg-type]
     )
     if any(pid not in found for pid in product_ids):
-        raise DomainError(ErrorCode.NOT_FOUND, "A tagged product does not exist.", ["input", "productIds"])
+        raise NotFound("Product", "product_ids", message="A tagged product does not exist.")
     return found
 
 
 async def _check_can_review(author_id: int, product_id: int, merchant_id: int) -> None:
     if merchant_id == author_id:
-        raise forbidden("Merchants cannot review their own products.", ["input", "review", "productId"])
+        raise Forbidden("Merchants cannot review their own products.", ("review", "product_id"))
     if await Note.filter(author_id=author_id, review_product_id=product_id, deleted_at=None).exists():
-        raise DomainError(
-            ErrorCode.ALREADY_REVIEWED,
-            "You have already reviewed this product; edit that review instead.",
-            ["input", "review", "productId"],
-        )
+        raise AlreadyReviewed(product_id, ("review", "product_id"))
 
 
 async def _link_topics(note_id: int, names: Sequence[str]) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from core.errors import DomainError, ErrorCode
 from models import Notification, NotificationKind
+from social.policy import Audience, notification_filter
 
 MAX_MARK_READ = 100
 
@@ -37,7 +38,9 @@ async def notify(
     )
 
 
-async def mark_read(*, user_id: int, notification_ids: Sequence[int] | None) -> int:
+async def mark_read(
+    *, user_id: int, notification_ids: Sequence[int] | None, audience: Audience | None = None
+) -> int:
     """Mark some (or, with None, all) of a user's notifications read; returns how many remain unread."""
     if notification_ids is not None and len(notification_ids) > MAX_MARK_READ:
         raise DomainError(ErrorCode.TOO_MANY, f"At most {MAX_MARK_READ} ids at once.", "ids")
@@ -45,8 +48,10 @@ async def mark_read(*, user_id: int, notification_ids: Sequence[int] | None) -> 
     if notification_ids is not None:
         query = query.filter(id__in=list(notification_ids))
     await query.update(read_at=datetime.now(UTC))
-    return await unread_count(user_id)
+    return await unread_count(user_id, audience)
 
 
-async def unread_count(user_id: int) -> int:
-    return await Notification.filter(recipient_id=user_id, read_at=None).count()
+async def unread_count(user_id: int, audience: Audience | None = None) -> int:
+    """Unread notifications the person may see (`audience`: theirs, by default with nothing hidden)."""
+    visible = notification_filter(user_id, audience or Audience(viewer_id=user_id))
+    return await Notification.filter(visible, read_at=None).count()

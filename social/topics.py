@@ -32,7 +32,7 @@ def clean_topic_names(checks: Checks, field: str, raw_names: Sequence[str], *, m
     for i, raw in enumerate(raw_names):
         name = normalize_topic_name(raw)
         if not name or len(name) > MAX_TOPIC_LENGTH:
-            checks.fail([field, str(i)], ErrorCode.INVALID, f"Topics are 1–{MAX_TOPIC_LENGTH} characters.")
+            checks.fail((field, i), ErrorCode.INVALID, f"Topics are 1–{MAX_TOPIC_LENGTH} characters.")
         elif name not in names:
             names.append(name)
     return names

@@ -14,7 +14,11 @@ from tortoise import Tortoise
 
 from api.app import create_app
 from api.db import apply_migrations, empty_all_tables, tortoise_config
+from commerce.ledger import ledger_mismatches
 from core.settings import Settings
+from demo import seed_database
+from models import User
+from tests.databases import drop_postgres_database
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-000"
 
@@ -42,18 +46,7 @@ async def database() -> AsyncIterator[str]:
     yield DATABASE_URL
     await Tortoise.close_connections()
     if IS_POSTGRES:
-        await _drop_postgres_database(DATABASE_URL)
-
-
-async def _drop_postgres_database(url: str) -> None:
-    import asyncpg
-
-    root, _, name = url.rpartition("/")
-    conn = await asyncpg.connect(f"{root}/postgres".replace("postgres://", "postgresql://", 1))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+        await drop_postgres_database(DATABASE_URL)
 
 
 @pytest.fixture
@@ -61,6 +54,14 @@ async def db(database: str) -> AsyncIterator[str]:
     """An empty database for this test."""
     await empty_all_tables()
     yield database
+
+
+@pytest.fixture
+async def demo_user(db: str) -> User:
+    """The demo world (`vermilion seed`: 60 people and their notes), and its shopper `demo`, who follows
+    several creators and has a history of likes and collects."""
+    await seed_database(users=60, progress=False)
+    return await User.get(handle="demo")
 
 
 @pytest.fixture
@@ -118,6 +119,14 @@ async def shop(db: str, shop_settings: Settings) -> AsyncIterator[GraphQLClient]
     ) as http:
         yield GraphQLClient(http, app)
     await app.state.recorder.drain()
+
+
+@pytest.fixture
+async def ledger_agrees(db: str) -> AsyncIterator[None]:
+    """After the test, each order's paid and refunded amounts agree with its payment ledger
+    (`pytestmark = pytest.mark.usefixtures("ledger_agrees")`)."""
+    yield
+    assert await ledger_mismatches() == []
 
 
 class GraphQLClient:

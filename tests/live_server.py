@@ -1,13 +1,17 @@
 """A real Vermilion server under uvicorn on 127.0.0.1, in its own process, for tests that need one
-(browsers, WebSockets, several workers sharing Redis)."""
+(browsers, WebSockets, several workers sharing Redis), and a graphql-transport-ws client for it."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import TEST_SECRET
 from tests.loopback import serve_on_loopback
@@ -54,3 +58,24 @@ def live_server(
         env=env,
     ) as base:
         yield base
+
+
+async def open_socket(base: str, params: dict[str, Any] | None = None) -> ClientConnection:
+    """A graphql-transport-ws connection to the server at `base`, initialised with `params`."""
+    ws = await connect(base.replace("http", "ws", 1) + "/graphql", subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+    await ws.send(json.dumps({"type": "connection_init", "payload": params or {}}))
+    return ws
+
+
+async def next_message(ws: ClientConnection) -> dict[str, Any]:
+    """The next message other than a ping (fails after 10 s of silence)."""
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+        if message["type"] != "ping":
+            return message
+
+
+async def subscribe(ws: ClientConnection, op_id: str, query: str, variables: dict[str, Any]) -> None:
+    await ws.send(
+        json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables}})
+    )

@@ -50,6 +50,9 @@ web.run_app(server.app, sock=socket.socket(fileno=int(sys.argv[1])), print=None,
 
 API_KEY = "sk_test_vermilion_localstripe"
 WEBHOOK_SECRET = "whsec_vermilion_test_secret"
+# Stripe's test payment methods: a card that pays, and one whose charge is declined.
+VISA = "pm_card_visa"
+DECLINED = "pm_card_chargeCustomerFail"
 
 
 @contextmanager
@@ -102,7 +105,7 @@ def stripe_client(base: str) -> stripe.StripeClient:
     return stripe.StripeClient(API_KEY, base_addresses={"api": base}, http_client=stripe.HTTPXClient())
 
 
-async def pay(base: str, intent_id: str, card: str = "pm_card_visa") -> str:
+async def pay(base: str, intent_id: str, card: str = VISA) -> str:
     """Confirm a PaymentIntent with a test card, as Stripe.js would; the intent's status afterwards.
 
     The emulator wants the payment method set first and `confirm` called without one."""

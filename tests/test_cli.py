@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from demo.population import DEMO_ACCOUNTS
+from tests.databases import drop_postgres_database
 from tests.test_schema_export import printed_schema
 
 BIN = Path(sys.executable).parent / "vermilion"
@@ -43,21 +44,6 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite://{tmp_path / 'cli.sqlite3'}"
 
 
-def _admin_dsn(root: str) -> str:
-    return f"{root}/postgres".replace("postgres://", "postgresql://", 1)
-
-
-async def _drop_postgres(url: str) -> None:
-    import asyncpg
-
-    root, _, name = url.rpartition("/")
-    admin = await asyncpg.connect(_admin_dsn(root))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 # The CLI is tried on both kinds in every run: scripts/test provides PostgreSQL to both passes.
 POSTGRES_SERVER = os.environ.get("VERMILION_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
@@ -74,7 +60,7 @@ def cli_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     try:
         yield url
     finally:
-        asyncio.run(_drop_postgres(url))
+        asyncio.run(drop_postgres_database(url))
 
 
 def row_counts(url: str) -> dict[str, int]:

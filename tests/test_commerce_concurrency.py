@@ -42,7 +42,7 @@ from tests.shop import (
     ok,
     world,
 )
-from tests.stripe_emulator import event_payload, pay, sign_event, stripe_client
+from tests.stripe_emulator import DECLINED, event_payload, pay, sign_event, stripe_client
 
 CART_STATUS = "query($id: ID!) { cart(id: $id) { status totalQuantity } }"
 
@@ -189,7 +189,7 @@ async def test_ten_retries_at_once_after_a_decline_make_one_fresh_intent(
         shop, CHECKOUT_START, checkout_input(cart["id"]), "checkoutStart", token=w.shopper["token"]
     )
     order_id, declined = started["order"]["id"], started["payment"]["paymentIntentId"]
-    assert await pay(stripe_base, declined, "pm_card_chargeCustomerFail") == "requires_payment_method"
+    assert await pay(stripe_base, declined, DECLINED) == "requires_payment_method"
     done = await ok(
         shop, CHECKOUT_COMPLETE, {"orderId": order_id}, "checkoutComplete", token=w.shopper["token"]
     )

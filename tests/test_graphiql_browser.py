@@ -79,10 +79,10 @@ def test_graphiql_runs_a_query_offline(server: str, tmp_path: Path) -> None:
                 assert not remote, f"page reached outside 127.0.0.1: {remote}"
                 assert not failed, f"requests failed: {failed}"
                 assert not errors, f"page errors: {errors}"
-            except BaseException:
+            except BaseException as failure:
                 shot = tmp_path / "graphiql-failure.png"
                 page.screenshot(path=str(shot), full_page=True)
-                print(f"screenshot: {shot}; remote={remote} failed={failed} errors={errors}")
+                failure.add_note(f"screenshot: {shot}; remote={remote} failed={failed} errors={errors}")
                 raise
         finally:
             browser.close()

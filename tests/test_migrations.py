@@ -7,15 +7,11 @@ random name): one is migrated with `apply_migrations()`, the other built by Tort
 
 from __future__ import annotations
 
-import re
 import sqlite3
-import tempfile
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +20,9 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.schema_generator.state import State
 
 from api.db import apply_migrations, tortoise_config
+from tests import databases
 from tests.conftest import DATABASE_URL, IS_POSTGRES
+from tests.databases import asyncpg_dsn
 
 # Tortoise's own record of applied migrations is not part of the schema the models describe.
 BOOKKEEPING_TABLES = {"tortoise_migrations"}
@@ -33,30 +31,11 @@ BOOKKEEPING_TABLES = {"tortoise_migrations"}
 # --- scratch databases ----------------------------------------------------------------------------
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return re.sub(r"^[a-z]+://", "postgresql://", url)
-
-
 @asynccontextmanager
 async def scratch_database(tag: str) -> AsyncIterator[str]:
     """The URL of a new, empty database of the suite's kind, deleted afterwards."""
-    if not IS_POSTGRES:
-        with tempfile.TemporaryDirectory(prefix=f"vermilion-{tag}-") as tmp:
-            yield f"sqlite://{Path(tmp) / 'db.sqlite3'}"
-        return
-    import asyncpg
-
-    root, _, _ = DATABASE_URL.rpartition("/")
-    name = f"vermilion_{tag}_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(_asyncpg_dsn(f"{root}/postgres"))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"{root}/{name}"
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with databases.scratch_database(tag, like=DATABASE_URL) as url:
+        yield url
 
 
 async def migrate(url: str) -> None:
@@ -82,7 +61,7 @@ async def execute(url: str, sql: str) -> None:
     if IS_POSTGRES:
         import asyncpg
 
-        conn = await asyncpg.connect(_asyncpg_dsn(url))
+        conn = await asyncpg.connect(asyncpg_dsn(url))
         try:
             await conn.execute(sql)
         finally:
@@ -196,7 +175,7 @@ async def introspect_postgres(url: str) -> DbSchema:
     import asyncpg
 
     schema = DbSchema()
-    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         for row in await conn.fetch(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -320,7 +299,7 @@ async def _index_name(url: str, table: str, columns: list[str]) -> str:
     if IS_POSTGRES:
         import asyncpg
 
-        conn = await asyncpg.connect(_asyncpg_dsn(url))
+        conn = await asyncpg.connect(asyncpg_dsn(url))
         try:
             rows = await conn.fetch(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 AND schemaname = current_schema()",

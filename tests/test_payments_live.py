@@ -13,10 +13,11 @@ import httpx
 import pytest
 
 from tests.conftest import DATABASE_URL, IS_POSTGRES, GraphQLClient
-from tests.live_server import live_server
+from tests.live_server import live_server, next_message, open_socket, subscribe
 from tests.shop import CHECKOUT_START, ORDER, cart_with, checkout_input, ok, world
 from tests.stripe_emulator import (
     API_KEY,
+    DECLINED,
     WEBHOOK_SECRET,
     event_payload,
     pay,
@@ -24,7 +25,6 @@ from tests.stripe_emulator import (
     sign_event,
     stripe_client,
 )
-from tests.test_subscriptions import next_message, open_socket, subscribe
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -109,7 +109,7 @@ async def test_a_declined_card_releases_the_stock_through_the_webhook(
     )
     assert (await live.data(STOCK, {"p": w.product["id"]}))["product"]["variants"][0]["stock"] == 0
 
-    assert await pay(stripe_base, started["payment"]["paymentIntentId"], "pm_card_chargeCustomerFail") == (
+    assert await pay(stripe_base, started["payment"]["paymentIntentId"], DECLINED) == (
         "requires_payment_method"
     )
 

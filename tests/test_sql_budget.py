@@ -89,7 +89,6 @@ async def _statements(client: GraphQLClient, token: str, first: int, extra: str 
 async def test_feed_page_sql_is_constant_and_within_budget(client: GraphQLClient, viewer_fields: str) -> None:
     token = await _world()
     counts = {first: await _statements(client, token, first, viewer_fields) for first in (5, 20, 50)}
-    print("statements per page size:", counts)
     assert len(set(counts.values())) == 1, counts
     assert counts[5] <= 6, counts
 

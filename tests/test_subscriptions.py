@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from pathlib import Path
@@ -10,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.live_server import live_server
+from tests.live_server import live_server, next_message, open_socket, subscribe
 
 pytestmark = pytest.mark.timeout(120)
 REDIS_URL = os.environ.get("VERMILION_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -38,25 +37,6 @@ async def sign_up(base: str, handle: str) -> dict[str, Any]:
         {"i": {"email": f"{handle}@example.com", "password": "correct horse", "handle": handle}},
     )
     return data["signUp"]
-
-
-async def open_socket(base: str, params: dict[str, Any] | None = None) -> ClientConnection:
-    ws = await connect(base.replace("http", "ws", 1) + "/graphql", subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-    await ws.send(json.dumps({"type": "connection_init", "payload": params or {}}))
-    return ws
-
-
-async def next_message(ws: ClientConnection) -> dict[str, Any]:
-    while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
-        if message["type"] != "ping":
-            return message
-
-
-async def subscribe(ws: ClientConnection, op_id: str, query: str, variables: dict[str, Any]) -> None:
-    await ws.send(
-        json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables}})
-    )
 
 
 LIKES = "subscription($n: ID!) { noteLikeCount(noteId: $n) { noteId likeCount } }"

@@ -1,8 +1,7 @@
-"""`trendingTopics` and `Topic.history` through the API, and the trending score itself."""
+"""`trendingTopics` and `Topic.history` through the API (the score itself: tests/social/test_trending_score.py)."""
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -10,7 +9,6 @@ import pytest
 
 from core.ids import decode_global_id
 from models import Note
-from social.topics import TRENDING_HALF_LIFE_DAYS, trending_score
 from tests.conftest import GraphQLClient
 from tests.factories import create_note, sign_up
 
@@ -182,28 +180,3 @@ async def test_history_days_out_of_range_is_an_error(client: GraphQLClient, days
     assert body["errors"][0]["path"] == ["topic", "history"]
     assert "between 1 and 365" in body["errors"][0]["message"]
     assert body["data"] is None or body["data"]["topic"] is None
-
-
-# --- the score -------------------------------------------------------------------------------------------------
-
-
-def test_trending_score_halves_every_half_life() -> None:
-    assert TRENDING_HALF_LIFE_DAYS == 2.0
-    assert trending_score({}) == 0.0
-    assert trending_score({0: 4}) == 4.0
-    assert trending_score({2: 4}) == pytest.approx(2.0)
-    assert trending_score({4: 4}) == pytest.approx(1.0)
-    assert trending_score({1: 1}) == pytest.approx(1 / math.sqrt(2))
-    assert trending_score({0: 1, 2: 1, 4: 1}) == pytest.approx(1.75)
-    assert trending_score({1: 2}, half_life_days=1.0) == pytest.approx(1.0)
-    assert trending_score({0: 0, 3: 0}) == 0.0
-
-
-def test_trending_score_prefers_recent_use_to_more_older_use() -> None:
-    recent = trending_score({0: 1, 1: 1, 2: 1})
-    older = trending_score({5: 5})
-    assert recent == pytest.approx(1 + 2**-0.5 + 0.5)
-    assert older == pytest.approx(5 * 2**-2.5)
-    assert recent > trending_score({0: 1}) > older
-    # But enough older use still wins.
-    assert trending_score({5: 20}) > recent

@@ -8,7 +8,7 @@ from commerce.catalog import VariantSpec, create_product, update_product
 from core.ids import decode_global_id
 from schema.catalog.types import ProductType
 from schema.context import Info
-from schema.errors import UserError, guarded
+from schema.errors import UserError, returns_errors
 
 
 @strawberry.input
@@ -57,9 +57,7 @@ def _specs(variants: list[ProductVariantInput]) -> list[VariantSpec]:
             price_minor_units=v.price_minor_units,
             currency=v.currency,
             stock=v.stock,
-            id=decode_global_id(v.id, "ProductVariant", ["input", "variants", str(i), "id"])
-            if v.id
-            else None,
+            id=decode_global_id(v.id, "ProductVariant", ("variants", i, "id")) if v.id else None,
         )
         for i, v in enumerate(variants)
     ]
@@ -68,31 +66,27 @@ def _specs(variants: list[ProductVariantInput]) -> list[VariantSpec]:
 @strawberry.type
 class CatalogMutation:
     @strawberry.mutation(description="List a product for sale; you become its merchant.")
+    @returns_errors
     async def product_create(self, info: Info, input: ProductCreateInput) -> ProductCreatePayload:
-        async def run() -> ProductCreatePayload:
-            product = await create_product(
-                merchant_id=info.context.require_viewer_id(),
-                title=input.title,
-                description=input.description,
-                variants=_specs(input.variants),
-            )
-            return ProductCreatePayload(product=ProductType.from_row(product))
-
-        return await guarded(ProductCreatePayload, run)
+        product = await create_product(
+            merchant_id=info.context.require_viewer_id(),
+            title=input.title,
+            description=input.description,
+            variants=_specs(input.variants),
+        )
+        return ProductCreatePayload(product=ProductType.from_row(product))
 
     @strawberry.mutation(description="Edit a product you sell.")
+    @returns_errors
     async def product_update(
         self, info: Info, id: strawberry.ID, input: ProductUpdateInput
     ) -> ProductUpdatePayload:
-        async def run() -> ProductUpdatePayload:
-            product = await update_product(
-                product_id=decode_global_id(id, "Product", "id"),
-                editor_id=info.context.require_viewer_id(),
-                title=input.title,
-                description=input.description,
-                variants=_specs(input.variants) if input.variants is not None else None,
-            )
-            info.context.loaders.variants_by_product_id.clear(product.id)
-            return ProductUpdatePayload(product=ProductType.from_row(product))
-
-        return await guarded(ProductUpdatePayload, run)
+        product = await update_product(
+            product_id=decode_global_id(id, "Product", "id"),
+            editor_id=info.context.require_viewer_id(),
+            title=input.title,
+            description=input.description,
+            variants=_specs(input.variants) if input.variants is not None else None,
+        )
+        info.context.loaders.variants_by_product_id.clear(product.id)
+        return ProductUpdatePayload(product=ProductType.from_row(product))

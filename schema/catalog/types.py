@@ -13,6 +13,7 @@ from models import Note, Product, ProductVariant
 from schema.context import Info
 from schema.money import Money
 from schema.relay import Connection, Node, build_connection, keyset_page
+from social.policy import note_filter
 
 if TYPE_CHECKING:
     from schema.notes.types import NoteType
@@ -91,11 +92,13 @@ class ProductType(Node):
         return Money.of(cheapest.price_minor_units, cheapest.currency)
 
     @strawberry.field(description="Review notes about this product, newest first.")
-    async def reviews(self, first: int | None = None, after: str | None = None) -> Connection[NoteRef]:
+    async def reviews(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[NoteRef]:
         from schema.notes.types import NoteType
 
         rows, more = await keyset_page(
-            Note.filter(review_product_id=self.row.id, deleted_at=None),
+            Note.filter(note_filter(await info.context.audience()), review_product_id=self.row.id),
             page_size(first),
             decode_id_cursor(after),
         )

@@ -15,7 +15,7 @@ from commerce.refunds import refund_order
 from core.ids import decode_global_id, decode_uuid_global_id
 from schema.commerce.types import CartType, OrderType, Payment, RefundType
 from schema.context import Info
-from schema.errors import UserError, guarded
+from schema.errors import UserError, returns_errors
 
 
 @strawberry.input
@@ -89,12 +89,12 @@ class OrderRefundPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _line_specs(lines: list[CartLineInput], at: list[str]) -> list[carts.LineSpec]:
+def _line_specs(lines: list[CartLineInput]) -> list[carts.LineSpec]:
     return [
         carts.LineSpec(
-            variant_id=decode_global_id(line.variant_id, "ProductVariant", [*at, str(i), "variantId"]),
+            variant_id=decode_global_id(line.variant_id, "ProductVariant", ("lines", i, "variant_id")),
             quantity=line.quantity,
-            source_note_id=decode_global_id(line.source_note_id, "Note", [*at, str(i), "sourceNoteId"])
+            source_note_id=decode_global_id(line.source_note_id, "Note", ("lines", i, "source_note_id"))
             if line.source_note_id
             else None,
         )
@@ -102,12 +102,12 @@ def _line_specs(lines: list[CartLineInput], at: list[str]) -> list[carts.LineSpe
     ]
 
 
-def _cart_id(cart_id: strawberry.ID, field: str | list[str] = "cartId") -> UUID:
-    return decode_uuid_global_id(cart_id, "Cart", field)
+def _cart_id(cart_id: strawberry.ID) -> UUID:
+    return decode_uuid_global_id(cart_id, "Cart", "cart_id")
 
 
 def _order_id(order_id: strawberry.ID) -> UUID:
-    return decode_uuid_global_id(order_id, "Order", "orderId")
+    return decode_uuid_global_id(order_id, "Order", "order_id")
 
 
 @strawberry.type
@@ -115,141 +115,120 @@ class CommerceMutation:
     @strawberry.mutation(
         description="Start a cart (signed in: add to your open cart if you have one). Guests keep the id."
     )
+    @returns_errors
     async def cart_create(self, info: Info, input: CartCreateInput) -> CartPayload:
-        async def run() -> CartPayload:
-            contents = await carts.create_cart(
-                viewer_id=info.context.viewer_id, lines=_line_specs(input.lines, ["input", "lines"])
-            )
-            return CartPayload(cart=CartType.of(contents))
-
-        return await guarded(CartPayload, run)
+        contents = await carts.create_cart(viewer_id=info.context.viewer_id, lines=_line_specs(input.lines))
+        return CartPayload(cart=CartType.of(contents))
 
     @strawberry.mutation(description="Add items; an item already in the cart has its quantity increased.")
+    @returns_errors
     async def cart_lines_add(
         self, info: Info, cart_id: strawberry.ID, lines: list[CartLineInput]
     ) -> CartPayload:
-        async def run() -> CartPayload:
-            contents = await carts.add_lines(
-                cart_id=_cart_id(cart_id),
-                viewer_id=info.context.viewer_id,
-                lines=_line_specs(lines, ["lines"]),
-            )
-            return CartPayload(cart=CartType.of(contents))
-
-        return await guarded(CartPayload, run)
+        contents = await carts.add_lines(
+            cart_id=_cart_id(cart_id),
+            viewer_id=info.context.viewer_id,
+            lines=_line_specs(lines),
+        )
+        return CartPayload(cart=CartType.of(contents))
 
     @strawberry.mutation(description="Change quantities; 0 removes the line.")
+    @returns_errors
     async def cart_lines_update(
         self, info: Info, cart_id: strawberry.ID, lines: list[CartLineUpdateInput]
     ) -> CartPayload:
-        async def run() -> CartPayload:
-            changes = [
-                carts.LineChange(
-                    decode_global_id(c.line_id, "CartLine", ["lines", str(i), "lineId"]), c.quantity
-                )
-                for i, c in enumerate(lines[: carts.MAX_CART_LINES + 1])
-            ]
-            contents = await carts.update_lines(
-                cart_id=_cart_id(cart_id), viewer_id=info.context.viewer_id, changes=changes
-            )
-            return CartPayload(cart=CartType.of(contents))
-
-        return await guarded(CartPayload, run)
+        changes = [
+            carts.LineChange(decode_global_id(c.line_id, "CartLine", ("lines", i, "line_id")), c.quantity)
+            for i, c in enumerate(lines[: carts.MAX_CART_LINES + 1])
+        ]
+        contents = await carts.update_lines(
+            cart_id=_cart_id(cart_id), viewer_id=info.context.viewer_id, changes=changes
+        )
+        return CartPayload(cart=CartType.of(contents))
 
     @strawberry.mutation
+    @returns_errors
     async def cart_lines_remove(
         self, info: Info, cart_id: strawberry.ID, line_ids: list[strawberry.ID]
     ) -> CartPayload:
-        async def run() -> CartPayload:
-            ids = [
-                decode_global_id(line_id, "CartLine", ["lineIds", str(i)])
-                for i, line_id in enumerate(line_ids[: carts.MAX_CART_LINES + 1])
-            ]
-            contents = await carts.remove_lines(
-                cart_id=_cart_id(cart_id), viewer_id=info.context.viewer_id, line_ids=ids
-            )
-            return CartPayload(cart=CartType.of(contents))
-
-        return await guarded(CartPayload, run)
+        ids = [
+            decode_global_id(line_id, "CartLine", ("line_ids", i))
+            for i, line_id in enumerate(line_ids[: carts.MAX_CART_LINES + 1])
+        ]
+        contents = await carts.remove_lines(
+            cart_id=_cart_id(cart_id), viewer_id=info.context.viewer_id, line_ids=ids
+        )
+        return CartPayload(cart=CartType.of(contents))
 
     @strawberry.mutation(
         description="Turn the cart into an order: stock is reserved for a while and a Stripe PaymentIntent "
         "is created; confirm it with `payment.clientSecret`. Idempotent per idempotencyKey."
     )
+    @returns_errors
     async def checkout_start(self, info: Info, input: CheckoutStartInput) -> CheckoutStartPayload:
-        async def run() -> CheckoutStartPayload:
-            ctx = info.context
-            viewer = await ctx.loaders.user_by_id.load(ctx.viewer_id) if ctx.viewer_id else None
-            a = input.shipping_address
-            result = await checkout_start(
-                payments=ctx.payments,
-                viewer_id=ctx.viewer_id,
-                viewer_email=viewer.email if viewer else None,
-                cart_id=_cart_id(input.cart_id, ["input", "cartId"]),
-                email=input.email,
-                shipping_address=Address(
-                    name=a.name,
-                    line1=a.line1,
-                    line2=a.line2,
-                    city=a.city,
-                    region=a.region,
-                    postal_code=a.postal_code,
-                    country=a.country,
-                    phone=a.phone,
-                ),
-                idempotency_key=input.idempotency_key,
-                reservation=timedelta(minutes=ctx.settings.reservation_minutes),
-            )
-            await publish_order_status(ctx.broker, result.order.id)
-            attempt = result.attempt
-            return CheckoutStartPayload(
-                order=OrderType.from_row(result.order),
-                payment=Payment(
-                    payment_intent_id=attempt.payment_intent_id or "", client_secret=attempt.client_secret
-                ),
-            )
-
-        return await guarded(CheckoutStartPayload, run)
+        ctx = info.context
+        viewer = await ctx.loaders.user_by_id.load(ctx.viewer_id) if ctx.viewer_id else None
+        a = input.shipping_address
+        result = await checkout_start(
+            payments=ctx.payments,
+            viewer_id=ctx.viewer_id,
+            viewer_email=viewer.email if viewer else None,
+            cart_id=_cart_id(input.cart_id),
+            email=input.email,
+            shipping_address=Address(
+                name=a.name,
+                line1=a.line1,
+                line2=a.line2,
+                city=a.city,
+                region=a.region,
+                postal_code=a.postal_code,
+                country=a.country,
+                phone=a.phone,
+            ),
+            idempotency_key=input.idempotency_key,
+            reservation=timedelta(minutes=ctx.settings.reservation_minutes),
+        )
+        await publish_order_status(ctx.broker, result.order.id)
+        attempt = result.attempt
+        return CheckoutStartPayload(
+            order=OrderType.from_row(result.order),
+            payment=Payment(
+                payment_intent_id=attempt.payment_intent_id or "", client_secret=attempt.client_secret
+            ),
+        )
 
     @strawberry.mutation(
         description="Settle the order from its PaymentIntent at Stripe when the webhook is late. Idempotent."
     )
+    @returns_errors
     async def checkout_complete(self, info: Info, order_id: strawberry.ID) -> OrderPayload:
-        async def run() -> OrderPayload:
-            order = await checkout_complete(
-                payments=info.context.payments, viewer_id=info.context.viewer_id, order_id=_order_id(order_id)
-            )
-            await publish_order_status(info.context.broker, order.id)
-            return OrderPayload(order=OrderType.from_row(order))
-
-        return await guarded(OrderPayload, run)
+        order = await checkout_complete(
+            payments=info.context.payments, viewer_id=info.context.viewer_id, order_id=_order_id(order_id)
+        )
+        await publish_order_status(info.context.broker, order.id)
+        return OrderPayload(order=OrderType.from_row(order))
 
     @strawberry.mutation(description="Call off an unpaid order; its stock is released.")
+    @returns_errors
     async def order_cancel(self, info: Info, order_id: strawberry.ID) -> OrderPayload:
-        async def run() -> OrderPayload:
-            order = await cancel_order(
-                payments=info.context.payments, viewer_id=info.context.viewer_id, order_id=_order_id(order_id)
-            )
-            await publish_order_status(info.context.broker, order.id)
-            return OrderPayload(order=OrderType.from_row(order))
-
-        return await guarded(OrderPayload, run)
+        order = await cancel_order(
+            payments=info.context.payments, viewer_id=info.context.viewer_id, order_id=_order_id(order_id)
+        )
+        await publish_order_status(info.context.broker, order.id)
+        return OrderPayload(order=OrderType.from_row(order))
 
     @strawberry.mutation(description="Mark a paid order shipped (a merchant of the order).")
+    @returns_errors
     async def order_fulfill(self, info: Info, order_id: strawberry.ID) -> OrderPayload:
-        async def run() -> OrderPayload:
-            order = await fulfill_order(
-                viewer_id=info.context.require_viewer_id(), order_id=_order_id(order_id)
-            )
-            await publish_order_status(info.context.broker, order.id)
-            return OrderPayload(order=OrderType.from_row(order))
-
-        return await guarded(OrderPayload, run)
+        order = await fulfill_order(viewer_id=info.context.require_viewer_id(), order_id=_order_id(order_id))
+        await publish_order_status(info.context.broker, order.id)
+        return OrderPayload(order=OrderType.from_row(order))
 
     @strawberry.mutation(
         description="Refund part or all of a paid order (a merchant of the order, up to their lines' value). "
         "The same idempotencyKey returns the same refund instead of refunding twice."
     )
+    @returns_errors
     async def order_refund(
         self,
         info: Info,
@@ -257,21 +236,18 @@ class CommerceMutation:
         amount_minor_units: int,
         idempotency_key: str | None = None,
     ) -> OrderRefundPayload:
-        async def run() -> OrderRefundPayload:
-            from models import Order
+        from models import Order
 
-            pk = _order_id(order_id)
-            refund = await refund_order(
-                payments=info.context.payments,
-                viewer_id=info.context.require_viewer_id(),
-                order_id=pk,
-                amount=amount_minor_units,
-                idempotency_key=idempotency_key,
-            )
-            order = await Order.get(id=pk)
-            await publish_order_status(info.context.broker, pk)
-            return OrderRefundPayload(
-                order=OrderType.from_row(order), refund=RefundType.of(refund, order.currency)
-            )
-
-        return await guarded(OrderRefundPayload, run)
+        pk = _order_id(order_id)
+        refund = await refund_order(
+            payments=info.context.payments,
+            viewer_id=info.context.require_viewer_id(),
+            order_id=pk,
+            amount=amount_minor_units,
+            idempotency_key=idempotency_key,
+        )
+        order = await Order.get(id=pk)
+        await publish_order_status(info.context.broker, pk)
+        return OrderRefundPayload(
+            order=OrderType.from_row(order), refund=RefundType.of(refund, order.currency)
+        )

@@ -20,7 +20,7 @@ class CommerceSubscription:
         description="The order now, then again whenever its status or payment changes (buyer and merchants)."
     )
     async def order_status(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[OrderType, None]:
-        pk = decode_uuid_global_id(order_id, "Order", "orderId")
+        pk = decode_uuid_global_id(order_id, "Order", "order_id")
         async with info.context.broker.subscribe(order_status_channel(pk)) as events:
             order = await order_for(pk, info.context.viewer_id)
             yield OrderType.from_row(order)

@@ -10,7 +10,8 @@ import strawberry
 from tortoise.expressions import Q
 
 from commerce.cart import CartContents, WarningCode, load_contents
-from commerce.orders import can_see, latest_attempt, merchant_ids_of
+from commerce.orders import latest_attempt
+from commerce.policy import can_see_client_secret, can_view_order, is_merchant_of
 from core.cursors import decode_cursor, page_size
 from core.errors import DomainError, ErrorCode
 from core.ids import to_global_id
@@ -31,6 +32,7 @@ from models import (
 from schema.context import Info
 from schema.money import Money
 from schema.relay import Connection, Node, build_connection
+from social.policy import can_view_note
 
 if TYPE_CHECKING:
     from schema.catalog.types import ProductType, ProductVariantType
@@ -56,12 +58,9 @@ CartWarningCodeEnum = strawberry.enum(WarningCode, name="CartWarningCode")
 
 
 async def _note(info: Info, note_id: int | None) -> NoteType | None:
-    from schema.notes.types import NoteType
+    from schema.notes.types import load_note
 
-    if note_id is None:
-        return None
-    row = await info.context.loaders.note_by_id.load(note_id)
-    return NoteType.from_row(row) if row else None
+    return await load_note(info, note_id)
 
 
 async def _product(info: Info, product_id: int) -> ProductType | None:
@@ -110,11 +109,13 @@ class CartLineType:
         return await _product(info, self.variant_row.product_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The note this item was found in; its creator is credited with the sale.")
-    def source_note(self) -> NoteRef | None:
+    async def source_note(self, info: Info) -> NoteRef | None:
         from schema.notes.types import NoteType
 
         # Read with the cart's lines: no query per line.
-        return NoteType.from_row(self.note_row) if self.note_row is not None else None
+        if self.note_row is None or not can_view_note(self.note_row, await info.context.audience()):
+            return None
+        return NoteType.from_row(self.note_row)
 
     @strawberry.field(description="The price now; what checkout charges.")
     def unit_price(self) -> Money:
@@ -178,7 +179,7 @@ class CartType(Node):
     @strawberry.field(description="The order this cart became, once checkout started.")
     async def order(self, info: Info) -> OrderType | None:
         row = await Order.get_or_none(cart_id=self.contents.cart.id)
-        return OrderType.from_row(row) if row and await can_see(row, info.context.viewer_id) else None
+        return OrderType.from_row(row) if row and await can_view_order(row, info.context.viewer_id) else None
 
 
 async def cart_type(cart_id: UUID) -> CartType | None:
@@ -365,8 +366,7 @@ class OrderType(Node):
         attempt = await latest_attempt(self.row.id)
         if attempt is None or attempt.payment_intent_id is None:
             return None
-        buyer_id = self.row.buyer_id  # type: ignore[attr-defined]
-        secret = attempt.client_secret if buyer_id in (None, info.context.viewer_id) else None
+        secret = attempt.client_secret if can_see_client_secret(self.row, info.context.viewer_id) else None
         return Payment(payment_intent_id=attempt.payment_intent_id, client_secret=secret)
 
     @strawberry.field
@@ -383,8 +383,7 @@ class OrderType(Node):
 
     @strawberry.field(description="True when the viewer sells something in this order.")
     async def viewer_is_merchant(self, info: Info) -> bool:
-        viewer = info.context.viewer_id
-        return viewer is not None and viewer in await merchant_ids_of(self.row.id)
+        return await is_merchant_of(self.row.id, info.context.viewer_id)
 
 
 @strawberry.type(

@@ -10,10 +10,11 @@ from core.validation import Checks
 from feed.service import discover_page
 from feed.signals import mark_not_interested, view_note
 from schema.context import Info
-from schema.errors import UserError, guarded
+from schema.errors import UserError, returns_errors
 from schema.feed.types import DiscoverFeedConnection, DiscoverFeedEdge, FeedReason
 from schema.notes.types import NoteType
 from schema.relay import PageInfo
+from social.policy import can_view_note, visible_notes
 from social.topics import clean_topic_names
 
 
@@ -43,7 +44,7 @@ class FeedQuery:
 
         ctx = info.context
         size = page_size(first)
-        checks = Checks(prefix=())
+        checks = Checks()
         chosen = clean_topic_names(checks, "interests", interests or [], maximum=10)
         checks.done()
 
@@ -63,16 +64,22 @@ class FeedQuery:
             seed=seed,
         )
         loaders = ctx.loaders
+        audience = await ctx.audience()
+        # The feed reads notes with its own SQL: only those the audience may see enter the loader.
         for note_id, note in page.notes.items():
-            loaders.note_by_id.prime(note_id, note)
-            loaders.viewer_note_state.prime(note_id, (False, False))
-        rows = await loaders.note_by_id.load_many([item.note_id for item in page.items])
+            if can_view_note(note, audience):
+                loaders.note_by_id.prime(note_id, note)
+                loaders.viewer_note_state.prime(note_id, (False, False))
+        rows = visible_notes(
+            await loaders.note_by_id.load_many([item.note_id for item in page.items]), audience
+        )
+        # Cursors are the snapshot's positions, so a note left out here never shifts the next page.
         edges = [
             DiscoverFeedEdge(
                 cursor=item.cursor, node=NoteType.from_row(row), reason=FeedReason.of(item.reason)
             )
             for item, row in zip(page.items, rows, strict=True)
-            if row is not None  # deleted since the snapshot was built
+            if row is not None  # deleted since the snapshot was built, or hidden from this audience
         ]
         ctx.recorder.impressions(ctx.viewer_id, [e.node.row.id for e in edges])
         return DiscoverFeedConnection(
@@ -88,24 +95,20 @@ class FeedQuery:
 @strawberry.type
 class FeedMutation:
     @strawberry.mutation(description="The viewer opened a note (counts a view; a light interest signal).")
+    @returns_errors
     async def note_view(self, info: Info, note_id: strawberry.ID) -> NoteSignalPayload:
-        async def run() -> NoteSignalPayload:
-            note = await view_note(
-                recorder=info.context.recorder,
-                viewer_id=info.context.viewer_id,
-                note_id=decode_global_id(note_id, "Note", "noteId"),
-            )
-            return NoteSignalPayload(note=NoteType.from_row(note))
-
-        return await guarded(NoteSignalPayload, run)
+        note = await view_note(
+            recorder=info.context.recorder,
+            viewer_id=info.context.viewer_id,
+            note_id=decode_global_id(note_id, "Note", "note_id"),
+        )
+        return NoteSignalPayload(note=NoteType.from_row(note))
 
     @strawberry.mutation(description="Show me less like this: the note leaves your discovery feed for good.")
+    @returns_errors
     async def note_mark_not_interested(self, info: Info, note_id: strawberry.ID) -> NoteSignalPayload:
-        async def run() -> NoteSignalPayload:
-            note = await mark_not_interested(
-                viewer_id=info.context.require_viewer_id(),
-                note_id=decode_global_id(note_id, "Note", "noteId"),
-            )
-            return NoteSignalPayload(note=NoteType.from_row(note))
-
-        return await guarded(NoteSignalPayload, run)
+        note = await mark_not_interested(
+            viewer_id=info.context.require_viewer_id(),
+            note_id=decode_global_id(note_id, "Note", "note_id"),
+        )
+        return NoteSignalPayload(note=NoteType.from_row(note))

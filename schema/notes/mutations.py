@@ -6,7 +6,7 @@ import strawberry
 
 from core.ids import decode_global_id
 from schema.context import Info
-from schema.errors import UserError, guarded
+from schema.errors import UserError, returns_errors
 from schema.notes.types import NoteKindEnum, NoteType
 from schema.social.types import BoardType
 from social.engagement import collect_note, like_note, uncollect_note, unlike_note
@@ -80,13 +80,13 @@ def _review(review: ReviewInput | None) -> Review | None:
     if review is None:
         return None
     return Review(
-        product_id=decode_global_id(review.product_id, "Product", ["input", "review", "productId"]),
+        product_id=decode_global_id(review.product_id, "Product", ("review", "product_id")),
         rating=review.rating,
     )
 
 
 def _product_ids(ids: list[strawberry.ID]) -> list[int]:
-    return [decode_global_id(g, "Product", ["input", "productIds", str(i)]) for i, g in enumerate(ids)]
+    return [decode_global_id(g, "Product", ("product_ids", i)) for i, g in enumerate(ids)]
 
 
 async def fresh_note(info: Info, note_id: int) -> NoteType | None:
@@ -109,100 +109,84 @@ async def _liked(info: Info, note_id: int) -> NoteLikePayload:
 @strawberry.type
 class NoteMutation:
     @strawberry.mutation(description="Post a note; a review must rate a product you don't sell.")
+    @returns_errors
     async def note_create(self, info: Info, input: NoteCreateInput) -> NoteCreatePayload:
-        async def run() -> NoteCreatePayload:
-            author = info.context.require_viewer_id()
-            note = await create_note(
-                author_id=author,
-                kind=input.kind or infer_kind(input.media),
-                title=input.title,
-                body=input.body,
-                topics=input.topics,
-                product_ids=_product_ids(input.product_ids),
-                media=input.media,
-                review=_review(input.review),
-            )
-            info.context.loaders.user_by_id.clear(author)
-            return NoteCreatePayload(note=await fresh_note(info, note.id))
-
-        return await guarded(NoteCreatePayload, run)
+        author = info.context.require_viewer_id()
+        note = await create_note(
+            author_id=author,
+            kind=input.kind or infer_kind(input.media),
+            title=input.title,
+            body=input.body,
+            topics=input.topics,
+            product_ids=_product_ids(input.product_ids),
+            media=input.media,
+            review=_review(input.review),
+        )
+        info.context.loaders.user_by_id.clear(author)
+        return NoteCreatePayload(note=await fresh_note(info, note.id))
 
     @strawberry.mutation(description="Edit your note; fields left out stay as they are.")
+    @returns_errors
     async def note_update(self, info: Info, id: strawberry.ID, input: NoteUpdateInput) -> NoteUpdatePayload:
-        async def run() -> NoteUpdatePayload:
-            editor = info.context.require_viewer_id()
-            changes = NoteChanges(
-                title=input.title,
-                body=input.body,
-                topics=input.topics,
-                product_ids=_product_ids(input.product_ids) if input.product_ids is not None else None,
-                media=input.media,
-                review=_review(input.review),
-                remove_review=input.remove_review,
-            )
-            note = await update_note(
-                note_id=decode_global_id(id, "Note", "id"), editor_id=editor, changes=changes
-            )
-            return NoteUpdatePayload(note=await fresh_note(info, note.id))
-
-        return await guarded(NoteUpdatePayload, run)
+        editor = info.context.require_viewer_id()
+        changes = NoteChanges(
+            title=input.title,
+            body=input.body,
+            topics=input.topics,
+            product_ids=_product_ids(input.product_ids) if input.product_ids is not None else None,
+            media=input.media,
+            review=_review(input.review),
+            remove_review=input.remove_review,
+        )
+        note = await update_note(
+            note_id=decode_global_id(id, "Note", "id"), editor_id=editor, changes=changes
+        )
+        return NoteUpdatePayload(note=await fresh_note(info, note.id))
 
     @strawberry.mutation(description="Delete your note.")
+    @returns_errors
     async def note_delete(self, info: Info, id: strawberry.ID) -> NoteDeletePayload:
-        async def run() -> NoteDeletePayload:
-            editor = info.context.require_viewer_id()
-            note = await delete_note(note_id=decode_global_id(id, "Note", "id"), editor_id=editor)
-            info.context.loaders.note_by_id.clear(note.id)
-            return NoteDeletePayload(deleted_note_id=id)
-
-        return await guarded(NoteDeletePayload, run)
+        editor = info.context.require_viewer_id()
+        note = await delete_note(note_id=decode_global_id(id, "Note", "id"), editor_id=editor)
+        info.context.loaders.note_by_id.clear(note.id)
+        return NoteDeletePayload(deleted_note_id=id)
 
     @strawberry.mutation(description="Like a note; liking twice counts once.")
+    @returns_errors
     async def note_like(self, info: Info, note_id: strawberry.ID) -> NoteLikePayload:
-        async def run() -> NoteLikePayload:
-            note = await like_note(
-                user_id=info.context.require_viewer_id(), note_id=decode_global_id(note_id, "Note", "noteId")
-            )
-            return await _liked(info, note.id)
-
-        return await guarded(NoteLikePayload, run)
+        note = await like_note(
+            user_id=info.context.require_viewer_id(), note_id=decode_global_id(note_id, "Note", "note_id")
+        )
+        return await _liked(info, note.id)
 
     @strawberry.mutation
+    @returns_errors
     async def note_unlike(self, info: Info, note_id: strawberry.ID) -> NoteLikePayload:
-        async def run() -> NoteLikePayload:
-            note = await unlike_note(
-                user_id=info.context.require_viewer_id(), note_id=decode_global_id(note_id, "Note", "noteId")
-            )
-            return await _liked(info, note.id)
-
-        return await guarded(NoteLikePayload, run)
+        note = await unlike_note(
+            user_id=info.context.require_viewer_id(), note_id=decode_global_id(note_id, "Note", "note_id")
+        )
+        return await _liked(info, note.id)
 
     @strawberry.mutation(
         description="Collect a note into one of your boards (your default board when none is given)."
     )
+    @returns_errors
     async def note_collect(
         self, info: Info, note_id: strawberry.ID, board_id: strawberry.ID | None = None
     ) -> NoteCollectPayload:
-        async def run() -> NoteCollectPayload:
-            user = info.context.require_viewer_id()
-            board = decode_global_id(board_id, "Board", "boardId") if board_id is not None else None
-            note, board_row = await collect_note(
-                user_id=user, note_id=decode_global_id(note_id, "Note", "noteId"), board_id=board
-            )
-            info.context.loaders.board_by_id.clear(board_row.id)
-            fresh_board = await info.context.loaders.board_by_id.load(board_row.id)
-            return NoteCollectPayload(
-                note=await fresh_note(info, note.id), board=BoardType.from_row(fresh_board)
-            )
-
-        return await guarded(NoteCollectPayload, run)
+        user = info.context.require_viewer_id()
+        board = decode_global_id(board_id, "Board", "board_id") if board_id is not None else None
+        note, board_row = await collect_note(
+            user_id=user, note_id=decode_global_id(note_id, "Note", "note_id"), board_id=board
+        )
+        info.context.loaders.board_by_id.clear(board_row.id)
+        fresh_board = await info.context.loaders.board_by_id.load(board_row.id)
+        return NoteCollectPayload(note=await fresh_note(info, note.id), board=BoardType.from_row(fresh_board))
 
     @strawberry.mutation
+    @returns_errors
     async def note_uncollect(self, info: Info, note_id: strawberry.ID) -> NoteCollectPayload:
-        async def run() -> NoteCollectPayload:
-            note = await uncollect_note(
-                user_id=info.context.require_viewer_id(), note_id=decode_global_id(note_id, "Note", "noteId")
-            )
-            return NoteCollectPayload(note=await fresh_note(info, note.id))
-
-        return await guarded(NoteCollectPayload, run)
+        note = await uncollect_note(
+            user_id=info.context.require_viewer_id(), note_id=decode_global_id(note_id, "Note", "note_id")
+        )
+        return NoteCollectPayload(note=await fresh_note(info, note.id))

@@ -6,12 +6,13 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from core.errors import not_found
+from core.errors import NotFound
 from core.ids import decode_global_id
 from models import Comment, Note
 from schema.context import Info
 from schema.social.types import CommentType
 from social.events import note_comments_channel, note_likes_channel
+from social.policy import can_view_note, comment_filter, note_filter
 
 
 @strawberry.type(description="A note's like count at a moment.")
@@ -29,24 +30,28 @@ class NoteSubscription:
     async def note_like_count(
         self, info: Info, note_id: strawberry.ID
     ) -> AsyncGenerator[NoteLikeCount, None]:
-        pk = decode_global_id(note_id, "Note", "noteId")
+        pk = decode_global_id(note_id, "Note", "note_id")
         async with info.context.broker.subscribe(note_likes_channel(pk)) as events:
-            note = await Note.get_or_none(id=pk, deleted_at=None)
+            note = await Note.filter(note_filter(await info.context.audience()), id=pk).first()
             if note is None:
-                raise not_found("Note", "noteId")
+                raise NotFound("Note", "note_id")
             yield NoteLikeCount(note_id=note_id, like_count=note.like_count)
             async for event in events:
-                yield NoteLikeCount(note_id=note_id, like_count=int(event["likeCount"]))
+                # The audience is rebuilt per event on a connection: a note hidden since is no longer told.
+                if can_view_note(note, await info.context.audience()):
+                    yield NoteLikeCount(note_id=note_id, like_count=int(event["likeCount"]))
 
     @strawberry.subscription(description="Each new comment or reply on the note, as it is posted.")
     async def note_comment_added(
         self, info: Info, note_id: strawberry.ID
     ) -> AsyncGenerator[CommentType, None]:
-        pk = decode_global_id(note_id, "Note", "noteId")
+        pk = decode_global_id(note_id, "Note", "note_id")
         async with info.context.broker.subscribe(note_comments_channel(pk)) as events:
-            if not await Note.filter(id=pk, deleted_at=None).exists():
-                raise not_found("Note", "noteId")
+            note = await Note.filter(note_filter(await info.context.audience()), id=pk).first()
+            if note is None:
+                raise NotFound("Note", "note_id")
             async for event in events:
-                comment = await Comment.get_or_none(id=int(event["commentId"]), deleted_at=None)
-                if comment is not None:
+                audience = await info.context.audience()
+                comment = await Comment.filter(comment_filter(audience), id=int(event["commentId"])).first()
+                if comment is not None and can_view_note(note, audience):
                     yield CommentType.from_row(comment)

@@ -13,6 +13,7 @@ from models import Note, NoteKind, Topic
 from schema.context import Info
 from schema.loaders import Window
 from schema.relay import Connection, Node, build_connection, keyset_page
+from social.policy import can_see_sales, is_self, note_filter
 from social.topics import topic_history
 
 if TYPE_CHECKING:
@@ -85,9 +86,11 @@ class TopicType(Node):
         return [TopicDay(date=d.day.isoformat(), uses=d.uses) for d in history]
 
     @strawberry.field(description="Notes carrying this topic, newest first.")
-    async def notes(self, first: int | None = None, after: str | None = None) -> Connection[NoteType]:
+    async def notes(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[NoteType]:
         rows, more = await keyset_page(
-            Note.filter(topic_links__topic_id=self.row.id, deleted_at=None),
+            Note.filter(note_filter(await info.context.audience()), topic_links__topic_id=self.row.id),
             page_size(first),
             decode_id_cursor(after),
         )
@@ -168,7 +171,7 @@ class NoteType(Node):
         from schema.commerce.types import NoteSales
         from schema.money import Money
 
-        if info.context.viewer_id is None or info.context.viewer_id != self.row.author_id:  # type: ignore[attr-defined]
+        if not can_see_sales(self.row, info.context.viewer_id):
             return None
         sales = await info.context.loaders.note_sales.load(self.row.id)
         return NoteSales(
@@ -195,7 +198,7 @@ class NoteType(Node):
 
     @strawberry.field(description="True when the signed-in person wrote this note.")
     def viewer_is_author(self, info: Info) -> bool:
-        return info.context.viewer_id == self.row.author_id  # type: ignore[attr-defined]
+        return is_self(self.row.author_id, info.context.viewer_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Root comments, oldest first; each has its replies.")
     async def comments(
@@ -206,3 +209,9 @@ class NoteType(Node):
         window = Window(self.row.id, page_size(first), decode_id_cursor(after))
         page = await info.context.loaders.comments_by_note.load(window)
         return build_connection(page.rows, page.has_next, CommentType.from_row)
+
+
+async def load_note(info: Info, note_id: int | None) -> NoteType | None:
+    """A note by id through this request's loader, which returns only notes the audience may see."""
+    row = await info.context.loaders.note_by_id.load(note_id) if note_id is not None else None
+    return NoteType.from_row(row) if row else None

@@ -17,6 +17,7 @@ from schema.relay import PageInfo
 from schema.search.types import SearchConnection, SearchEdge, SearchSortEnum, SearchTypeEnum
 from schema.users.types import UserType
 from search.service import SearchSort, clean_language, search
+from social.policy import Audience, can_view_note, can_view_user
 from social.topics import trending_topic_ids
 
 MAX_TRENDING = 50
@@ -84,10 +85,11 @@ class SearchQuery:
             preferred_languages=await _preferred_languages(info) if sort is SearchSortEnum.RELEVANCE else (),
         )
         nodes = await _load(info, kind, [hit.object_id for hit in page.hits])
+        # Cursors are the hits' own positions, so a hit left out here never shifts the next page.
         edges = [
             SearchEdge(cursor=hit.cursor, node=node, score=_edge_score(sort, hit.score))
             for hit, node in zip(page.hits, nodes, strict=True)
-            if node is not None  # deleted between the match and the load
+            if node is not None  # deleted between the match and the load, or hidden from this audience
         ]
         return SearchConnection(
             edges=edges,
@@ -121,14 +123,21 @@ def _edge_score(sort: SearchSortEnum, score: float) -> float:
     return 0.0 if sort is SearchSortEnum.LATEST else score
 
 
+def _anyone(row: Any, audience: Audience) -> bool:
+    return True
+
+
 async def _load(info: Info, kind: SearchKind, ids: list[int]) -> list[Any]:
-    """The page's objects in `ids` order (None where one vanished), one batched statement."""
+    """The page's objects in `ids` order (None where one vanished or is not visible to this audience),
+    one batched statement."""
     loaders = info.context.loaders
-    choices: dict[SearchKind, tuple[Any, Any]] = {
-        SearchKind.NOTE: (loaders.note_by_id, NoteType),
-        SearchKind.USER: (loaders.user_by_id, UserType),
-        SearchKind.PRODUCT: (loaders.product_by_id, ProductType),
-        SearchKind.TOPIC: (loaders.topic_by_id, TopicType),
+    choices: dict[SearchKind, tuple[Any, Any, Any]] = {
+        SearchKind.NOTE: (loaders.note_by_id, NoteType, can_view_note),
+        SearchKind.USER: (loaders.user_by_id, UserType, can_view_user),
+        SearchKind.PRODUCT: (loaders.product_by_id, ProductType, _anyone),
+        SearchKind.TOPIC: (loaders.topic_by_id, TopicType, _anyone),
     }
-    loader, node = choices[kind]
-    return [node.from_row(row) if row else None for row in await loader.load_many(ids)]
+    loader, node, visible = choices[kind]
+    audience = await info.context.audience()
+    rows = await loader.load_many(ids)
+    return [node.from_row(row) if row and visible(row, audience) else None for row in rows]

@@ -6,7 +6,7 @@ import strawberry
 
 from core.ids import decode_global_id
 from schema.context import Info
-from schema.errors import UserError, guarded
+from schema.errors import UserError, returns_errors
 from schema.social.types import BoardType, CommentType
 from social.comments import create_comment, delete_comment
 from social.engagement import create_board
@@ -52,48 +52,42 @@ class SocialMutation:
     @strawberry.mutation(
         description="Create a board to collect notes into; private boards are only yours to see."
     )
+    @returns_errors
     async def board_create(self, info: Info, input: BoardCreateInput) -> BoardCreatePayload:
-        async def run() -> BoardCreatePayload:
-            board = await create_board(
-                owner_id=info.context.require_viewer_id(),
-                name=input.name,
-                description=input.description,
-                is_private=input.is_private,
-            )
-            return BoardCreatePayload(board=BoardType.from_row(board))
-
-        return await guarded(BoardCreatePayload, run)
+        board = await create_board(
+            owner_id=info.context.require_viewer_id(),
+            name=input.name,
+            description=input.description,
+            is_private=input.is_private,
+        )
+        return BoardCreatePayload(board=BoardType.from_row(board))
 
     @strawberry.mutation(description="Comment on a note, or reply to a comment.")
+    @returns_errors
     async def comment_create(self, info: Info, input: CommentCreateInput) -> CommentCreatePayload:
-        async def run() -> CommentCreatePayload:
-            author = info.context.require_viewer_id()
-            reply_to = (
-                decode_global_id(input.reply_to_id, "Comment", ["input", "replyToId"])
-                if input.reply_to_id is not None
-                else None
-            )
-            comment = await create_comment(
-                author_id=author,
-                note_id=decode_global_id(input.note_id, "Note", ["input", "noteId"]),
-                body=input.body,
-                reply_to_id=reply_to,
-            )
-            info.context.loaders.note_by_id.clear(comment.note_id)  # type: ignore[attr-defined]
-            await publish_comment(info.context.broker, comment.note_id, comment.id)  # type: ignore[attr-defined]
-            return CommentCreatePayload(comment=CommentType.from_row(comment))
-
-        return await guarded(CommentCreatePayload, run)
+        author = info.context.require_viewer_id()
+        reply_to = (
+            decode_global_id(input.reply_to_id, "Comment", "reply_to_id")
+            if input.reply_to_id is not None
+            else None
+        )
+        comment = await create_comment(
+            author_id=author,
+            note_id=decode_global_id(input.note_id, "Note", "note_id"),
+            body=input.body,
+            reply_to_id=reply_to,
+        )
+        info.context.loaders.note_by_id.clear(comment.note_id)  # type: ignore[attr-defined]
+        await publish_comment(info.context.broker, comment.note_id, comment.id)  # type: ignore[attr-defined]
+        return CommentCreatePayload(comment=CommentType.from_row(comment))
 
     @strawberry.mutation(
         description="Delete a comment (yours, or any on your note); a root takes its replies."
     )
+    @returns_errors
     async def comment_delete(self, info: Info, id: strawberry.ID) -> CommentDeletePayload:
-        async def run() -> CommentDeletePayload:
-            comment = await delete_comment(
-                comment_id=decode_global_id(id, "Comment", "id"), editor_id=info.context.require_viewer_id()
-            )
-            info.context.loaders.note_by_id.clear(comment.note_id)  # type: ignore[attr-defined]
-            return CommentDeletePayload(deleted_comment_id=id)
-
-        return await guarded(CommentDeletePayload, run)
+        comment = await delete_comment(
+            comment_id=decode_global_id(id, "Comment", "id"), editor_id=info.context.require_viewer_id()
+        )
+        info.context.loaders.note_by_id.clear(comment.note_id)  # type: ignore[attr-defined]
+        return CommentDeletePayload(deleted_comment_id=id)

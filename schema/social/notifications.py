@@ -10,7 +10,7 @@ import strawberry
 from core.ids import decode_global_id, to_global_id
 from models import Notification, NotificationKind
 from schema.context import Info
-from schema.errors import UserError, guarded
+from schema.errors import UserError, returns_errors
 from schema.relay import Node
 from schema.social.types import CommentType
 from social.notifications import mark_read
@@ -75,18 +75,18 @@ class NotificationsMarkReadPayload:
 @strawberry.type
 class NotificationMutation:
     @strawberry.mutation(description="Mark these notifications read, or all of them when `ids` is omitted.")
+    @returns_errors
     async def notifications_mark_read(
         self, info: Info, ids: list[strawberry.ID] | None = None
     ) -> NotificationsMarkReadPayload:
-        async def run() -> NotificationsMarkReadPayload:
-            user_id = info.context.require_viewer_id()
-            pks = (
-                [decode_global_id(g, "Notification", ["ids", str(i)]) for i, g in enumerate(ids)]
-                if ids is not None
-                else None
+        user_id = info.context.require_viewer_id()
+        pks = (
+            [decode_global_id(g, "Notification", ("ids", i)) for i, g in enumerate(ids)]
+            if ids is not None
+            else None
+        )
+        return NotificationsMarkReadPayload(
+            unread_count=await mark_read(
+                user_id=user_id, notification_ids=pks, audience=await info.context.audience()
             )
-            return NotificationsMarkReadPayload(
-                unread_count=await mark_read(user_id=user_id, notification_ids=pks)
-            )
-
-        return await guarded(NotificationsMarkReadPayload, run)
+        )

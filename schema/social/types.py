@@ -13,6 +13,7 @@ from models import Board, Collect, Comment
 from schema.context import Info
 from schema.loaders import Window
 from schema.relay import Connection, Node, build_connection, linked_connection
+from social.policy import note_filter
 
 if TYPE_CHECKING:
     from schema.notes.types import NoteType
@@ -51,18 +52,13 @@ class CommentType(Node):
 
     @strawberry.field
     async def note(self, info: Info) -> NoteRef | None:
-        from schema.notes.types import NoteType
+        from schema.notes.types import load_note
 
-        row = await info.context.loaders.note_by_id.load(self.row.note_id)  # type: ignore[attr-defined]
-        return NoteType.from_row(row) if row else None
+        return await load_note(info, self.row.note_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The comment this one answers; null for roots or when it was deleted.")
     async def reply_to(self, info: Info) -> CommentType | None:
-        target_id = self.row.reply_to_id  # type: ignore[attr-defined]
-        if target_id is None:
-            return None
-        row = await info.context.loaders.comment_by_id.load(target_id)
-        return CommentType.from_row(row) if row else None
+        return await load_comment(info, self.row.reply_to_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Replies in this thread, oldest first (empty for replies).")
     async def replies(
@@ -115,7 +111,7 @@ class BoardType(Node):
         from schema.notes.types import NoteType
 
         return await linked_connection(
-            Collect.filter(board_id=self.row.id, note__deleted_at=None),
+            Collect.filter(note_filter(await info.context.audience(), via="note"), board_id=self.row.id),
             first,
             after,
             target_id=lambda link: link.note_id,
@@ -125,5 +121,7 @@ class BoardType(Node):
         )
 
 
-def board_visible_to(board: Board, viewer_id: int | None) -> bool:
-    return not board.is_private or board.owner_id == viewer_id  # type: ignore[attr-defined]
+async def load_comment(info: Info, comment_id: int | None) -> CommentType | None:
+    """A comment by id through this request's loader, which returns only comments the audience may see."""
+    row = await info.context.loaders.comment_by_id.load(comment_id) if comment_id is not None else None
+    return CommentType.from_row(row) if row else None

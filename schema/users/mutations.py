@@ -11,7 +11,7 @@ from commerce.cart import merge_guest_cart, open_cart_of
 from core.ids import decode_global_id, parse_uuid_global_id
 from models import User
 from schema.context import Info
-from schema.errors import UserError, guarded
+from schema.errors import UserError, returns_errors
 from schema.users.types import UserType
 from social.accounts import sign_in, sign_up, update_profile
 from social.engagement import follow_user, unfollow_user
@@ -103,48 +103,44 @@ def _auth(info: Info, user_id: int, user: object) -> AuthPayload:
 @strawberry.type
 class UserMutation:
     @strawberry.mutation(description="Create an account and sign in.")
+    @returns_errors
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
-        async def run() -> AuthPayload:
-            user = await sign_up(
-                email=input.email,
-                password=input.password,
-                handle=input.handle,
-                display_name=input.display_name,
-                languages=input.languages,
-                interests=input.interests,
-            )
-            return await _with_guest_cart(_auth(info, user.id, user), user.id, input.guest_cart_id)
-
-        return await guarded(AuthPayload, run)
+        user = await sign_up(
+            email=input.email,
+            password=input.password,
+            handle=input.handle,
+            display_name=input.display_name,
+            languages=input.languages,
+            interests=input.interests,
+        )
+        return await _with_guest_cart(_auth(info, user.id, user), user.id, input.guest_cart_id)
 
     @strawberry.mutation(description="Exchange email and password for a bearer token.")
+    @returns_errors
     async def sign_in(self, info: Info, input: SignInInput) -> AuthPayload:
-        async def run() -> AuthPayload:
-            user = await sign_in(email=input.email, password=input.password)
-            return await _with_guest_cart(_auth(info, user.id, user), user.id, input.guest_cart_id)
-
-        return await guarded(AuthPayload, run)
+        user = await sign_in(email=input.email, password=input.password)
+        return await _with_guest_cart(_auth(info, user.id, user), user.id, input.guest_cart_id)
 
     @strawberry.mutation(description="Edit your own profile.")
+    @returns_errors
     async def viewer_update(self, info: Info, input: ViewerUpdateInput) -> ViewerUpdatePayload:
-        async def run() -> ViewerUpdatePayload:
-            user = await update_profile(
-                user_id=info.context.require_viewer_id(),
-                display_name=input.display_name,
-                bio=input.bio,
-                avatar_url=input.avatar_url,
-                languages=input.languages,
-                interests=input.interests,
-            )
-            return ViewerUpdatePayload(user=await _fresh_user(info, user.id))
-
-        return await guarded(ViewerUpdatePayload, run)
+        user = await update_profile(
+            user_id=info.context.require_viewer_id(),
+            display_name=input.display_name,
+            bio=input.bio,
+            avatar_url=input.avatar_url,
+            languages=input.languages,
+            interests=input.interests,
+        )
+        return ViewerUpdatePayload(user=await _fresh_user(info, user.id))
 
     @strawberry.mutation
+    @returns_errors
     async def user_follow(self, info: Info, user_id: strawberry.ID) -> UserFollowPayload:
         return await _change_follow(info, user_id, follow_user)
 
     @strawberry.mutation
+    @returns_errors
     async def user_unfollow(self, info: Info, user_id: strawberry.ID) -> UserFollowPayload:
         return await _change_follow(info, user_id, unfollow_user)
 
@@ -153,15 +149,11 @@ async def _change_follow(
     info: Info, user_id: strawberry.ID, rule: Callable[..., Awaitable[User]]
 ) -> UserFollowPayload:
     """Follow or unfollow (`rule`), then answer with the followee's fresh counts."""
-
-    async def run() -> UserFollowPayload:
-        viewer = info.context.require_viewer_id()
-        followee = decode_global_id(user_id, "User", "userId")
-        user = await rule(follower_id=viewer, followee_id=followee)
-        info.context.loaders.viewer_follows.clear(followee)
-        return UserFollowPayload(user=await _fresh_user(info, user.id))
-
-    return await guarded(UserFollowPayload, run)
+    viewer = info.context.require_viewer_id()
+    followee = decode_global_id(user_id, "User", "user_id")
+    user = await rule(follower_id=viewer, followee_id=followee)
+    info.context.loaders.viewer_follows.clear(followee)
+    return UserFollowPayload(user=await _fresh_user(info, user.id))
 
 
 async def _fresh_user(info: Info, user_id: int) -> UserType:

@@ -15,6 +15,7 @@ from models import Board, Follow, Note, Notification, Order, OrderLine, User
 from schema.context import Info
 from schema.relay import Connection, Node, build_connection, keyset_page, linked_connection
 from social.notifications import unread_count
+from social.policy import is_self, note_filter, notification_filter, user_filter, visible_boards
 
 if TYPE_CHECKING:
     from schema.commerce.types import CartType, OrderType
@@ -66,11 +67,11 @@ class UserType(Node):
 
     @strawberry.field(description="Only visible to the person themselves.")
     def email(self, info: Info) -> str | None:
-        return self.row.email if info.context.viewer_id == self.row.id else None
+        return self.row.email if is_self(self.row.id, info.context.viewer_id) else None
 
     @strawberry.field(description="True when this is the signed-in person.")
     def is_viewer(self, info: Info) -> bool:
-        return info.context.viewer_id == self.row.id
+        return is_self(self.row.id, info.context.viewer_id)
 
     @strawberry.field(description="Whether the signed-in person follows this one.")
     async def viewer_is_following(self, info: Info) -> bool:
@@ -79,11 +80,14 @@ class UserType(Node):
         return bool(await info.context.loaders.viewer_follows.load(self.row.id))
 
     @strawberry.field(description="Notes by this person, newest first.")
-    async def notes(self, first: int | None = None, after: str | None = None) -> Connection[NoteRef]:
+    async def notes(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[NoteRef]:
         from schema.notes.types import NoteType
 
+        visible = note_filter(await info.context.audience())
         rows, more = await keyset_page(
-            Note.filter(author_id=self.row.id, deleted_at=None), page_size(first), decode_id_cursor(after)
+            Note.filter(visible, author_id=self.row.id), page_size(first), decode_id_cursor(after)
         )
         return build_connection(rows, more, NoteType.from_row, total_count=self.row.note_count)
 
@@ -93,9 +97,7 @@ class UserType(Node):
     ) -> Connection[BoardRef]:
         from schema.social.types import BoardType
 
-        query = Board.filter(owner_id=self.row.id)
-        if info.context.viewer_id != self.row.id:
-            query = query.filter(is_private=False)
+        query = Board.filter(visible_boards(self.row.id, await info.context.audience()))
         rows, more = await keyset_page(query, page_size(first), decode_id_cursor(after))
         return build_connection(rows, more, BoardType.from_row)
 
@@ -105,9 +107,9 @@ class UserType(Node):
     ) -> Connection[NotificationRef] | None:
         from schema.social.notifications import NotificationType
 
-        if info.context.viewer_id != self.row.id:
+        if not is_self(self.row.id, info.context.viewer_id):
             return None
-        query = Notification.filter(recipient_id=self.row.id)
+        query = Notification.filter(notification_filter(self.row.id, await info.context.audience()))
         if unread_only:
             query = query.filter(read_at=None)
         rows, more = await keyset_page(query, page_size(first), decode_id_cursor(after))
@@ -115,15 +117,15 @@ class UserType(Node):
 
     @strawberry.field(description="How many of your notifications are unread; null on anyone else's profile.")
     async def unread_notification_count(self, info: Info) -> int | None:
-        if info.context.viewer_id != self.row.id:
+        if not is_self(self.row.id, info.context.viewer_id):
             return None
-        return await unread_count(self.row.id)
+        return await unread_count(self.row.id, await info.context.audience())
 
     @strawberry.field(description="Your open cart; null when you have none, or on anyone else's profile.")
     async def cart(self, info: Info) -> CartRef | None:
         from schema.commerce.types import cart_type
 
-        if info.context.viewer_id != self.row.id:
+        if not is_self(self.row.id, info.context.viewer_id):
             return None
         cart = await open_cart_of(self.row.id)
         return await cart_type(cart.id) if cart else None
@@ -134,7 +136,7 @@ class UserType(Node):
     ) -> Connection[OrderRef] | None:
         from schema.commerce.types import order_connection
 
-        if info.context.viewer_id != self.row.id:
+        if not is_self(self.row.id, info.context.viewer_id):
             return None
         return await order_connection(Order.filter(buyer_id=self.row.id), first, after)
 
@@ -146,7 +148,7 @@ class UserType(Node):
     ) -> Connection[OrderRef] | None:
         from schema.commerce.types import order_connection
 
-        if info.context.viewer_id != self.row.id:
+        if not is_self(self.row.id, info.context.viewer_id):
             return None
         sold = Subquery(OrderLine.filter(merchant_id=self.row.id).values("order_id"))
         return await order_connection(Order.filter(id__in=sold), first, after)
@@ -156,7 +158,9 @@ class UserType(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[UserType]:
         return await linked_connection(
-            Follow.filter(followee_id=self.row.id),
+            Follow.filter(
+                user_filter(await info.context.audience(), via="follower"), followee_id=self.row.id
+            ),
             first,
             after,
             target_id=lambda link: link.follower_id,
@@ -169,7 +173,9 @@ class UserType(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[UserType]:
         return await linked_connection(
-            Follow.filter(follower_id=self.row.id),
+            Follow.filter(
+                user_filter(await info.context.audience(), via="followee"), follower_id=self.row.id
+            ),
             first,
             after,
             target_id=lambda link: link.followee_id,

@@ -1,4 +1,5 @@
-"""Unit tests for rules where the details matter: ids, cursors, money, topic names, language."""
+"""Unit tests for rules where the details matter: ids, cursors, money, topic names, validation, tokens, passwords
+(language detection: tests/search/test_text.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from core.cursors import decode_cursor, decode_id_cursor, encode_cursor, page_si
 from core.errors import DomainError, ErrorCode
 from core.ids import decode_global_id, parse_global_id, to_global_id
 from core.validation import Checks, clean_text
-from search.language import detect_language
 from social.passwords import hash_password, verify_password
 from social.tokens import issue_token, read_token
 from social.topics import normalize_topic_name
@@ -69,17 +69,6 @@ def test_topic_names_fold_case_and_space() -> None:
     assert normalize_topic_name("#") == ""
 
 
-@pytest.mark.parametrize(
-    ("text", "language"),
-    [("今天的穿搭分享", "zh"), ("Dior 999 口红试色，真的绝了", "zh"), ("yyds this lipstick", "en"),
-     ("My skincare routine", "en"), ("12345 !!!", "und"), ("Dior Sauvage 香水", "zh"),
-     ("matte lipstick 试色 swatches", "zh"), ("Ce rouge à lèvres est vraiment magnifique", "fr"),
-     ("私の好きなリップ", "ja"), ("Best sunscreen for oily skin in summer", "en")],
-)  # fmt: skip
-def test_language_detection(text: str, language: str) -> None:
-    assert detect_language(text) == language
-
-
 def test_clean_text_drops_control_characters_but_keeps_lines() -> None:
     assert clean_text("  a\u0000b\nc\u200b ") == "ab\nc"
 
@@ -90,7 +79,12 @@ def test_checks_collect_every_error() -> None:
     checks.text("body", "toolong", max_length=3)
     with pytest.raises(DomainError) as refused:
         checks.done()
-    assert [e.field for e in refused.value.errors] == [["input", "title"], ["input", "body"]]  # type: ignore[attr-defined]
+    # Domain paths: the schema layer adds the GraphQL input path (tests/test_errors_mapping.py).
+    errors = refused.value.errors  # type: ignore[attr-defined]
+    assert [(e.field, e.code) for e in errors] == [
+        (["title"], ErrorCode.REQUIRED),
+        (["body"], ErrorCode.TOO_LONG),
+    ]
 
 
 def test_tokens_expire_and_are_bound_to_the_key() -> None:

@@ -28,8 +28,8 @@ from models import NoteKind, SearchKind
 from search.service import SearchSort, search
 from social.accounts import sign_up, update_profile
 from social.notes import NoteChanges, create_note, delete_note, update_note
-from tests.conftest import IS_POSTGRES
-from tests.test_migrations import scratch_database
+from tests.conftest import DATABASE_URL, IS_POSTGRES
+from tests.databases import scratch_database
 
 pytestmark = pytest.mark.skipif(
     not IS_POSTGRES, reason="compares SQLite with PostgreSQL: runs in the suite's PostgreSQL pass"
@@ -143,11 +143,11 @@ def _in_a_fresh_process(url: str) -> dict[str, Any]:
     """Tortoise binds its models to one SQL dialect per process: each database gets its own interpreter,
     so the suite's own connection keeps its dialect."""
     done = subprocess.run(
-        [sys.executable, "-m", "tests.test_search_databases", url],
+        [sys.executable, "-m", "tests.search.test_databases", url],
         capture_output=True,
         text=True,
         timeout=600,
-        cwd=Path(__file__).parent.parent,
+        cwd=Path(__file__).parents[2],
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return dict(json.loads(done.stdout.splitlines()[-1]))
@@ -158,7 +158,7 @@ Both = tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]
 
 @pytest.fixture(scope="module")
 async def both() -> AsyncIterator[Both]:
-    async with scratch_database("search") as pg_url:
+    async with scratch_database("search", like=DATABASE_URL) as pg_url:
         pg = await asyncio.to_thread(_in_a_fresh_process, pg_url)
     with tempfile.TemporaryDirectory(prefix="vermilion-search-") as tmp:
         sqlite = await asyncio.to_thread(_in_a_fresh_process, f"sqlite://{Path(tmp) / 'db.sqlite3'}")

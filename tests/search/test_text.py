@@ -252,6 +252,11 @@ def test_quote_characters_in_a_token_would_be_doubled() -> None:
     ("text", "expected"),
     [
         ("今天的口红试色，显白又滋润", "zh"),
+        ("今天的穿搭分享", "zh"),
+        ("Dior 999 口红试色，真的绝了", "zh"),
+        ("My skincare routine", "en"),
+        ("Best sunscreen for oily skin in summer", "en"),
+        ("yyds this lipstick", "en"),  # slang alone is not Chinese
         ("這支口紅很滋潤，顏色很溫柔", "zh"),
         ("My favourite lipstick for dry lips, creamy and long lasting", "en"),
         ("matte lipstick 试色", "zh"),  # mixed notes read as Chinese
@@ -260,6 +265,7 @@ def test_quote_characters_in_a_token_would_be_doubled() -> None:
         ("绝绝子 yyds awsl", "zh"),
         ("J'adore ce rouge à lèvres, il est vraiment magnifique et très doux", "fr"),
         ("これはとても良い口紅です", "ja"),  # kana decide, even among kanji
+        ("私の好きなリップ", "ja"),
         ("", "und"),
         ("  12345 !!! ", "und"),
         ("ab", "und"),

@@ -1,0 +1,96 @@
+"""Refusals of buying that clients act on, with the data they need to act (what is left, what is owed).
+
+Each keeps its stable `ErrorCode`; the schema layer turns the data into `UserError.detail`.
+"""
+
+from __future__ import annotations
+
+from commerce.money import format_amount
+from core.errors import DomainError, ErrorCode, FieldLike
+from models import OrderStatus
+
+
+class OutOfStock(DomainError):
+    """Fewer of `variant_id` are left than asked for; `available` is how many can still be bought."""
+
+    def __init__(self, variant_id: int, available: int, *, name: str | None = None, field: FieldLike = None):
+        self.variant_id = variant_id
+        self.available = max(available, 0)
+        self.name = name or "This item"
+        message = (
+            f"{self.name} is sold out."
+            if self.available == 0
+            else f"Only {self.available} of {self.name} left."
+        )
+        super().__init__(ErrorCode.OUT_OF_STOCK, message, field)
+
+
+class InvalidTransition(DomainError):
+    """An order in status `current` cannot take the step asked for (`target`; None for a refund, which
+    may lead to REFUNDED or PARTIALLY_REFUNDED)."""
+
+    def __init__(
+        self,
+        current: OrderStatus,
+        target: OrderStatus | None = None,
+        *,
+        message: str | None = None,
+        field: FieldLike = None,
+    ):
+        self.current = current
+        self.target = target
+        if message is None:
+            assert target is not None, "a transition refused without a target needs its own message"
+            message = f"An order that is {current.value} cannot become {target.value}."
+        super().__init__(ErrorCode.INVALID_TRANSITION, message, field)
+
+
+class RefundExceedsPaid(DomainError):
+    """A refund of `requested` minor units is more than the `refundable` still left (both in `currency`)."""
+
+    def __init__(self, requested: int, refundable: int, currency: str, field: FieldLike = None):
+        self.requested = requested
+        self.refundable = max(refundable, 0)
+        self.currency = currency
+        super().__init__(
+            ErrorCode.REFUND_EXCEEDS_PAID,
+            f"At most {format_amount(self.refundable, currency)} {currency} can still be refunded.",
+            field,
+        )
+
+
+class CurrencyMismatch(DomainError):
+    """Items and cart disagree on currency; `cart_currency` is the cart's when it has one."""
+
+    def __init__(self, message: str, field: FieldLike = None, *, cart_currency: str | None = None):
+        self.cart_currency = cart_currency
+        super().__init__(ErrorCode.CURRENCY_MISMATCH, message, field)
+
+
+class CartClosed(DomainError):
+    """The cart was checked out (or merged) and can no longer change or be checked out again."""
+
+    def __init__(self, field: FieldLike = None, *, message: str = "This cart can no longer be checked out."):
+        super().__init__(ErrorCode.CART_CLOSED, message, field)
+
+
+class CartEmpty(DomainError):
+    def __init__(self, field: FieldLike = None):
+        super().__init__(ErrorCode.CART_EMPTY, "The cart is empty.", field)
+
+
+class CheckoutInProgress(DomainError):
+    """Another request is setting up or settling this payment; the same call may be retried shortly."""
+
+    def __init__(self, message: str, field: FieldLike = None):
+        super().__init__(ErrorCode.CHECKOUT_IN_PROGRESS, message, field)
+
+
+class PaymentsNotConfigured(DomainError):
+    """This server has no Stripe key: nothing can be paid or refunded."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ErrorCode.PAYMENTS_NOT_CONFIGURED,
+            "Payments are not configured on this server (set STRIPE_API_KEY); checkout is unavailable.",
+        )
