@@ -59,6 +59,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
             snapshots=self.snapshots,
             recorder=self.recorder,
             long_lived=websocket,
+            response=None if websocket else response,  # type: ignore[arg-type]
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

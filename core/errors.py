@@ -102,3 +102,31 @@ class AlreadyExists(DomainError):
 
     def __init__(self, message: str, field: FieldLike = None):
         super().__init__(ErrorCode.ALREADY_EXISTS, message, field)
+
+
+class RequestCode(StrEnum):
+    """`extensions.code` of a top-level GraphQL error: the whole request (not one input) was refused."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"  # the bearer token is malformed, expired, revoked or its user gone
+    RATE_LIMITED = "RATE_LIMITED"
+    QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # a dependency is down or saturated: try again shortly
+    TIMEOUT = "TIMEOUT"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class RequestRefused(Exception):
+    """A refusal of the whole request, raised anywhere while it is served (a resolver, the context, an
+    extension). It reaches the client as a top-level error whose `extensions` are `{"code": code, **data}`
+    (graphql-core copies an exception's `extensions` onto the error), and, when `http_status` is set, that
+    status decides the HTTP response (401, 429, 503) — see `schema.limits.RequestRefusals`."""
+
+    def __init__(
+        self, code: RequestCode, message: str, *, http_status: int | None = None, **data: object
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+        self.headers: dict[str, str] = {}
+        self.extensions: dict[str, object] = {"code": code.value, **data}

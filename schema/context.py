@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
 from commerce.payments import Payments
@@ -34,6 +35,8 @@ class Context:
     recorder: SignalRecorder = field(default_factory=SignalRecorder)
     # Set by the graphql-transport-ws handshake (connection_init payload).
     connection_params: dict[str, object] | None = None
+    # The HTTP response being built (None over WebSocket): a refusal of the whole request sets its status.
+    response: Response | None = None
 
     async def audience(self) -> Audience:
         """Whom this request shows things to (`social.policy`): built once per request, and again for
@@ -72,6 +75,7 @@ def build_context(
     snapshots: SnapshotStore | None = None,
     recorder: SignalRecorder | None = None,
     long_lived: bool = False,
+    response: Response | None = None,
 ) -> Context:
     """One context per HTTP request, or per WebSocket connection (`long_lived`): a connection's
     loaders batch but never cache, so an event delivered an hour later is not served stale data."""
@@ -87,6 +91,7 @@ def build_context(
         payments=payments,
         snapshots=snapshots or TableSnapshots(),
         recorder=recorder or SignalRecorder(),
+        response=response,
     )
 
 

@@ -33,7 +33,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from core.errors import DomainError
+from core.errors import DomainError, RequestRefused
 from core.settings import Settings
 
 MAX_DEPTH = 12
@@ -68,7 +68,7 @@ def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or error.path is None:
         return False
-    return not isinstance(original, DomainError | GraphQLError)
+    return not isinstance(original, DomainError | GraphQLError | RequestRefused)
 
 
 @dataclass
@@ -216,6 +216,22 @@ class LogUnexpectedErrors(SchemaExtension):
                 )
 
 
+class RequestRefusals(SchemaExtension):
+    """A `RequestRefused` raised while executing decides the HTTP status and headers of the response
+    (401, 429 with Retry-After, 503); its `extensions` already carry the code."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        errors: list[GraphQLError] = getattr(self.execution_context.result, "errors", None) or []
+        refusals = [e.original_error for e in errors if isinstance(e.original_error, RequestRefused)]
+        response = getattr(self.execution_context.context, "response", None)
+        for refusal in refusals:
+            if refusal.http_status is not None and response is not None:
+                response.status_code = refusal.http_status
+                response.headers.update(refusal.headers)
+                break
+
+
 class _OnlyErrorsOutsideResolvers(logging.Filter):
     """Keeps Strawberry's own error log for failures outside resolvers (an extension raising, say).
 
@@ -232,7 +248,7 @@ class _OnlyErrorsOutsideResolvers(logging.Filter):
             error.path is None
             and not error.nodes  # request errors (variables, syntax) point at the document
             and original is not None
-            and not isinstance(original, DomainError | GraphQLError)
+            and not isinstance(original, DomainError | GraphQLError | RequestRefused)
         )
 
 
@@ -254,6 +270,7 @@ def protection_extensions(settings: Settings) -> list[Callable[[], SchemaExtensi
         partial(_ValidationCache, maxsize=CACHE_SIZE),
         partial(AddValidationRules, [OperationLimitsRule]),
         LogUnexpectedErrors,
+        RequestRefusals,
     ]
     if settings.is_production:
         extensions += [
