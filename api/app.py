@@ -8,7 +8,7 @@ down; `payments=` swaps the Stripe door for another one (an in-memory fake in ru
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,24 +21,33 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from api import sqlcount
-from api.db import tortoise_config
+from api.db import ConnectionLimits, tortoise_config
 from api.graphiql import graphiql_routes
 from api.graphql_view import VermilionGraphQL
 from api.health import healthz
 from api.logs import RequestIdMiddleware, configure_logging
+from api.timeouts import RequestTimeoutMiddleware
 from api.webhooks import stripe_webhook
 from commerce.payments import Payments, payments_from_settings
 from commerce.reservations import sweep_expired
+from core.mail import mailer_from_settings
 from core.periodic import run_every
 from core.pubsub import create_broker
+from core.ratelimit import RateLimiter
 from core.settings import Settings
 from feed.recorder import SignalRecorder
-from feed.snapshots import RedisSnapshots, TableSnapshots, sweep_expired_snapshots
+from feed.snapshots import FallbackSnapshots, RedisSnapshots, TableSnapshots, sweep_expired_snapshots
 from schema import build_schema
 from search.documents import load_topic_words
 from search.text import segmenter
+from social.mail import sending
 
 app: Starlette  # built from the environment on first access, by __getattr__ below
+log = logging.getLogger(__name__)
+# Each clean-up step at shutdown gets at most this long.
+CLOSE_STEP_SECONDS = 3.0
+# How long start-up waits for the database before serving without it.
+STARTUP_WAIT_SECONDS = 5.0
 
 
 def create_app(
@@ -56,8 +65,15 @@ def create_app(
         payments = payments_from_settings(
             settings.stripe_api_key, settings.stripe_webhook_secret, settings.stripe_api_base
         )
-    snapshots = RedisSnapshots(settings.redis_url) if settings.redis_url else TableSnapshots()
+    # Feed sessions survive a Redis outage in the table (see feed/snapshots.py).
+    snapshots: FallbackSnapshots | TableSnapshots = (
+        FallbackSnapshots(RedisSnapshots(settings.redis_url), TableSnapshots())
+        if settings.redis_url
+        else TableSnapshots()
+    )
     recorder = SignalRecorder(context=sqlcount.detached_context)
+    rate_limiter = RateLimiter.from_settings(settings)  # Redis when configured, so workers share counts
+    mailer = mailer_from_settings(settings)
     graphql = VermilionGraphQL(
         build_schema(settings),
         settings=settings,
@@ -65,6 +81,7 @@ def create_app(
         payments=payments,
         snapshots=snapshots,
         recorder=recorder,
+        rate_limiter=rate_limiter,
     )
 
     @asynccontextmanager
@@ -73,19 +90,28 @@ def create_app(
             if not manage_database:
                 yield
                 return
+            # Tortoise connects on first use: the server starts while the database is down, and
+            # /healthz answers 503 until it is up.
+            config = tortoise_config(settings.database_url, ConnectionLimits.of(settings))
             async with (
-                RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+                RegisterTortoise(app, config=config),
                 _background(_housekeeping(settings, payments, snapshots), settings),
+                _background(_load_topic_words(), settings, always=True) as words,
+                sending(mailer),  # the email outbox, sent after each commit and retried
             ):
-                # Queries must cut topic names as indexing did; jieba loads now, not on the first search.
-                await load_topic_words()
+                # jieba loads now, not on the first search; the topic words too, unless the database
+                # is down (then they follow as soon as it is up).
                 await asyncio.to_thread(lambda: segmenter.tokenizer)
+                if words is not None:
+                    await asyncio.wait([words], timeout=STARTUP_WAIT_SECONDS)
                 yield
         finally:
-            await recorder.drain()
-            await broker.close()
-            if isinstance(snapshots, RedisSnapshots):
-                await snapshots.close()
+            # Every step is bounded, so that a stopping worker never hangs on a dependency that is down.
+            await _bounded("write buffered feed signals", recorder.drain())
+            await _bounded("close the event broker", broker.close())
+            if isinstance(snapshots, FallbackSnapshots):
+                await _bounded("close the feed session store", snapshots.close())
+            await _bounded("close the rate-limit storage", rate_limiter.close())
 
     app = Starlette(
         routes=[
@@ -93,7 +119,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
-            *graphiql_routes(),
+            *(graphiql_routes() if settings.graphiql else []),
         ],
         # The body cap sits inside RequestIdMiddleware so that a 413 also carries X-Request-ID.
         middleware=[
@@ -106,6 +132,8 @@ def create_app(
                 expose_headers=["X-Request-ID"],
                 max_age=600,
             ),
+            # Inside CORS, so that a 503 TIMEOUT reaches a browser frontend readable.
+            Middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds),
             Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes),
         ],
         lifespan=lifespan,
@@ -114,39 +142,64 @@ def create_app(
     app.state.broker = broker
     app.state.payments = payments
     app.state.recorder = recorder
+    app.state.rate_limiter = rate_limiter
     app.state.snapshots = snapshots
     return app
 
 
 def _housekeeping(
-    settings: Settings, payments: Payments | None, snapshots: RedisSnapshots | TableSnapshots
+    settings: Settings, payments: Payments | None, snapshots: FallbackSnapshots | TableSnapshots
 ) -> Coroutine[Any, Any, None]:
     """Expired stock reservations are released; expired feed sessions leave the table (Redis expires
-    its own)."""
+    its own; the table also holds those made while Redis was down)."""
 
     async def reservations() -> None:
         await sweep_expired(payments)
 
-    jobs: list[Callable[[], Awaitable[object]]] = [reservations]
-    if isinstance(snapshots, TableSnapshots):
-        jobs.append(sweep_expired_snapshots)
+    jobs: list[Callable[[], Awaitable[object]]] = [reservations, sweep_expired_snapshots]
     return run_every(settings.sweep_interval_seconds, *jobs)
 
 
+async def _load_topic_words() -> None:
+    """Teach the segmenter the topic names, so that queries cut them as indexing did: at start-up, or —
+    when the database is down then — as soon as it answers."""
+    delay = 0.5
+    while True:
+        try:
+            await load_topic_words()
+            return
+        except Exception as exc:
+            log.warning(
+                "topic words not loaded yet (%s: %s); retrying in %.0f s", type(exc).__name__, exc, delay
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 30.0)
+
+
 @asynccontextmanager
-async def _background(job: Coroutine[Any, Any, None], settings: Settings) -> AsyncIterator[None]:
-    """Run a periodic job for the app's lifetime (not at all when its interval is 0)."""
-    if not settings.sweep_interval_seconds:
+async def _background(
+    job: Coroutine[Any, Any, None], settings: Settings, *, always: bool = False
+) -> AsyncIterator[asyncio.Task[None] | None]:
+    """Run a job for the app's lifetime (a periodic one not at all when its interval is 0)."""
+    if not (always or settings.sweep_interval_seconds):
         job.close()
-        yield
+        yield None
         return
     task = asyncio.create_task(job)
     try:
-        yield
+        yield task
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # A job stuck in a call that ignores cancellation must not hold the shutdown.
+        await asyncio.wait([task], timeout=CLOSE_STEP_SECONDS)
+
+
+async def _bounded(what: str, step: Awaitable[object]) -> None:
+    """One clean-up step at shutdown: at most CLOSE_STEP_SECONDS, a failure logged and passed over."""
+    try:
+        await asyncio.wait_for(step, CLOSE_STEP_SECONDS)
+    except Exception as exc:
+        log.warning("could not %s at shutdown: %s: %s", what, type(exc).__name__, exc)
 
 
 def __getattr__(name: str) -> Any:

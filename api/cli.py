@@ -441,6 +441,14 @@ def serve(
     migrate_first: Annotated[
         bool, typer.Option("--migrate", help="Apply pending migrations before starting.")
     ] = False,
+    timeout_graceful_shutdown: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Seconds a stopping server waits for requests in flight before cancelling them "
+            "(default: VERMILION_SHUTDOWN_TIMEOUT_SECONDS).",
+        ),
+    ] = None,
 ) -> None:
     """Run the app with uvicorn (settings from the environment)."""
     import uvicorn
@@ -453,7 +461,7 @@ def serve(
         _warn("--reload runs a single worker")
         workers = 1
     _run(_preflight(settings, migrate_first))
-    typer.echo(f"GraphiQL: http://{host}:{port}/graphql")
+    typer.echo(f"{'GraphiQL' if settings.graphiql else 'GraphQL'}: http://{host}:{port}/graphql")
     uvicorn.run(
         "api.app:app",
         host=host,
@@ -465,6 +473,13 @@ def serve(
         http="auto",
         ws="auto",
         log_level=settings.log_level.lower(),
+        # SIGTERM ends the worker in bounded time: requests still running then are cancelled (their
+        # transactions roll back), and the app's own clean-up is bounded step by step (api/app.py).
+        timeout_graceful_shutdown=(
+            timeout_graceful_shutdown
+            if timeout_graceful_shutdown is not None
+            else max(1, round(settings.shutdown_timeout_seconds))
+        ),
     )
 
 

@@ -3,15 +3,69 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 MODEL_MODULES = ["models"]
+# The engine that bounds how long a request waits for a pooled connection (api/dbpool.py).
+BOUNDED_ENGINE = "api.dbpool"
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
-    """Tortoise config for one database; migrations live in the `migrations` package."""
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How the server bounds its PostgreSQL work (SQLite has one connection and no such settings).
+
+    `statement_timeout` is enforced by the server on every statement, so a query keeps no connection
+    busy past it even when the request that sent it is gone. `lock_timeout` makes a statement waiting on
+    a row lock fail early: a hot row then cannot hold every pool connection while writes queue for it.
+    The pool timeout answers SERVICE_UNAVAILABLE when, all the same, no connection frees up in time.
+    Zero turns a server-side timeout off. The CLI connects without them (migrations and reindexing may
+    rightly run long)."""
+
+    pool_size: int = 10
+    pool_timeout_seconds: float = 3
+    statement_timeout_seconds: float = 10
+    lock_timeout_seconds: float = 3
+
+    @classmethod
+    def of(cls, settings: Any) -> ConnectionLimits:
+        """The limits in `core.settings.Settings`."""
+        return cls(
+            pool_size=settings.db_pool_size,
+            pool_timeout_seconds=settings.db_pool_timeout_seconds,
+            statement_timeout_seconds=settings.statement_timeout_seconds,
+            lock_timeout_seconds=settings.lock_timeout_seconds,
+        )
+
+
+def _connection(database_url: str, limits: ConnectionLimits | None) -> str | dict[str, Any]:
+    """The URL as it is, or (PostgreSQL with limits) a bounded pool with server-side timeouts."""
+    if limits is None or database_url.startswith("sqlite"):
+        return database_url
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    info = expand_db_url(database_url)
+    if info["engine"] != "tortoise.backends.asyncpg":
+        return database_url
+    credentials = dict(info["credentials"])
+    credentials.setdefault("maxsize", limits.pool_size)  # `?maxsize=` in the URL wins
+    # Opening a connection is bounded too: an unreachable server must not stall a request for asyncpg's
+    # default minute.
+    credentials.setdefault("timeout", max(limits.pool_timeout_seconds, 1.0))
+    credentials["acquire_timeout"] = limits.pool_timeout_seconds
+    credentials["server_settings"] = {
+        **(credentials.get("server_settings") or {}),
+        "statement_timeout": str(round(limits.statement_timeout_seconds * 1000)),
+        "lock_timeout": str(round(limits.lock_timeout_seconds * 1000)),
+    }
+    return {"engine": BOUNDED_ENGINE, "credentials": credentials}
+
+
+def tortoise_config(database_url: str, limits: ConnectionLimits | None = None) -> dict[str, Any]:
+    """Tortoise config for one database; migrations live in the `migrations` package. The server passes
+    `limits`; scripts and the CLI do not."""
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url, limits)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -1,6 +1,7 @@
 """GraphiQL served offline: Strawberry's page, with its CDN assets served from files vendored in the app.
 
-The files under `api/static/graphiql/` are created by `scripts/vendor_graphiql.sh`.
+The files under `api/static/graphiql/` are created by `scripts/vendor_graphiql.sh`. Production serves
+neither the page nor its assets unless VERMILION_GRAPHIQL=true (`Settings.graphiql`).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class _ImmutableStaticFiles(StaticFiles):
 
 
 def graphiql_routes() -> list[BaseRoute]:
-    """The route serving the vendored GraphiQL assets."""
+    """The route serving the vendored GraphiQL assets; mounted only when `Settings.graphiql` is on."""
     return [
         Mount(ASSET_PREFIX.rstrip("/"), _ImmutableStaticFiles(directory=STATIC_DIR), name="graphiql-assets")
     ]

@@ -18,7 +18,9 @@ from api import sqlcount
 from api.graphiql import graphiql_html
 from api.logs import current_request_id
 from commerce.payments import Payments
+from core.clientip import client_address, parse_networks
 from core.pubsub import Broker
+from core.ratelimit import RateLimiter
 from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
@@ -35,19 +37,27 @@ class VermilionGraphQL(GraphQL[Context, None]):
         payments: Payments | None = None,
         snapshots: SnapshotStore | None = None,
         recorder: SignalRecorder | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allowed_origins=settings.allowed_origins)
+        # Without GraphiQL, Strawberry answers a browser's GET /graphql (no `query`) with 404 Not Found.
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allowed_origins=settings.allowed_origins,
+        )
         self.settings = settings
         self.broker = broker
         self.payments = payments
         self.snapshots = snapshots or TableSnapshots()
         self.recorder = recorder or SignalRecorder(context=sqlcount.detached_context)
-        self._ide_html = graphiql_html()
+        self._ide_html = graphiql_html() if settings.graphiql else ""
+        self.rate_limiter = rate_limiter
+        self.trusted_proxies = parse_networks(settings.trusted_proxies_csv)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         websocket = isinstance(request, WebSocket)
         counter = sqlcount.start_request_counter() if self.settings.count_sql and not websocket else None
-        return build_context(
+        context = build_context(
             request,
             self.settings,
             # Over WebSocket the token arrives in connection_init (see on_ws_connect), not in headers.
@@ -61,9 +71,16 @@ class VermilionGraphQL(GraphQL[Context, None]):
             long_lived=websocket,
             response=None if websocket else response,  # type: ignore[arg-type]
         )
+        context.rate_limiter = self.rate_limiter
+        context.client_ip = client_address(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+            self.trusted_proxies,
+        )
+        return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        if not authenticate_connection(context):
+        if not await authenticate_connection(context):
             raise ConnectionRejectionError({"message": "The token is invalid or expired."})
         return await super().on_ws_connect(context)
 

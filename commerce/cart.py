@@ -16,7 +16,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from commerce.errors import CartClosed, CurrencyMismatch
-from commerce.money import format_amount
+from commerce.money import format_amount, max_charge, max_charge_text
 from commerce.policy import can_use_cart
 from core.errors import DomainError, ErrorCode, NotFound, Path
 from core.retry import retry_on_conflict
@@ -157,6 +157,19 @@ async def contents_of(cart_id: UUID) -> CartContents:
     return contents
 
 
+def check_total(contents: CartContents, at: Path) -> CartContents:
+    """The contents, unless the cart is worth more than one payment can charge (Stripe's maximum for its
+    currency): then OUT_OF_RANGE at `at`, raised inside the caller's transaction so nothing changes."""
+    currency = contents.cart.currency
+    if currency is not None and contents.subtotal_minor_units > max_charge(currency):
+        raise DomainError(
+            ErrorCode.OUT_OF_RANGE,
+            f"A cart may be worth at most {max_charge_text(currency)}, the most one payment can charge.",
+            at,
+        )
+    return contents
+
+
 def _check_specs(specs: Sequence[LineSpec], at: Path) -> None:
     checks = Checks(prefix=at)
     if not specs:
@@ -242,7 +255,7 @@ async def add_lines(
         if line_count + new_lines > MAX_CART_LINES:
             raise DomainError(ErrorCode.TOO_MANY, f"A cart holds at most {MAX_CART_LINES} items.", at)
         await _upsert_lines(cart_id, rows)
-        return await contents_of(cart_id)
+        return check_total(await contents_of(cart_id), at)
 
 
 async def _claim_cart(cart_id: UUID, viewer_id: int | None, currency: str, at: Path) -> None:
@@ -359,7 +372,7 @@ async def update_lines(
             else:
                 await CartLine.filter(id=change.line_id, cart_id=cart_id).update(quantity=change.quantity)
         await _forget_currency_when_empty(cart_id)
-        return await contents_of(cart_id)
+        return check_total(await contents_of(cart_id), ("lines",))
 
 
 @retry_on_conflict

@@ -9,7 +9,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from commerce.money import MAX_MINOR_UNITS, normalize_currency
+from commerce.money import max_charge, max_charge_text, normalize_currency
 from core.errors import AlreadyExists, ErrorCode, Forbidden, NotFound
 from core.validation import Checks
 from models import Product, ProductVariant, SearchKind
@@ -128,9 +128,15 @@ def _check_variants(checks: Checks, variants: Sequence[VariantSpec]) -> list[Var
             checks.fail(
                 (*at, "currency"), ErrorCode.INVALID_CURRENCY, f"'{v.currency[:8]}' is not supported."
             )
-        if not 0 < v.price_minor_units <= MAX_MINOR_UNITS:
+        if v.price_minor_units <= 0:
             checks.fail(
                 (*at, "price_minor_units"), ErrorCode.OUT_OF_RANGE, "Prices are positive, in minor units."
+            )
+        elif v.price_minor_units > max_charge(currency or ""):  # what one payment can charge
+            checks.fail(
+                (*at, "price_minor_units"),
+                ErrorCode.OUT_OF_RANGE,
+                f"Prices are at most {max_charge_text(currency or '')}.",
             )
         if not 0 <= v.stock <= MAX_STOCK:
             checks.fail((*at, "stock"), ErrorCode.OUT_OF_RANGE, f"Stock is between 0 and {MAX_STOCK}.")

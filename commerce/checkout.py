@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce import inventory, ledger
-from commerce.cart import CartContents, cart_for, contents_of
+from commerce.cart import CartContents, cart_for, check_total, contents_of
 from commerce.errors import CartClosed, CartEmpty, CheckoutInProgress, CurrencyMismatch, PaymentsNotConfigured
 from commerce.orders import latest_attempt, order_for, settle
 from commerce.payments import IntentStatus, PaymentProviderError, Payments
@@ -137,7 +137,7 @@ async def _create_order(
             # it is refused (CART_CLOSED).
             if not await Cart.filter(id=cart.id, status=CartStatus.OPEN).update(status=CartStatus.ORDERED):
                 raise _LostRace
-            contents = await contents_of(cart.id)
+            contents = check_total(await contents_of(cart.id), ("cart_id",))  # prices may have risen
             _check_orderable(contents)
             order = await _write_order(
                 contents, buyer_id=viewer_id, email=email, address=address, key=key, reservation=reservation

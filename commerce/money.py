@@ -10,7 +10,24 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     "CHF": 2, "MYR": 2, "THB": 2, "NZD": 2, "MOP": 2,
     "JPY": 0, "KRW": 0, "VND": 0,
 }  # fmt: skip
-MAX_MINOR_UNITS = 10**12
+# The largest amount Stripe charges in one payment, per currency: eight digits of minor units
+# (docs.stripe.com/currencies, "Maximum charge amounts") — USD 999,999.99, JPY ¥99,999,999. Every currency
+# Vermilion sells in has that limit; a currency added with another limit gets its own entry. A price, a
+# cart and an order total stay within it, so every amount is chargeable and fits GraphQL's 32-bit Int.
+STRIPE_MAX_CHARGE = 99_999_999
+MAX_CHARGE_MINOR_UNITS: dict[str, int] = dict.fromkeys(CURRENCY_EXPONENTS, STRIPE_MAX_CHARGE)
+
+
+def max_charge(currency: str) -> int:
+    """The largest amount, in minor units, one payment in `currency` may be."""
+    return MAX_CHARGE_MINOR_UNITS.get(currency, STRIPE_MAX_CHARGE)
+
+
+def max_charge_text(currency: str) -> str:
+    """The limit as people read it: "999999.99 USD"."""
+    if currency not in CURRENCY_EXPONENTS:
+        return f"{STRIPE_MAX_CHARGE} minor units"
+    return f"{format_amount(max_charge(currency), currency)} {currency}"
 
 
 def normalize_currency(code: str) -> str | None:

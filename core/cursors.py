@@ -8,9 +8,13 @@ import json
 from typing import Any
 
 from core.errors import DomainError, ErrorCode
+from core.ids import MAX_INT_KEY
+from core.validation import is_unsafe_text
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+# Cursors this server makes are far shorter; a longer one is refused before it is decoded.
+MAX_CURSOR_LENGTH = 500
 
 
 def encode_cursor(*key: Any) -> str:
@@ -20,18 +24,23 @@ def encode_cursor(*key: Any) -> str:
 
 def decode_cursor(cursor: str, arity: int = 1) -> list[Any]:
     """The key inside a cursor made by `encode_cursor`; a clear error for anything else."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        key = None
-    if (
-        not isinstance(key, list)
-        or len(key) != arity
-        or not all(isinstance(k, int | str) and not isinstance(k, bool) for k in key)
-    ):
+    key = None
+    if len(cursor) <= MAX_CURSOR_LENGTH:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            key = None
+    if not isinstance(key, list) or len(key) != arity or not all(_storable(k) for k in key):
         raise DomainError(ErrorCode.INVALID, "The cursor is not valid for this list.", "after")
     return key
+
+
+def _storable(part: object) -> bool:
+    """An int (each list checks the range of its own columns) or text a database can hold."""
+    if isinstance(part, bool):
+        return False
+    return isinstance(part, int) or (isinstance(part, str) and not is_unsafe_text(part))
 
 
 def decode_id_cursor(cursor: str | None) -> int | None:
@@ -39,7 +48,7 @@ def decode_id_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     (key,) = decode_cursor(cursor)
-    if not isinstance(key, int):
+    if not isinstance(key, int) or not 0 <= key <= MAX_INT_KEY:  # ids are int4 columns
         raise DomainError(ErrorCode.INVALID, "The cursor is not valid for this list.", "after")
     return key
 

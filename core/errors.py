@@ -9,9 +9,9 @@ subclasses with that data as attributes (`OutOfStock.available`); the rest use `
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from enum import StrEnum
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 # One step of a domain path: a snake_case name or a list index.
 PathSegment: TypeAlias = str | int
@@ -66,6 +66,12 @@ class DomainError(Exception):
         self.message = message
         self.field: list[PathSegment] | None = domain_path(field)
 
+    @property
+    def extensions(self) -> dict[str, object]:
+        """`extensions` of the top-level GraphQL error this becomes when raised outside a mutation (a
+        query argument out of range, a forged cursor): graphql-core copies them from the exception."""
+        return {"code": self.code.value}
+
 
 class ValidationErrors(DomainError):
     """Several input problems reported together, so a form can show them all at once."""
@@ -115,6 +121,15 @@ class RequestCode(StrEnum):
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
+class _HTTPResponse(Protocol):
+    """What a refusal sets on the response being built (starlette's Response has both)."""
+
+    status_code: int
+
+    @property
+    def headers(self) -> MutableMapping[str, str]: ...
+
+
 class RequestRefused(Exception):
     """A refusal of the whole request, raised anywhere while it is served (a resolver, the context, an
     extension). It reaches the client as a top-level error whose `extensions` are `{"code": code, **data}`
@@ -130,3 +145,9 @@ class RequestRefused(Exception):
         self.http_status = http_status
         self.headers: dict[str, str] = {}
         self.extensions: dict[str, object] = {"code": code.value, **data}
+
+    def decide(self, response: _HTTPResponse | None) -> None:
+        """Set the status and headers of the HTTP response, when there is one and this has a status."""
+        if response is not None and self.http_status is not None:
+            response.status_code = self.http_status
+            response.headers.update(self.headers)

@@ -8,6 +8,12 @@ from uuid import UUID
 
 from core.errors import DomainError, ErrorCode, FieldLike
 
+# Integer primary keys are PostgreSQL `integer` (int4) columns: a larger key names nothing, and sent to
+# the database it would fail there instead of simply finding no row.
+MAX_INT_KEY = 2**31 - 1
+# The longest id worth decoding: "ProductVariant:" and a UUID in base64 are 72 characters.
+MAX_GLOBAL_ID_LENGTH = 100
+
 
 def to_global_id(type_name: str, pk: int | UUID) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
@@ -15,18 +21,20 @@ def to_global_id(type_name: str, pk: int | UUID) -> str:
 
 def _split(global_id: str) -> tuple[str, str]:
     """("Type", "key") inside an id; raises ValueError (or binascii.Error) for malformed ones."""
+    if len(global_id) > MAX_GLOBAL_ID_LENGTH:
+        raise ValueError("too long to be an id")
     type_name, _, raw_pk = base64.b64decode(global_id, validate=True).decode().partition(":")
     return type_name, raw_pk
 
 
 def parse_global_id(global_id: str) -> tuple[str, int] | None:
-    """(type, pk) of a well-formed id, else None."""
+    """(type, pk) of a well-formed id whose key fits its int4 column, else None."""
     try:
         type_name, raw_pk = _split(global_id)
         pk = int(raw_pk)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
-    if not type_name or pk <= 0 or pk > 2**63 - 1:
+    if not type_name or not 0 < pk <= MAX_INT_KEY:
         return None
     return type_name, pk
 

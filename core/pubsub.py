@@ -3,7 +3,9 @@
 Each subscriber gets a bounded queue; when a slow subscriber's queue is full its oldest event is
 dropped (clients refetch state after a gap, as they do after a reconnect). With Redis, one
 connection per process listens to every channel that has local subscribers and fans events out.
-Messages are published after the change has committed.
+Messages are published after the change has committed, and publishing is best effort: the change is
+stored whatever happens to its event, so `publish` never raises — a lost event is logged, and
+subscribers refetch state after a gap as they do after a reconnect.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ from typing import Any, Protocol
 
 import orjson
 
+from core.outages import REDIS_ERRORS, Outage, redis_client
+
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 100
 
 
 class Broker(Protocol):
-    async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        """Best effort, after the change committed: never raises, and returns within about a second."""
+        ...
 
     def subscribe(
         self, channel: str
@@ -70,17 +76,27 @@ class LocalBroker:
 class RedisBroker:
     """Events cross workers and machines through Redis pub/sub."""
 
-    def __init__(self, url: str) -> None:
-        import redis.asyncio as redis
-
-        self._redis = redis.Redis.from_url(url)
+    def __init__(self, url: str, *, outage: Outage | None = None) -> None:
+        self._redis = redis_client(url)
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self.outage = outage or Outage("Redis (events)")
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        await self._redis.publish(channel, orjson.dumps(message))
+        # The change this event announces has committed: failing here would tell the client that it
+        # had not (a like answered with an error, yet stored). While Redis is down, events are dropped.
+        if self.outage.skip():
+            log.debug("Redis down: event on %s dropped", channel)
+            return
+        try:
+            await self._redis.publish(channel, orjson.dumps(message))
+        except REDIS_ERRORS as exc:
+            self.outage.failed(exc)
+            log.warning("event on %s lost: Redis did not take it", channel)
+            return
+        self.outage.succeeded()
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
@@ -131,6 +147,15 @@ class RedisBroker:
                 await self._reader
         await self._pubsub.aclose()
         await self._redis.aclose()
+
+
+async def announce(broker: Broker, channel: str, message: dict[str, Any]) -> None:
+    """Publish an event about a change that has committed. Best effort whatever the broker: a failure is
+    logged, never raised, so the caller's answer says what was stored."""
+    try:
+        await broker.publish(channel, message)
+    except Exception:
+        log.exception("event on %s lost", channel)
 
 
 def create_broker(redis_url: str | None) -> Broker:

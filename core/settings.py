@@ -9,6 +9,30 @@ from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "vermilion-development-secret-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+# Keys anyone can read, compared without case or punctuation: the development default, the fallback an
+# older docker-compose.yml shipped, and what templates and tutorials paste in. Whoever knows the key can
+# sign a token for any account.
+PUBLISHED_SECRET_KEYS = frozenset(
+    {
+        DEFAULT_SECRET_KEY,
+        "change-me-to-a-long-random-string-of-32-chars+",
+        "changeme",
+        "secret",
+        "secretkey",
+        "mysecret",
+        "supersecret",
+        "password",
+        "default",
+        "example",
+        "placeholder",
+        "test",
+        "vermilion",
+    }
+)
+# Words that mark a value as a placeholder wherever they appear in it ("please-change-me-…").
+PLACEHOLDER_WORDS = ("changeme", "changethis", "replaceme", "placeholder", "yoursecret")
+_GENERATE_ONE = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 DEFAULT_DATABASE_URL = f"sqlite://{Path('data') / 'vermilion.sqlite3'}"
 
 
@@ -39,24 +63,97 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(
         7 * 24 * 3600, validation_alias=AliasChoices("VERMILION_TOKEN_TTL_SECONDS"), gt=0
     )
+    # Outgoing email (password resets): smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465.
+    # Unset: development logs each message; production keeps them in the outbox, unsent, until it is set.
+    smtp_url: str | None = Field(None, validation_alias=AliasChoices("VERMILION_SMTP_URL"))
+    mail_from: str = Field(
+        "Vermilion <no-reply@vermilion.dev>", validation_alias=AliasChoices("VERMILION_MAIL_FROM")
+    )
+    # The page of the frontend that finishes a password reset; `{token}` is replaced by the reset token.
+    password_reset_url: str = Field(
+        "http://localhost:3000/reset-password?token={token}",
+        validation_alias=AliasChoices("VERMILION_PASSWORD_RESET_URL"),
+        pattern=r"\{token\}",
+    )
+    # A reset link works once, within this time (SECURITY.md: 1 h).
+    password_reset_ttl_seconds: int = Field(
+        3600, validation_alias=AliasChoices("VERMILION_PASSWORD_RESET_TTL_SECONDS"), gt=0
+    )
     max_body_bytes: int = Field(1_000_000, validation_alias=AliasChoices("VERMILION_MAX_BODY_BYTES"), gt=0)
+    # Wall-clock budget of one HTTP request: past it the work is cancelled (its transaction rolls back)
+    # and the client gets 503 with a TIMEOUT error, so no request can hold a worker for minutes.
+    request_timeout_seconds: float = Field(
+        10, validation_alias=AliasChoices("VERMILION_REQUEST_TIMEOUT_SECONDS"), gt=0
+    )
+    # PostgreSQL only (0: no limit). A statement running longer is cancelled by the server itself, even
+    # when the request that sent it is gone; a row lock waited on longer fails fast instead of holding a
+    # pool connection while it waits.
+    statement_timeout_seconds: float = Field(
+        10, validation_alias=AliasChoices("VERMILION_STATEMENT_TIMEOUT_SECONDS"), ge=0
+    )
+    lock_timeout_seconds: float = Field(
+        3, validation_alias=AliasChoices("VERMILION_LOCK_TIMEOUT_SECONDS"), ge=0
+    )
+    # PostgreSQL connections per worker, and how long a request waits for one before it is answered
+    # SERVICE_UNAVAILABLE (503) instead of queueing behind a saturated pool.
+    db_pool_size: int = Field(10, validation_alias=AliasChoices("VERMILION_DB_POOL_SIZE"), gt=0)
+    db_pool_timeout_seconds: float = Field(
+        3, validation_alias=AliasChoices("VERMILION_DB_POOL_TIMEOUT_SECONDS"), gt=0
+    )
+    # How long a stopping server waits for requests in flight and for its own clean-up.
+    shutdown_timeout_seconds: float = Field(
+        15, validation_alias=AliasChoices("VERMILION_SHUTDOWN_TIMEOUT_SECONDS"), gt=0
+    )
     # Count SQL statements per request and report them in the response `extensions`.
     sql_count_extension: bool | None = Field(None, validation_alias=AliasChoices("VERMILION_SQL_COUNT"))
+    # Serve GraphiQL (GET /graphql in a browser, and its assets). Unset: on in development, off in
+    # production, where it would show every stranger a ready-made console for the API.
+    graphiql_override: bool | None = Field(None, validation_alias=AliasChoices("VERMILION_GRAPHIQL"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("VERMILION_LOG_LEVEL"))
     # Browser origins of web frontends, comma-separated (e.g. "https://app.example.com"): allowed by CORS
     # and for WebSocket subscriptions. Empty: same-origin only.
     # Caches Vermilion may rebuild at will (jieba's prefix dictionary: 0.5 s to build, 50 ms to load).
     cache_dir: Path = Field(Path("data") / "cache", validation_alias=AliasChoices("VERMILION_CACHE_DIR"))
     allowed_origins_csv: str = Field("", validation_alias=AliasChoices("VERMILION_ALLOWED_ORIGINS"))
+    # The most one operation may cost (Shopify's model, see schema/cost.py); more is QUERY_TOO_COSTLY.
+    query_cost_budget: int = Field(1000, validation_alias=AliasChoices("VERMILION_QUERY_COST_BUDGET"), gt=0)
+    # The cost bucket each client draws from (per user signed in, else per IP): its size, and the points
+    # it restores per second. Figures from SECURITY.md.
+    cost_bucket_size: int = Field(2000, validation_alias=AliasChoices("VERMILION_COST_BUCKET_SIZE"), gt=0)
+    cost_restore_rate: int = Field(100, validation_alias=AliasChoices("VERMILION_COST_RESTORE_RATE"), gt=0)
+    cost_restore_rate_anonymous: int = Field(
+        50, validation_alias=AliasChoices("VERMILION_COST_RESTORE_RATE_ANONYMOUS"), gt=0
+    )
+    # Rate limits in the `limits` notation ("10/5minutes"; several separated by ";"). Write points are
+    # Bluesky's (create 3, update 2, delete 1, likes and follows 1), per user, else per IP.
+    write_limits: str = Field("5000/hour;35000/day", validation_alias=AliasChoices("VERMILION_WRITE_LIMITS"))
+    sign_in_limits_per_email: str = Field(
+        "10/5minutes", validation_alias=AliasChoices("VERMILION_SIGN_IN_LIMITS_PER_EMAIL")
+    )
+    sign_in_limits_per_ip: str = Field(
+        "30/5minutes", validation_alias=AliasChoices("VERMILION_SIGN_IN_LIMITS_PER_IP")
+    )
+    sign_up_limits_per_ip: str = Field(
+        "5/30minutes", validation_alias=AliasChoices("VERMILION_SIGN_UP_LIMITS_PER_IP")
+    )
+    password_reset_limits_per_email: str = Field(
+        "5/30minutes", validation_alias=AliasChoices("VERMILION_PASSWORD_RESET_LIMITS_PER_EMAIL")
+    )
+    password_reset_limits_per_ip: str = Field(
+        "25/5minutes", validation_alias=AliasChoices("VERMILION_PASSWORD_RESET_LIMITS_PER_IP")
+    )
+    # Rate-limit keys start with this, so that several deployments (or test runs) can share one Redis.
+    rate_limit_prefix: str = Field("vermilion", validation_alias=AliasChoices("VERMILION_RATE_LIMIT_PREFIX"))
+    # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); from anyone
+    # else the header is ignored, or a client could pick the address it is counted under.
+    trusted_proxies_csv: str = Field("", validation_alias=AliasChoices("VERMILION_TRUSTED_PROXIES"))
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
-        if self.is_production and self.secret_key == DEFAULT_SECRET_KEY:
-            raise ValueError(
-                "VERMILION_SECRET_KEY must be set to a private value when VERMILION_ENV=production"
-            )
-        if self.is_production and len(self.secret_key) < 32:
-            raise ValueError("VERMILION_SECRET_KEY must be at least 32 characters in production")
+        if self.is_production:
+            problem = secret_key_problem(self.secret_key)
+            if problem:
+                raise ValueError(f"{problem}; {_GENERATE_ONE}")
         return self
 
     @property
@@ -74,5 +171,33 @@ class Settings(BaseSettings):
         return not self.is_production
 
     @property
+    def graphiql(self) -> bool:
+        """Whether GraphiQL is served: VERMILION_GRAPHIQL when set, else in development only."""
+        if self.graphiql_override is not None:
+            return self.graphiql_override
+        return not self.is_production
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def secret_key_problem(secret: str) -> str | None:
+    """Why a token-signing key is unfit for production, or None when it will do."""
+    plain = "".join(ch for ch in secret.casefold() if ch.isalnum())
+    published = {"".join(ch for ch in key.casefold() if ch.isalnum()) for key in PUBLISHED_SECRET_KEYS}
+    if not plain or plain in published or any(word in plain for word in PLACEHOLDER_WORDS):
+        return (
+            "VERMILION_SECRET_KEY must be set to a private value when VERMILION_ENV=production "
+            "(this one is published or a placeholder)"
+        )
+    if len(secret) < MIN_SECRET_KEY_LENGTH:
+        return f"VERMILION_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production"
+    # Length alone is no strength: "aaaa…" or "abc123abc123…" is guessed long before a random key.
+    repeats_itself = any(secret[period:] == secret[:-period] for period in range(1, len(secret) // 2 + 1))
+    if len(set(secret)) < 8 or repeats_itself:
+        return (
+            "VERMILION_SECRET_KEY is too easy to guess "
+            "(a repeated pattern, or fewer than 8 different characters)"
+        )
+    return None

@@ -2,6 +2,13 @@
 
 Redis holds them when configured (every worker and machine sees every session); otherwise a table.
 Cursors are signed, so a client can neither forge a position nor read another person's session.
+
+With Redis configured, `FallbackSnapshots` keeps the feed working through a Redis outage: sessions made
+while Redis is unreachable go to the table, and reading a session asks Redis first, then the table. A
+cursor names only a session and a position, never a store, so every cursor works whichever store now
+answers — except one whose session sits in a Redis that cannot be reached: that session reads as
+expired, and, as after any expiry, the next page starts a fresh session, which leaves out what the
+viewer was recently served (impressions) rather than failing.
 """
 
 from __future__ import annotations
@@ -9,13 +16,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import orjson
 
 from core.errors import DomainError, ErrorCode
+from core.outages import REDIS_ERRORS, Outage, redis_client
 from models import FeedSnapshot
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_TTL = timedelta(hours=24)
 
@@ -43,10 +54,11 @@ class TableSnapshots:
 
 
 class RedisSnapshots:
-    def __init__(self, url: str) -> None:
-        import redis.asyncio as redis
+    """Sessions in Redis, expiring by themselves. Raises when Redis is unreachable (see
+    `FallbackSnapshots`)."""
 
-        self._redis = redis.Redis.from_url(url)
+    def __init__(self, url: str) -> None:
+        self._redis = redis_client(url)
 
     async def save(self, session: str, user_id: int, document: dict[str, Any]) -> None:
         await self._redis.set(f"vermilion:feed:{session}", orjson.dumps(document), ex=SNAPSHOT_TTL)
@@ -57,6 +69,42 @@ class RedisSnapshots:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+class FallbackSnapshots:
+    """Redis while it answers, the table while it does not; back to Redis once it answers again."""
+
+    def __init__(self, redis: RedisSnapshots, table: TableSnapshots, *, outage: Outage | None = None) -> None:
+        self.redis = redis
+        self.table = table
+        self.outage = outage or Outage("Redis (feed sessions)")
+
+    async def save(self, session: str, user_id: int, document: dict[str, Any]) -> None:
+        if not self.outage.skip():
+            try:
+                await self.redis.save(session, user_id, document)
+            except REDIS_ERRORS as exc:
+                self.outage.failed(exc)
+            else:
+                self.outage.succeeded()
+                return
+        await self.table.save(session, user_id, document)
+
+    async def load(self, session: str) -> dict[str, Any] | None:
+        if not self.outage.skip():
+            try:
+                document = await self.redis.load(session)
+            except REDIS_ERRORS as exc:
+                self.outage.failed(exc)
+            else:
+                self.outage.succeeded()
+                if document is not None:
+                    return document
+        # Made while Redis was down (or only there, now expired): one indexed read by primary key.
+        return await self.table.load(session)
+
+    async def close(self) -> None:
+        await self.redis.close()
 
 
 async def sweep_expired_snapshots() -> int:

@@ -18,11 +18,12 @@ from models.commerce import (
     StripeEvent,
 )
 from models.feed import FeedEvent, FeedEventKind, FeedImpression, FeedSnapshot, NoteNeighbour
+from models.mail import OutboxEmail
 from models.notes import Note, NoteKind, NoteProduct, NoteTopic, Topic
 from models.notifications import Notification, NotificationKind
 from models.search import SearchDocument, SearchKind
 from models.social import Board, Collect, Comment, Follow, Like
-from models.users import User
+from models.users import PasswordReset, RevokedToken, User
 
 __all__ = [
     "AttemptStatus",
@@ -48,6 +49,8 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderStatus",
+    "OutboxEmail",
+    "PasswordReset",
     "PaymentAttempt",
     "PaymentEvent",
     "PaymentEventKind",
@@ -55,6 +58,7 @@ __all__ = [
     "ProductVariant",
     "Refund",
     "RefundStatus",
+    "RevokedToken",
     "SearchDocument",
     "SearchKind",
     "StockState",

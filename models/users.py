@@ -1,4 +1,4 @@
-"""People: shoppers, creators and merchants are all users."""
+"""People (shoppers, creators and merchants are all users) and what keeps their accounts safe."""
 
 from tortoise import fields
 from tortoise.models import Model
@@ -16,6 +16,9 @@ class User(Model):
     # Topic names chosen at onboarding: the discovery feed's cold start.
     interests: fields.Field[list[str]] = fields.JSONField(default=list)
     password_hash = fields.CharField(max_length=255)
+    # Every bearer token carries the version current when it was issued; signing out everywhere, a password
+    # change and a password reset bump it, so every older token stops working at once.
+    session_version = fields.IntField(default=0)
     # Denormalised counters, changed in the same transaction as the rows they count.
     follower_count = fields.IntField(default=0)
     following_count = fields.IntField(default=0)
@@ -28,3 +31,36 @@ class User(Model):
 
     def __str__(self) -> str:
         return f"@{self.handle}"
+
+
+class RevokedToken(Model):
+    """A bearer token signed out on its own (`signOut` on one device), kept until it would have expired."""
+
+    # The token's `jti` claim.
+    id = fields.CharField(max_length=32, primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, on_delete=fields.CASCADE
+    )
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "revoked_tokens"
+        indexes = (("expires_at",),)
+
+
+class PasswordReset(Model):
+    """A single-use password reset token, stored as its SHA-256: the database never holds one that works."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    # Set when the token is spent, or voided by a newer password: a token works once.
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "password_resets"
+        indexes = (("expires_at",),)

@@ -12,6 +12,7 @@ from schema.catalog.types import ProductType, ProductVariantType
 from schema.commerce.mutations import CommerceMutation
 from schema.commerce.subscriptions import CommerceSubscription
 from schema.commerce.types import CartType, OrderType
+from schema.context import Authentication
 from schema.feed.fields import FeedMutation, FeedQuery
 from schema.limits import protection_extensions
 from schema.notes.mutations import NoteMutation
@@ -53,6 +54,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=NODE_TYPES,
-        extensions=protection_extensions(settings),
+        # Authentication first: every later step (limits per user, resolvers) sees only a live session.
+        extensions=[Authentication, *protection_extensions(settings)],
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

@@ -19,6 +19,7 @@ from strawberry.utils.str_converters import to_camel_case
 from commerce.errors import CurrencyMismatch, InvalidTransition, OutOfStock, RefundExceedsPaid
 from core.errors import DomainError, ErrorCode, PathSegment, ValidationErrors
 from core.ids import to_global_id
+from core.validation import UNSAFE_TEXT_MESSAGE, unsafe_text_paths
 from schema.commerce.types import OrderStatusEnum
 from schema.money import Money
 
@@ -111,13 +112,21 @@ def returns_errors(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable
 
     Put it under `@strawberry.mutation`: the wrapper keeps the resolver's name, signature and annotations,
     so the schema is the same. Whatever the resolver does after its rule returns (publishing an event,
-    clearing loaders) happens only on success, as before.
+    clearing loaders) happens only on success, as before. Text holding a NUL or a lone surrogate anywhere
+    in the arguments is refused first, as INVALID on its path, before the rule runs.
     """
     arguments = frozenset(inspect.signature(resolver).parameters) - _NOT_ARGUMENTS
     payload = _payload_class(resolver)
 
     @functools.wraps(resolver)
     async def resolve(*args: P.args, **kwargs: P.kwargs) -> R:
+        unsafe = [
+            DomainError(ErrorCode.INVALID, UNSAFE_TEXT_MESSAGE, path)
+            for name in arguments
+            for path in unsafe_text_paths(kwargs.get(name), (name,))
+        ]
+        if unsafe:  # refused before the rule runs: no database takes such text
+            return cast(R, payload(errors=user_errors(ValidationErrors(unsafe), arguments)))
         try:
             return await resolver(*args, **kwargs)
         except DomainError as exc:

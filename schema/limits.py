@@ -33,8 +33,10 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from core.errors import DomainError, RequestRefused
+from core.errors import DomainError, RequestCode, RequestRefused
 from core.settings import Settings
+from schema.throttle import PlanCache, RequestBudgets
+from schema.timeouts import DatabaseTimeouts
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -194,6 +196,16 @@ class _ValidationCache(ValidationCache):
         yield from super().on_validate()
 
 
+class _MaskUnexpectedErrors(MaskErrors):
+    """Strawberry's masking, with `extensions.code = "INTERNAL_SERVER_ERROR"` on each masked error so
+    clients can tell a fault of the server from a refusal of their request."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": RequestCode.INTERNAL_SERVER_ERROR.value}
+        return masked
+
+
 class LogUnexpectedErrors(SchemaExtension):
     """Logs each unexpected resolver error once, with its traceback; the log line carries the request id.
 
@@ -225,11 +237,9 @@ class RequestRefusals(SchemaExtension):
         errors: list[GraphQLError] = getattr(self.execution_context.result, "errors", None) or []
         refusals = [e.original_error for e in errors if isinstance(e.original_error, RequestRefused)]
         response = getattr(self.execution_context.context, "response", None)
-        for refusal in refusals:
-            if refusal.http_status is not None and response is not None:
-                response.status_code = refusal.http_status
-                response.headers.update(refusal.headers)
-                break
+        decided = [r for r in refusals if r.http_status is not None]
+        if decided:
+            decided[0].decide(response)
 
 
 class _OnlyErrorsOutsideResolvers(logging.Filter):
@@ -269,12 +279,20 @@ def protection_extensions(settings: Settings) -> list[Callable[[], SchemaExtensi
         partial(_ParserCache, maxsize=CACHE_SIZE),
         partial(_ValidationCache, maxsize=CACHE_SIZE),
         partial(AddValidationRules, [OperationLimitsRule]),
+        # After validation, before execution: the cost budget, the cost bucket and write budgets.
+        partial(
+            RequestBudgets,
+            budget=settings.query_cost_budget,
+            plans=PlanCache(CACHE_SIZE),
+            max_cached_chars=MAX_CACHED_QUERY_CHARS,
+        ),
         LogUnexpectedErrors,
         RequestRefusals,
+        DatabaseTimeouts,  # listed after RequestRefusals so that its refusals get their HTTP status
     ]
     if settings.is_production:
         extensions += [
             DisableIntrospection,
-            partial(MaskErrors, should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
+            partial(_MaskUnexpectedErrors, should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
         ]
     return extensions

@@ -21,8 +21,12 @@ from schema.relay import Connection, Node, build_connection, keyset_page
 from schema.social.notifications import NotificationType
 from schema.social.types import BoardType, load_comment
 from schema.users.types import UserType
+from social.accounts import is_valid_handle, normalize_handle
 from social.policy import can_view_board, can_view_user, note_filter, notification_filter
-from social.topics import normalize_topic_name
+from social.topics import topic_name_or_none
+
+# Longest `user(handle:)` argument read: a handle of 30 characters with an @, spaces and invisible marks.
+MAX_HANDLE_ARGUMENT = 100
 
 
 async def _note(info: Info, pk: int) -> Node | None:
@@ -148,12 +152,19 @@ class SocialQuery:
 
     @strawberry.field(description="A person by handle (case-insensitive, with or without @).")
     async def user(self, info: Info, handle: str) -> UserType | None:
-        row = await User.get_or_none(handle=handle.strip().lstrip("@").casefold()[:64])
+        # A handle no account can have (too long, other characters, NUL) finds no one without a query.
+        name = normalize_handle(handle) if len(handle) <= MAX_HANDLE_ARGUMENT else ""
+        if not is_valid_handle(name):
+            return None
+        row = await User.get_or_none(handle=name)
         return UserType.from_row(row) if row and can_view_user(row, await info.context.audience()) else None
 
     @strawberry.field(description="A topic by name; `#护肤`, `护肤` and ` 护肤 ` find the same topic.")
     async def topic(self, name: str) -> TopicType | None:
-        row = await Topic.get_or_none(name=normalize_topic_name(name[:200]))
+        topic_name = topic_name_or_none(name)
+        if topic_name is None:
+            return None
+        row = await Topic.get_or_none(name=topic_name)
         return TopicType.from_row(row) if row else None
 
     @strawberry.field(

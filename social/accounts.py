@@ -1,21 +1,27 @@
-"""Accounts: sign up and sign in."""
+"""Accounts: sign up, sign in, profile and password changes.
+
+Argon2 runs on the password pool (`social.passwords.in_password_thread`), never on the event loop and never
+while a transaction is open: a transaction held for 0.4 s of hashing would hold its locks (and, on SQLite,
+the whole database) that long.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from core.errors import AlreadyExists, ErrorCode
-from core.validation import Checks
-from models import SearchKind, User
+from core.validation import Checks, strip_invisible
+from models import PasswordReset, SearchKind, User
 from search.documents import reindex
 from social.engagement import create_default_board
-from social.errors import InvalidCredentials
-from social.passwords import hash_password, verify_password
+from social.errors import InvalidCredentials, WrongPassword
+from social.passwords import hash_password, in_password_thread, verify_password
 from social.topics import clean_topic_names
 
 HANDLE = re.compile(r"^[a-z0-9_]{3,30}$")
@@ -36,14 +42,9 @@ async def sign_up(
 ) -> User:
     """Create an account; every input problem is reported at once."""
     checks = Checks()
-    email_clean = email.strip().casefold()
-    if not EMAIL.match(email_clean) or len(email_clean) > 254:
-        checks.fail("email", ErrorCode.INVALID, "Enter a valid email address.")
-    if len(password) < MIN_PASSWORD:
-        checks.fail("password", ErrorCode.TOO_SHORT, f"Passwords need at least {MIN_PASSWORD} characters.")
-    elif len(password) > MAX_PASSWORD:
-        checks.fail("password", ErrorCode.TOO_LONG, f"Passwords are limited to {MAX_PASSWORD} characters.")
-    handle_clean = handle.strip().lstrip("@").casefold()
+    email_clean = clean_email(checks, "email", email)
+    check_password(checks, "password", password)
+    handle_clean = normalize_handle(handle)
     if not HANDLE.match(handle_clean):
         checks.fail(
             "handle", ErrorCode.INVALID, "Handles are 3–30 characters: letters a–z, digits and underscores."
@@ -59,13 +60,14 @@ async def sign_up(
     if any(handle == handle_clean for _, handle in taken):
         checks.fail("handle", ErrorCode.ALREADY_EXISTS, "This handle is taken.")
     checks.done()
+    password_hash = await in_password_thread(hash_password, password)
     try:
         async with in_transaction():
             user = await User.create(
                 email=email_clean,
                 handle=handle_clean,
                 display_name=name,
-                password_hash=hash_password(password),
+                password_hash=password_hash,
                 languages=langs,
                 interests=topics,
             )
@@ -76,12 +78,68 @@ async def sign_up(
         raise AlreadyExists("This email or handle was just taken.", "handle") from exc
 
 
+def normalize_handle(raw: str) -> str:
+    """A handle as stored: without invisible characters (zero-width, bidi controls), surrounding
+    whitespace or a leading @, case-folded. `@De\u200bmo` is `demo`."""
+    return strip_invisible(raw).strip().lstrip("@").casefold()
+
+
+def is_valid_handle(handle: str) -> bool:
+    """True for a normalised handle of the allowed shape (so one that may name an account)."""
+    return HANDLE.fullmatch(handle) is not None
+
+
 async def sign_in(*, email: str, password: str) -> User:
     """The account for these credentials; unknown email and wrong password look the same."""
+    if len(email) > 1000 or len(password) > MAX_PASSWORD:
+        raise InvalidCredentials()  # no account has such credentials: no query, no hashing
     user = await User.get_or_none(email=email.strip().casefold())
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    matches = await in_password_thread(verify_password, user.password_hash if user else None, password)
+    if not matches or user is None:
         raise InvalidCredentials()
     return user
+
+
+async def change_password(*, user_id: int, current_password: str, new_password: str) -> User:
+    """Set a new password after confirming the current one; every session of the account ends (the
+    returned row carries the new session version, for a fresh token on this device)."""
+    checks = Checks()
+    check_password(checks, "new_password", new_password)
+    checks.done()
+    user = await User.get(id=user_id)
+    if not await in_password_thread(verify_password, user.password_hash, current_password):
+        raise WrongPassword()
+    new_hash = await in_password_thread(hash_password, new_password)
+    # Conditional on the hash just verified: of two concurrent changes, the second is refused.
+    async with in_transaction():
+        changed = await User.filter(id=user_id, password_hash=user.password_hash).update(
+            password_hash=new_hash, session_version=F("session_version") + 1
+        )
+        if not changed:
+            raise WrongPassword()
+        await void_password_resets(user_id=user_id)
+    return await User.get(id=user_id)
+
+
+async def void_password_resets(*, user_id: int) -> None:
+    """Reset links sent before a password change stop working (within the caller's transaction)."""
+    await PasswordReset.filter(user_id=user_id, used_at=None).update(used_at=datetime.now(UTC))
+
+
+def check_password(checks: Checks, field: str, password: str) -> None:
+    """A new password's length rules."""
+    if len(password) < MIN_PASSWORD:
+        checks.fail(field, ErrorCode.TOO_SHORT, f"Passwords need at least {MIN_PASSWORD} characters.")
+    elif len(password) > MAX_PASSWORD:
+        checks.fail(field, ErrorCode.TOO_LONG, f"Passwords are limited to {MAX_PASSWORD} characters.")
+
+
+def clean_email(checks: Checks, field: str, email: str) -> str:
+    """An email address as stored (case-folded), or a failure on `field`."""
+    email_clean = email.strip().casefold()
+    if len(email_clean) > 254 or not EMAIL.match(email_clean):
+        checks.fail(field, ErrorCode.INVALID, "Enter a valid email address.")
+    return email_clean
 
 
 async def update_profile(

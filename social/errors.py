@@ -13,6 +13,22 @@ class InvalidCredentials(DomainError):
         super().__init__(ErrorCode.INVALID_CREDENTIALS, "The email or password is incorrect.", ())
 
 
+class WrongPassword(DomainError):
+    """A signed-in person confirmed a change with a password that is not theirs."""
+
+    def __init__(self, field: FieldLike = "current_password"):
+        super().__init__(ErrorCode.INVALID_CREDENTIALS, "The current password is incorrect.", field)
+
+
+class InvalidResetToken(DomainError):
+    """A password reset token that is unknown, already used or expired (not told apart)."""
+
+    def __init__(self, field: FieldLike = "token"):
+        super().__init__(
+            ErrorCode.INVALID, "This reset link is invalid, used or expired; ask for a new one.", field
+        )
+
+
 class CannotFollowSelf(DomainError):
     def __init__(self, field: FieldLike = None):
         super().__init__(ErrorCode.CANNOT_FOLLOW_SELF, "You cannot follow yourself.", field)

@@ -9,19 +9,30 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from core.errors import DomainError, ErrorCode
 from core.sql import dialect, fetch_all
-from core.validation import Checks
+from core.validation import Checks, is_unsafe_text, strip_invisible
 
 MAX_TOPIC_LENGTH = 64
 
 
 def normalize_topic_name(raw: str) -> str:
-    """NFKC, case-folded, without leading '#'s and surrounding or inner runs of whitespace.
+    """NFKC, case-folded, without invisible characters (zero-width, bidi controls), leading '#'s and
+    surrounding or inner runs of whitespace.
 
-    "#护肤", "护肤", " 护肤 " and "＃护肤" are one topic; "Skin  Care" and "skin care" are one topic.
+    "#护肤", "护肤", " 护肤 ", "＃护肤" and "护\u200b肤" are one topic; "Skin  Care" and "skin care" are one
+    topic.
     """
-    text = unicodedata.normalize("NFKC", raw).strip()
+    text = strip_invisible(unicodedata.normalize("NFKC", raw)).strip()
     text = text.lstrip("#").strip()
     return " ".join(text.casefold().split())
+
+
+def topic_name_or_none(raw: str) -> str | None:
+    """The normalised name a lookup by `raw` means, or None when no topic can have it (empty, too long,
+    or with a NUL or lone surrogate); bounded before normalising, so a huge argument costs nothing."""
+    if len(raw) > 4 * MAX_TOPIC_LENGTH or is_unsafe_text(raw):
+        return None
+    name = normalize_topic_name(raw)
+    return name if 0 < len(name) <= MAX_TOPIC_LENGTH else None
 
 
 def clean_topic_names(checks: Checks, field: str, raw_names: Sequence[str], *, maximum: int) -> list[str]:
@@ -30,7 +41,7 @@ def clean_topic_names(checks: Checks, field: str, raw_names: Sequence[str], *, m
         return []
     names: list[str] = []
     for i, raw in enumerate(raw_names):
-        name = normalize_topic_name(raw)
+        name = "" if is_unsafe_text(raw) else normalize_topic_name(raw)
         if not name or len(name) > MAX_TOPIC_LENGTH:
             checks.fail((field, i), ErrorCode.INVALID, f"Topics are 1–{MAX_TOPIC_LENGTH} characters.")
         elif name not in names:

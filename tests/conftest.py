@@ -21,6 +21,20 @@ from models import User
 from tests.databases import drop_postgres_database
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-000"
+# Tests send many requests from one address within seconds: rate limits and the cost budget are lifted
+# for them (tests/test_rate_limits.py and tests/test_query_cost.py set their own).
+GENEROUS_LIMITS: dict[str, Any] = {
+    "VERMILION_QUERY_COST_BUDGET": 10**9,
+    "VERMILION_COST_BUCKET_SIZE": 10**9,
+    "VERMILION_COST_RESTORE_RATE": 10**8,
+    "VERMILION_COST_RESTORE_RATE_ANONYMOUS": 10**8,
+    "VERMILION_WRITE_LIMITS": "1000000/minute",
+    "VERMILION_SIGN_IN_LIMITS_PER_EMAIL": "1000000/minute",
+    "VERMILION_SIGN_IN_LIMITS_PER_IP": "1000000/minute",
+    "VERMILION_SIGN_UP_LIMITS_PER_IP": "1000000/minute",
+    "VERMILION_PASSWORD_RESET_LIMITS_PER_EMAIL": "1000000/minute",
+    "VERMILION_PASSWORD_RESET_LIMITS_PER_IP": "1000000/minute",
+}
 
 
 def _database_url() -> str:
@@ -71,6 +85,7 @@ def settings() -> Settings:
         VERMILION_SECRET_KEY=TEST_SECRET,
         VERMILION_ENV="development",
         STRIPE_API_KEY=None,
+        **GENEROUS_LIMITS,
     )
 
 
@@ -107,6 +122,7 @@ def shop_settings(stripe_base: str) -> Settings:
         STRIPE_API_BASE=stripe_base,
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         VERMILION_SWEEP_INTERVAL_SECONDS=0,
+        **GENEROUS_LIMITS,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import GENEROUS_LIMITS, TEST_SECRET
 from tests.loopback import serve_on_loopback
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +56,12 @@ def live_server(
         lambda base: httpx.get(f"{base}/healthz", timeout=1).status_code == 200,
         timeout=15,
         cwd=ROOT,
-        env=env,
+        # Generous rate limits, counted under a prefix of this server's own (Redis outlives test runs).
+        env={
+            **{k: str(v) for k, v in GENEROUS_LIMITS.items()},
+            "VERMILION_RATE_LIMIT_PREFIX": uuid.uuid4().hex,
+        }
+        | (env or {}),
     ) as base:
         yield base
 

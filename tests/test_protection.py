@@ -363,9 +363,14 @@ async def test_production_masks_unexpected_errors_and_logs_them_once(
     body = response.json()
     assert body["data"] is None  # boom is non-null, so the error reaches the root
     assert body["errors"] == [
-        {"message": MASKED_MESSAGE, "locations": [{"line": 1, "column": 3}], "path": ["boom"]}
+        {
+            "message": MASKED_MESSAGE,
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["boom"],
+            "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+        }
     ]
-    assert "hunter2" not in response.text and "extensions" not in body
+    assert "hunter2" not in response.text and set(body["extensions"]) == {"cost"}  # no request id, no SQL
 
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert [r.name for r in errors] == ["vermilion.graphql"]

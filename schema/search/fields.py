@@ -9,6 +9,7 @@ import strawberry
 
 from core.cursors import page_size
 from core.errors import DomainError, ErrorCode
+from core.validation import without_unsafe_text
 from models import SearchKind
 from schema.catalog.types import ProductType
 from schema.context import Info
@@ -74,6 +75,9 @@ class SearchQuery:
         after: str | None = None,
         language: str | None = None,
     ) -> SearchConnection:
+        # Any text is a query (its first 200 characters are read): NUL and lone surrogates separate words
+        # like punctuation does, instead of reaching the text pipeline and the database.
+        query = without_unsafe_text(query)
         kind = SearchKind(type.value)
         page = await search(
             query,

@@ -9,12 +9,16 @@ import strawberry
 
 from commerce.cart import merge_guest_cart, open_cart_of
 from core.ids import decode_global_id, parse_uuid_global_id
+from core.ratelimit import Action
 from models import User
 from schema.context import Info
 from schema.errors import UserError, returns_errors
+from schema.throttle import throttle
 from schema.users.types import UserType
-from social.accounts import sign_in, sign_up, update_profile
+from social.accounts import change_password, sign_in, sign_up, update_profile
 from social.engagement import follow_user, unfollow_user
+from social.password_reset import complete_password_reset, request_password_reset
+from social.sessions import sign_out
 from social.tokens import issue_token
 
 if TYPE_CHECKING:
@@ -92,12 +96,63 @@ class UserFollowPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _auth(info: Info, user_id: int, user: object) -> AuthPayload:
-    settings = info.context.settings
-    token = issue_token(
-        user_id=user_id, secret_key=settings.secret_key, ttl_seconds=settings.token_ttl_seconds
+@strawberry.input
+class SignOutInput:
+    everywhere: bool = strawberry.field(
+        default=False, description="End every session of the account (all devices), not only this token's."
     )
-    return AuthPayload(token=token, user=UserType.from_row(user))  # type: ignore[arg-type]
+
+
+@strawberry.type
+class SignOutPayload:
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ViewerPasswordChangeInput:
+    current_password: str
+    new_password: str
+
+
+@strawberry.type(description="A fresh token for this device; every other session of the account has ended.")
+class ViewerPasswordChangePayload:
+    token: str | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class PasswordResetRequestInput:
+    email: str
+
+
+@strawberry.type(description="The same answer whether or not an account has the address.")
+class PasswordResetRequestPayload:
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class PasswordResetCompleteInput:
+    token: str = strawberry.field(description="The token from the reset link in the email.")
+    new_password: str
+
+
+@strawberry.type(description="The password is set and every session has ended: sign in with the new one.")
+class PasswordResetCompletePayload:
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _token(info: Info, user: User) -> str:
+    settings = info.context.settings
+    return issue_token(
+        user_id=user.id,
+        session_version=user.session_version,
+        secret_key=settings.secret_key,
+        ttl_seconds=settings.token_ttl_seconds,
+    )
+
+
+def _auth(info: Info, user_id: int, user: User) -> AuthPayload:
+    return AuthPayload(token=_token(info, user), user=UserType.from_row(user))
 
 
 @strawberry.type
@@ -105,6 +160,7 @@ class UserMutation:
     @strawberry.mutation(description="Create an account and sign in.")
     @returns_errors
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
+        await throttle(info, Action.SIGN_UP)
         user = await sign_up(
             email=input.email,
             password=input.password,
@@ -118,8 +174,60 @@ class UserMutation:
     @strawberry.mutation(description="Exchange email and password for a bearer token.")
     @returns_errors
     async def sign_in(self, info: Info, input: SignInInput) -> AuthPayload:
+        await throttle(info, Action.SIGN_IN, email=input.email)
         user = await sign_in(email=input.email, password=input.password)
         return await _with_guest_cart(_auth(info, user.id, user), user.id, input.guest_cart_id)
+
+    @strawberry.mutation(
+        description="End this token's session, or with `everywhere` every session of the account; a token "
+        "of an ended session is refused with UNAUTHENTICATED (HTTP 401)."
+    )
+    @returns_errors
+    async def sign_out(self, info: Info, input: SignOutInput | None = None) -> SignOutPayload:
+        await sign_out(claims=info.context.require_session(), everywhere=bool(input and input.everywhere))
+        return SignOutPayload()
+
+    @strawberry.mutation(
+        description="Change your password; every other session ends and this device gets a fresh token."
+    )
+    @returns_errors
+    async def viewer_password_change(
+        self, info: Info, input: ViewerPasswordChangeInput
+    ) -> ViewerPasswordChangePayload:
+        user = await change_password(
+            user_id=info.context.require_viewer_id(),
+            current_password=input.current_password,
+            new_password=input.new_password,
+        )
+        info.context.loaders.user_by_id.clear(user.id)
+        return ViewerPasswordChangePayload(token=_token(info, user))
+
+    @strawberry.mutation(
+        description="Email a single-use link to reset the password (valid 1 hour by default); the answer is "
+        "the same whether or not an account has the address."
+    )
+    @returns_errors
+    async def password_reset_request(
+        self, info: Info, input: PasswordResetRequestInput
+    ) -> PasswordResetRequestPayload:
+        await throttle(info, Action.PASSWORD_RESET, email=input.email)
+        settings = info.context.settings
+        await request_password_reset(
+            email=input.email,
+            link_template=settings.password_reset_url,
+            ttl_seconds=settings.password_reset_ttl_seconds,
+        )
+        return PasswordResetRequestPayload()
+
+    @strawberry.mutation(
+        description="Set a new password with the token from the reset email; ends every session."
+    )
+    @returns_errors
+    async def password_reset_complete(
+        self, info: Info, input: PasswordResetCompleteInput
+    ) -> PasswordResetCompletePayload:
+        await complete_password_reset(token=input.token, new_password=input.new_password)
+        return PasswordResetCompletePayload()
 
     @strawberry.mutation(description="Edit your own profile.")
     @returns_errors

@@ -3,7 +3,7 @@
 It keeps the promises of `commerce.payments.Payments` that the rules lean on: one intent per
 idempotency key, cancelling never un-succeeds an intent, refunds never exceed what was received, and
 no call inside a database transaction. The test plays the shopper's browser and Stripe's dashboard with
-`succeed`, `decline`, `process`, `refund_outside`, and builds webhook events with `event`.
+`succeed`, `decline`, `process`, `forget`, `refund_outside`, and builds webhook events with `event`.
 """
 
 from __future__ import annotations
@@ -135,6 +135,11 @@ class FakePayments:
     def set_status(self, intent_id: str, status: str) -> None:
         """Any status at all, including ones Stripe may add in future."""
         self._intent(intent_id)["status"] = status
+
+    def forget(self, intent_id: str) -> None:
+        """Stripe no longer knows the intent (another account's key, a purged test mode): every call
+        about it fails as "No such PaymentIntent"."""
+        del self.intents[self._intent(intent_id)["id"]]
 
     def refund_outside(self, intent_id: str, amount: int) -> RefundResult:
         """A refund made in Stripe's dashboard, unknown to Vermilion until `charge.refunded`."""

@@ -1,0 +1,243 @@
+"""Rate limits: the cost bucket, write budgets and the account throttles (figures in SECURITY.md).
+
+Counts live in Redis when `VERMILION_REDIS_URL` is set, so every worker draws from the same budgets, and
+in this process otherwise. They are kept by the `limits` library:
+
+- the cost bucket (Shopify's leaky bucket: 2,000 points, restoring 100/s signed in, 50/s anonymous) is a
+  sliding-window counter of `size` points per `size / rate` seconds, which restores points at `rate`
+  per second once a window has passed; each request is charged its requested cost;
+- write budgets (Bluesky's points per action, per hour and per day) are sliding-window counters too;
+- sign-in, sign-up and password-reset throttles are exact moving windows (few hits per window).
+
+Over a limit, `RequestRefused(RATE_LIMITED, retryAfterSeconds=…)` with HTTP 429 and `Retry-After`.
+When the storage is unreachable the limits fail open: a request is never refused because Redis is down
+(a warning is logged, and the storage is left alone for a few seconds so requests don't wait on it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import redis.asyncio as redis
+from limits import RateLimitItem, RateLimitItemPerSecond, parse_many
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+
+from core.clientip import rate_key
+from core.errors import RequestCode, RequestRefused
+from core.settings import Settings
+
+log = logging.getLogger("vermilion.ratelimit")
+
+T = TypeVar("T")
+
+# After a storage failure, requests skip the storage (and are not limited) for this long.
+OUTAGE_PAUSE_SECONDS = 5.0
+# A Redis that accepts connections but does not answer must not hold requests for long.
+REDIS_TIMEOUT_SECONDS = 0.5
+
+
+class Action(StrEnum):
+    """Account actions throttled per email and per IP, whatever the outcome of each attempt."""
+
+    SIGN_IN = "sign_in"
+    SIGN_UP = "sign_up"
+    PASSWORD_RESET = "password_reset"
+
+
+@dataclass(frozen=True)
+class Client:
+    """Whom a request is counted against: the signed-in user, else the client's address."""
+
+    user_id: int | None
+    ip: str
+
+    @property
+    def key(self) -> str:
+        return f"user:{self.user_id}" if self.user_id is not None else f"ip:{rate_key(self.ip)}"
+
+
+@dataclass(frozen=True)
+class ThrottleStatus:
+    """The cost bucket of one client after a request (`extensions.cost.throttleStatus`)."""
+
+    maximum_available: int
+    currently_available: int
+    restore_rate: int
+
+
+def rate_limited(retry_after: float, what: str) -> RequestRefused:
+    """The refusal clients get over any limit: RATE_LIMITED, HTTP 429 and Retry-After in seconds."""
+    seconds = max(1, math.ceil(retry_after))
+    refusal = RequestRefused(
+        RequestCode.RATE_LIMITED,
+        f"Too many {what}; try again in {seconds} seconds.",
+        http_status=429,
+        retryAfterSeconds=seconds,
+    )
+    refusal.headers["Retry-After"] = str(seconds)
+    return refusal
+
+
+def _email_key(email: str) -> str:
+    # Hashed: keys stay short whatever was typed, and Redis holds no addresses.
+    return hashlib.sha256(email.strip().casefold().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class RateLimiter:
+    """Every limit of SECURITY.md, on one storage; built once per app (`from_settings`)."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        prefix: str,
+        bucket_size: int,
+        restore_rate: int,
+        restore_rate_anonymous: int,
+        write_limits: Sequence[RateLimitItem],
+        throttles: dict[tuple[Action, str], Sequence[RateLimitItem]],
+        pool: redis.ConnectionPool | None = None,
+    ) -> None:
+        self.storage = storage
+        self.prefix = prefix
+        self.bucket_size = bucket_size
+        self.restore_rate = restore_rate
+        self.restore_rate_anonymous = restore_rate_anonymous
+        self.write_limits = list(write_limits)
+        self.throttles = {scope: list(items) for scope, items in throttles.items()}
+        self._sliding = SlidingWindowCounterRateLimiter(storage)
+        self._moving = MovingWindowRateLimiter(storage)
+        self._pool = pool
+        self._paused_until = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimiter:
+        """Redis storage when `VERMILION_REDIS_URL` is set, else memory; malformed limits raise ValueError."""
+        pool: redis.ConnectionPool | None = None
+        storage: Storage
+        if settings.redis_url:
+            pool = redis.ConnectionPool.from_url(
+                settings.redis_url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            storage = RedisStorage(
+                f"async+{settings.redis_url}",
+                implementation="redispy",
+                wrap_exceptions=True,
+                connection_pool=pool,  # type: ignore[arg-type]  # ours, so that close() can end it
+            )
+        else:
+            storage = MemoryStorage()
+        return cls(
+            storage,
+            prefix=settings.rate_limit_prefix,
+            bucket_size=settings.cost_bucket_size,
+            restore_rate=settings.cost_restore_rate,
+            restore_rate_anonymous=settings.cost_restore_rate_anonymous,
+            write_limits=parse_many(settings.write_limits),
+            throttles={
+                (Action.SIGN_IN, "email"): parse_many(settings.sign_in_limits_per_email),
+                (Action.SIGN_IN, "ip"): parse_many(settings.sign_in_limits_per_ip),
+                (Action.SIGN_UP, "ip"): parse_many(settings.sign_up_limits_per_ip),
+                (Action.PASSWORD_RESET, "email"): parse_many(settings.password_reset_limits_per_email),
+                (Action.PASSWORD_RESET, "ip"): parse_many(settings.password_reset_limits_per_ip),
+            },
+            pool=pool,
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.disconnect()
+
+    # --- Account throttles -------------------------------------------------------------------------
+
+    async def check(self, action: Action, *, email: str | None = None, ip: str | None = None) -> None:
+        """Count one attempt of `action` against its email and IP limits; RATE_LIMITED when over any.
+
+        Every attempt counts, allowed or not (as Rack::Attack counts), so hammering a refused email
+        keeps it refused."""
+        keys = {"email": _email_key(email) if email is not None else None, "ip": rate_key(ip) if ip else None}
+        retry_after = 0.0
+        for scope, key in keys.items():
+            if key is None:
+                continue
+            for item in self.throttles.get((action, scope), ()):
+                ids = (self.prefix, action.value, scope, key)
+                if not await self._guarded(self._moving.hit(item, *ids), True):
+                    stats = await self._guarded(self._moving.get_window_stats(item, *ids), None)
+                    wait = stats.reset_time - time.time() if stats else item.get_expiry()
+                    retry_after = max(retry_after, wait)
+        if retry_after:
+            raise rate_limited(retry_after, "attempts")
+
+    # --- The cost bucket ---------------------------------------------------------------------------
+
+    def _bucket(self, client: Client) -> tuple[RateLimitItem, int]:
+        rate = self.restore_rate if client.user_id is not None else self.restore_rate_anonymous
+        return RateLimitItemPerSecond(self.bucket_size, max(1, math.ceil(self.bucket_size / rate))), rate
+
+    async def charge_cost(self, client: Client, cost: int) -> ThrottleStatus:
+        """Take `cost` points from the client's bucket; RATE_LIMITED when it holds fewer."""
+        item, rate = self._bucket(client)
+        ids = (self.prefix, "cost", client.key)
+        allowed = await self._guarded(self._sliding.hit(item, *ids, cost=cost), True)
+        status = await self._status(item, rate, ids)
+        if not allowed:
+            stats = await self._guarded(self._sliding.get_window_stats(item, *ids), None)
+            freed_at = stats.reset_time - time.time() if stats else 1.0
+            deficit = cost - status.currently_available
+            raise rate_limited(max(deficit / rate, freed_at), "requests: the query cost budget is spent")
+        return status
+
+    async def cost_status(self, client: Client) -> ThrottleStatus:
+        """The client's bucket without charging it (responses to requests that did not run)."""
+        item, rate = self._bucket(client)
+        return await self._status(item, rate, (self.prefix, "cost", client.key))
+
+    async def _status(self, item: RateLimitItem, rate: int, ids: tuple[str, ...]) -> ThrottleStatus:
+        stats = await self._guarded(self._sliding.get_window_stats(item, *ids), None)
+        available = stats.remaining if stats else item.amount
+        return ThrottleStatus(item.amount, available, rate)
+
+    # --- Write budgets -----------------------------------------------------------------------------
+
+    async def charge_writes(self, client: Client, points: int) -> None:
+        """Take `points` from every write budget of the client; RATE_LIMITED when one would overflow."""
+        if points <= 0:
+            return
+        ids = (self.prefix, "writes", client.key)
+        for item in self.write_limits:
+            if not await self._guarded(self._sliding.test(item, *ids, cost=points), True):
+                stats = await self._guarded(self._sliding.get_window_stats(item, *ids), None)
+                wait = stats.reset_time - time.time() if stats else item.get_expiry()
+                raise rate_limited(wait, "writes")
+        for item in self.write_limits:
+            await self._guarded(self._sliding.hit(item, *ids, cost=points), True)
+
+    # --- Failing open ------------------------------------------------------------------------------
+
+    async def _guarded(self, operation: Coroutine[Any, Any, T], fallback: T) -> T:
+        """The operation's answer, or `fallback` (as if within the limits) when the storage fails."""
+        if time.monotonic() < self._paused_until:
+            operation.close()
+            return fallback
+        try:
+            return await operation
+        except (StorageError, redis.RedisError, OSError, TimeoutError) as exc:
+            self._paused_until = time.monotonic() + OUTAGE_PAUSE_SECONDS
+            log.warning(
+                "Rate-limit storage unreachable (%s); limits are not enforced for the next %g s",
+                exc,
+                OUTAGE_PAUSE_SECONDS,
+            )
+            return fallback

@@ -1,0 +1,194 @@
+"""What one request may spend: the single-query cost budget, the client's cost bucket and write budgets.
+
+`RequestBudgets` prices the operation (schema/cost.py; the plan is cached with its document), refuses it
+before anything executes when it costs more than `VERMILION_QUERY_COST_BUDGET` (QUERY_TOO_COSTLY), and
+otherwise charges the requested cost to the client's bucket and a mutation's write points to the
+client's write budgets (RATE_LIMITED, HTTP 429, when either is spent). Every HTTP response then carries
+`extensions.cost`; `actualQueryCost` is the requested cost when the operation ran (it is what the bucket
+was charged; nothing is refunded) and 0 when it did not.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationType
+from graphql import ExecutionResult as GraphQLExecutionResult
+from strawberry.extensions import SchemaExtension
+
+from core.errors import RequestCode, RequestRefused
+from core.ratelimit import Action, Client, ThrottleStatus
+from schema.context import Info
+from schema.cost import OperationPlan, plan_document
+
+# Bluesky's write points: create 3, update 2, delete 1; likes, collects, follows and signals 1.
+CREATE, UPDATE, DELETE, ENGAGE = 3, 2, 1, 1
+# Root mutation fields by name; a mutation not listed counts as an update. Account mutations cost
+# nothing here: each has its own throttle (core/ratelimit.py `Action`) or needs a live session.
+WRITE_POINTS: dict[str, int] = {
+    "signUp": 0,
+    "signIn": 0,
+    "signOut": 0,
+    "passwordResetRequest": 0,
+    "passwordResetComplete": 0,
+    "viewerUpdate": UPDATE,
+    "viewerPasswordChange": UPDATE,
+    "userFollow": ENGAGE,
+    "userUnfollow": ENGAGE,
+    "noteCreate": CREATE,
+    "noteUpdate": UPDATE,
+    "noteDelete": DELETE,
+    "noteLike": ENGAGE,
+    "noteUnlike": ENGAGE,
+    "noteCollect": ENGAGE,
+    "noteUncollect": ENGAGE,
+    "noteView": ENGAGE,
+    "noteMarkNotInterested": ENGAGE,
+    "boardCreate": CREATE,
+    "commentCreate": CREATE,
+    "commentDelete": DELETE,
+    "productCreate": CREATE,
+    "productUpdate": UPDATE,
+    "cartCreate": CREATE,
+    "cartLinesAdd": UPDATE,
+    "cartLinesUpdate": UPDATE,
+    "cartLinesRemove": DELETE,
+    "checkoutStart": CREATE,
+    "checkoutComplete": UPDATE,
+    "orderCancel": UPDATE,
+    "orderFulfill": UPDATE,
+    "orderRefund": CREATE,
+    "notificationsMarkRead": UPDATE,
+}
+
+
+def write_points(mutations: tuple[str, ...]) -> int:
+    """The write points of an operation's root mutation fields (each occurrence counts)."""
+    return sum(WRITE_POINTS.get(name, UPDATE) for name in mutations)
+
+
+class PlanCache:
+    """Operation plans by document object. The parser cache hands out the same document object for the
+    same text, so identity is the key (no hashing of the tree); the entry keeps its document alive, so
+    an id is never reused while it is cached."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple[int, int], tuple[object, object, Any]] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def plans(
+        self, schema: GraphQLSchema, document: DocumentNode, *, cache: bool
+    ) -> Mapping[str | None, OperationPlan]:
+        key = (id(schema), id(document))
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] is schema and entry[1] is document:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry[2]  # type: ignore[no-any-return]
+        self.misses += 1
+        plans = plan_document(schema, document)
+        if cache:
+            self._entries[key] = (schema, document, plans)
+            if len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return plans
+
+
+def _too_costly(cost: int, budget: int) -> RequestRefused:
+    return RequestRefused(
+        RequestCode.QUERY_TOO_COSTLY,
+        f"This operation may cost {cost} points; a single operation may cost at most {budget}. "
+        "Ask for fewer items (`first`) or fewer nested lists.",
+        cost=cost,
+        budget=budget,
+    )
+
+
+class RequestBudgets(SchemaExtension):
+    """Prices, refuses or charges each operation before it runs, and reports `extensions.cost`."""
+
+    def __init__(self, *, budget: int, plans: PlanCache, max_cached_chars: int) -> None:
+        self.budget = budget
+        self.plan_cache = plans
+        self.max_cached_chars = max_cached_chars
+        self.requested = 0
+        self.actual = 0
+        self.status: ThrottleStatus | None = None
+
+    def _client(self) -> tuple[Any, Client | None]:
+        context = self.execution_context.context
+        limiter = getattr(context, "rate_limiter", None)
+        if limiter is None:
+            return None, None
+        return limiter, Client(user_id=context.viewer_id, ip=context.client_ip)
+
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        execution = self.execution_context
+        document = execution.graphql_document
+        if document is None or execution.operation_type is OperationType.SUBSCRIPTION:
+            yield  # a subscription is long-lived: charged for nothing here, its events are small
+            return
+        plans = self.plan_cache.plans(
+            execution.schema._schema,
+            document,
+            cache=len(execution.query or "") <= self.max_cached_chars,
+        )
+        plan = plans.get(execution.operation_name) if execution.operation_name else None
+        if plan is None and not execution.operation_name and len(plans) == 1:
+            plan = next(iter(plans.values()))
+        refusal = await self._refusal(plan) if plan is not None else None
+        if refusal is not None:
+            # Execution is skipped when a result is already there: no resolver runs.
+            execution.result = GraphQLExecutionResult(
+                data=None, errors=[GraphQLError(refusal.message, original_error=refusal)]
+            )
+        else:
+            self.actual = self.requested
+        yield
+
+    async def _refusal(self, plan: OperationPlan) -> RequestRefused | None:
+        self.requested = plan.cost(self.execution_context.variables)
+        if self.requested > self.budget:
+            return _too_costly(self.requested, self.budget)
+        limiter, client = self._client()
+        if limiter is None or client is None:
+            return None
+        try:
+            self.status = await limiter.charge_cost(client, self.requested)
+            await limiter.charge_writes(client, write_points(plan.mutations))
+        except RequestRefused as refusal:
+            return refusal
+        return None
+
+    async def get_results(self) -> dict[str, Any]:  # type: ignore[override]
+        if getattr(self.execution_context.context, "response", None) is None:
+            return {}  # over WebSocket: operations are charged, but frames stay as they were
+        if self.status is None:
+            limiter, client = self._client()
+            if limiter is not None and client is not None:
+                self.status = await limiter.cost_status(client)
+        status = self.status
+        return {
+            "cost": {
+                "requestedQueryCost": self.requested,
+                "actualQueryCost": self.actual,
+                "throttleStatus": None
+                if status is None
+                else {
+                    "maximumAvailable": status.maximum_available,
+                    "currentlyAvailable": status.currently_available,
+                    "restoreRate": status.restore_rate,
+                },
+            }
+        }
+
+
+async def throttle(info: Info, action: Action, *, email: str | None = None) -> None:
+    """Count one attempt of an account action (sign-in, sign-up, password reset) against its limits per
+    email and per client IP; RATE_LIMITED (a top-level error, HTTP 429) when over one."""
+    context = info.context
+    if context.rate_limiter is not None:
+        await context.rate_limiter.check(action, email=email, ip=context.client_ip)

@@ -1,0 +1,86 @@
+"""Database time limits as the client sees them.
+
+PostgreSQL stops a statement past `statement_timeout` (SQLSTATE 57014) and a wait for a row lock past
+`lock_timeout` (55P03). Either is the server protecting itself, not a bug: the operation is refused as a
+whole with a top-level error — TIMEOUT or SERVICE_UNAVAILABLE, HTTP 503 — instead of an
+INTERNAL_SERVER_ERROR. The transaction it ran in has rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from core.errors import RequestCode, RequestRefused
+
+log = logging.getLogger(__name__)
+
+QUERY_CANCELED = "57014"  # statement_timeout, or a cancel request
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout (or NOWAIT)
+
+
+def _sqlstate(exc: BaseException | None) -> str | None:
+    """The SQLSTATE of the exception or of one it was raised from."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        state = getattr(exc, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def refusal_for(exc: BaseException | None) -> RequestRefused | None:
+    """The refusal a database time limit stands for; None for any other error."""
+    state = _sqlstate(exc)
+    if state == QUERY_CANCELED:
+        refusal = RequestRefused(
+            RequestCode.TIMEOUT, "The database took too long to answer; try again.", http_status=503
+        )
+    elif state == LOCK_NOT_AVAILABLE:
+        refusal = RequestRefused(
+            RequestCode.SERVICE_UNAVAILABLE,
+            "What this changes is busy right now; try again shortly.",
+            http_status=503,
+        )
+    else:
+        return None
+    refusal.headers["Retry-After"] = "1"
+    return refusal
+
+
+class DatabaseTimeouts(SchemaExtension):
+    """Turns errors caused by a database time limit into `RequestRefused` errors, before
+    `RequestRefusals` sets the HTTP status from them (register it after that one)."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors: list[GraphQLError] | None = getattr(result, "errors", None)
+        if not errors:
+            return
+        mapped = [_mapped(error) for error in errors]
+        if any(new is not old for new, old in zip(mapped, errors, strict=True)):
+            result.errors = mapped  # type: ignore[union-attr]
+
+
+def _mapped(error: GraphQLError) -> GraphQLError:
+    if isinstance(error.original_error, RequestRefused):
+        return error
+    refusal = refusal_for(error.original_error)
+    if refusal is None:
+        return error
+    log.warning("%s at %s: %s", refusal.code.value, ".".join(map(str, error.path or ())), error.message)
+    return GraphQLError(
+        refusal.message,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        refusal,
+        refusal.extensions,
+    )

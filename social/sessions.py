@@ -1,0 +1,59 @@
+"""Sessions: is a bearer token still good, and signing out (one device, or everywhere).
+
+A token names its user, the user's session version when it was issued, and its own id (`social.tokens`).
+It is live while the user exists, the version is still the user's, and the token was not signed out on
+its own. Checking that is one statement per request, which also reads the viewer's row (served again
+from the request's loader, so a request that shows the viewer pays nothing more).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from core.sql import fetch_all, model_from_row, select_list
+from models import RevokedToken, User
+from social.tokens import TokenClaims
+
+_LIVE_SESSION_SQL = (
+    f"SELECT {select_list(User, 'u')},"
+    " EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.id = $2) AS token_revoked"
+    " FROM users u WHERE u.id = $1"
+)
+
+
+async def session_user(claims: TokenClaims) -> User | None:
+    """The user of a token whose session is live; None when signed out, superseded or the user is gone."""
+    rows = await fetch_all(_LIVE_SESSION_SQL, [claims.user_id, claims.token_id])
+    if not rows or rows[0]["token_revoked"]:
+        return None
+    user: User = model_from_row(User, rows[0])
+    return user if user.session_version == claims.session_version else None
+
+
+async def sign_out(*, claims: TokenClaims, everywhere: bool = False) -> None:
+    """End the session of this token, or (`everywhere`) of every token of its user."""
+    if everywhere:
+        await end_all_sessions(user_id=claims.user_id)
+        return
+    now = datetime.now(UTC)
+    # Tokens past their expiry are refused anyway: forgetting them keeps the table small.
+    await RevokedToken.filter(expires_at__lt=now).delete()
+    with contextlib.suppress(IntegrityError):  # signed out twice at the same moment: once is enough
+        await RevokedToken.create(
+            id=claims.token_id,
+            user_id=claims.user_id,
+            expires_at=datetime.fromtimestamp(claims.expires_at, UTC),
+        )
+
+
+async def end_all_sessions(*, user_id: int) -> None:
+    """Every token of `user_id` stops working."""
+    async with in_transaction():
+        await User.filter(id=user_id).update(session_version=F("session_version") + 1)
+        # The version already ends them; their one-by-one records are no longer needed.
+        await RevokedToken.filter(user_id=user_id).delete()
