@@ -9,7 +9,7 @@ subclasses with that data as attributes (`OutOfStock.available`); the rest use `
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Protocol, TypeAlias
 
@@ -121,13 +121,17 @@ class RequestCode(StrEnum):
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
+class _Headers(Protocol):
+    def update(self, other: Mapping[str, str]) -> None: ...
+
+
 class _HTTPResponse(Protocol):
     """What a refusal sets on the response being built (starlette's Response has both)."""
 
     status_code: int
 
     @property
-    def headers(self) -> MutableMapping[str, str]: ...
+    def headers(self) -> _Headers: ...
 
 
 class RequestRefused(Exception):
