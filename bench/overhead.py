@@ -1,0 +1,185 @@
+"""Throughput of ordinary requests on two running servers, interleaved: what a change costs per request.
+
+Used to hold the hardening (query cost, rate limits in Redis, session checks, timeouts) to "no more than
+5 % fewer requests per second". Start the two servers on the same seeded PostgreSQL database, e.g. the
+commit before and after, each with 2 workers, Redis and production settings, then:
+
+    python -m bench.overhead --server before=http://127.0.0.1:8101 --server after=http://127.0.0.1:8102
+
+Each round runs every request kind on every server for `--seconds` at `--concurrency` (HTTP keep-alive,
+one client process), servers interleaved so that a busy moment of the shared machine hits both alike.
+Reports the median over rounds of requests per second and p50/p99 latency, and writes
+bench/results/overhead.md and .json. A response with `errors`, or a non-200, counts as a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.stats import percentile
+
+RESULTS = Path(__file__).parent / "results"
+
+SIGN_IN = """mutation($email: String!, $password: String!) {
+  signIn(input: {email: $email, password: $password}) { token errors { code } }
+}"""
+# The README's example: the following feed with authors, topics, products and the first comments.
+FEED = """{
+  viewer { handle followingCount }
+  followingFeed(first: 10) {
+    edges { node { id title language author { displayName } topics { name }
+                   products { title price { amount currency } }
+                   comments(first: 3) { edges { node { body author { handle } } } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+NOTE = """query($id: ID!) {
+  note(id: $id) { id title body likeCount author { handle displayName } topics { name }
+    comments(first: 20) { edges { node { body author { handle } } } } }
+}"""
+PRODUCT = """query($id: ID!) {
+  product(id: $id) { id title variants { sku price { amount currency } stock }
+    reviews(first: 10) { edges { node { title author { handle } } } } }
+}"""
+IDS = '{ topic(name: "护肤") { notes(first: 1) { nodes { id products { id } } } } }'
+
+
+async def _post(http: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str | None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"{response.status_code}: {body}")
+    return body["data"]
+
+
+async def _prepare(base: str, email: str, password: str) -> dict[str, tuple[str, dict[str, Any], str | None]]:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        token = (await _post(http, SIGN_IN, {"email": email, "password": password}, None))["signIn"]["token"]
+        note = (await _post(http, IDS, {}, None))["topic"]["notes"]["nodes"][0]
+        product_id = note["products"][0]["id"] if note["products"] else None
+    kinds: dict[str, tuple[str, dict[str, Any], str | None]] = {
+        "followingFeed (README query, signed in)": (FEED, {}, token),
+        "note(id) with 20 comments, anonymous": (NOTE, {"id": note["id"]}, None),
+    }
+    if product_id:
+        kinds["product(id) with variants and 10 reviews, anonymous"] = (PRODUCT, {"id": product_id}, None)
+    return kinds
+
+
+async def _load(
+    base: str, request: tuple[str, dict[str, Any], str | None], seconds: float, concurrency: int
+) -> dict[str, float]:
+    query, variables, token = request
+    latencies: list[float] = []
+    failures = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
+
+        async def worker() -> None:
+            nonlocal failures
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    await _post(http, query, variables, token)
+                except Exception:
+                    failures += 1
+                    continue
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) if latencies else 0.0,
+        "p99_ms": percentile(latencies, 0.99) if latencies else 0.0,
+        "failures": failures,
+    }
+
+
+async def run(servers: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    prepared = {name: await _prepare(base, args.email, args.password) for name, base in servers.items()}
+    kinds = list(next(iter(prepared.values())))
+    rounds: dict[str, dict[str, list[dict[str, float]]]] = {k: {n: [] for n in servers} for k in kinds}
+    for number in range(args.rounds):
+        for kind in kinds:
+            order = list(servers) if number % 2 == 0 else list(reversed(servers))
+            for name in order:
+                await _load(servers[name], prepared[name][kind], args.warmup, args.concurrency)
+                result = await _load(servers[name], prepared[name][kind], args.seconds, args.concurrency)
+                rounds[kind][name].append(result)
+                print(f"round {number + 1} {kind} {name}: {result['rps']:.1f} req/s", flush=True)
+    summary = {
+        kind: {
+            name: {
+                metric: round(statistics.median(r[metric] for r in results), 2)
+                for metric in ("rps", "p50_ms", "p99_ms", "failures")
+            }
+            for name, results in per_server.items()
+        }
+        for kind, per_server in rounds.items()
+    }
+    return {"servers": servers, "rounds": rounds, "summary": summary}
+
+
+def _cells(figures: dict[str, float]) -> str:
+    return f"{figures['rps']:.1f} | {figures['p50_ms']:.1f} / {figures['p99_ms']:.1f}"
+
+
+def _report(result: dict[str, Any], args: argparse.Namespace) -> str:
+    names = list(result["servers"])
+    lines = [
+        "# Throughput of ordinary requests, interleaved",
+        "",
+        f"{datetime.now(UTC):%Y-%m-%d}; {args.rounds} rounds of {args.seconds:g} s per request kind and "
+        f"server at concurrency {args.concurrency} (one client process, keep-alive); medians over rounds.",
+        "",
+        "| request | " + " | ".join(f"{n} req/s | {n} p50 / p99 ms" for n in names) + " | change |",
+        "|---|" + "---|---|" * len(names) + "---|",
+    ]
+    for kind, per_server in result["summary"].items():
+        cells = [
+            f"{per_server[n]['rps']:.1f} | {per_server[n]['p50_ms']:.1f} / {per_server[n]['p99_ms']:.1f}"
+            for n in names
+        ]
+        first, last = per_server[names[0]]["rps"], per_server[names[-1]]["rps"]
+        change = f"{(last - first) / first * 100:+.1f} %" if first else "n/a"
+        lines.append(f"| {kind} | " + " | ".join(cells) + f" | {change} |")
+    lines += ["", "Servers: " + ", ".join(f"{n} = {u}" for n, u in result["servers"].items()), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", action="append", required=True, help="name=base URL (two or more)")
+    parser.add_argument("--email", default="demo@vermilion.dev")
+    parser.add_argument("--password", default="vermilion-demo")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--output", default="overhead")
+    args = parser.parse_args()
+    servers = dict(s.split("=", 1) for s in args.server)
+    result = asyncio.run(run(servers, args))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.output}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    report = _report(result, args)
+    (RESULTS / f"{args.output}.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
