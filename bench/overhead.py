@@ -8,7 +8,9 @@ commit before and after, each with 2 workers, Redis and production settings, the
 
 Each round runs every request kind on every server for `--seconds` at `--concurrency` (HTTP keep-alive,
 one client process), servers interleaved so that a busy moment of the shared machine hits both alike.
-Reports the median over rounds of requests per second and p50/p99 latency, and writes
+With `--pid name=PID` (the uvicorn master), also the CPU time the server's processes spent per request
+(user + system, from /proc), the figure to trust on a shared machine. Reports the median over rounds of
+that, requests per second and p50/p99 latency, and writes
 bench/results/overhead.md and .json. A response with `errors`, or a non-200, counts as a failure.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 from datetime import UTC, datetime
@@ -76,8 +79,28 @@ async def _prepare(base: str, email: str, password: str) -> dict[str, tuple[str,
     return kinds
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _workers(master: int) -> list[int]:
+    """A uvicorn master and its worker processes."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [master, *(int(c) for c in children)]
+
+
 async def _load(
-    base: str, request: tuple[str, dict[str, Any], str | None], seconds: float, concurrency: int
+    base: str,
+    request: tuple[str, dict[str, Any], str | None],
+    seconds: float,
+    concurrency: int,
+    pids: list[int] | None = None,
 ) -> dict[str, float]:
     query, variables, token = request
     latencies: list[float] = []
@@ -98,10 +121,12 @@ async def _load(
                     continue
                 latencies.append((time.perf_counter() - started) * 1000)
 
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), _cpu_seconds(pids) if pids else 0.0
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
+        cpu = _cpu_seconds(pids) - cpu_before if pids else 0.0
     return {
+        "cpu_ms": cpu * 1000 / len(latencies) if latencies else 0.0,
         "rps": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) if latencies else 0.0,
         "p99_ms": percentile(latencies, 0.99) if latencies else 0.0,
@@ -111,21 +136,28 @@ async def _load(
 
 async def run(servers: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     prepared = {name: await _prepare(base, args.email, args.password) for name, base in servers.items()}
-    kinds = list(next(iter(prepared.values())))
+    kinds = [k for k in next(iter(prepared.values())) if not args.only or args.only in k]
     rounds: dict[str, dict[str, list[dict[str, float]]]] = {k: {n: [] for n in servers} for k in kinds}
     for number in range(args.rounds):
         for kind in kinds:
             order = list(servers) if number % 2 == 0 else list(reversed(servers))
             for name in order:
                 await _load(servers[name], prepared[name][kind], args.warmup, args.concurrency)
-                result = await _load(servers[name], prepared[name][kind], args.seconds, args.concurrency)
+                pids = _workers(args.pid[name]) if name in args.pid else None
+                result = await _load(
+                    servers[name], prepared[name][kind], args.seconds, args.concurrency, pids
+                )
                 rounds[kind][name].append(result)
-                print(f"round {number + 1} {kind} {name}: {result['rps']:.1f} req/s", flush=True)
+                print(
+                    f"round {number + 1} {kind} {name}: {result['rps']:.1f} req/s, "
+                    f"{result['cpu_ms']:.2f} app CPU ms/req",
+                    flush=True,
+                )
     summary = {
         kind: {
             name: {
                 metric: round(statistics.median(r[metric] for r in results), 2)
-                for metric in ("rps", "p50_ms", "p99_ms", "failures")
+                for metric in ("cpu_ms", "rps", "p50_ms", "p99_ms", "failures")
             }
             for name, results in per_server.items()
         }
@@ -135,7 +167,12 @@ async def run(servers: dict[str, str], args: argparse.Namespace) -> dict[str, An
 
 
 def _cells(figures: dict[str, float]) -> str:
-    return f"{figures['rps']:.1f} | {figures['p50_ms']:.1f} / {figures['p99_ms']:.1f}"
+    latency = f"{figures['p50_ms']:.1f} / {figures['p99_ms']:.1f}"
+    return f"{figures['cpu_ms']:.2f} | {figures['rps']:.1f} | {latency}"
+
+
+def _change(first: float, last: float) -> str:
+    return f"{(last - first) / first * 100:+.1f} %" if first else "n/a"
 
 
 def _report(result: dict[str, Any], args: argparse.Namespace) -> str:
@@ -146,17 +183,15 @@ def _report(result: dict[str, Any], args: argparse.Namespace) -> str:
         f"{datetime.now(UTC):%Y-%m-%d}; {args.rounds} rounds of {args.seconds:g} s per request kind and "
         f"server at concurrency {args.concurrency} (one client process, keep-alive); medians over rounds.",
         "",
-        "| request | " + " | ".join(f"{n} req/s | {n} p50 / p99 ms" for n in names) + " | change |",
-        "|---|" + "---|---|" * len(names) + "---|",
+        "| request | "
+        + " | ".join(f"{n} app CPU ms/req | {n} req/s | {n} p50 / p99 ms" for n in names)
+        + " | CPU per request | req/s |",
+        "|---|" + "---|---|---|" * len(names) + "---|---|",
     ]
     for kind, per_server in result["summary"].items():
-        cells = [
-            f"{per_server[n]['rps']:.1f} | {per_server[n]['p50_ms']:.1f} / {per_server[n]['p99_ms']:.1f}"
-            for n in names
-        ]
-        first, last = per_server[names[0]]["rps"], per_server[names[-1]]["rps"]
-        change = f"{(last - first) / first * 100:+.1f} %" if first else "n/a"
-        lines.append(f"| {kind} | " + " | ".join(cells) + f" | {change} |")
+        cells = [_cells(per_server[n]) for n in names]
+        changes = [_change(per_server[names[0]][m], per_server[names[-1]][m]) for m in ("cpu_ms", "rps")]
+        lines.append(f"| {kind} | " + " | ".join(cells) + f" | {changes[0]} | {changes[1]} |")
     lines += ["", "Servers: " + ", ".join(f"{n} = {u}" for n, u in result["servers"].items()), ""]
     return "\n".join(lines)
 
@@ -171,8 +206,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--output", default="overhead")
+    parser.add_argument(
+        "--pid", action="append", default=[], help="name=PID of a server's uvicorn master: measure its CPU"
+    )
+    parser.add_argument("--only", help="run only the request kinds whose name contains this")
     args = parser.parse_args()
     servers = dict(s.split("=", 1) for s in args.server)
+    args.pid = {name: int(pid) for name, pid in (p.split("=", 1) for p in args.pid)}
     result = asyncio.run(run(servers, args))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.output}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
