@@ -7,6 +7,7 @@ is the client. A header from anyone else is ignored: it is whatever the client c
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -32,6 +33,8 @@ def parse_networks(csv: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+# Parsed once per distinct text: a busy server sees the same few proxies and clients again and again.
+@functools.lru_cache(maxsize=4096)
 def _address(text: str) -> Address | None:
     text = text.strip()
     if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
@@ -65,6 +68,7 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted_proxies:
     return str(current)
 
 
+@functools.lru_cache(maxsize=4096)
 def rate_key(address: str) -> str:
     """The key an address is counted under: itself for IPv4, its /64 network for IPv6."""
     parsed = _address(address)

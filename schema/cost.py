@@ -18,6 +18,7 @@ nor fragments spread many times can exhaust the stack or take more than linear t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -109,6 +110,8 @@ class Plan:
 
 
 ZERO = Plan()
+# Distinct page sizes remembered per operation plan (a client varying `first` cannot grow it without end).
+MAX_REMEMBERED_COSTS = 32
 _Step: TypeAlias = Generator["_Step | Plan", Any, Any]
 
 
@@ -134,10 +137,36 @@ class OperationPlan:
     plan: Plan
     # Root mutation fields, once per occurrence (aliases and fragments included): what it writes.
     mutations: tuple[str, ...] = ()
+    # Costs already worked out, by the values of the variables that size lists: most operations are sent
+    # again and again with the same page sizes, so the plan is walked once per distinct sizes.
+    _costs: dict[tuple[object, ...], int] = field(default_factory=dict, compare=False, repr=False)
+
+    @functools.cached_property
+    def sizing_variables(self) -> tuple[str, ...]:
+        """The variables some list's size is read from."""
+        names: set[str] = set()
+        stack, seen = [self.plan], set()
+        while stack:
+            plan = stack.pop()
+            if id(plan) in seen:
+                continue
+            seen.add(id(plan))
+            if plan.times is not None and plan.times.variable is not None:
+                names.add(plan.times.variable)
+            stack.extend(plan.parts)
+            stack.extend(plan.choices)
+        return tuple(sorted(names))
 
     def cost(self, variables: Mapping[str, Any] | None) -> int:
         """The requested cost of the operation with these variables (at least 1)."""
-        return max(1, _run(_evaluate(self.plan, variables or {}, {})))
+        variables = variables or {}
+        key = tuple(repr(variables.get(name)) for name in self.sizing_variables)
+        known = self._costs.get(key)
+        if known is None:
+            known = max(1, _run(_evaluate(self.plan, variables, {})))
+            if len(self._costs) < MAX_REMEMBERED_COSTS:
+                self._costs[key] = known
+        return known
 
 
 def _evaluate(plan: Plan, variables: Mapping[str, Any], memo: dict[int, int]) -> _Step:
