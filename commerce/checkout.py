@@ -306,32 +306,44 @@ async def _ensure_intent(payments: Payments, order: Order, *, creator: bool) -> 
 
 async def _create_intent(payments: Payments, order: Order, attempt: PaymentAttempt) -> PaymentAttempt:
     try:
-        intent = await payments.create_intent(
-            amount=attempt.amount_minor_units,
-            currency=attempt.currency,
-            metadata={"order_id": str(order.id), "attempt_id": str(attempt.id)},
-            idempotency_key=str(attempt.stripe_idempotency_key),
-        )
+        await create_attempt_intent(payments, order, attempt)
     except PaymentProviderError:
         await move_attempt(attempt.id, from_=AttemptStatus.CREATING, to=AttemptStatus.FAILED)
         raise
-    # Conditional like every move: a claimant presumed dead that comes back late changes nothing when
-    # the request that took its claim over has already settled the attempt.
-    await move_attempt(
+    return await PaymentAttempt.get(id=attempt.id)
+
+
+async def create_attempt_intent(
+    payments: Payments, order: Order, attempt: PaymentAttempt, *, claim_of: datetime | None = None
+) -> bool:
+    """Create (or, by the attempt's idempotency key, get back) the attempt's PaymentIntent and move the
+    attempt CREATING → CREATED with it; False when the move lost.
+
+    Conditional like every move: a claimant presumed dead that comes back late changes nothing when the
+    request that took its claim over has already settled the attempt, and records nothing either."""
+    intent = await payments.create_intent(
+        amount=attempt.amount_minor_units,
+        currency=attempt.currency,
+        metadata={"order_id": str(order.id), "attempt_id": str(attempt.id)},
+        idempotency_key=str(attempt.stripe_idempotency_key),
+    )
+    moved = await move_attempt(
         attempt.id,
         from_=AttemptStatus.CREATING,
         to=AttemptStatus.CREATED,
+        claim_of=claim_of,
         payment_intent_id=intent.id,
         client_secret=intent.client_secret,
     )
-    await ledger.record(
-        order.id,
-        PaymentEventKind.PAYMENT_INTENT_CREATED,
-        amount=intent.amount,
-        currency=order.currency,
-        reference=intent.id,
-    )
-    return await PaymentAttempt.get(id=attempt.id)
+    if moved:
+        await ledger.record(
+            order.id,
+            PaymentEventKind.PAYMENT_INTENT_CREATED,
+            amount=intent.amount,
+            currency=order.currency,
+            reference=intent.id,
+        )
+    return moved
 
 
 async def checkout_complete(*, payments: Payments | None, viewer_id: int | None, order_id: UUID) -> Order:

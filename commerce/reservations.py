@@ -22,12 +22,12 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from commerce import inventory, ledger
-from commerce.checkout import CLAIM_TIMEOUT
+from commerce import inventory
+from commerce.checkout import CLAIM_TIMEOUT, create_attempt_intent
 from commerce.orders import cancel_pending, latest_attempt, settle, stop_payment
 from commerce.payments import IntentStatus, PaymentProviderError, Payments
 from commerce.states import move_attempt, move_order
-from models import AttemptStatus, Order, OrderStatus, PaymentAttempt, PaymentEventKind
+from models import AttemptStatus, Order, OrderStatus, PaymentAttempt
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -118,27 +118,7 @@ async def _take_over_creation(payments: Payments | None, order: Order, attempt: 
         await move_attempt(attempt.id, from_=AttemptStatus.CREATING, to=AttemptStatus.FAILED)
         return
     log.warning("order %s: payment attempt %s was left in CREATING; taking it over", order.id, attempt.id)
-    intent = await payments.create_intent(
-        amount=attempt.amount_minor_units,
-        currency=attempt.currency,
-        metadata={"order_id": str(order.id), "attempt_id": str(attempt.id)},
-        idempotency_key=str(attempt.stripe_idempotency_key),
-    )
-    if await move_attempt(
-        attempt.id,
-        from_=AttemptStatus.CREATING,
-        to=AttemptStatus.CREATED,
-        claim_of=claimed_at,
-        payment_intent_id=intent.id,
-        client_secret=intent.client_secret,
-    ):
-        await ledger.record(
-            order.id,
-            PaymentEventKind.PAYMENT_INTENT_CREATED,
-            amount=intent.amount,
-            currency=order.currency,
-            reference=intent.id,
-        )
+    await create_attempt_intent(payments, order, attempt, claim_of=claimed_at)
 
 
 async def _release_unsettled(
