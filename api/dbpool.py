@@ -5,10 +5,20 @@ transactions, so when every connection is held (say, by writes queued on one row
 request waits in line for as long as that lasts. Here the pool's acquire has a bound: past it the
 request is refused with SERVICE_UNAVAILABLE (HTTP 503, Retry-After) and its worker is free again.
 `api.db.tortoise_config` names this module as the engine when it is given connection limits.
+
+Two things asyncpg does on every use of a pooled connection cost the server a large share of a small
+query's time (bench/results/overhead.md), and are skipped here:
+- an acquire with a timeout runs under `asyncio.wait_for`, a task of its own per statement: a free
+  connection is taken without one, and only a wait for a busy pool is bounded (`asyncio.timeout`);
+- a release sends a reset statement (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`), a
+  round trip per statement: the server's connections keep no session state — no session advisory lock,
+  cursor, LISTEN or SET (timeouts are connection settings, given when it opens) — so `ServerConnection`
+  sends none. An open transaction is still rolled back on release.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -51,6 +61,13 @@ class DatabaseUnavailable(RequestRefused):
 _UNREACHABLE = (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
 
 
+class ServerConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A connection of the server's pool: released without a reset statement (see the module's note)."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class BoundedPool(asyncpg.Pool):
     """An asyncpg pool whose `acquire()` waits at most `acquire_timeout` seconds by default."""
 
@@ -63,7 +80,12 @@ class BoundedPool(asyncpg.Pool):
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg's signature)
         # Every acquire goes through here: `await pool.acquire()` and `async with pool.acquire()`.
         try:
-            return await super()._acquire(self._acquire_timeout if timeout is None else timeout)  # type: ignore[misc]
+            if timeout is not None:
+                return await super()._acquire(timeout)  # type: ignore[misc]
+            if self._queue is not None and not self._queue.empty():  # a free connection: no wait
+                return await super()._acquire(None)  # type: ignore[misc]
+            async with asyncio.timeout(self._acquire_timeout):
+                return await super()._acquire(None)  # type: ignore[misc]
         except TimeoutError as exc:
             log.warning("no database connection free within %.1f s; request refused", self._acquire_timeout)
             raise DatabaseBusy() from exc
@@ -74,6 +96,8 @@ class BoundedPool(asyncpg.Pool):
 
 class BoundedAsyncpgClient(AsyncpgDBClient):
     """Tortoise's asyncpg client with a `BoundedPool` (`acquire_timeout` in the connection's credentials)."""
+
+    connection_class = ServerConnection
 
     def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

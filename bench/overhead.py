@@ -89,6 +89,30 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def _backends(names: list[str]) -> list[int]:
+    """The processes serving every server alike (PostgreSQL, Redis), by command name."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in names:
+                    found.append(int(entry.name))
+            except OSError:
+                continue  # gone meanwhile
+    return found
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """`_cpu_seconds`, skipping processes that ended meanwhile (a database backend may)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += _cpu_seconds([pid])
+        except OSError:
+            continue
+    return total
+
+
 def _workers(master: int) -> list[int]:
     """A uvicorn master and its worker processes."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
@@ -101,6 +125,7 @@ async def _load(
     seconds: float,
     concurrency: int,
     pids: list[int] | None = None,
+    backends: list[str] | None = None,
 ) -> dict[str, float]:
     query, variables, token = request
     latencies: list[float] = []
@@ -121,12 +146,17 @@ async def _load(
                     continue
                 latencies.append((time.perf_counter() - started) * 1000)
 
+        shared = _backends(backends) if backends else []
         started, cpu_before = time.perf_counter(), _cpu_seconds(pids) if pids else 0.0
+        shared_before = _cpu_of(shared)
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
         cpu = _cpu_seconds(pids) - cpu_before if pids else 0.0
+        shared_cpu = _cpu_of(shared) - shared_before
+    done = len(latencies)
     return {
-        "cpu_ms": cpu * 1000 / len(latencies) if latencies else 0.0,
+        "cpu_ms": cpu * 1000 / done if done else 0.0,
+        "backend_cpu_ms": shared_cpu * 1000 / done if done else 0.0,
         "rps": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) if latencies else 0.0,
         "p99_ms": percentile(latencies, 0.99) if latencies else 0.0,
@@ -145,30 +175,49 @@ async def run(servers: dict[str, str], args: argparse.Namespace) -> dict[str, An
                 await _load(servers[name], prepared[name][kind], args.warmup, args.concurrency)
                 pids = _workers(args.pid[name]) if name in args.pid else None
                 result = await _load(
-                    servers[name], prepared[name][kind], args.seconds, args.concurrency, pids
+                    servers[name], prepared[name][kind], args.seconds, args.concurrency, pids, args.backend
                 )
                 rounds[kind][name].append(result)
                 print(
                     f"round {number + 1} {kind} {name}: {result['rps']:.1f} req/s, "
-                    f"{result['cpu_ms']:.2f} app CPU ms/req",
+                    f"{result['cpu_ms']:.2f} app + {result['backend_cpu_ms']:.2f} backend CPU ms/req",
                     flush=True,
                 )
     summary = {
         kind: {
             name: {
                 metric: round(statistics.median(r[metric] for r in results), 2)
-                for metric in ("cpu_ms", "rps", "p50_ms", "p99_ms", "failures")
+                for metric in ("cpu_ms", "backend_cpu_ms", "rps", "p50_ms", "p99_ms", "failures")
             }
             for name, results in per_server.items()
         }
         for kind, per_server in rounds.items()
     }
-    return {"servers": servers, "rounds": rounds, "summary": summary}
+    # Each round's two windows follow each other: the ratio within a round cancels most of what the
+    # shared machine does to both, so its median is the figure to read for requests per second.
+    names = list(servers)
+    first, last = names[0], names[-1]
+    paired = {
+        kind: {
+            metric: round(
+                statistics.median(
+                    (b[metric] / a[metric] - 1) * 100
+                    for a, b in zip(per_server[first], per_server[last], strict=True)
+                    if a[metric]
+                ),
+                1,
+            )
+            for metric in ("cpu_ms", "rps")
+        }
+        for kind, per_server in rounds.items()
+    }
+    return {"servers": servers, "rounds": rounds, "summary": summary, "paired": paired}
 
 
 def _cells(figures: dict[str, float]) -> str:
     latency = f"{figures['p50_ms']:.1f} / {figures['p99_ms']:.1f}"
-    return f"{figures['cpu_ms']:.2f} | {figures['rps']:.1f} | {latency}"
+    total = figures["cpu_ms"] + figures["backend_cpu_ms"]
+    return f"{figures['cpu_ms']:.2f} | {total:.2f} | {figures['rps']:.1f} | {latency}"
 
 
 def _change(first: float, last: float) -> str:
@@ -184,14 +233,22 @@ def _report(result: dict[str, Any], args: argparse.Namespace) -> str:
         f"server at concurrency {args.concurrency} (one client process, keep-alive); medians over rounds.",
         "",
         "| request | "
-        + " | ".join(f"{n} app CPU ms/req | {n} req/s | {n} p50 / p99 ms" for n in names)
-        + " | CPU per request | req/s |",
-        "|---|" + "---|---|---|" * len(names) + "---|---|",
+        + " | ".join(
+            f"{n} app CPU ms/req | {n} with database and Redis | {n} req/s | {n} p50 / p99 ms" for n in names
+        )
+        + " | app CPU per request | all CPU per request | req/s (of medians) | req/s (paired) |",
+        "|---|" + "---|---|---|---|" * len(names) + "---|---|---|---|",
     ]
     for kind, per_server in result["summary"].items():
         cells = [_cells(per_server[n]) for n in names]
-        changes = [_change(per_server[names[0]][m], per_server[names[-1]][m]) for m in ("cpu_ms", "rps")]
-        lines.append(f"| {kind} | " + " | ".join(cells) + f" | {changes[0]} | {changes[1]} |")
+        a, b = per_server[names[0]], per_server[names[-1]]
+        changes = [
+            _change(a["cpu_ms"], b["cpu_ms"]),
+            _change(a["cpu_ms"] + a["backend_cpu_ms"], b["cpu_ms"] + b["backend_cpu_ms"]),
+            _change(a["rps"], b["rps"]),
+            f"{result['paired'][kind]['rps']:+.1f} %",
+        ]
+        lines.append(f"| {kind} | " + " | ".join(cells) + " | " + " | ".join(changes) + " |")
     lines += ["", "Servers: " + ", ".join(f"{n} = {u}" for n, u in result["servers"].items()), ""]
     return "\n".join(lines)
 
@@ -210,8 +267,16 @@ def main() -> None:
         "--pid", action="append", default=[], help="name=PID of a server's uvicorn master: measure its CPU"
     )
     parser.add_argument("--only", help="run only the request kinds whose name contains this")
+    parser.add_argument(
+        "--backend",
+        action="append",
+        default=None,
+        help="command name of a process both servers use (default: postgres and redis-server): its CPU "
+        "during each window is counted as that window's",
+    )
     args = parser.parse_args()
     servers = dict(s.split("=", 1) for s in args.server)
+    args.backend = args.backend or ["postgres", "redis-server"]
     args.pid = {name: int(pid) for name, pid in (p.split("=", 1) for p in args.pid)}
     result = asyncio.run(run(servers, args))
     RESULTS.mkdir(exist_ok=True)

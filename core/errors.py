@@ -138,7 +138,7 @@ class RequestRefused(Exception):
     """A refusal of the whole request, raised anywhere while it is served (a resolver, the context, an
     extension). It reaches the client as a top-level error whose `extensions` are `{"code": code, **data}`
     (graphql-core copies an exception's `extensions` onto the error), and, when `http_status` is set, that
-    status decides the HTTP response (401, 429, 503) — see `schema.limits.RequestRefusals`."""
+    status decides the HTTP response (401, 429, 503) — see `schema.limits.ExecutionOutcome`."""
 
     def __init__(
         self, code: RequestCode, message: str, *, http_status: int | None = None, **data: object

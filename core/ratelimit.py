@@ -5,7 +5,9 @@ in this process otherwise. They are kept by the `limits` library:
 
 - the cost bucket (Shopify's leaky bucket: 2,000 points, restoring 100/s signed in, 50/s anonymous) is a
   fixed window of `size` points per `size / rate` seconds (all points restored when it ends), counted
-  with one atomic increment per request; each request is charged its requested cost;
+  with atomic increments; each request is charged its requested cost. A worker takes a busy client's
+  points a few requests ahead (`_Lease`), so that a client sending many requests costs one storage
+  round trip per several requests instead of one each;
 - write budgets (Bluesky's points per action, per hour and per day) are sliding-window counters too;
 - sign-in, sign-up and password-reset throttles are exact moving windows (few hits per window).
 
@@ -20,6 +22,7 @@ import hashlib
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -43,6 +46,12 @@ T = TypeVar("T")
 OUTAGE_PAUSE_SECONDS = 5.0
 # A Redis that accepts connections but does not answer must not hold requests for long.
 REDIS_TIMEOUT_SECONDS = 0.5
+# Points a worker took from a client's bucket in advance are spent within this long, or forfeited.
+LEASE_SECONDS = 1.0
+# A grant in advance is at most this share of the bucket (1/20: 100 of 2,000 points).
+LEASE_SHARE = 20
+# Clients whose advance this worker remembers (least recently charged forgotten first).
+MAX_LEASES = 10_000
 
 
 class Action(StrEnum):
@@ -72,6 +81,22 @@ class ThrottleStatus:
     maximum_available: int
     currently_available: int
     restore_rate: int
+
+
+@dataclass
+class _Lease:
+    """Points of one client's bucket that this worker took from the shared count and has not spent yet.
+
+    The first request of a client takes exactly its cost. While the client keeps sending (its lease is
+    live when the next request finds it short), each new grant doubles, up to 1/LEASE_SHARE of the
+    bucket, and the requests in between are served from the points in hand without a round trip. So a
+    client sending one request now and then is counted exactly; a busy one is refused at most one grant
+    per worker early (points held by another worker), and forfeits at most one grant when it stops."""
+
+    points: int  # taken from the shared count, not yet spent
+    used: int  # the shared count after the last grant (what the status reports, with `points`)
+    grant: int  # the size of the last grant
+    until: float  # monotonic time after which `points` are forfeited
 
 
 def rate_limited(retry_after: float, what: str) -> RequestRefused:
@@ -118,6 +143,7 @@ class RateLimiter:
         self._moving = MovingWindowRateLimiter(storage)
         self._pool = pool
         self._paused_until = 0.0
+        self._leases: OrderedDict[str, _Lease] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimiter:
@@ -189,19 +215,43 @@ class RateLimiter:
     async def charge_cost(self, client: Client, cost: int) -> ThrottleStatus:
         """Take `cost` points from the client's bucket; RATE_LIMITED when it holds fewer.
 
-        One storage round trip per request (an atomic INCRBY that sets the window's expiry): the bucket is
-        a fixed window of `size` points per `size / rate` seconds, whose count is also the status. A
-        sliding window would need a second round trip for the status, which costs ~10 % of the
-        throughput of a small query when Redis holds the counts (bench/results/overhead.md)."""
+        The bucket is a fixed window of `size` points per `size / rate` seconds, counted by an atomic
+        INCRBY that sets the window's expiry. A round trip per request costs ~10 % of a small query's
+        throughput when Redis holds the counts (bench/results/overhead.md), so points are taken ahead
+        for a busy client (`_Lease`) and the requests in between are charged in this worker."""
         item, rate = self._bucket(client)
         key = item.key_for(self.prefix, "cost", client.key)
-        used = await self._guarded(self.storage.incr(key, item.get_expiry(), amount=cost), 0)
-        if used > item.amount:
-            # A refused request spends nothing: give its points back (a rare second round trip).
-            await self._guarded(self.storage.incr(key, item.get_expiry(), amount=-cost), 0)
+        now = time.monotonic()
+        lease = self._live_lease(key, now)
+        if lease is not None and lease.points >= cost:
+            lease.points -= cost
+            return ThrottleStatus(item.amount, max(0, item.amount - lease.used + lease.points), rate)
+        grant = cost
+        if lease is not None:  # a busy client: take more ahead, up to the cap
+            grant = max(cost, min(2 * lease.grant, item.amount // LEASE_SHARE))
+        used = await self._guarded(self.storage.incr(key, item.get_expiry(), amount=grant), 0)
+        fits = grant - max(0, min(grant, used - item.amount))
+        # Read again: another request of this client may have renewed the lease during the round trip.
+        lease = self._live_lease(key, time.monotonic())
+        held = lease.points if lease is not None else 0
+        if held + fits < cost:
+            # A refused request spends nothing: everything this grant took goes back.
+            await self._guarded(self.storage.incr(key, item.get_expiry(), amount=-grant), 0)
             expires_at = await self._guarded(self.storage.get_expiry(key), time.time() + 1.0)
             raise rate_limited(expires_at - time.time(), "requests: the query cost budget is spent")
-        return ThrottleStatus(item.amount, item.amount - used, rate)
+        if fits < grant:  # only part of the grant fits in the bucket: the rest goes back
+            used = item.amount
+            await self._guarded(self.storage.incr(key, item.get_expiry(), amount=fits - grant), 0)
+        lease = _Lease(points=held + fits - cost, used=used, grant=grant, until=now + LEASE_SECONDS)
+        self._leases[key] = lease
+        self._leases.move_to_end(key)
+        if len(self._leases) > MAX_LEASES:
+            self._leases.popitem(last=False)
+        return ThrottleStatus(item.amount, max(0, item.amount - used + lease.points), rate)
+
+    def _live_lease(self, key: str, now: float) -> _Lease | None:
+        lease = self._leases.get(key)
+        return lease if lease is not None and lease.until > now else None
 
     async def cost_status(self, client: Client) -> ThrottleStatus:
         """The client's bucket without charging it (responses to requests that did not run)."""

@@ -123,7 +123,7 @@ class Authentication(SchemaExtension):
             try:
                 await authenticate(context)
             except RequestRefused as refusal:
-                # Raised before execution, so RequestRefusals never sees it: set the status here (401 for
+                # Raised before execution, so ExecutionOutcome never sees it: set the status here (401 for
                 # a dead token, 503 when the database cannot be reached to check it).
                 refusal.decide(context.response)
                 raise

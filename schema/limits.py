@@ -36,7 +36,7 @@ from strawberry.extensions import (
 from core.errors import DomainError, RequestCode, RequestRefused
 from core.settings import Settings
 from schema.throttle import PlanCache, RequestBudgets
-from schema.timeouts import DatabaseTimeouts
+from schema.timeouts import map_timeouts
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -206,15 +206,29 @@ class _MaskUnexpectedErrors(MaskErrors):
         return masked
 
 
-class LogUnexpectedErrors(SchemaExtension):
-    """Logs each unexpected resolver error once, with its traceback; the log line carries the request id.
+class ExecutionOutcome(SchemaExtension):
+    """What follows execution, in one hook (each extension costs every request a little):
 
-    Runs after execution and before masking, so the log keeps what the client no longer sees.
+    1. errors caused by a database time limit become `RequestRefused` errors (schema/timeouts.py);
+    2. the first `RequestRefused` with an HTTP status decides the response's status and headers (401,
+       429 with Retry-After, 503); its `extensions` already carry the code;
+    3. each unexpected resolver error is logged once, with its traceback and the request id — before
+       masking (registered ahead of it), so the log keeps what the client no longer sees.
     """
 
     def on_execute(self) -> Iterator[None]:
         yield
-        errors: list[GraphQLError] = getattr(self.execution_context.result, "errors", None) or []
+        result = self.execution_context.result
+        errors: list[GraphQLError] | None = getattr(result, "errors", None)
+        if not errors:
+            return
+        errors = map_timeouts(errors)
+        result.errors = errors  # type: ignore[union-attr]
+        for error in errors:
+            refusal = error.original_error
+            if isinstance(refusal, RequestRefused) and refusal.http_status is not None:
+                refusal.decide(getattr(self.execution_context.context, "response", None))
+                break
         for error in errors:
             if is_unexpected(error):
                 original = error.original_error
@@ -228,25 +242,11 @@ class LogUnexpectedErrors(SchemaExtension):
                 )
 
 
-class RequestRefusals(SchemaExtension):
-    """A `RequestRefused` raised while executing decides the HTTP status and headers of the response
-    (401, 429 with Retry-After, 503); its `extensions` already carry the code."""
-
-    def on_execute(self) -> Iterator[None]:
-        yield
-        errors: list[GraphQLError] = getattr(self.execution_context.result, "errors", None) or []
-        refusals = [e.original_error for e in errors if isinstance(e.original_error, RequestRefused)]
-        response = getattr(self.execution_context.context, "response", None)
-        decided = [r for r in refusals if r.http_status is not None]
-        if decided:
-            decided[0].decide(response)
-
-
 class _OnlyErrorsOutsideResolvers(logging.Filter):
     """Keeps Strawberry's own error log for failures outside resolvers (an extension raising, say).
 
     Strawberry logs every GraphQL error at ERROR, bad input included; resolver errors are logged by
-    LogUnexpectedErrors instead, so they appear once and expected ones not at all.
+    ExecutionOutcome instead, so they appear once and expected ones not at all.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -286,9 +286,7 @@ def protection_extensions(settings: Settings) -> list[Callable[[], SchemaExtensi
             plans=PlanCache(CACHE_SIZE),
             max_cached_chars=MAX_CACHED_QUERY_CHARS,
         ),
-        LogUnexpectedErrors,
-        RequestRefusals,
-        DatabaseTimeouts,  # listed after RequestRefusals so that its refusals get their HTTP status
+        ExecutionOutcome,
     ]
     if settings.is_production:
         extensions += [

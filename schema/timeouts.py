@@ -9,10 +9,8 @@ INTERNAL_SERVER_ERROR. The transaction it ran in has rolled back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from core.errors import RequestCode, RequestRefused
 
@@ -53,19 +51,11 @@ def refusal_for(exc: BaseException | None) -> RequestRefused | None:
     return refusal
 
 
-class DatabaseTimeouts(SchemaExtension):
-    """Turns errors caused by a database time limit into `RequestRefused` errors, before
-    `RequestRefusals` sets the HTTP status from them (register it after that one)."""
-
-    def on_execute(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors: list[GraphQLError] | None = getattr(result, "errors", None)
-        if not errors:
-            return
-        mapped = [_mapped(error) for error in errors]
-        if any(new is not old for new, old in zip(mapped, errors, strict=True)):
-            result.errors = mapped  # type: ignore[union-attr]
+def map_timeouts(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """The errors with those caused by a database time limit replaced by `RequestRefused` errors (the
+    same list when there are none), before the HTTP status is decided from them."""
+    mapped = [_mapped(error) for error in errors]
+    return mapped if any(new is not old for new, old in zip(mapped, errors, strict=True)) else errors
 
 
 def _mapped(error: GraphQLError) -> GraphQLError:

@@ -192,6 +192,33 @@ async def test_statement_and_lock_timeouts_are_set_on_the_servers_connections(db
     assert rows == [{"s": "7s", "l": "2s"}]
 
 
+@ONLY_POSTGRES
+async def test_a_released_connection_sends_no_reset_statement_but_ends_an_open_transaction(db: str) -> None:
+    from tortoise import connections
+    from tortoise.context import TortoiseContext
+
+    limits = ConnectionLimits(pool_size=1)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(DATABASE_URL, limits))
+        client = connections.get("default")
+        await client.execute_query("SELECT 1")  # the pool opens
+        pool = client._pool
+        async with pool.acquire() as connection:
+            sent: list[str] = []
+            connection.add_query_logger(lambda record: sent.append(record.query))
+            backend = await connection.fetchval("SELECT pg_backend_pid()")
+            await connection.execute("BEGIN")
+            await connection.execute("SELECT 1")
+        async with pool.acquire() as again:
+            same = await again.fetchval("SELECT pg_backend_pid()")
+            in_transaction = again.is_in_transaction()
+
+    # The one connection came back without `RESET ALL` & co., but not inside the transaction left open.
+    assert same == backend and not in_transaction
+    assert not any("RESET ALL" in query for query in sent)
+    assert "ROLLBACK" in sent
+
+
 async def _locked(note_id: int) -> Any:
     """A connection of another program holding the note's row lock (until it is closed)."""
     import asyncpg

@@ -7,6 +7,7 @@ import logging
 import uuid
 
 import pytest
+from limits.aio.storage import MemoryStorage
 
 from core.clientip import UNKNOWN, client_address, parse_networks, rate_key
 from core.errors import RequestRefused
@@ -124,3 +125,101 @@ async def test_an_unreachable_redis_fails_open_with_a_warning(caplog: pytest.Log
     assert status.currently_available == status.maximum_available == 2000
     assert any("not enforced" in r.getMessage() for r in caplog.records)
     await rules.close()
+
+
+class CountingStorage(MemoryStorage):
+    """Memory storage that counts increments: the round trips a Redis storage would make."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.increments = 0
+
+    async def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        self.increments += 1
+        return await super().incr(key, expiry, amount)
+
+
+def worker(storage: CountingStorage, *, size: int = 2000) -> RateLimiter:
+    """One worker's limiter over a storage shared with others (as Redis is)."""
+    settings = Settings(VERMILION_COST_BUCKET_SIZE=size)  # type: ignore[call-arg]
+    built = RateLimiter.from_settings(settings)
+    built.storage = storage
+    return built
+
+
+async def test_a_busy_client_is_charged_ahead_with_fewer_round_trips_and_exact_status() -> None:
+    storage = CountingStorage()
+    rules = worker(storage)
+    client = Client(user_id=None, ip="198.51.100.1")
+
+    statuses = [(await rules.charge_cost(client, 25)).currently_available for _ in range(40)]
+
+    # One worker's status is exact: every request spent 25 of 2,000 points.
+    assert statuses == [2000 - 25 * n for n in range(1, 41)]
+    # Grants of 25, 50, then 100 points (1/20 of the bucket): 12 increments, not 40.
+    assert storage.increments == 12
+
+
+async def test_an_occasional_client_is_charged_exactly() -> None:
+    storage = CountingStorage()
+    rules = worker(storage)
+    client = Client(user_id=3, ip="198.51.100.1")
+    key = rules._bucket(client)[0].key_for(rules.prefix, "cost", client.key)
+
+    await rules.charge_cost(client, 30)
+    rules._leases[key].until = 0  # the client paused longer than a lease lives
+    await rules.charge_cost(client, 30)
+
+    assert await storage.get(key) == 60
+
+
+async def test_workers_sharing_a_bucket_never_spend_more_than_it_holds() -> None:
+    storage = CountingStorage()
+    workers = [worker(storage, size=1000), worker(storage, size=1000)]
+    client = Client(user_id=None, ip="198.51.100.1")
+    served = 0
+    for turn in range(200):
+        try:
+            await workers[turn % 2].charge_cost(client, 10)
+            served += 1
+        except RequestRefused as refused:
+            assert refused.extensions["code"] == "RATE_LIMITED"
+
+    # Never more than the bucket, and refused early by at most one grant (50 points) per worker.
+    assert 1000 - 2 * 50 <= served * 10 <= 1000
+    key = workers[0]._bucket(client)[0].key_for(workers[0].prefix, "cost", client.key)
+    assert await storage.get(key) <= 1000
+
+
+async def test_one_worker_alone_is_refused_exactly_when_the_bucket_is_spent() -> None:
+    storage = CountingStorage()
+    rules = worker(storage, size=200)  # grants of at most 10 points
+    client = Client(user_id=None, ip="198.51.100.1")
+    key = rules._bucket(client)[0].key_for(rules.prefix, "cost", client.key)
+
+    statuses = []
+    with pytest.raises(RequestRefused):
+        while True:
+            statuses.append((await rules.charge_cost(client, 7)).currently_available)
+
+    # One worker alone is exact: 28 requests of 7 fit in 200, the 4 points left are not enough.
+    assert len(statuses) == 28 and statuses[-1] == 4
+    # The refused request's grant went back: the count is what was spent plus what this worker holds.
+    assert await storage.get(key) == 196 + rules._leases[key].points <= 200
+
+
+async def test_a_grant_that_only_partly_fits_gives_the_rest_back() -> None:
+    storage = CountingStorage()
+    rules = worker(storage)
+    client = Client(user_id=None, ip="198.51.100.1")
+    item = rules._bucket(client)[0]
+    key = item.key_for(rules.prefix, "cost", client.key)
+    await storage.incr(key, item.get_expiry(), 1900)  # other workers spent 1,900
+
+    statuses = [(await rules.charge_cost(client, 25)).currently_available for _ in range(4)]
+    with pytest.raises(RequestRefused):
+        await rules.charge_cost(client, 25)
+
+    # Grants of 25, 50 and 100: only 25 of the last fitted, the other 75 went back.
+    assert statuses == [75, 50, 25, 0]
+    assert await storage.get(key) == 2000
