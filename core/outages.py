@@ -13,7 +13,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import asyncpg
 from redis.exceptions import RedisError
+
+from core.errors import RequestCode, RequestRefused
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -72,3 +75,26 @@ class Outage:
         if self._down_since is not None:
             log.warning("%s is back after %.0f s", self.name, self._clock() - self._down_since)
             self._down_since = None
+
+
+def database_connection_lost(exc: BaseException | None) -> bool:
+    """True when the exception, or one it was raised from, means the connection to PostgreSQL went away
+    while in use (the server stopped, restarted or the network dropped it): nothing the request did wrong,
+    and whether a COMMIT in flight took effect cannot be known from this side."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, asyncpg.ConnectionDoesNotExistError | ConnectionError):
+            return True
+        if isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """`database_connection_lost`, or the pool's refusal to hand out a connection (the database is down
+    or every connection is busy: `api.dbpool`)."""
+    if isinstance(exc, RequestRefused) and exc.code is RequestCode.SERVICE_UNAVAILABLE:
+        return True
+    return database_connection_lost(exc)

@@ -19,6 +19,7 @@ from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
 from schema.loaders import Loaders
+from schema.timeouts import refusal_for
 from social.policy import Audience
 from social.sessions import session_user
 from social.tokens import TokenClaims, read_claims
@@ -121,7 +122,15 @@ class Authentication(SchemaExtension):
         context = self.execution_context.context
         if isinstance(context, Context):
             try:
-                await authenticate(context)
+                try:
+                    await authenticate(context)
+                except Exception as exc:
+                    # A connection lost or a statement stopped while checking the session: a refusal
+                    # (503), not an uncoded error.
+                    refusal = refusal_for(exc) if not isinstance(exc, RequestRefused) else None
+                    if refusal is None:
+                        raise
+                    raise refusal from exc
             except RequestRefused as refusal:
                 # Raised before execution, so ExecutionOutcome never sees it: set the status here (401 for
                 # a dead token, 503 when the database cannot be reached to check it).

@@ -18,6 +18,7 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
@@ -211,7 +212,8 @@ class ExecutionOutcome(SchemaExtension):
 
     1. errors caused by a database time limit become `RequestRefused` errors (schema/timeouts.py);
     2. the first `RequestRefused` with an HTTP status decides the response's status and headers (401,
-       429 with Retry-After, 503); its `extensions` already carry the code;
+       429 with Retry-After, 503) — in a mutation only one raised by a root field; its `extensions`
+       already carry the code;
     3. each unexpected resolver error is logged once, with its traceback and the request id — before
        masking (registered ahead of it), so the log keeps what the client no longer sees.
     """
@@ -224,9 +226,14 @@ class ExecutionOutcome(SchemaExtension):
             return
         errors = map_timeouts(errors)
         result.errors = errors  # type: ignore[union-attr]
+        # In a mutation, an error below a root field came after that field's change was stored: it must
+        # not turn the response into a failure (503) while the payload reports success.
+        mutation = self.execution_context.operation_type is OperationType.MUTATION
         for error in errors:
             refusal = error.original_error
             if isinstance(refusal, RequestRefused) and refusal.http_status is not None:
+                if mutation and len(error.path or ()) > 1:
+                    continue
                 refusal.decide(getattr(self.execution_context.context, "response", None))
                 break
         for error in errors:

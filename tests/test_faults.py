@@ -119,6 +119,84 @@ async def _assert_like_told_the_truth(response: httpx.Response, title: str, fan_
     assert body["data"]["noteLike"]["note"]["likeCount"] == note.like_count
 
 
+# --- the database connection lost ---------------------------------------------------------------------
+
+
+async def test_a_like_stored_but_not_read_back_is_answered_success(
+    client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncpg
+
+    from schema.loaders import Loaders
+
+    author = await sign_up(client, "writer")
+    fan = await sign_up(client, "reader")
+    note = await create_note(client, author["token"], title="失联")
+    # The connection drops after the like's commit, when its note is read back for the payload.
+    original = Loaders._notes_by_id
+
+    async def notes_by_id(self: Loaders, ids: Any) -> Any:
+        if await Like.filter(note__title="失联").exists():
+            raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+        return await original(self, ids)
+
+    monkeypatch.setattr(Loaders, "_notes_by_id", notes_by_id)
+
+    response = await _like_through(client, note["id"], fan["token"])
+
+    assert await Like.filter(note__title="失联", user__handle="reader").exists()
+    assert response.status_code == 200
+    assert response.json()["data"]["noteLike"] == {"note": None, "errors": []}
+
+
+async def test_a_mutation_whose_connection_is_lost_before_it_ends_is_a_503_that_claims_nothing(
+    client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncpg
+
+    from social import engagement
+
+    author = await sign_up(client, "writer")
+    fan = await sign_up(client, "reader")
+    note = await create_note(client, author["token"], title="断开")
+
+    async def lost(**kwargs: Any) -> None:
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+    monkeypatch.setattr(engagement, "notify", lost)
+
+    response = await _like_through(client, note["id"], fan["token"])
+
+    body = response.json()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "may or may not have been saved" in body["errors"][0]["message"]
+    assert not await Like.filter(note__title="断开").exists()  # here it was rolled back
+
+
+async def test_a_session_check_whose_connection_is_lost_is_a_coded_503(
+    client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncpg
+
+    import schema.context
+
+    fan = await sign_up(client, "reader")
+
+    async def lost(claims: Any) -> None:
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+    monkeypatch.setattr(schema.context, "session_user", lost)
+    response = await client.http.post(
+        "/graphql",
+        json={"query": "{ viewer { handle } }"},
+        headers={"Authorization": f"Bearer {fan['token']}"},
+    )
+
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
 # --- Redis down: events are best effort ---------------------------------------------------------------
 
 

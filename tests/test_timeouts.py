@@ -178,6 +178,29 @@ def test_database_time_limits_become_refusals_of_the_request() -> None:
     assert refusal_for(ValueError("x")) is None
 
 
+def test_a_lost_database_connection_is_service_unavailable_worded_as_unknown_outcome() -> None:
+    import asyncpg
+
+    lost = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+    closed = RuntimeError("rollback failed")
+    closed.__context__ = asyncpg.InterfaceError(
+        "cannot call Transaction.rollback(): the underlying connection is closed"
+    )
+
+    at_root = refusal_for(lost)
+    nested = refusal_for(closed, root=False)
+
+    assert at_root is not None and nested is not None
+    assert (at_root.extensions["code"], at_root.http_status) == ("SERVICE_UNAVAILABLE", 503)
+    assert "may or may not have been saved" in at_root.message
+    # Below a root field (after a mutation's change was stored) it is a coded field error only.
+    assert (nested.extensions["code"], nested.http_status) == ("SERVICE_UNAVAILABLE", None)
+    assert (
+        refusal_for(asyncpg.InterfaceError("cannot perform operation: another operation is in progress"))
+        is None
+    )
+
+
 @ONLY_POSTGRES
 async def test_statement_and_lock_timeouts_are_set_on_the_servers_connections(db: str) -> None:
     from tortoise import connections

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import strawberry
 
 from core.ids import decode_global_id
+from core.outages import database_unreachable
 from schema.context import Info
 from schema.errors import UserError, returns_errors
 from schema.notes.types import NoteKindEnum, NoteType
@@ -12,6 +15,8 @@ from schema.social.types import BoardType
 from social.engagement import collect_note, like_note, uncollect_note, unlike_note
 from social.events import publish_like_count
 from social.notes import NoteChanges, Review, create_note, delete_note, infer_kind, update_note
+
+log = logging.getLogger(__name__)
 
 
 @strawberry.input(description="A review of one product: whole stars from 1 to 5.")
@@ -90,12 +95,22 @@ def _product_ids(ids: list[strawberry.ID]) -> list[int]:
 
 
 async def fresh_note(info: Info, note_id: int) -> NoteType | None:
-    """The note re-read after a write, with this request's caches for it dropped."""
+    """The note re-read after a write, with this request's caches for it dropped.
+
+    The write is committed by now: when the database cannot be reached to read it back, the payload
+    carries no note rather than an error, which would tell the client the change failed."""
     loaders = info.context.loaders
     for loader in (loaders.note_by_id, loaders.viewer_note_state, loaders.topics_by_note_id,
                    loaders.products_by_note_id):  # fmt: skip
         loader.clear(note_id)
-    row = await loaders.note_by_id.load(note_id)
+    try:
+        row = await loaders.note_by_id.load(note_id)
+    except Exception as exc:
+        if not database_unreachable(exc):
+            raise
+        log.warning("note %s saved but not read back: %s", note_id, exc)
+        loaders.note_by_id.clear(note_id)
+        return None
     return NoteType.from_row(row) if row else None
 
 
