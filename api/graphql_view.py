@@ -98,5 +98,18 @@ class VermilionGraphQL(GraphQL[Context, None]):
             data["extensions"] = extensions
         return data
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # Text: Strawberry sends bytes as binary WebSocket frames, which graphql-ws, gql and browsers
+        # refuse for graphql-transport-ws (a text protocol). HTTP bodies skip the decode (create_response).
+        return orjson.dumps(data).decode()
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = Response(orjson.dumps(response_data), media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response

@@ -76,7 +76,10 @@ async def open_socket(base: str, params: dict[str, Any] | None = None) -> Client
 async def next_message(ws: ClientConnection) -> dict[str, Any]:
     """The next message other than a ping (fails after 10 s of silence)."""
     while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+        frame = await asyncio.wait_for(ws.recv(), timeout=10)
+        # graphql-transport-ws is a text protocol: standard clients refuse binary frames.
+        assert isinstance(frame, str), f"a binary frame: {frame!r}"
+        message = json.loads(frame)
         if message["type"] != "ping":
             return message
 

@@ -1,0 +1,61 @@
+"""Subscriptions with a standard client nobody on the project wrote: gql (PyPI) over graphql-transport-ws.
+
+graphql-transport-ws is a text protocol; a server that sends its messages as binary frames is refused by
+gql ("Binary data received"), graphql-ws and browsers alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gql import Client, gql
+from gql.transport.websockets import WebsocketsTransport
+
+from tests.live_server import live_server
+from tests.test_subscriptions import COMMENTS, LIKE, LIKES, _note, sign_up
+from tests.test_subscriptions import gql as post
+
+pytestmark = pytest.mark.timeout(120)
+COMMENT = (
+    "mutation($n: ID!, $b: String!) { commentCreate(input: {noteId: $n, body: $b}) { errors { code } } }"
+)
+
+
+def _request(document: str, **variables: Any) -> Any:
+    request = gql(document)
+    request.variable_values = variables
+    return request
+
+
+async def _next(subscription: Any) -> Any:
+    return await asyncio.wait_for(anext(subscription), timeout=10)
+
+
+async def test_gql_subscribes_to_likes_and_comments_over_graphql_transport_ws(tmp_path: Path) -> None:
+    with live_server(f"sqlite://{tmp_path / 'live.sqlite3'}") as base:
+        author = await sign_up(base, "streamer")
+        fan = await sign_up(base, "watcher")
+        note_id = await _note(base, author["token"])
+        transport = WebsocketsTransport(
+            url=base.replace("http", "ws", 1) + "/graphql",
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            init_payload={"Authorization": f"Bearer {fan['token']}"},
+        )
+
+        async with Client(transport=transport) as session:
+            likes = session.subscribe(_request(LIKES, n=note_id))
+            assert await _next(likes) == {"noteLikeCount": {"noteId": note_id, "likeCount": 0}}
+            await post(base, LIKE, {"n": note_id}, fan["token"])
+            assert (await _next(likes))["noteLikeCount"]["likeCount"] == 1
+
+            comments = session.subscribe(_request(COMMENTS, n=note_id))
+            waiting = asyncio.ensure_future(_next(comments))
+            await asyncio.sleep(0.5)  # the subscription is registered before the comment is made
+            await post(base, COMMENT, {"n": note_id, "b": "好看!"}, author["token"])
+            comment = (await waiting)["noteCommentAdded"]
+
+        assert comment["body"] == "好看!" and comment["author"] == {"handle": "streamer"}
+        assert comment["note"] == {"commentCount": 1, "viewerHasLiked": True}
