@@ -119,6 +119,8 @@ class RequestCode(StrEnum):
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # a dependency is down or saturated: try again shortly
     TIMEOUT = "TIMEOUT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # The request cannot be served as it was sent (a subscription over plain HTTP, say).
+    BAD_REQUEST = "BAD_REQUEST"
 
 
 class _Headers(Protocol):

@@ -18,7 +18,6 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
-    OperationType,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
@@ -33,6 +32,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.types.graphql import OperationType
 
 from core.errors import DomainError, RequestCode, RequestRefused
 from core.settings import Settings

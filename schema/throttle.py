@@ -14,9 +14,11 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationType
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
+from strawberry.http.streaming import MultipartSubscriptionTransport
+from strawberry.types.graphql import OperationType
 
 from core.errors import RequestCode, RequestRefused
 from core.ratelimit import Action, Client, ThrottleStatus
@@ -97,6 +99,24 @@ class PlanCache:
         return plans
 
 
+_MULTIPART = MultipartSubscriptionTransport()
+
+
+def _subscription_refusal(context: Any) -> RequestRefused | None:
+    """BAD_REQUEST (HTTP 400) for a subscription sent over HTTP without asking for a multipart stream."""
+    request = getattr(context, "request", None)
+    if getattr(context, "response", None) is None or request is None:
+        return None  # over WebSocket
+    if _MULTIPART.accepts(request.headers.get("accept", "")):
+        return None
+    return RequestRefused(
+        RequestCode.BAD_REQUEST,
+        "Subscriptions are served over WebSocket (graphql-transport-ws, at this same URL) or over HTTP with "
+        "`Accept: multipart/mixed;subscriptionSpec=1.0`.",
+        http_status=400,
+    )
+
+
 def _too_costly(cost: int, budget: int) -> RequestRefused:
     return RequestRefused(
         RequestCode.QUERY_TOO_COSTLY,
@@ -128,8 +148,19 @@ class RequestBudgets(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         execution = self.execution_context
         document = execution.graphql_document
-        if document is None or execution.operation_type is OperationType.SUBSCRIPTION:
-            yield  # a subscription is long-lived: charged for nothing here, its events are small
+        if document is None:
+            yield
+            return
+        if execution.operation_type is OperationType.SUBSCRIPTION:
+            # Long-lived: charged for nothing here, its events are small. Over HTTP it needs the
+            # multipart protocol; answered as a plain request it could only fail with a null.
+            refusal = _subscription_refusal(execution.context)
+            if refusal is not None:
+                refusal.decide(execution.context.response)
+                execution.result = GraphQLExecutionResult(
+                    data=None, errors=[GraphQLError(refusal.message, original_error=refusal)]
+                )
+            yield
             return
         plans = self.plan_cache.plans(
             execution.schema._schema,

@@ -174,6 +174,40 @@ async def test_a_mutation_whose_connection_is_lost_before_it_ends_is_a_503_that_
     assert not await Like.filter(note__title="断开").exists()  # here it was rolled back
 
 
+async def test_a_field_failing_below_a_stored_mutation_leaves_its_success_standing(
+    client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import schema.loaders
+    from core.errors import RequestCode, RequestRefused
+
+    author = await sign_up(client, "writer")
+    fan = await sign_up(client, "reader")
+    note = await create_note(client, author["token"], title="半途")
+
+    async def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise RequestRefused(RequestCode.SERVICE_UNAVAILABLE, "The service is busy.", http_status=503)
+
+    monkeypatch.setattr(schema.loaders, "_by_id", unavailable)  # users (the author) can no longer be read
+    response = await client.http.post(
+        "/graphql",
+        json={
+            "query": "mutation($n: ID!) { noteLike(noteId: $n) { note { likeCount author { handle } } errors { code } } }",
+            "variables": {"n": note["id"]},
+        },
+        headers={"Authorization": f"Bearer {fan['token']}"},
+    )
+
+    body = response.json()
+    # The like is stored, so the answer says so: 200, the payload without errors, the field's error coded.
+    assert await Like.filter(note__title="半途").exists()
+    assert response.status_code == 200
+    assert (
+        body["data"]["noteLike"] == {"note": None, "errors": []} or body["data"]["noteLike"]["errors"] == []
+    )
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert body["errors"][0]["path"][:2] == ["noteLike", "note"]
+
+
 async def test_a_session_check_whose_connection_is_lost_is_a_coded_503(
     client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

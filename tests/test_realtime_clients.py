@@ -59,3 +59,35 @@ async def test_gql_subscribes_to_likes_and_comments_over_graphql_transport_ws(tm
 
         assert comment["body"] == "好看!" and comment["author"] == {"handle": "streamer"}
         assert comment["note"] == {"commentCount": 1, "viewerHasLiked": True}
+
+
+async def test_a_subscription_over_http_streams_as_multipart_or_is_refused_with_a_code(
+    tmp_path: Path,
+) -> None:
+    import httpx
+
+    with live_server(f"sqlite://{tmp_path / 'live.sqlite3'}") as base:
+        author = await sign_up(base, "streamer")
+        note_id = await _note(base, author["token"])
+        body = {"query": LIKES, "variables": {"n": note_id}}
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            plain = await http.post("/graphql", json=body)
+            async with http.stream(
+                "POST",
+                "/graphql",
+                json=body,
+                headers={"Accept": "multipart/mixed;subscriptionSpec=1.0,application/json"},
+            ) as stream:
+                content_type = stream.headers["content-type"]
+                received = ""
+                async for chunk in stream.aiter_text():
+                    received += chunk
+                    if "noteLikeCount" in received:
+                        break
+
+    # Plain HTTP cannot carry a stream of events: a coded refusal, not a null in a non-null field.
+    assert plain.status_code == 400
+    assert plain.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    # Apollo Client's multipart subscriptions: the first event arrives in a part of the stream.
+    assert content_type.startswith("multipart/mixed")
+    assert '"noteLikeCount":{"noteId":"' + note_id + '","likeCount":0}' in received
