@@ -151,27 +151,24 @@ class RequestBudgets(SchemaExtension):
         if document is None:
             yield
             return
-        if execution.operation_type is OperationType.SUBSCRIPTION:
-            # Long-lived: charged for nothing here, its events are small. Over HTTP it needs the
-            # multipart protocol; answered as a plain request it could only fail with a null.
-            refusal = _subscription_refusal(execution.context)
-            if refusal is not None:
-                refusal.decide(execution.context.response)
-                execution.result = GraphQLExecutionResult(
-                    data=None, errors=[GraphQLError(refusal.message, original_error=refusal)]
-                )
-            yield
-            return
-        plans = self.plan_cache.plans(
-            execution.schema._schema,
-            document,
-            cache=len(execution.query or "") <= self.max_cached_chars,
-        )
-        plan = plans.get(execution.operation_name) if execution.operation_name else None
-        if plan is None and not execution.operation_name and len(plans) == 1:
-            plan = next(iter(plans.values()))
-        refusal = await self._refusal(plan) if plan is not None else None
+        subscription = execution.operation_type is OperationType.SUBSCRIPTION
+        # Over HTTP a subscription needs the multipart protocol; as a plain request it could only fail.
+        refusal = _subscription_refusal(execution.context) if subscription else None
+        if refusal is None:
+            plans = self.plan_cache.plans(
+                execution.schema._schema,
+                document,
+                cache=len(execution.query or "") <= self.max_cached_chars,
+            )
+            plan = plans.get(execution.operation_name) if execution.operation_name else None
+            if plan is None and not execution.operation_name and len(plans) == 1:
+                plan = next(iter(plans.values()))
+            if plan is not None:
+                refusal = await self._refusal(plan, charge=not subscription)
         if refusal is not None:
+            refusal.decide(getattr(execution.context, "response", None))
+            if subscription:
+                raise refusal  # Strawberry answers a subscription whose on_execute raised with that error
             # Execution is skipped when a result is already there: no resolver runs.
             execution.result = GraphQLExecutionResult(
                 data=None, errors=[GraphQLError(refusal.message, original_error=refusal)]
@@ -180,10 +177,15 @@ class RequestBudgets(SchemaExtension):
             self.actual = self.requested
         yield
 
-    async def _refusal(self, plan: OperationPlan) -> RequestRefused | None:
+    async def _refusal(self, plan: OperationPlan, *, charge: bool) -> RequestRefused | None:
+        """Over the single-operation budget (each event of a subscription runs its selection too), or —
+        when `charge` — over the client's cost bucket or write budgets. A subscription is long-lived and
+        its events are small: it is priced, not charged."""
         self.requested = plan.cost(self.execution_context.variables)
         if self.requested > self.budget:
             return _too_costly(self.requested, self.budget)
+        if not charge:
+            return None
         limiter, client = self._client()
         if limiter is None or client is None:
             return None

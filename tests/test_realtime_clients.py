@@ -91,3 +91,28 @@ async def test_a_subscription_over_http_streams_as_multipart_or_is_refused_with_
     # Apollo Client's multipart subscriptions: the first event arrives in a part of the stream.
     assert content_type.startswith("multipart/mixed")
     assert '"noteLikeCount":{"noteId":"' + note_id + '","likeCount":0}' in received
+
+
+async def test_a_costly_subscription_is_refused_before_it_starts(tmp_path: Path) -> None:
+    from tests.live_server import next_message, open_socket, subscribe
+
+    bomb = """subscription($n: ID!) { noteCommentAdded(noteId: $n) { note { comments(first: 100) {
+      edges { node { author { notes(first: 100) { nodes { id title } } } } } } } } }"""
+    budget = {"VERMILION_QUERY_COST_BUDGET": "1000"}  # the default (tests otherwise run with generous ones)
+    with live_server(f"sqlite://{tmp_path / 'live.sqlite3'}", env=budget) as base:
+        author = await sign_up(base, "streamer")
+        note_id = await _note(base, author["token"])
+        ws = await open_socket(base, {"Authorization": f"Bearer {author['token']}"})
+        assert (await next_message(ws))["type"] == "connection_ack"
+        await subscribe(ws, "bomb", bomb, {"n": note_id})
+        answer = await next_message(ws)
+        await ws.close()
+
+    # Each event would run the whole selection: priced like any operation (not charged to the bucket).
+    assert answer["id"] == "bomb" and answer["type"] == "next"
+    assert answer["payload"]["data"] is None
+    assert answer["payload"]["errors"][0]["extensions"] == {
+        "code": "QUERY_TOO_COSTLY",
+        "cost": 10303,
+        "budget": 1000,
+    }
