@@ -72,7 +72,7 @@ ELEMENT_BOUNDS: dict[str, int] = {
 # Lists sized by an argument: (argument, its default when absent, its maximum).
 ARGUMENT_BOUNDS: dict[str, tuple[str, int, int]] = {
     "Topic.history": ("days", 30, MAX_HISTORY_DAYS),
-    "Query.trendingTopics": ("first", 10, 50),
+    "Query.trendingTopics": ("first", 10, 100),
 }
 # A list of objects no table names yet costs as much as a full page (tests/test_query_cost.py asks
 # that every list of the schema be named).

@@ -128,3 +128,24 @@ async def test_viewer_edits_their_profile_and_bad_input_changes_nothing(client: 
     assert removed["viewerUpdate"]["user"]["avatarUrl"] is None
     anonymous = await client.data(VIEWER_UPDATE, {"input": {"bio": "x"}}, anonymous=True)
     assert anonymous["viewerUpdate"]["errors"] == [{"field": None, "code": "UNAUTHENTICATED"}]
+
+
+async def test_sign_up_and_sign_in_show_the_person_as_themselves(client: GraphQLClient) -> None:
+    fields = "token user { handle email isViewer } errors { code }"
+    up = await client.data(
+        f"mutation($input: SignUpInput!) {{ signUp(input: $input) {{ {fields} }} }}",
+        {"input": {"email": "Mei@Example.com", "password": "correct horse", "handle": "mei"}},
+        anonymous=True,
+    )
+    signed_in = await client.data(
+        f"mutation($input: SignInInput!) {{ signIn(input: $input) {{ {fields} }} }}",
+        {"input": {"email": "mei@example.com", "password": "correct horse"}},
+        anonymous=True,
+    )
+    seen_by_others = await client.data('query { user(handle: "mei") { email isViewer } }', anonymous=True)
+
+    for payload in (up["signUp"], signed_in["signIn"]):
+        assert payload["errors"] == [] and payload["token"]
+        assert payload["user"] == {"handle": "mei", "email": "mei@example.com", "isViewer": True}
+    # To anyone else the account keeps its email to itself.
+    assert seen_by_others["user"] == {"email": None, "isViewer": False}

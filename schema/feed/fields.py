@@ -102,7 +102,10 @@ class FeedMutation:
             viewer_id=info.context.viewer_id,
             note_id=decode_global_id(note_id, "Note", "note_id"),
         )
-        return NoteSignalPayload(note=NoteType.from_row(note))
+        # The view is recorded (written with its batch right after this answer): the count includes it.
+        counted = NoteType.from_row(note)
+        counted.view_count += 1
+        return NoteSignalPayload(note=counted)
 
     @strawberry.mutation(description="Show me less like this: the note leaves your discovery feed for good.")
     @returns_errors

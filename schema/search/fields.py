@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from core.cursors import page_size
+from core.cursors import MAX_PAGE_SIZE, page_size
 from core.errors import DomainError, ErrorCode
 from core.validation import without_unsafe_text
 from models import SearchKind
@@ -21,7 +21,7 @@ from search.service import SearchSort, clean_language, search
 from social.policy import Audience, can_view_note, can_view_user
 from social.topics import trending_topic_ids
 
-MAX_TRENDING = 50
+MAX_TRENDING = MAX_PAGE_SIZE  # the same range as every other list
 
 
 def accept_languages(header: str | None) -> list[str]:

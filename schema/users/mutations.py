@@ -152,7 +152,9 @@ def _token(info: Info, user: User) -> str:
 
 
 def _auth(info: Info, user_id: int, user: User) -> AuthPayload:
-    return AuthPayload(token=_token(info, user), user=UserType.from_row(user))
+    signed_in = UserType.from_row(user)
+    signed_in.signing_in = True  # the payload shows the person as themselves: email, isViewer
+    return AuthPayload(token=_token(info, user), user=signed_in)
 
 
 @strawberry.type

@@ -46,6 +46,8 @@ class UserType(Node):
         description="Likes and collects received on this person's notes."
     )
     created_at: datetime
+    # The person who just signed in or up with this request (its token is not the request's own yet).
+    signing_in: strawberry.Private[bool] = False
 
     @classmethod
     def from_row(cls, row: User) -> UserType:
@@ -67,11 +69,11 @@ class UserType(Node):
 
     @strawberry.field(description="Only visible to the person themselves.")
     def email(self, info: Info) -> str | None:
-        return self.row.email if is_self(self.row.id, info.context.viewer_id) else None
+        return self.row.email if self.signing_in or is_self(self.row.id, info.context.viewer_id) else None
 
     @strawberry.field(description="True when this is the signed-in person.")
     def is_viewer(self, info: Info) -> bool:
-        return is_self(self.row.id, info.context.viewer_id)
+        return self.signing_in or is_self(self.row.id, info.context.viewer_id)
 
     @strawberry.field(description="Whether the signed-in person follows this one.")
     async def viewer_is_following(self, info: Info) -> bool:
