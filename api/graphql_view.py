@@ -30,6 +30,7 @@ from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
 from schema.context import Context, authenticate_connection, build_context
+from schema.limits import code_for
 
 
 class VermilionGraphQL(GraphQL[Context, None]):
@@ -99,6 +100,10 @@ class VermilionGraphQL(GraphQL[Context, None]):
         return HTMLResponse(self._ide_html)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # A syntax error escapes the extensions' hooks (it is raised while parsing): coded here.
+        for error in result.errors or ():
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": code_for(error)}
         data = process_result(result)
         if not self.settings.is_production:
             extensions: dict[str, Any] = dict(data.get("extensions") or {})

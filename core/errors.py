@@ -57,6 +57,11 @@ def domain_path(field: FieldLike) -> list[PathSegment] | None:
     return list(field)
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 class DomainError(Exception):
     """An expected refusal: bad input, missing permission, a rule of the product."""
 
@@ -69,8 +74,12 @@ class DomainError(Exception):
     @property
     def extensions(self) -> dict[str, object]:
         """`extensions` of the top-level GraphQL error this becomes when raised outside a mutation (a
-        query argument out of range, a forged cursor): graphql-core copies them from the exception."""
-        return {"code": self.code.value}
+        query argument out of range, a forged cursor): graphql-core copies them from the exception. The
+        argument at fault, when there is one, as a path of camelCased names (`["first"]`)."""
+        if not self.field:
+            return {"code": self.code.value}
+        path = [step if isinstance(step, int) else _camel(step) for step in self.field]
+        return {"code": self.code.value, "argumentPath": path}
 
 
 class ValidationErrors(DomainError):

@@ -14,7 +14,7 @@ from schema.commerce.subscriptions import CommerceSubscription
 from schema.commerce.types import CartType, OrderType
 from schema.context import Authentication
 from schema.feed.fields import FeedMutation, FeedQuery
-from schema.limits import protection_extensions
+from schema.limits import ErrorCodes, protection_extensions
 from schema.notes.mutations import NoteMutation
 from schema.notes.subscriptions import NoteSubscription
 from schema.notes.types import NoteType, TopicType
@@ -55,6 +55,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         types=NODE_TYPES,
         # Authentication first: every later step (limits per user, resolvers) sees only a live session.
-        extensions=[Authentication, *protection_extensions(settings)],
+        extensions=[ErrorCodes, Authentication, *protection_extensions(settings)],
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

@@ -207,6 +207,36 @@ class _MaskUnexpectedErrors(MaskErrors):
         return masked
 
 
+def code_for(error: GraphQLError) -> str:
+    """The `extensions.code` of an error that has none: what kind of mistake it is, for clients that
+    branch on codes (the same names as Apollo Server's)."""
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.path is None:
+        # Before execution: a variable that does not fit its type, or a document the schema refuses.
+        return "BAD_USER_INPUT" if error.message.startswith("Variable '$") else "GRAPHQL_VALIDATION_FAILED"
+    if error.original_error is None or isinstance(error.original_error, GraphQLError):
+        return "BAD_USER_INPUT"  # raised on purpose while resolving (an argument the field refuses)
+    return RequestCode.INTERNAL_SERVER_ERROR.value  # unmasked in development, but still coded
+
+
+class ErrorCodes(SchemaExtension):
+    """Every top-level error leaves with an `extensions.code` (`code_for` for those without one):
+    syntax, validation and variable errors included. Registered first, so that its `on_operation`
+    closes last — after masking."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors: list[GraphQLError] = [
+            *(getattr(result, "errors", None) or ()),
+            *(self.execution_context.pre_execution_errors or ()),  # a syntax error leaves no result
+        ]
+        for error in errors:
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": code_for(error)}
+
+
 class ExecutionOutcome(SchemaExtension):
     """What follows execution, in one hook (each extension costs every request a little):
 
