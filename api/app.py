@@ -127,6 +127,7 @@ def create_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.allowed_origins,
+                allow_origin_regex=settings.allowed_origin_regex,
                 allow_methods=["GET", "POST"],
                 allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
                 expose_headers=["X-Request-ID"],

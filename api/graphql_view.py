@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -90,6 +91,13 @@ class VermilionGraphQL(GraphQL[Context, None]):
             self.trusted_proxies,
         )
         return context
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        # The configured origins, and in development pages on this machine (as CORS allows them).
+        pattern = self.settings.allowed_origin_regex
+        if pattern is not None and re.fullmatch(pattern, origin.rstrip("/")):
+            return True
+        return super().is_websocket_origin_allowed(request, origin)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         if not await authenticate_connection(context):

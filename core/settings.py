@@ -41,6 +41,10 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+# A page served from this machine: http(s)://localhost, 127.0.0.1 or [::1], any port.
+LOCAL_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?"
+
+
 class Settings(BaseSettings):
     """Everything the app reads from its environment; see README "Configuration"."""
 
@@ -115,6 +119,11 @@ class Settings(BaseSettings):
     # Caches Vermilion may rebuild at will (jieba's prefix dictionary: 0.5 s to build, 50 ms to load).
     cache_dir: Path = Field(Path("data") / "cache", validation_alias=AliasChoices("VERMILION_CACHE_DIR"))
     allowed_origins_csv: str = Field("", validation_alias=AliasChoices("VERMILION_ALLOWED_ORIGINS"))
+    # Frontends served from this machine (http://localhost:3000, http://127.0.0.1:5173, …) as well. Unset:
+    # allowed in development, so a frontend's dev server works out of the box; not in production.
+    local_origins_override: bool | None = Field(
+        None, validation_alias=AliasChoices("VERMILION_ALLOW_LOCAL_ORIGINS")
+    )
     # The most one operation may cost (Shopify's model, see schema/cost.py); more is QUERY_TOO_COSTLY.
     query_cost_budget: int = Field(1000, validation_alias=AliasChoices("VERMILION_QUERY_COST_BUDGET"), gt=0)
     # The cost bucket each client draws from (per user signed in, else per IP): its size, and the points
@@ -169,6 +178,14 @@ class Settings(BaseSettings):
         if self.sql_count_extension is not None:
             return self.sql_count_extension
         return not self.is_production
+
+    @property
+    def allowed_origin_regex(self) -> str | None:
+        """Origins on this machine, any port, when they are allowed (see `local_origins_override`)."""
+        local = (
+            self.local_origins_override if self.local_origins_override is not None else not self.is_production
+        )
+        return LOCAL_ORIGINS if local else None
 
     @property
     def graphiql(self) -> bool:

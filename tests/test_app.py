@@ -78,3 +78,38 @@ async def test_cors_allows_configured_frontends_only(db: str) -> None:
             "/graphql", json={"query": "{ __typename }"}, headers={"Origin": "https://app.example.com"}
         )
         assert query.headers["access-control-allow-origin"] == "https://app.example.com"
+
+
+@pytest.mark.parametrize(
+    ("env", "allowed"),
+    [
+        pytest.param({}, True, id="development"),
+        pytest.param({"VERMILION_ALLOW_LOCAL_ORIGINS": "false"}, False, id="development, turned off"),
+        pytest.param({"VERMILION_ENV": "production"}, False, id="production"),
+    ],
+)
+async def test_a_frontend_on_this_machine_is_allowed_in_development(
+    db: str, env: dict[str, str], allowed: bool
+) -> None:
+    import httpx
+
+    from api.app import create_app
+
+    settings = Settings(VERMILION_SECRET_KEY=TEST_SECRET, **env)  # type: ignore[arg-type]
+    app = create_app(settings, manage_database=False)
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        answers = [
+            await http.options("/graphql", headers={"Origin": origin, **preflight})
+            for origin in ("http://localhost:3000", "http://127.0.0.1:5173")
+        ]
+        stranger = await http.options(
+            "/graphql", headers={"Origin": "http://localhost.evil.example", **preflight}
+        )
+
+    for answer in answers:
+        assert (answer.status_code == 200) is allowed
+        assert (answer.headers.get("access-control-allow-origin") is not None) is allowed
+    assert stranger.status_code == 400

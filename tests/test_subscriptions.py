@@ -141,3 +141,10 @@ async def test_websocket_origins_follow_the_allowed_list(tmp_path: Path) -> None
             await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
             await next_message(ws)
         assert "403" in str(refused.value), refused.value
+        # In development a frontend's dev server on this machine may subscribe too (any port).
+        local = await connect(url, subprotocols=["graphql-transport-ws"], origin="http://localhost:3000")  # type: ignore[list-item,arg-type]
+        await local.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert (await next_message(local))["type"] == "connection_ack"
+        await local.close()
+        with pytest.raises(InvalidStatus):
+            await connect(url, subprotocols=["graphql-transport-ws"], origin="http://localhost.evil.example")  # type: ignore[list-item,arg-type]
