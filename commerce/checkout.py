@@ -103,12 +103,15 @@ async def checkout_start(
     idempotency_key: str,
     reservation: timedelta = DEFAULT_RESERVATION,
 ) -> CheckoutResult:
-    """Turn the cart into an order with reserved stock and a PaymentIntent; idempotent per key."""
-    if payments is None:
-        raise PaymentsNotConfigured()
+    """Turn the cart into an order with reserved stock and a PaymentIntent; idempotent per key.
+
+    The input and the cart are checked before the payment provider, so a client learns what is wrong with
+    what it sent even where payments are not configured."""
     clean_email, address = _check_input(email or viewer_email, shipping_address, idempotency_key)
     key = idempotency_key.strip()
     cart = await cart_for(cart_id, viewer_id)
+    if payments is None:
+        raise PaymentsNotConfigured()
     order = await Order.get_or_none(cart_id=cart_id)
     creator = False
     if order is None:

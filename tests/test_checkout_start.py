@@ -49,6 +49,21 @@ async def test_checkout_without_stripe_is_refused_and_creates_nothing(client: Gr
     assert state["order"] is None
 
 
+async def test_checkout_input_is_checked_before_the_payment_provider(client: GraphQLClient) -> None:
+    w = await world(client, stock=5)
+    cart = await cart_with(client, w, 1)
+    bad = checkout_input(cart["id"], shippingAddress={**ADDRESS, "country": "China"}, email="not-an-email")
+
+    errors = await refused(client, CHECKOUT_START, bad, "checkoutStart", token=w.shopper["token"])
+
+    # What is wrong with the input comes first, even where no payment provider is configured.
+    assert sorted(problems(errors)) == [
+        (["input", "email"], "INVALID"),
+        (["input", "shippingAddress", "country"], "INVALID"),
+    ]
+    assert await stock_of(client, w) == 5
+
+
 # ---------------------------------------------------------------------------------- input validation
 
 
