@@ -1,8 +1,7 @@
 """localstripe, the stateful Stripe emulator, on 127.0.0.1 in its own process, for payment tests.
 
-Upstream's `localstripe` command binds every interface and keeps its state in a pickle file shared by
-every run on the machine; here the emulator is bound to loopback on a port the test chose, and its
-state lives only in memory (from scratch each time).
+The emulator itself (loopback, state in memory, declined cards retried as Stripe allows) is
+demo/stripe_emulator.py, which the demo server runs too; here it gets a port the test chose.
 """
 
 from __future__ import annotations
@@ -19,37 +18,17 @@ from typing import Any
 import httpx
 import stripe
 
+from demo.stripe_emulator import API_KEY, WEBHOOK_SECRET
 from tests.loopback import serve_on_loopback
 
-# Runs in the child: the emulator's aiohttp app, served on the socket inherited from the test.
-# Stripe lets the shopper's browser try another card on a PaymentIntent whose card was declined;
-# localstripe answers that second confirm with 400 because the failed charge stays the intent's latest
-# charge. Here a new payment method on such an intent forgets the failed charge, as Stripe does.
+# Runs in the child: the emulator (demo/stripe_emulator.py), served on the socket inherited from the test.
 EMULATOR = """
-import logging, socket, sys
-from aiohttp import web
-from localstripe import resources, server
+import socket, sys
+from demo.stripe_emulator import serve
 
-resources.Store.dump_to_disk = lambda self: None  # keep state in memory only
-
-_plain_update = resources.PaymentIntent._api_update.__func__
-
-
-def _update_after_decline(cls, id, **data):
-    intent = cls._api_retrieve(id)
-    charge = intent.latest_charge
-    if "payment_method" in data and charge is not None and charge.status == "failed":
-        intent.latest_charge = None
-    return _plain_update(cls, id, **data)
-
-
-resources.PaymentIntent._api_update = classmethod(_update_after_decline)
-logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-web.run_app(server.app, sock=socket.socket(fileno=int(sys.argv[1])), print=None, access_log=None)
+serve(socket.socket(fileno=int(sys.argv[1])))
 """
 
-API_KEY = "sk_test_vermilion_localstripe"
-WEBHOOK_SECRET = "whsec_vermilion_test_secret"
 # Stripe's test payment methods: a card that pays, and one whose charge is declined.
 VISA = "pm_card_visa"
 DECLINED = "pm_card_chargeCustomerFail"
