@@ -2,6 +2,10 @@
 
 The files under `api/static/graphiql/` are created by `scripts/vendor_graphiql.sh`. Production serves
 neither the page nor its assets unless VERMILION_GRAPHIQL=true (`Settings.graphiql`).
+
+The page teaches Vermilion: it opens on the README's operations (`api/static/graphiql-examples.graphql`:
+sign in, feed, search, buy) instead of GraphiQL's welcome text, and once `signIn` or `signUp` answers with
+a token it puts `{"Authorization": "Bearer …"}` in the Headers tab, so what follows runs signed in.
 """
 
 from __future__ import annotations
@@ -20,6 +24,49 @@ from strawberry.http.ides import get_graphql_ide_html
 CDN_PREFIX = "https://unpkg.com/"
 ASSET_PREFIX = "/graphiql-assets/"
 STATIC_DIR = Path(__file__).parent / "static" / "graphiql"
+EXAMPLES = Path(__file__).parent / "static" / "graphiql-examples.graphql"
+
+# Where the page is changed, as (what Strawberry's template holds, what replaces it). Each must be found
+# exactly once: a Strawberry upgrade that moves them fails loudly instead of teaching nothing.
+_FETCHER_WITH_TOKEN = """        // A token from signIn / signUp goes to the Headers tab.
+        function rememberToken(value) {
+          const data = value && value.data;
+          const payload = data && (data.signIn || data.signUp);
+          if (!payload || !payload.token) {
+            return;
+          }
+          const signedIn = JSON.stringify({ Authorization: "Bearer " + payload.token }, null, 2);
+          // GraphiQL reads its `headers` prop once; its header editor (the second of the editor tools:
+          // variables, headers) takes the new value and tells GraphiQL.
+          const tools = document.querySelectorAll(".graphiql-editor-tool .graphiql-editor");
+          const editor = tools.length > 1 ? tools[1].querySelector(".CodeMirror") : null;
+          if (editor && editor.CodeMirror) {
+            editor.CodeMirror.setValue(signedIn);
+          }
+          setHeaders(signedIn);
+        }
+        function watched(result) {
+          // A result, a promise of one, or an async iterable of them (the HTTP fetcher reads multipart
+          // streams, so it answers with a promise of an async iterable).
+          if (result && typeof result.then === "function") {
+            return result.then(watched);
+          }
+          if (result && typeof result[Symbol.asyncIterator] === "function") {
+            return (async function* () {
+              for await (const value of result) {
+                rememberToken(value);
+                yield value;
+              }
+            })();
+          }
+          rememberToken(result);
+          return result;
+        }
+        const teachingFetcher = React.useCallback(function (params, options) {
+          return watched(fetcher(params, options));
+        }, []);
+
+        function onEditQuery(newQuery) {"""
 
 # What Strawberry's template loads from the CDN, as `<package>@<version>/<path>`. GraphiQL 4+ no longer ships
 # these UMD bundles, so a Strawberry upgrade that changes them must fail loudly rather than go blank.
@@ -69,9 +116,29 @@ def cdn_assets(html: str) -> list[tuple[str, str | None]]:
     ]
 
 
+def _teaching(html: str) -> str:
+    """The page opening on Vermilion's operations, and signing in with the token signIn returns."""
+    start = html.index("const EXAMPLE_QUERY = `")
+    end = html.index("`;", start)
+    # Inside a JavaScript template literal: backslashes, backquotes and ${ are escaped.
+    examples = EXAMPLES.read_text(encoding="utf-8")
+    examples = examples.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
+    html = html[:start] + "const EXAMPLE_QUERY = `" + examples + html[end:]
+    edits = [
+        ("        function onEditQuery(newQuery) {", _FETCHER_WITH_TOKEN),
+        ("          fetcher: fetcher,", "          fetcher: teachingFetcher,"),
+    ]
+    for anchor, replacement in edits:
+        if html.count(anchor) != 1:
+            raise RuntimeError(f"GraphiQL template changed: {anchor!r} is not there once (api/graphiql.py)")
+        html = html.replace(anchor, replacement)
+    return html
+
+
 def graphiql_html() -> str:
-    """Strawberry's GraphiQL page with every CDN URL pointing at the vendored copy; raises if that fails."""
-    html = get_graphql_ide_html("graphiql")
+    """Strawberry's GraphiQL page with every CDN URL pointing at the vendored copy, teaching Vermilion's
+    operations (`_teaching`); raises if either fails."""
+    html = _teaching(get_graphql_ide_html("graphiql"))
     for asset in VENDORED_ASSETS:
         url = CDN_PREFIX + asset
         if url not in html:

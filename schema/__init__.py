@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 
 from core.settings import Settings
 from schema.catalog.mutations import CatalogMutation
@@ -26,20 +25,39 @@ from schema.social.types import BoardType, CommentType
 from schema.users.mutations import UserMutation
 from schema.users.types import UserType
 
-Query = merge_types("Query", (SocialQuery, FeedQuery, SearchQuery))
-Mutation = merge_types(
-    "Mutation",
-    (
-        UserMutation,
-        NoteMutation,
-        SocialMutation,
-        FeedMutation,
-        CatalogMutation,
-        CommerceMutation,
-        NotificationMutation,
-    ),
+
+# The root types join each domain's fields, as `strawberry.tools.merge_types` would, with a description.
+@strawberry.type(
+    description="Everything a client can read. Anonymous requests may ask too: fields that need a "
+    "signed-in person say so and answer null or empty for anyone else."
 )
-Subscription = merge_types("Subscription", (NoteSubscription, CommerceSubscription))
+class Query(SocialQuery, FeedQuery, SearchQuery):
+    pass
+
+
+@strawberry.type(
+    description="Everything a client can change. An expected refusal (bad input, no permission, a product "
+    "rule) comes back in the payload's `errors`, not as a GraphQL error."
+)
+class Mutation(
+    UserMutation,
+    NoteMutation,
+    SocialMutation,
+    FeedMutation,
+    CatalogMutation,
+    CommerceMutation,
+    NotificationMutation,
+):
+    pass
+
+
+@strawberry.type(
+    description="Live updates over WebSocket (graphql-transport-ws protocol, same path as queries); send "
+    "the bearer token in the connection_init payload."
+)
+class Subscription(NoteSubscription, CommerceSubscription):
+    pass
+
 
 # Types reachable only through the Node interface must be listed so `node(id:)` can return them.
 NODE_TYPES = [

@@ -21,12 +21,55 @@ from core.errors import DomainError, ErrorCode, PathSegment, ValidationErrors
 from core.ids import to_global_id
 from core.validation import UNSAFE_TEXT_MESSAGE, unsafe_text_paths
 from schema.commerce.types import OrderStatusEnum
+from schema.enums import described_enum
 from schema.money import Money
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Why an operation was refused.")
+ErrorCodeEnum = described_enum(
+    ErrorCode,
+    name="ErrorCode",
+    description="Why an operation was refused: the stable code of a `UserError`, and of `extensions.code` on "
+    "a top-level error for a refused query argument. Switch on the code; show the message.",
+    values={
+        "INVALID": "The value is malformed or not allowed (not an email address, an unknown language, a "
+        "bad cursor or id …); the message says what is expected.",
+        "REQUIRED": "A value that must be given is missing or empty.",
+        "TOO_LONG": "The text is longer than allowed; the message gives the limit.",
+        "TOO_SHORT": "The text is shorter than allowed (e.g. a password under 8 characters).",
+        "TOO_MANY": "The list has more entries than allowed (e.g. more than 10 topics on a note).",
+        "OUT_OF_RANGE": "The number is outside its range (a rating outside 1–5, `first` over 100, a "
+        "price of 0 …).",
+        "NOT_FOUND": "No such object, or it was deleted, or you may not see it (deliberately not told "
+        "apart).",
+        "FORBIDDEN": "You may see the object but not do this to it (e.g. edit someone else's note).",
+        "UNAUTHENTICATED": "Sign in first: this needs a signed-in person. (A token that is invalid, "
+        "expired or signed out fails the whole request with HTTP 401 and this code.)",
+        "ALREADY_EXISTS": "Already taken: an email, a handle, or a SKU within one product.",
+        "INVALID_CREDENTIALS": "The email or password is wrong (never told apart), or the current "
+        "password confirming a change is wrong.",
+        "CANNOT_FOLLOW_SELF": "People cannot follow themselves.",
+        "ALREADY_REVIEWED": "You have already reviewed this product: one review per person per product.",
+        "INVALID_CURRENCY": "Not a currency Vermilion sells in (ISO 4217 codes such as CNY, USD, JPY).",
+        "CURRENCY_MISMATCH": "Items and cart disagree on currency: one cart holds one currency. "
+        "`detail.currency` is the cart's, when it has one.",
+        "OUT_OF_STOCK": "Too few of a variant are left; `detail.variantId` and `detail.available` say "
+        "which, and how many can still be bought.",
+        "CART_EMPTY": "The cart has nothing to check out.",
+        "CART_CLOSED": "The cart was checked out or merged into another and can no longer change.",
+        "INVALID_TRANSITION": "The order's status does not allow this step (e.g. cancelling a paid order); "
+        "`detail.orderStatus` is its status now.",
+        "REFUND_EXCEEDS_PAID": "The refund is more than can still be refunded; `detail.refundable` is the "
+        "most that can.",
+        "PAYMENTS_NOT_CONFIGURED": "This server has no payment provider configured: nothing can be paid "
+        "or refunded.",
+        "PAYMENT_PROVIDER_ERROR": "Stripe refused the request or could not be reached; trying again "
+        "later may succeed.",
+        "CHECKOUT_IN_PROGRESS": "Another request is setting up or settling this payment; repeat the same "
+        "call in a moment.",
+    },
+)
 
 # Resolver parameters that are not GraphQL arguments.
 _NOT_ARGUMENTS = frozenset({"self", "root", "info"})
@@ -57,14 +100,31 @@ class UserErrorDetail:
 @strawberry.type(description="An expected refusal: which input field, what went wrong, and a stable code.")
 class UserError:
     field: list[str] | None = strawberry.field(
-        description='Path to the input field at fault, e.g. ["input", "title"]; null when none.'
+        description='Path to the input field at fault, as the client sent it, e.g. ["input", "title"] or '
+        '["input", "lines", "0", "variantId"] (list indexes as strings); null when no one field is at fault.'
     )
-    message: str
-    code: ErrorCodeEnum  # type: ignore[valid-type]
+    message: str = strawberry.field(
+        description="What went wrong, in English, fit to show to the person; switch on `code`, never on "
+        "the text."
+    )
+    code: ErrorCodeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The stable reason, for a client to act on."
+    )
     detail: UserErrorDetail | None = strawberry.field(
         default=None,
         description="Data to act on (e.g. how many are left for OUT_OF_STOCK); null for most codes.",
     )
+
+
+PAYLOAD_ERRORS = (
+    "Why the mutation was refused: every problem found, each naming its input field where there is one. "
+    "Empty when it succeeded."
+)
+
+
+def payload_errors() -> Any:
+    """The `errors` field of a mutation payload (`errors: [UserError!]!`, empty by default)."""
+    return strawberry.field(default_factory=list, description=PAYLOAD_ERRORS)
 
 
 def graphql_path(path: Sequence[PathSegment] | None, arguments: Collection[str] = ()) -> list[str] | None:

@@ -9,9 +9,15 @@ from commerce.money import format_amount
 
 @strawberry.type(description="An amount of money. `amount` is a decimal string: never a float.")
 class Money:
-    amount: str
-    minor_units: int
-    currency: str
+    amount: str = strawberry.field(
+        description="The amount in major units as a decimal string with the currency's own decimals: "
+        '"12.50" CNY, "1250" JPY. Format it for display; do arithmetic on `minorUnits`.'
+    )
+    minor_units: int = strawberry.field(
+        description="The amount as an integer in the currency's smallest unit, as Stripe counts it: 1250 = "
+        "12.50 CNY (fen) or 1250 JPY (yen has no minor unit)."
+    )
+    currency: str = strawberry.field(description="ISO 4217 code, upper case: CNY, USD, JPY …")
 
     @classmethod
     def of(cls, minor_units: int, currency: str) -> Money:

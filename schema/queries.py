@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -17,7 +18,7 @@ from schema.catalog.types import ProductType, ProductVariantType
 from schema.commerce.types import CartType, OrderType
 from schema.context import Info
 from schema.notes.types import NoteType, TopicType, load_note
-from schema.relay import Connection, Node, build_connection, keyset_page
+from schema.relay import After, Connection, First, Node, build_connection, keyset_page
 from schema.social.notifications import NotificationType
 from schema.social.types import BoardType, load_comment
 from schema.users.types import UserType
@@ -119,39 +120,74 @@ async def resolve_node(info: Info, global_id: str, expected: str | None = None) 
 
 @strawberry.type
 class SocialQuery:
-    @strawberry.field(description="The signed-in person; null when anonymous.")
+    @strawberry.field(
+        description="The signed-in person (the owner of the request's bearer token); null when anonymous."
+    )
     async def viewer(self, info: Info) -> UserType | None:
         if info.context.viewer_id is None:
             return None
         user = await info.context.loaders.user_by_id.load(info.context.viewer_id)
         return UserType.from_row(user) if user else None
 
-    @strawberry.field(description="Fetch any object by its global id.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    @strawberry.field(
+        description="Fetch any object by its global id; null when there is no such object, it was deleted, "
+        "or you may not see it."
+    )
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Any global id.")]
+    ) -> Node | None:
         return await resolve_node(info, id)
 
-    @strawberry.field
-    async def note(self, info: Info, id: strawberry.ID) -> NoteType | None:
+    @strawberry.field(
+        description="A note by id; null when it does not exist, was deleted or is hidden from you."
+    )
+    async def note(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A Note id.")]
+    ) -> NoteType | None:
         return await resolve_node(info, id, "Note")  # type: ignore[return-value]
 
-    @strawberry.field
-    async def product(self, info: Info, id: strawberry.ID) -> ProductType | None:
+    @strawberry.field(description="A product by id, for anyone; null when there is no such product.")
+    async def product(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A Product id.")]
+    ) -> ProductType | None:
         return await resolve_node(info, id, "Product")  # type: ignore[return-value]
 
-    @strawberry.field(description="A board; private boards are returned to their owner only.")
-    async def board(self, info: Info, id: strawberry.ID) -> BoardType | None:
+    @strawberry.field(
+        description="A board; private boards are returned to their owner only (null for anyone else)."
+    )
+    async def board(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A Board id.")]
+    ) -> BoardType | None:
         return await resolve_node(info, id, "Board")  # type: ignore[return-value]
 
-    @strawberry.field(description="An order, for its buyer and the merchants of its lines.")
-    async def order(self, info: Info, id: strawberry.ID) -> OrderType | None:
+    @strawberry.field(
+        description="An order, for its buyer and the merchants of its lines (a guest order for whoever holds "
+        "its id); null for anyone else."
+    )
+    async def order(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="An Order id.")]
+    ) -> OrderType | None:
         return await resolve_node(info, id, "Order")  # type: ignore[return-value]
 
-    @strawberry.field(description="A cart: a guest cart by its id, a signed-in cart for its owner only.")
-    async def cart(self, info: Info, id: strawberry.ID) -> CartType | None:
+    @strawberry.field(
+        description="A cart: a guest cart for whoever holds its id, a signed-in shopper's cart for its owner "
+        "only; null otherwise."
+    )
+    async def cart(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A Cart id.")]
+    ) -> CartType | None:
         return await resolve_node(info, id, "Cart")  # type: ignore[return-value]
 
-    @strawberry.field(description="A person by handle (case-insensitive, with or without @).")
-    async def user(self, info: Info, handle: str) -> UserType | None:
+    @strawberry.field(
+        description="A person by handle (case-insensitive, with or without @); null when no one has it."
+    )
+    async def user(
+        self,
+        info: Info,
+        handle: Annotated[
+            str, strawberry.argument(description='The handle, e.g. "lily_chen" or "@Lily_Chen".')
+        ],
+    ) -> UserType | None:
         # A handle no account can have (too long, other characters, NUL) finds no one without a query.
         name = normalize_handle(handle) if len(handle) <= MAX_HANDLE_ARGUMENT else ""
         if not is_valid_handle(name):
@@ -159,8 +195,19 @@ class SocialQuery:
         row = await User.get_or_none(handle=name)
         return UserType.from_row(row) if row and can_view_user(row, await info.context.audience()) else None
 
-    @strawberry.field(description="A topic by name; `#护肤`, `护肤` and ` 护肤 ` find the same topic.")
-    async def topic(self, name: str) -> TopicType | None:
+    @strawberry.field(
+        description="A topic by name; `#护肤`, `护肤` and ` 护肤 ` find the same topic. Null when there is "
+        "no such topic (a topic is created by the first note that uses it)."
+    )
+    async def topic(
+        self,
+        name: Annotated[
+            str,
+            strawberry.argument(
+                description="The topic's name as typed: case, a leading # and spaces do not matter."
+            ),
+        ],
+    ) -> TopicType | None:
         topic_name = topic_name_or_none(name)
         if topic_name is None:
             return None
@@ -171,7 +218,7 @@ class SocialQuery:
         description="Notes by the people the viewer follows, newest first; empty when anonymous."
     )
     async def following_feed(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[NoteType]:
         size, cursor = page_size(first), decode_id_cursor(after)
         viewer_id = info.context.viewer_id

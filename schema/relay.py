@@ -3,41 +3,77 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
-from core.cursors import decode_id_cursor, encode_cursor, page_size
+from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_id_cursor, encode_cursor, page_size
 
 T = TypeVar("T")
 R = TypeVar("R")
 
+# The paging arguments every list takes, described once so each list documents them the same way.
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"How many items to return: 0–{MAX_PAGE_SIZE}, {DEFAULT_PAGE_SIZE} when omitted. Outside "
+        "that range the field is refused with an OUT_OF_RANGE error."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Start after this cursor: the `pageInfo.endCursor` of the previous page of the same "
+        "list. Omit for the first page. A malformed cursor is refused with an INVALID error."
+    ),
+]
+
 
 @strawberry.interface(description="An object with a globally unique id, fetchable with `node(id:)`.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Globally unique, opaque id: pass it back as it is (to `node(id:)` or an ID argument); "
+        "never parse or build one."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Where a page sits in its list, and the cursor to ask for the next one.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-    has_previous_page: bool = False
-    start_cursor: str | None = None
+    has_next_page: bool = strawberry.field(
+        description="True when more items follow: ask again with `after: endCursor`."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor to pass as `after` for the next page; null when there is nothing to "
+        "continue from."
+    )
+    has_previous_page: bool = strawberry.field(
+        default=False, description="Always false: lists page forwards only, from the first page."
+    )
+    start_cursor: str | None = strawberry.field(
+        default=None, description="The cursor of the page's first item; null when the page is empty."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with the cursor of its position in the list.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Opaque position of this item; pass it as `after` to continue after it."
+    )
+    node: T = strawberry.field(description="The item itself.")
 
 
 @strawberry.type(description="A page of a list, in keyset order; ask for the next with `after: endCursor`.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(
+        description="The page's items in list order, each with its cursor."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Whether more items follow, and the cursor to get them."
+    )
     total_count: int | None = strawberry.field(
-        default=None, description="How many items the whole list has, where Vermilion keeps count."
+        default=None,
+        description="How many items the whole list has (all pages), where Vermilion keeps a count; null for "
+        "lists without one.",
     )
 
     @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")

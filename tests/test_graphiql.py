@@ -98,3 +98,18 @@ def test_new_remote_reference_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(graphiql, "get_graphql_ide_html", lambda _ide: template)
     with pytest.raises(RuntimeError, match=r"fonts\.googleapis\.com"):
         graphiql.graphiql_html()
+
+
+def test_the_example_operations_graphiql_opens_on_are_valid_against_the_schema() -> None:
+    from graphql import parse, validate
+
+    from api.graphiql import EXAMPLES
+    from core.settings import Settings
+    from schema import build_schema
+
+    document = parse(EXAMPLES.read_text(encoding="utf-8"))
+    errors = validate(build_schema(Settings())._schema, document)
+
+    assert errors == []
+    names = [d.name.value for d in document.definitions if getattr(d, "name", None)]  # type: ignore[attr-defined]
+    assert names[:3] == ["SignIn", "Feed", "Search"] and "Checkout" in names

@@ -73,7 +73,10 @@ def test_graphiql_runs_a_query_offline(server: str, tmp_path: Path) -> None:
                 page.keyboard.press("Escape")  # dismiss the autocompletion hint, if any
                 # An autocompletion hint may swallow the space before "}": the spacing is not the point.
                 expect(editor).to_contain_text(re.compile(r"\{\s*__typename\s*\}"))
-                page.locator("button.graphiql-execute-button").click()
+                # GraphiQL re-reads the operations of the document a moment after an edit; until then it
+                # would still run one of the example operations it opened with.
+                page.wait_for_timeout(800)
+                page.keyboard.press("Control+Enter")
                 expect(page.locator(".graphiql-response")).to_contain_text(
                     re.compile(r'"__typename":\s*"Query"')
                 )
@@ -85,5 +88,53 @@ def test_graphiql_runs_a_query_offline(server: str, tmp_path: Path) -> None:
                 page.screenshot(path=str(shot), full_page=True)
                 failure.add_note(f"screenshot: {shot}; remote={remote} failed={failed} errors={errors}")
                 raise
+        finally:
+            browser.close()
+
+
+def test_graphiql_opens_on_vermilions_operations_and_signs_in_with_the_token(server: str) -> None:
+    import json
+
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            page.goto(f"{server}/graphql", wait_until="load")
+            editor = page.locator(".graphiql-query-editor .CodeMirror")
+            # The README's operations instead of GraphiQL's welcome text (CodeMirror renders only the
+            # visible lines: the document is read through its API).
+            expect(editor).to_contain_text("mutation SignIn")
+            document = page.evaluate(
+                "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()"
+            )
+            for operation in ("query Feed", "query Search", "mutation AddToCart", "mutation Checkout"):
+                assert operation in document
+            # Sign up (a fresh server has no demo accounts): the document set through the editor's API.
+            sign_up = (
+                'mutation SignUp { signUp(input: {email: "mei@example.com", password: "correct horse", '
+                'handle: "mei"}) { token errors { code } } }'
+            )
+            page.evaluate(
+                "text => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(text)",
+                sign_up,
+            )
+            page.wait_for_timeout(800)  # the document's operations are re-read a moment after an edit
+            page.locator("button.graphiql-execute-button").click()
+            expect(page.locator(".graphiql-response")).to_contain_text('"token"')
+            answer = page.evaluate(
+                "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
+            )
+            token = json.loads(answer)
+            # The Headers tab now holds the token, so the next operation runs signed in.
+            page.get_by_text("Headers", exact=True).click()
+            expected = {"Authorization": "Bearer " + token["data"]["signUp"]["token"]}
+            # The editors' contents (query, variables, headers, response): one of them holds the header.
+            contents = page.evaluate(
+                "[...document.querySelectorAll('.CodeMirror')].map(e => e.CodeMirror.getValue())"
+            )
+            assert json.dumps(expected, indent=2) in contents, contents
         finally:
             browser.close()

@@ -2,51 +2,76 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from commerce.catalog import VariantSpec, create_product, update_product
 from core.ids import decode_global_id
 from schema.catalog.types import ProductType
 from schema.context import Info
-from schema.errors import UserError, returns_errors
+from schema.errors import UserError, payload_errors, returns_errors
 
 
-@strawberry.input
+@strawberry.input(description="One variant of a product: its code, name, price and stock.")
 class ProductVariantInput:
-    sku: str
-    name: str
-    price_minor_units: int = strawberry.field(description="Price in minor units: 1250 = 12.50 CNY.")
-    currency: str = strawberry.field(description="ISO 4217, e.g. CNY, USD, JPY.")
-    stock: int = 0
+    sku: str = strawberry.field(description="Stock-keeping code, 1–64 characters, unique within the product.")
+    name: str = strawberry.field(
+        description='What tells it from its siblings, 1–100 characters, e.g. "30 ml".'
+    )
+    price_minor_units: int = strawberry.field(
+        description="Price in minor units: 1250 = 12.50 CNY. Above 0 and at most 99,999,999."
+    )
+    currency: str = strawberry.field(
+        description="ISO 4217, e.g. CNY, USD, JPY (any case); others are INVALID_CURRENCY."
+    )
+    stock: int = strawberry.field(
+        default=0,
+        description="How many are for sale, 0–1,000,000. In productUpdate it replaces the variant's stock: "
+        "send the current count to keep it.",
+    )
     id: strawberry.ID | None = strawberry.field(
         default=None, description="In productUpdate: the variant to change; omit to add a new one."
     )
 
 
-@strawberry.input
+@strawberry.input(description="A new product and its variants.")
 class ProductCreateInput:
-    title: str
-    description: str | None = None
-    variants: list[ProductVariantInput]
+    title: str = strawberry.field(description="The product's name, 1–200 characters.")
+    description: str | None = strawberry.field(
+        default=None, description="The merchant's text, up to 10,000 characters."
+    )
+    variants: list[ProductVariantInput] = strawberry.field(
+        description="1–50 variants (leave their `id` out)."
+    )
 
 
 @strawberry.input(description="Only the fields given change; variants with an id are edited, others added.")
 class ProductUpdateInput:
-    title: str | None = None
-    description: str | None = None
-    variants: list[ProductVariantInput] | None = None
+    title: str | None = strawberry.field(default=None, description="A new name, 1–200 characters.")
+    description: str | None = strawberry.field(
+        default=None, description="A new text, up to 10,000 characters."
+    )
+    variants: list[ProductVariantInput] | None = strawberry.field(
+        default=None,
+        description="Up to 50 variants to change (with `id`) or add (without); variants not listed stay.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of productCreate.")
 class ProductCreatePayload:
-    product: ProductType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    product: ProductType | None = strawberry.field(
+        default=None, description="The new product; null when refused."
+    )
+    errors: list[UserError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(description="The result of productUpdate.")
 class ProductUpdatePayload:
-    product: ProductType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    product: ProductType | None = strawberry.field(
+        default=None, description="The product after the edit; null when refused."
+    )
+    errors: list[UserError] = payload_errors()
 
 
 def _specs(variants: list[ProductVariantInput]) -> list[VariantSpec]:
@@ -67,7 +92,11 @@ def _specs(variants: list[ProductVariantInput]) -> list[VariantSpec]:
 class CatalogMutation:
     @strawberry.mutation(description="List a product for sale; you become its merchant.")
     @returns_errors
-    async def product_create(self, info: Info, input: ProductCreateInput) -> ProductCreatePayload:
+    async def product_create(
+        self,
+        info: Info,
+        input: Annotated[ProductCreateInput, strawberry.argument(description="The product to list.")],
+    ) -> ProductCreatePayload:
         product = await create_product(
             merchant_id=info.context.require_viewer_id(),
             title=input.title,
@@ -79,7 +108,10 @@ class CatalogMutation:
     @strawberry.mutation(description="Edit a product you sell.")
     @returns_errors
     async def product_update(
-        self, info: Info, id: strawberry.ID, input: ProductUpdateInput
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The Product id; you must sell it.")],
+        input: Annotated[ProductUpdateInput, strawberry.argument(description="The fields to change.")],
     ) -> ProductUpdatePayload:
         product = await update_product(
             product_id=decode_global_id(id, "Product", "id"),

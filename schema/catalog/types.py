@@ -12,7 +12,7 @@ from core.ids import to_global_id
 from models import Note, Product, ProductVariant
 from schema.context import Info
 from schema.money import Money
-from schema.relay import Connection, Node, build_connection, keyset_page
+from schema.relay import After, Connection, First, Node, build_connection, keyset_page
 from social.policy import note_filter
 
 if TYPE_CHECKING:
@@ -26,10 +26,12 @@ UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
 @strawberry.type(name="ProductVariant", description="A purchasable version of a product (size, shade …).")
 class ProductVariantType(Node):
     row: strawberry.Private[ProductVariant]
-    sku: str
-    name: str
-    price: Money
-    stock: int
+    sku: str = strawberry.field(description="The merchant's stock-keeping code, unique within the product.")
+    name: str = strawberry.field(description='What tells it from its siblings, e.g. "30 ml" or "#999 Matte".')
+    price: Money = strawberry.field(description="The price of one, today.")
+    stock: int = strawberry.field(
+        description="How many can be bought now (stock held for unpaid orders is not counted)."
+    )
 
     @classmethod
     def from_row(cls, row: ProductVariant) -> ProductVariantType:
@@ -42,7 +44,7 @@ class ProductVariantType(Node):
             stock=row.stock,
         )
 
-    @strawberry.field
+    @strawberry.field(description="True when at least one can be bought now (stock above 0).")
     def in_stock(self) -> bool:
         return self.stock > 0
 
@@ -50,10 +52,12 @@ class ProductVariantType(Node):
 @strawberry.type(name="Product", description="Something a merchant sells; notes can tag it and review it.")
 class ProductType(Node):
     row: strawberry.Private[Product]
-    title: str
-    description: str
-    review_count: int
-    created_at: datetime
+    title: str = strawberry.field(description="The product's name, 1–200 characters.")
+    description: str = strawberry.field(
+        description="The merchant's text, up to 10,000 characters; may be empty."
+    )
+    review_count: int = strawberry.field(description="How many review notes rate this product.")
+    created_at: datetime = strawberry.field(description="When the product was listed.")
 
     @classmethod
     def from_row(cls, row: Product) -> ProductType:
@@ -66,24 +70,28 @@ class ProductType(Node):
             created_at=row.created_at,
         )
 
-    @strawberry.field(description="Mean review rating, 1–5; null until someone reviews it.")
+    @strawberry.field(
+        description="Mean review rating, 1–5, rounded to 2 decimals; null until someone reviews it."
+    )
     def average_rating(self) -> float | None:
         if self.row.review_count <= 0:
             return None
         return round(self.row.rating_sum / self.row.review_count, 2)
 
-    @strawberry.field
+    @strawberry.field(description="Who sells the product.")
     async def merchant(self, info: Info) -> UserRef:
         from schema.users.types import load_user
 
         return await load_user(info, self.row.merchant_id)  # type: ignore[attr-defined]
 
-    @strawberry.field
+    @strawberry.field(description="The versions on sale (sizes, shades …), in the order they were added.")
     async def variants(self, info: Info) -> list[ProductVariantType]:
         rows = await info.context.loaders.variants_by_product_id.load(self.row.id)
         return [ProductVariantType.from_row(v) for v in rows]
 
-    @strawberry.field(description="The lowest variant price; null when the product has no variants.")
+    @strawberry.field(
+        description='The lowest variant price, for a "from" label; null when the product has no variants.'
+    )
     async def price(self, info: Info) -> Money | None:
         rows = await info.context.loaders.variants_by_product_id.load(self.row.id)
         if not rows:
@@ -92,9 +100,7 @@ class ProductType(Node):
         return Money.of(cheapest.price_minor_units, cheapest.currency)
 
     @strawberry.field(description="Review notes about this product, newest first.")
-    async def reviews(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[NoteRef]:
+    async def reviews(self, info: Info, first: First = None, after: After = None) -> Connection[NoteRef]:
         from schema.notes.types import NoteType
 
         rows, more = await keyset_page(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -19,7 +20,16 @@ class CommerceSubscription:
     @strawberry.subscription(
         description="The order now, then again whenever its status or payment changes (buyer and merchants)."
     )
-    async def order_status(self, info: Info, order_id: strawberry.ID) -> AsyncGenerator[OrderType, None]:
+    async def order_status(
+        self,
+        info: Info,
+        order_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The Order; one you may not see ends the subscription with a NOT_FOUND error."
+            ),
+        ],
+    ) -> AsyncGenerator[OrderType, None]:
         pk = decode_uuid_global_id(order_id, "Order", "order_id")
         async with info.context.broker.subscribe(order_status_channel(pk)) as events:
             order = await order_for(pk, info.context.viewer_id)

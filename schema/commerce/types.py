@@ -30,6 +30,7 @@ from models import (
     StockState,
 )
 from schema.context import Info
+from schema.enums import described_enum
 from schema.money import Money
 from schema.relay import Connection, Node, build_connection
 from social.policy import can_view_note
@@ -44,17 +45,78 @@ UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
 ProductRef = Annotated["ProductType", strawberry.lazy("schema.catalog.types")]
 VariantRef = Annotated["ProductVariantType", strawberry.lazy("schema.catalog.types")]
 
-CartStatusEnum = strawberry.enum(CartStatus, name="CartStatus")
-OrderStatusEnum = strawberry.enum(
+CartStatusEnum = described_enum(
+    CartStatus,
+    name="CartStatus",
+    description="Whether a cart can still change.",
+    values={
+        "OPEN": "Items can be added, changed and removed, and the cart checked out.",
+        "ORDERED": "Checkout started: the cart became its order (`Cart.order`) and no longer changes.",
+        "CLOSED": "Its order was paid.",
+        "MERGED": "A guest cart folded into the account's own cart at sign-in; use that cart.",
+    },
+)
+OrderStatusEnum = described_enum(
     OrderStatus,
     name="OrderStatus",
     description="PENDING_PAYMENT → PAID → FULFILLED; PENDING_PAYMENT → CANCELLED; "
     "PAID → (PARTIALLY_)REFUNDED.",
+    values={
+        "PENDING_PAYMENT": "Waiting for the payment; the stock is held until `reservedUntil`.",
+        "PAID": "The payment succeeded; the merchants ship it.",
+        "FULFILLED": "Shipped by the merchants.",
+        "CANCELLED": "Called off before payment (see `cancelReason`); its stock was released.",
+        "REFUNDED": "Everything paid was refunded.",
+        "PARTIALLY_REFUNDED": "Part of what was paid was refunded; more can be (`refundable`).",
+    },
 )
-StockStateEnum = strawberry.enum(StockState, name="StockState")
-RefundStatusEnum = strawberry.enum(RefundStatus, name="RefundStatus")
-PaymentEventKindEnum = strawberry.enum(PaymentEventKind, name="PaymentEventKind")
-CartWarningCodeEnum = strawberry.enum(WarningCode, name="CartWarningCode")
+StockStateEnum = described_enum(
+    StockState,
+    name="StockState",
+    description="What happened to the stock an order took at checkout.",
+    values={
+        "RESERVED": "Held for the order until `reservedUntil`, while it waits for payment.",
+        "RELEASED": "Given back to the shop: the payment failed, or the order was cancelled or expired.",
+        "SOLD": "The payment succeeded: the held stock became a sale.",
+        "SHORT": "Paid after the hold was released and the stock had gone: a merchant must refund or "
+        "restock (see `attention`).",
+    },
+)
+RefundStatusEnum = described_enum(
+    RefundStatus,
+    name="RefundStatus",
+    description="Where a refund stands at Stripe.",
+    values={
+        "PENDING": "Asked of Stripe and not settled yet; its amount already counts as refunded.",
+        "SUCCEEDED": "Stripe returned the money to the buyer.",
+        "FAILED": "Stripe refused it (see `failure`); its amount can be refunded again.",
+    },
+)
+PaymentEventKindEnum = described_enum(
+    PaymentEventKind,
+    name="PaymentEventKind",
+    description="What a payment ledger entry records.",
+    values={
+        "PAYMENT_INTENT_CREATED": "A Stripe PaymentIntent was created for the order's total.",
+        "PAYMENT_SUCCEEDED": "The buyer's payment succeeded.",
+        "PAYMENT_FAILED": "The buyer's payment failed (see `detail`); a new checkout may try again.",
+        "REFUND_SUCCEEDED": "A refund made in Vermilion succeeded.",
+        "REFUND_FAILED": "A refund made in Vermilion failed (see `detail`).",
+        "EXTERNAL_REFUND": "A refund made outside Vermilion, e.g. in the Stripe dashboard.",
+    },
+)
+CartWarningCodeEnum = described_enum(
+    WarningCode,
+    name="CartWarningCode",
+    description="What changed about a cart line since it was added.",
+    values={
+        "PRICE_CHANGED": "The price differs from when the item was added; checkout charges today's price.",
+        "INSUFFICIENT_STOCK": "Fewer are left than the line's quantity.",
+        "OUT_OF_STOCK": "None are left.",
+        "CURRENCY_CHANGED": "The variant is now sold in another currency than the cart's; remove the line "
+        "to check out.",
+    },
+)
 
 
 async def _note(info: Info, note_id: int | None) -> NoteType | None:
@@ -72,19 +134,25 @@ async def _product(info: Info, product_id: int) -> ProductType | None:
 
 @strawberry.type(description="Something to know before paying; it does not block checkout.")
 class CartWarning:
-    code: CartWarningCodeEnum  # type: ignore[valid-type]
-    message: str
-    line_id: strawberry.ID
+    code: CartWarningCodeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="What changed, for a client to act on."
+    )
+    message: str = strawberry.field(
+        description="An English sentence fit to show, naming the item and the numbers."
+    )
+    line_id: strawberry.ID = strawberry.field(description="The CartLine concerned.")
 
 
-@strawberry.type(name="CartLine")
+@strawberry.type(name="CartLine", description="One variant in a cart, with its quantity.")
 class CartLineType:
     line: strawberry.Private[CartLine]
     variant_row: strawberry.Private[ProductVariant]
     note_row: strawberry.Private[Note | None]
     cart_currency: strawberry.Private[str]
-    id: strawberry.ID
-    quantity: int
+    id: strawberry.ID = strawberry.field(
+        description="The line's id, for cartLinesUpdate and cartLinesRemove (not a Node: not fetchable)."
+    )
+    quantity: int = strawberry.field(description="How many, 1–999.")
 
     @classmethod
     def of(cls, line: CartLine, variant: ProductVariant, contents: CartContents) -> CartLineType:
@@ -98,17 +166,20 @@ class CartLineType:
             quantity=line.quantity,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The variant in the cart, as it is now (price, stock).")
     def variant(self) -> VariantRef:
         from schema.catalog.types import ProductVariantType
 
         return ProductVariantType.from_row(self.variant_row)
 
-    @strawberry.field
+    @strawberry.field(description="The variant's product; null if it no longer exists.")
     async def product(self, info: Info) -> ProductRef | None:
         return await _product(info, self.variant_row.product_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="The note this item was found in; its creator is credited with the sale.")
+    @strawberry.field(
+        description="The note this item was found in; its creator is credited with the sale. Null when "
+        "none was given, or the note was deleted or is hidden from you."
+    )
     async def source_note(self, info: Info) -> NoteRef | None:
         from schema.notes.types import NoteType
 
@@ -126,7 +197,7 @@ class CartLineType:
         # Lines are added in the cart's currency, whatever the variant is priced in today.
         return Money.of(self.line.unit_price_minor_units, self.cart_currency)
 
-    @strawberry.field
+    @strawberry.field(description="`unitPrice` × `quantity`.")
     def line_total(self) -> Money:
         return Money.of(self.variant_row.price_minor_units * self.line.quantity, self.variant_row.currency)
 
@@ -136,9 +207,14 @@ class CartLineType:
 )
 class CartType(Node):
     contents: strawberry.Private[CartContents]
-    status: CartStatusEnum  # type: ignore[valid-type]
-    currency: str | None = strawberry.field(description="Fixed by the first item: one currency per cart.")
-    updated_at: datetime
+    status: CartStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Whether the cart can still change; only OPEN carts can."
+    )
+    currency: str | None = strawberry.field(
+        description="ISO 4217 code, fixed by the first item: one currency per cart. Null while the cart is "
+        "empty."
+    )
+    updated_at: datetime = strawberry.field(description="When the cart last changed.")
 
     @classmethod
     def of(cls, contents: CartContents) -> CartType:
@@ -151,7 +227,7 @@ class CartType(Node):
             updated_at=cart.updated_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The items, in the order they were first added.")
     def lines(self) -> list[CartLineType]:
         return [CartLineType.of(line, variant, self.contents) for line, variant in self.contents.lines]
 
@@ -176,7 +252,10 @@ class CartType(Node):
             for w in self.contents.warnings()
         ]
 
-    @strawberry.field(description="The order this cart became, once checkout started.")
+    @strawberry.field(
+        description="The order this cart became, once checkout started; null before, or if you may not see "
+        "it."
+    )
     async def order(self, info: Info) -> OrderType | None:
         row = await Order.get_or_none(cart_id=self.contents.cart.id)
         return OrderType.from_row(row) if row and await can_view_order(row, info.context.viewer_id) else None
@@ -191,10 +270,10 @@ async def cart_type(cart_id: UUID) -> CartType | None:
 class OrderLineType:
     row: strawberry.Private[OrderLine]
     currency: strawberry.Private[str]
-    product_title: str
-    variant_name: str
-    sku: str
-    quantity: int
+    product_title: str = strawberry.field(description="The product's title at checkout.")
+    variant_name: str = strawberry.field(description="The variant's name at checkout.")
+    sku: str = strawberry.field(description="The variant's SKU at checkout.")
+    quantity: int = strawberry.field(description="How many were bought.")
 
     @classmethod
     def of(cls, row: OrderLine, currency: str) -> OrderLineType:
@@ -207,23 +286,26 @@ class OrderLineType:
             quantity=row.quantity,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The price of one, as charged at checkout.")
     def unit_price(self) -> Money:
         return Money.of(self.row.unit_price_minor_units, self.currency)
 
-    @strawberry.field
+    @strawberry.field(description="`unitPrice` × `quantity`.")
     def line_total(self) -> Money:
         return Money.of(self.row.unit_price_minor_units * self.row.quantity, self.currency)
 
-    @strawberry.field
+    @strawberry.field(description="The product as it is now; null if it no longer exists.")
     async def product(self, info: Info) -> ProductRef | None:
         return await _product(info, self.row.product_id)  # type: ignore[attr-defined]
 
-    @strawberry.field
+    @strawberry.field(
+        description="The note the item was bought from, whose creator is credited; null when none, or the "
+        "note was deleted or is hidden from you."
+    )
     async def source_note(self, info: Info) -> NoteRef | None:
         return await _note(info, self.row.source_note_id)  # type: ignore[attr-defined]
 
-    @strawberry.field
+    @strawberry.field(description="Who sells this line's product: the one who ships and may refund it.")
     async def merchant(self, info: Info) -> UserRef:
         from schema.users.types import load_user
 
@@ -232,18 +314,22 @@ class OrderLineType:
 
 @strawberry.type(description="The Stripe PaymentIntent a frontend confirms with Stripe.js.")
 class Payment:
-    payment_intent_id: str
-    client_secret: str | None = strawberry.field(description="Only for the buyer.")
+    payment_intent_id: str = strawberry.field(description='The Stripe PaymentIntent id ("pi_…").')
+    client_secret: str | None = strawberry.field(
+        description="Pass it to Stripe.js to confirm the payment. Only the buyer sees it; null for merchants."
+    )
 
 
-@strawberry.type(name="Refund")
+@strawberry.type(name="Refund", description="Money a merchant gave back on an order through Stripe.")
 class RefundType:
     row: strawberry.Private[Refund]
-    id: strawberry.ID
-    amount: Money
-    status: RefundStatusEnum  # type: ignore[valid-type]
-    failure: str | None
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The refund's id (not a Node: not fetchable).")
+    amount: Money = strawberry.field(description="How much, in the order's currency.")
+    status: RefundStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Where the refund stands at Stripe."
+    )
+    failure: str | None = strawberry.field(description="Why Stripe refused it; null unless FAILED.")
+    created_at: datetime = strawberry.field(description="When the merchant asked for the refund.")
 
     @classmethod
     def of(cls, row: Refund, currency: str) -> RefundType:
@@ -259,11 +345,15 @@ class RefundType:
 
 @strawberry.type(description="One fact in the order's append-only payment ledger.")
 class PaymentLedgerEntry:
-    kind: PaymentEventKindEnum  # type: ignore[valid-type]
-    amount: Money
+    kind: PaymentEventKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="What happened."
+    )
+    amount: Money = strawberry.field(description="The amount the fact is about (charged, refunded …).")
     reference: str = strawberry.field(description="The Stripe object: PaymentIntent, charge or refund id.")
-    detail: str | None
-    created_at: datetime
+    detail: str | None = strawberry.field(
+        description="More about it, e.g. Stripe's reason for a failure; null when there is nothing to add."
+    )
+    created_at: datetime = strawberry.field(description="When Vermilion recorded it.")
 
     @classmethod
     def of(cls, row: PaymentEvent) -> PaymentLedgerEntry:
@@ -278,14 +368,14 @@ class PaymentLedgerEntry:
 
 @strawberry.type(description="A postal address for delivery.")
 class ShippingAddress:
-    name: str
-    line1: str
-    line2: str | None
-    city: str
-    region: str | None
-    postal_code: str
-    country: str
-    phone: str | None
+    name: str = strawberry.field(description="The recipient's name.")
+    line1: str = strawberry.field(description="Street address.")
+    line2: str | None = strawberry.field(description="Apartment, floor, building …; null when none.")
+    city: str = strawberry.field(description="City or town.")
+    region: str | None = strawberry.field(description="Province, state or prefecture; null when none.")
+    postal_code: str = strawberry.field(description="Postal code.")
+    country: str = strawberry.field(description="ISO 3166-1 two-letter country code, e.g. CN, US.")
+    phone: str | None = strawberry.field(description="A phone number for the courier; null when none.")
 
 
 @strawberry.type(
@@ -293,16 +383,23 @@ class ShippingAddress:
 )
 class OrderType(Node):
     row: strawberry.Private[Order]
-    status: OrderStatusEnum  # type: ignore[valid-type]
-    stock_state: StockStateEnum  # type: ignore[valid-type]
-    email: str
+    status: OrderStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Where the order is between payment, shipping, cancellation and refunds."
+    )
+    stock_state: StockStateEnum = strawberry.field(  # type: ignore[valid-type]
+        description="What happened to the stock the order took."
+    )
+    email: str = strawberry.field(description="The email address the receipt goes to.")
     reserved_until: datetime = strawberry.field(description="Unpaid orders give their stock back after this.")
     attention: str | None = strawberry.field(
-        description="Why a person must look at this order, if they must."
+        description="Why a person must look at this order (e.g. paid after its stock was sold to someone "
+        "else); null when nothing is wrong."
     )
-    cancel_reason: str | None = strawberry.field(description="BY_BUYER, BY_MERCHANT or RESERVATION_EXPIRED.")
-    created_at: datetime
-    paid_at: datetime | None
+    cancel_reason: str | None = strawberry.field(
+        description="BY_BUYER, BY_MERCHANT or RESERVATION_EXPIRED; null unless CANCELLED."
+    )
+    created_at: datetime = strawberry.field(description="When checkout started.")
+    paid_at: datetime | None = strawberry.field(description="When the payment succeeded; null until then.")
 
     @classmethod
     def from_row(cls, row: Order) -> OrderType:
@@ -319,23 +416,23 @@ class OrderType(Node):
             paid_at=row.paid_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="What the order costs: its lines at their checkout prices.")
     def total(self) -> Money:
         return Money.of(self.row.total_minor_units, self.row.currency)
 
-    @strawberry.field(description="What Stripe received.")
+    @strawberry.field(description="What Stripe received for the order; zero until it is paid.")
     def paid(self) -> Money:
         return Money.of(self.row.paid_minor_units, self.row.currency)
 
-    @strawberry.field(description="Refunded or being refunded.")
+    @strawberry.field(description="Refunded so far, counting refunds still PENDING at Stripe.")
     def refunded(self) -> Money:
         return Money.of(self.row.refunded_minor_units, self.row.currency)
 
-    @strawberry.field(description="What can still be refunded.")
+    @strawberry.field(description="What can still be refunded: `paid` minus `refunded`.")
     def refundable(self) -> Money:
         return Money.of(max(self.row.paid_minor_units - self.row.refunded_minor_units, 0), self.row.currency)
 
-    @strawberry.field
+    @strawberry.field(description="Where to deliver.")
     def shipping_address(self) -> ShippingAddress:
         a = self.row.shipping_address or {}
         return ShippingAddress(
@@ -349,12 +446,12 @@ class OrderType(Node):
             phone=a.get("phone"),
         )
 
-    @strawberry.field
+    @strawberry.field(description="What was bought, one line per variant.")
     async def lines(self) -> list[OrderLineType]:
         rows = await OrderLine.filter(order_id=self.row.id).order_by("id")
         return [OrderLineType.of(r, self.row.currency) for r in rows]
 
-    @strawberry.field(description="Null for guest orders.")
+    @strawberry.field(description="The signed-in shopper who placed the order; null for guest orders.")
     async def buyer(self, info: Info) -> UserRef | None:
         from schema.users.types import load_user
 
@@ -369,7 +466,7 @@ class OrderType(Node):
         secret = attempt.client_secret if can_see_client_secret(self.row, info.context.viewer_id) else None
         return Payment(payment_intent_id=attempt.payment_intent_id, client_secret=secret)
 
-    @strawberry.field
+    @strawberry.field(description="Refunds asked for on this order, oldest first.")
     async def refunds(self) -> list[RefundType]:
         rows = await Refund.filter(order_id=self.row.id).order_by("id")
         return [RefundType.of(r, self.row.currency) for r in rows]
@@ -390,9 +487,11 @@ class OrderType(Node):
     description="What a note sold: items and revenue from paid orders of shoppers who bought from it."
 )
 class NoteSales:
-    items_sold: int
-    orders: int
-    revenue: list[Money] = strawberry.field(description="One amount per currency.")
+    items_sold: int = strawberry.field(description="Items bought from the note, counting quantities.")
+    orders: int = strawberry.field(description="Paid orders with at least one item bought from the note.")
+    revenue: list[Money] = strawberry.field(
+        description="What those items brought in: one amount per currency, by currency code."
+    )
 
 
 def _order_key(row: Order) -> str:

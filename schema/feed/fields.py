@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from core.cursors import page_size
@@ -10,18 +12,21 @@ from core.validation import Checks
 from feed.service import discover_page
 from feed.signals import mark_not_interested, view_note
 from schema.context import Info
-from schema.errors import UserError, returns_errors
+from schema.errors import UserError, payload_errors, returns_errors
 from schema.feed.types import DiscoverFeedConnection, DiscoverFeedEdge, FeedReason
 from schema.notes.types import NoteType
-from schema.relay import PageInfo
+from schema.relay import First, PageInfo
 from social.policy import can_view_note, visible_notes
 from social.topics import clean_topic_names
 
 
-@strawberry.type
+@strawberry.type(description="The result of noteView and noteMarkNotInterested.")
 class NoteSignalPayload:
-    note: NoteType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    note: NoteType | None = strawberry.field(
+        default=None,
+        description="The note (after noteView, its viewCount includes this view); null when refused.",
+    )
+    errors: list[UserError] = payload_errors()
 
 
 @strawberry.type
@@ -35,10 +40,28 @@ class FeedQuery:
     async def discover_feed(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        interests: list[str] | None = None,
-        seed: int | None = None,
+        first: First = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The `pageInfo.endCursor` of the previous page; omit for the first page. Cursors "
+                "are signed for the viewer: one from another person's feed is refused with INVALID."
+            ),
+        ] = None,
+        interests: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description='Topic names to rank by, e.g. ["护肤", "穿搭"] (up to 10), for anonymous '
+                "onboarding; signed in, they stand in for the profile's interests."
+            ),
+        ] = None,
+        seed: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Fixes the shuffle so the same inputs give the same order (tests, debugging); "
+                "omit in apps."
+            ),
+        ] = None,
     ) -> DiscoverFeedConnection:
         from schema.users.types import load_user
 
@@ -96,7 +119,9 @@ class FeedQuery:
 class FeedMutation:
     @strawberry.mutation(description="The viewer opened a note (counts a view; a light interest signal).")
     @returns_errors
-    async def note_view(self, info: Info, note_id: strawberry.ID) -> NoteSignalPayload:
+    async def note_view(
+        self, info: Info, note_id: Annotated[strawberry.ID, strawberry.argument(description="The Note id.")]
+    ) -> NoteSignalPayload:
         note = await view_note(
             recorder=info.context.recorder,
             viewer_id=info.context.viewer_id,
@@ -109,7 +134,9 @@ class FeedMutation:
 
     @strawberry.mutation(description="Show me less like this: the note leaves your discovery feed for good.")
     @returns_errors
-    async def note_mark_not_interested(self, info: Info, note_id: strawberry.ID) -> NoteSignalPayload:
+    async def note_mark_not_interested(
+        self, info: Info, note_id: Annotated[strawberry.ID, strawberry.argument(description="The Note id.")]
+    ) -> NoteSignalPayload:
         note = await mark_not_interested(
             viewer_id=info.context.require_viewer_id(),
             note_id=decode_global_id(note_id, "Note", "note_id"),

@@ -8,6 +8,7 @@ import strawberry
 
 from core.ids import to_global_id
 from feed.ranking import Reason, ReasonKind
+from schema.enums import described_enum
 from schema.relay import PageInfo
 
 if TYPE_CHECKING:
@@ -15,11 +16,18 @@ if TYPE_CHECKING:
 
 NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
 
-FeedReasonKindEnum = strawberry.enum(
+FeedReasonKindEnum = described_enum(
     ReasonKind,
     name="FeedReasonKind",
     description="MATCHED_TOPICS: your interests; SIMILAR_TO_LIKED: people who liked what you liked liked "
     "this; NEW_CREATOR: a fresh note from a small creator; TRENDING: busy right now; QUALITY: well received.",
+    values={
+        "MATCHED_TOPICS": "Its topics match your interests (`FeedReason.topics` says which).",
+        "SIMILAR_TO_LIKED": "People who liked what you liked liked this (`similarToNoteIds` says what).",
+        "NEW_CREATOR": "A fresh note from a creator with a small audience.",
+        "TRENDING": "Busy right now in its topics.",
+        "QUALITY": "Well received by readers in general.",
+    },
 )
 
 _TEXT = {
@@ -33,10 +41,15 @@ _TEXT = {
 
 @strawberry.type(description="Why the feed showed this note.")
 class FeedReason:
-    kind: FeedReasonKindEnum  # type: ignore[valid-type]
-    topics: list[str] = strawberry.field(description="The topics it matched, normalised names.")
+    kind: FeedReasonKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The kind of reason, for a client to choose its own wording or icon."
+    )
+    topics: list[str] = strawberry.field(
+        description="Topics behind the reason, normalised names: the interests it matched, else the note's "
+        "main topics; may be empty."
+    )
     similar_to_note_ids: list[strawberry.ID] = strawberry.field(
-        description="For SIMILAR_TO_LIKED: notes of yours that led to it."
+        description="For SIMILAR_TO_LIKED: ids of the notes you engaged with that led to it; empty otherwise."
     )
     text: str = strawberry.field(description="A short English explanation; clients may localise by `kind`.")
 
@@ -52,18 +65,20 @@ class FeedReason:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One note of the discovery feed, with why it was shown.")
 class DiscoverFeedEdge:
-    cursor: str
-    node: NoteRef
-    reason: FeedReason
+    cursor: str = strawberry.field(description="Opaque position in this feed; signed and tied to the viewer.")
+    node: NoteRef = strawberry.field(description="The note.")
+    reason: FeedReason = strawberry.field(description="Why the feed showed this note.")
 
 
 @strawberry.type(description="A page of the discovery feed. Cursors are signed and tied to the viewer.")
 class DiscoverFeedConnection:
-    edges: list[DiscoverFeedEdge]
-    page_info: PageInfo
+    edges: list[DiscoverFeedEdge] = strawberry.field(description="The page's notes in ranked order.")
+    page_info: PageInfo = strawberry.field(
+        description="Whether more notes follow, and the cursor to get them."
+    )
 
-    @strawberry.field
+    @strawberry.field(description="The notes of `edges`, for clients that need no cursors or reasons.")
     def nodes(self) -> list[NoteRef]:
         return [e.node for e in self.edges]

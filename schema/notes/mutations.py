@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 import strawberry
 
 from core.ids import decode_global_id
 from core.outages import database_unreachable
 from schema.context import Info
-from schema.errors import UserError, returns_errors
+from schema.errors import UserError, payload_errors, returns_errors
 from schema.notes.types import NoteKindEnum, NoteType
 from schema.social.types import BoardType
 from social.engagement import collect_note, like_note, uncollect_note, unlike_note
@@ -21,64 +22,103 @@ log = logging.getLogger(__name__)
 
 @strawberry.input(description="A review of one product: whole stars from 1 to 5.")
 class ReviewInput:
-    product_id: strawberry.ID
-    rating: int
+    product_id: strawberry.ID = strawberry.field(
+        description="The Product reviewed: not one you sell, and one review per person per product "
+        "(ALREADY_REVIEWED). It is tagged in the note too."
+    )
+    rating: int = strawberry.field(description="Whole stars, 1–5.")
 
 
-@strawberry.input
+@strawberry.input(description="A new note.")
 class NoteCreateInput:
-    title: str
-    body: str = ""
+    title: str = strawberry.field(description="The headline, 1–100 characters.")
+    body: str = strawberry.field(default="", description="The text, up to 5000 characters; may be empty.")
     kind: NoteKindEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=None,
         description="Inferred from `media` when omitted: none → TEXT, a video URL → VIDEO, else IMAGE.",
     )
-    topics: list[str] = strawberry.field(default_factory=list, description="Hashtags, with or without #.")
-    product_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
-    review: ReviewInput | None = None
-    media: list[str] = strawberry.field(default_factory=list, description="Image or video URLs, in order.")
+    topics: list[str] = strawberry.field(
+        default_factory=list,
+        description="Hashtags, with or without #, up to 10 of 1–64 characters; duplicates count once.",
+    )
+    product_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Product ids to tag, in display order, up to 10."
+    )
+    review: ReviewInput | None = strawberry.field(
+        default=None, description="Makes the note a review of one product; omit for an ordinary note."
+    )
+    media: list[str] = strawberry.field(
+        default_factory=list,
+        description="Image or video URLs (http or https), in order: at least one for IMAGE (up to 18), "
+        "exactly one for VIDEO, none for TEXT.",
+    )
 
 
 @strawberry.input(description="Only the fields given change.")
 class NoteUpdateInput:
-    title: str | None = None
-    body: str | None = None
-    topics: list[str] | None = None
-    product_ids: list[strawberry.ID] | None = None
-    review: ReviewInput | None = None
-    remove_review: bool = False
-    media: list[str] | None = None
+    title: str | None = strawberry.field(default=None, description="A new headline, 1–100 characters.")
+    body: str | None = strawberry.field(default=None, description="New text, up to 5000 characters.")
+    topics: list[str] | None = strawberry.field(
+        default=None, description="The hashtags, replacing the current ones (up to 10; [] removes all)."
+    )
+    product_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="The tagged products, replacing the current ones (up to 10)."
+    )
+    review: ReviewInput | None = strawberry.field(
+        default=None, description="Make the note a review, or change its product or rating."
+    )
+    remove_review: bool = strawberry.field(
+        default=False, description="True turns a review back into an ordinary note."
+    )
+    media: list[str] | None = strawberry.field(
+        default=None,
+        description="The media URLs, replacing the current ones; they must suit the note's kind.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of noteCreate.")
 class NoteCreatePayload:
-    note: NoteType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    note: NoteType | None = strawberry.field(
+        default=None, description="The note as posted; null when refused."
+    )
+    errors: list[UserError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(description="The result of noteUpdate.")
 class NoteUpdatePayload:
-    note: NoteType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    note: NoteType | None = strawberry.field(
+        default=None, description="The note as it is after the edit; null when refused."
+    )
+    errors: list[UserError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(description="The result of noteDelete.")
 class NoteDeletePayload:
-    deleted_note_id: strawberry.ID | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_note_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The id of the deleted note, to drop it from caches; null when refused."
+    )
+    errors: list[UserError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(description="The result of noteLike and noteUnlike.")
 class NoteLikePayload:
-    note: NoteType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    note: NoteType | None = strawberry.field(
+        default=None, description="The note with its fresh likeCount and viewerHasLiked; null when refused."
+    )
+    errors: list[UserError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(description="The result of noteCollect and noteUncollect.")
 class NoteCollectPayload:
-    note: NoteType | None = None
-    board: BoardType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    note: NoteType | None = strawberry.field(
+        default=None,
+        description="The note with its fresh collectCount and viewerHasCollected; null when refused.",
+    )
+    board: BoardType | None = strawberry.field(
+        default=None,
+        description="For noteCollect, the board the note is in now; null for noteUncollect and when refused.",
+    )
+    errors: list[UserError] = payload_errors()
 
 
 def _review(review: ReviewInput | None) -> Review | None:
@@ -125,7 +165,9 @@ async def _liked(info: Info, note_id: int) -> NoteLikePayload:
 class NoteMutation:
     @strawberry.mutation(description="Post a note; a review must rate a product you don't sell.")
     @returns_errors
-    async def note_create(self, info: Info, input: NoteCreateInput) -> NoteCreatePayload:
+    async def note_create(
+        self, info: Info, input: Annotated[NoteCreateInput, strawberry.argument(description="The note.")]
+    ) -> NoteCreatePayload:
         author = info.context.require_viewer_id()
         note = await create_note(
             author_id=author,
@@ -142,7 +184,12 @@ class NoteMutation:
 
     @strawberry.mutation(description="Edit your note; fields left out stay as they are.")
     @returns_errors
-    async def note_update(self, info: Info, id: strawberry.ID, input: NoteUpdateInput) -> NoteUpdatePayload:
+    async def note_update(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The Note id; it must be yours.")],
+        input: Annotated[NoteUpdateInput, strawberry.argument(description="The fields to change.")],
+    ) -> NoteUpdatePayload:
         editor = info.context.require_viewer_id()
         changes = NoteChanges(
             title=input.title,
@@ -160,7 +207,11 @@ class NoteMutation:
 
     @strawberry.mutation(description="Delete your note.")
     @returns_errors
-    async def note_delete(self, info: Info, id: strawberry.ID) -> NoteDeletePayload:
+    async def note_delete(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The Note id; it must be yours.")],
+    ) -> NoteDeletePayload:
         editor = info.context.require_viewer_id()
         note = await delete_note(note_id=decode_global_id(id, "Note", "id"), editor_id=editor)
         info.context.loaders.note_by_id.clear(note.id)
@@ -168,15 +219,19 @@ class NoteMutation:
 
     @strawberry.mutation(description="Like a note; liking twice counts once.")
     @returns_errors
-    async def note_like(self, info: Info, note_id: strawberry.ID) -> NoteLikePayload:
+    async def note_like(
+        self, info: Info, note_id: Annotated[strawberry.ID, strawberry.argument(description="The Note id.")]
+    ) -> NoteLikePayload:
         note = await like_note(
             user_id=info.context.require_viewer_id(), note_id=decode_global_id(note_id, "Note", "note_id")
         )
         return await _liked(info, note.id)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Take back your like; a no-op when you had not liked the note.")
     @returns_errors
-    async def note_unlike(self, info: Info, note_id: strawberry.ID) -> NoteLikePayload:
+    async def note_unlike(
+        self, info: Info, note_id: Annotated[strawberry.ID, strawberry.argument(description="The Note id.")]
+    ) -> NoteLikePayload:
         note = await unlike_note(
             user_id=info.context.require_viewer_id(), note_id=decode_global_id(note_id, "Note", "note_id")
         )
@@ -187,7 +242,16 @@ class NoteMutation:
     )
     @returns_errors
     async def note_collect(
-        self, info: Info, note_id: strawberry.ID, board_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        note_id: Annotated[strawberry.ID, strawberry.argument(description="The Note id.")],
+        board_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="One of your boards; omit for your default board. A note already collected "
+                "moves here."
+            ),
+        ] = None,
     ) -> NoteCollectPayload:
         user = info.context.require_viewer_id()
         board = decode_global_id(board_id, "Board", "board_id") if board_id is not None else None
@@ -198,9 +262,13 @@ class NoteMutation:
         fresh_board = await info.context.loaders.board_by_id.load(board_row.id)
         return NoteCollectPayload(note=await fresh_note(info, note.id), board=BoardType.from_row(fresh_board))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Take the note out of your boards; a no-op when you had not collected it."
+    )
     @returns_errors
-    async def note_uncollect(self, info: Info, note_id: strawberry.ID) -> NoteCollectPayload:
+    async def note_uncollect(
+        self, info: Info, note_id: Annotated[strawberry.ID, strawberry.argument(description="The Note id.")]
+    ) -> NoteCollectPayload:
         note = await uncollect_note(
             user_id=info.context.require_viewer_id(), note_id=decode_global_id(note_id, "Note", "note_id")
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -17,8 +18,8 @@ from social.policy import can_view_note, comment_filter, note_filter
 
 @strawberry.type(description="A note's like count at a moment.")
 class NoteLikeCount:
-    note_id: strawberry.ID
-    like_count: int
+    note_id: strawberry.ID = strawberry.field(description="The Note id subscribed to.")
+    like_count: int = strawberry.field(description="How many people like the note at this moment.")
 
 
 @strawberry.type
@@ -28,7 +29,15 @@ class NoteSubscription:
         "event is again the current count, so nothing missed is left stale."
     )
     async def note_like_count(
-        self, info: Info, note_id: strawberry.ID
+        self,
+        info: Info,
+        note_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The Note id; a note that does not exist or is hidden from you ends the "
+                "subscription with a NOT_FOUND error."
+            ),
+        ],
     ) -> AsyncGenerator[NoteLikeCount, None]:
         pk = decode_global_id(note_id, "Note", "note_id")
         async with info.context.broker.subscribe(note_likes_channel(pk)) as events:
@@ -43,7 +52,15 @@ class NoteSubscription:
 
     @strawberry.subscription(description="Each new comment or reply on the note, as it is posted.")
     async def note_comment_added(
-        self, info: Info, note_id: strawberry.ID
+        self,
+        info: Info,
+        note_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The Note id; a note that does not exist or is hidden from you ends the "
+                "subscription with a NOT_FOUND error."
+            ),
+        ],
     ) -> AsyncGenerator[CommentType, None]:
         pk = decode_global_id(note_id, "Note", "note_id")
         async with info.context.broker.subscribe(note_comments_channel(pk)) as events:

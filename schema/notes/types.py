@@ -11,8 +11,9 @@ from core.cursors import decode_id_cursor, page_size
 from core.ids import to_global_id
 from models import Note, NoteKind, Topic
 from schema.context import Info
+from schema.enums import described_enum
 from schema.loaders import Window
-from schema.relay import Connection, Node, build_connection, keyset_page
+from schema.relay import After, Connection, First, Node, build_connection, keyset_page
 from social.policy import can_see_sales, is_self, note_filter
 from social.topics import topic_history
 
@@ -27,13 +28,22 @@ ProductRef = Annotated["ProductType", strawberry.lazy("schema.catalog.types")]
 CommentRef = Annotated["CommentType", strawberry.lazy("schema.social.types")]
 NoteSalesRef = Annotated["NoteSales", strawberry.lazy("schema.commerce.types")]
 
-NoteKindEnum = strawberry.enum(NoteKind, name="NoteKind", description="IMAGE carousel, VIDEO, or TEXT.")
+NoteKindEnum = described_enum(
+    NoteKind,
+    name="NoteKind",
+    description="IMAGE carousel, VIDEO, or TEXT.",
+    values={
+        "IMAGE": "One or more images (up to 18), shown as a carousel in `media` order.",
+        "VIDEO": "Exactly one video: the note's only media URL.",
+        "TEXT": "Words only, no media.",
+    },
+)
 
 
 @strawberry.type(description="One image or video of a note, in display order.")
 class NoteMedia:
-    url: str
-    position: int
+    url: str = strawberry.field(description="The http(s) URL of the image or video, as the author gave it.")
+    position: int = strawberry.field(description="Place in the note's media, counting from 0.")
 
 
 @strawberry.type(description="A note's verdict on one product.")
@@ -46,7 +56,7 @@ class NoteReview:
     async def verified_purchase(self, info: Info) -> bool:
         return bool(await info.context.loaders.verified_purchase.load((self.author_id, self.product_id)))
 
-    @strawberry.field
+    @strawberry.field(description="The product reviewed; null if it no longer exists.")
     async def product(self, info: Info) -> ProductRef | None:
         from schema.catalog.types import ProductType
 
@@ -56,16 +66,19 @@ class NoteReview:
 
 @strawberry.type(description="How often a topic was used on one day (UTC).")
 class TopicDay:
-    date: str = strawberry.field(description="YYYY-MM-DD")
+    date: str = strawberry.field(description="The UTC calendar day, as YYYY-MM-DD.")
     uses: int = strawberry.field(description="Notes posted that day carrying the topic.")
 
 
 @strawberry.type(name="Topic", description="A hashtag; `#护肤`, `护肤` and ` 护肤 ` are one topic.")
 class TopicType(Node):
     row: strawberry.Private[Topic]
-    name: str
-    note_count: int
-    view_count: int
+    name: str = strawberry.field(
+        description="The normalised name, 1–64 characters: case-folded, without # or extra spaces. Show it "
+        "as #name."
+    )
+    note_count: int = strawberry.field(description="How many notes carry this topic now.")
+    view_count: int = strawberry.field(description="How many times notes carrying this topic were opened.")
 
     @classmethod
     def from_row(cls, row: Topic) -> TopicType:
@@ -81,14 +94,20 @@ class TopicType(Node):
         description="Uses per day (notes posted with this topic) over the last `days` days (UTC, today "
         "included), oldest first, days without use included as 0."
     )
-    async def history(self, days: int = 30) -> list[TopicDay]:
+    async def history(
+        self,
+        days: Annotated[
+            int,
+            strawberry.argument(
+                description="How many days, 1–365; outside that range the field is refused with OUT_OF_RANGE."
+            ),
+        ] = 30,
+    ) -> list[TopicDay]:
         history = await topic_history(self.row.id, days=days)
         return [TopicDay(date=d.day.isoformat(), uses=d.uses) for d in history]
 
     @strawberry.field(description="Notes carrying this topic, newest first.")
-    async def notes(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[NoteType]:
+    async def notes(self, info: Info, first: First = None, after: After = None) -> Connection[NoteType]:
         rows, more = await keyset_page(
             Note.filter(note_filter(await info.context.audience()), topic_links__topic_id=self.row.id),
             page_size(first),
@@ -100,16 +119,22 @@ class TopicType(Node):
 @strawberry.type(name="Note", description="A post: photos, a video or text, with topics and tagged products.")
 class NoteType(Node):
     row: strawberry.Private[Note]
-    kind: NoteKindEnum  # type: ignore[valid-type]
-    title: str
-    body: str
-    language: str = strawberry.field(description='Detected language: "zh", "en" or "und".')
-    like_count: int
-    collect_count: int
-    comment_count: int
+    kind: NoteKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Whether it is an image carousel, a video or text only."
+    )
+    title: str = strawberry.field(description="The headline, 1–100 characters.")
+    body: str = strawberry.field(description="The text, up to 5000 characters; may be empty. Plain text.")
+    language: str = strawberry.field(
+        description='Language detected from title and body: "zh", "en" or "und" (undetermined).'
+    )
+    like_count: int = strawberry.field(description="How many people like the note.")
+    collect_count: int = strawberry.field(description="How many people collected the note into a board.")
+    comment_count: int = strawberry.field(description="Comments on the note, replies included.")
     view_count: int = strawberry.field(description="Times the note was opened (noteView).")
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = strawberry.field(description="When the note was posted.")
+    updated_at: datetime = strawberry.field(
+        description="When the note was last edited (its posting time if never)."
+    )
 
     @classmethod
     def from_row(cls, row: Note) -> NoteType:
@@ -128,7 +153,7 @@ class NoteType(Node):
             updated_at=row.updated_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The images or the video, in display order; empty for TEXT notes.")
     def media(self) -> list[NoteMedia]:
         return [NoteMedia(url=url, position=i) for i, url in enumerate(self.row.media or [])]
 
@@ -136,13 +161,13 @@ class NoteType(Node):
     def media_urls(self) -> list[str]:
         return list(self.row.media or [])
 
-    @strawberry.field
+    @strawberry.field(description="Who wrote the note.")
     async def author(self, info: Info) -> UserRef:
         from schema.users.types import load_user
 
         return await load_user(info, self.row.author_id)  # type: ignore[attr-defined]
 
-    @strawberry.field
+    @strawberry.field(description="The note's hashtags, in the author's order (up to 10).")
     async def topics(self, info: Info) -> list[TopicType]:
         return [TopicType.from_row(t) for t in await info.context.loaders.topics_by_note_id.load(self.row.id)]
 
@@ -180,17 +205,19 @@ class NoteType(Node):
             revenue=[Money.of(amount, currency) for currency, amount in sorted(sales.revenue.items())],
         )
 
-    @strawberry.field(description="Shortcut for review.rating.")
+    @strawberry.field(description="Shortcut for review.rating: whole stars 1–5; null when not a review.")
     def review_rating(self) -> int | None:
         return self.row.review_rating if self.row.review_product_id is not None else None  # type: ignore[attr-defined]
 
-    @strawberry.field
+    @strawberry.field(description="Whether the signed-in person likes this note; false when anonymous.")
     async def viewer_has_liked(self, info: Info) -> bool:
         if info.context.viewer_id is None:
             return False
         return bool((await info.context.loaders.viewer_note_state.load(self.row.id))[0])
 
-    @strawberry.field
+    @strawberry.field(
+        description="Whether the signed-in person collected this note into a board; false when anonymous."
+    )
     async def viewer_has_collected(self, info: Info) -> bool:
         if info.context.viewer_id is None:
             return False
@@ -201,9 +228,7 @@ class NoteType(Node):
         return is_self(self.row.author_id, info.context.viewer_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Root comments, oldest first; each has its replies.")
-    async def comments(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[CommentRef]:
+    async def comments(self, info: Info, first: First = None, after: After = None) -> Connection[CommentRef]:
         from schema.social.types import CommentType
 
         window = Window(self.row.id, page_size(first), decode_id_cursor(after))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -14,7 +14,7 @@ from models import SearchKind
 from schema.catalog.types import ProductType
 from schema.context import Info
 from schema.notes.types import NoteType, TopicType
-from schema.relay import PageInfo
+from schema.relay import After, First, PageInfo
 from schema.search.types import SearchConnection, SearchEdge, SearchSortEnum, SearchTypeEnum
 from schema.users.types import UserType
 from search.service import SearchSort, clean_language, search
@@ -68,21 +68,37 @@ class SearchQuery:
     async def search(
         self,
         info: Info,
-        query: str,
-        type: SearchTypeEnum = SearchTypeEnum.NOTE,
-        sort: SearchSortEnum = SearchSortEnum.RELEVANCE,
-        first: int | None = None,
-        after: str | None = None,
-        language: str | None = None,
+        query: Annotated[
+            str,
+            strawberry.argument(
+                description="What to look for, in any mix of Chinese and English; only its first 200 "
+                "characters are read. No searchable words: no results."
+            ),
+        ],
+        type: Annotated[SearchTypeEnum, strawberry.argument(description="What to search for.")] = (
+            SearchTypeEnum.NOTE
+        ),
+        sort: Annotated[SearchSortEnum, strawberry.argument(description="The order of results.")] = (
+            SearchSortEnum.RELEVANCE
+        ),
+        first: First = None,
+        after: After = None,
+        language: Annotated[
+            str | None,
+            strawberry.argument(
+                description='Keep only notes detected in this language, e.g. "zh" or "en" ("und": '
+                "undetermined); ignored for other types. An unknown code is refused with INVALID."
+            ),
+        ] = None,
     ) -> SearchConnection:
         # Any text is a query (its first 200 characters are read): NUL and lone surrogates separate words
         # like punctuation does, instead of reaching the text pipeline and the database.
         query = without_unsafe_text(query)
-        kind = SearchKind(type.value)
+        kind = SearchKind(type.name)  # each member is named as its value
         page = await search(
             query,
             kind=kind,
-            sort=SearchSort(sort.value),
+            sort=SearchSort(sort.name),
             first=page_size(first),
             after=after,
             language=clean_language(language),
@@ -110,7 +126,17 @@ class SearchQuery:
         description="Topics ranked by recent use (notes posted with them in the last 7 days, the latest days "
         "counting most); topics used most overall fill the list on a quiet site."
     )
-    async def trending_topics(self, info: Info, first: int | None = 10) -> list[TopicType]:
+    async def trending_topics(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"How many topics, 0–{MAX_TRENDING}, 10 when omitted or null. Outside that range "
+                "the field is refused with an OUT_OF_RANGE error."
+            ),
+        ] = 10,
+    ) -> list[TopicType]:
         size = 10 if first is None else first
         if not 0 <= size <= MAX_TRENDING:
             raise DomainError(

@@ -15,17 +15,26 @@ from schema.users.types import UserType
 
 @strawberry.enum(name="SearchType", description="What to search for.")
 class SearchTypeEnum(Enum):
-    NOTE = "NOTE"
-    USER = "USER"
-    PRODUCT = "PRODUCT"
-    TOPIC = "TOPIC"
+    NOTE = strawberry.enum_value("NOTE", description="Notes, by title, body and topics.")
+    USER = strawberry.enum_value("USER", description="People, by handle, display name and bio.")
+    PRODUCT = strawberry.enum_value(
+        "PRODUCT", description="Products, by title, description and variant names."
+    )
+    TOPIC = strawberry.enum_value("TOPIC", description="Topics (hashtags), by name.")
 
 
 @strawberry.enum(name="SearchSort", description="The order of search results.")
 class SearchSortEnum(Enum):
-    RELEVANCE = "RELEVANCE"
-    POPULAR = "POPULAR"
-    LATEST = "LATEST"
+    RELEVANCE = strawberry.enum_value(
+        "RELEVANCE",
+        description="Best match first, up to 500 results; notes in the viewer's languages rank higher.",
+    )
+    POPULAR = strawberry.enum_value(
+        "POPULAR",
+        description="Most popular first: notes by likes + collects + comments, people by followers, products "
+        "by reviews, topics by notes.",
+    )
+    LATEST = strawberry.enum_value("LATEST", description="Newest first, among the matches.")
 
 
 SearchResult = Annotated[
@@ -34,10 +43,10 @@ SearchResult = Annotated[
 ]
 
 
-@strawberry.type
+@strawberry.type(description="One search result, with its cursor and score.")
 class SearchEdge:
-    cursor: str
-    node: SearchResult
+    cursor: str = strawberry.field(description="Opaque position in these results; pass it as `after`.")
+    node: SearchResult = strawberry.field(description="The note, person, product or topic found.")
     score: float = strawberry.field(
         description="RELEVANCE: how well it matches (higher is better); POPULAR: its popularity; LATEST: 0."
     )
@@ -45,8 +54,10 @@ class SearchEdge:
 
 @strawberry.type(description="A page of search results; ask for the next with `after: pageInfo.endCursor`.")
 class SearchConnection:
-    edges: list[SearchEdge]
-    page_info: PageInfo
+    edges: list[SearchEdge] = strawberry.field(description="The page's results, in the order asked for.")
+    page_info: PageInfo = strawberry.field(
+        description="Whether more results follow, and the cursor to get them."
+    )
     terms: list[str] = strawberry.field(
         description="The words searched for, as Vermilion read the query (normalised, Simplified Chinese, "
         "cut into words); empty when the query had nothing searchable."

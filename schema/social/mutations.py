@@ -2,49 +2,59 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from core.ids import decode_global_id
 from schema.context import Info
-from schema.errors import UserError, returns_errors
+from schema.errors import UserError, payload_errors, returns_errors
 from schema.social.types import BoardType, CommentType
 from social.comments import create_comment, delete_comment
 from social.engagement import create_board
 from social.events import publish_comment
 
 
-@strawberry.input
+@strawberry.input(description="A new board.")
 class BoardCreateInput:
-    name: str
-    description: str | None = None
-    is_private: bool = False
+    name: str = strawberry.field(description="The board's name, 1–50 characters.")
+    description: str | None = strawberry.field(
+        default=None, description="What the board collects, up to 500 characters."
+    )
+    is_private: bool = strawberry.field(default=False, description="True to keep the board to yourself.")
 
 
-@strawberry.input
+@strawberry.input(description="A comment on a note, or a reply in one of its threads.")
 class CommentCreateInput:
-    note_id: strawberry.ID
-    body: str
+    note_id: strawberry.ID = strawberry.field(description="The Note commented on.")
+    body: str = strawberry.field(description="The text, 1–1000 characters.")
     reply_to_id: strawberry.ID | None = strawberry.field(
         default=None, description="Reply to this comment (a root, or a reply in the same thread)."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of boardCreate.")
 class BoardCreatePayload:
-    board: BoardType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    board: BoardType | None = strawberry.field(default=None, description="The new board; null when refused.")
+    errors: list[UserError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(description="The result of commentCreate.")
 class CommentCreatePayload:
-    comment: CommentType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    comment: CommentType | None = strawberry.field(
+        default=None, description="The new comment or reply; null when refused."
+    )
+    errors: list[UserError] = payload_errors()
 
 
-@strawberry.type
+@strawberry.type(description="The result of commentDelete.")
 class CommentDeletePayload:
-    deleted_comment_id: strawberry.ID | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_comment_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The id of the deleted comment, to drop it (and a root's replies) from caches; null when "
+        "refused.",
+    )
+    errors: list[UserError] = payload_errors()
 
 
 @strawberry.type
@@ -53,7 +63,9 @@ class SocialMutation:
         description="Create a board to collect notes into; private boards are only yours to see."
     )
     @returns_errors
-    async def board_create(self, info: Info, input: BoardCreateInput) -> BoardCreatePayload:
+    async def board_create(
+        self, info: Info, input: Annotated[BoardCreateInput, strawberry.argument(description="The board.")]
+    ) -> BoardCreatePayload:
         board = await create_board(
             owner_id=info.context.require_viewer_id(),
             name=input.name,
@@ -64,7 +76,11 @@ class SocialMutation:
 
     @strawberry.mutation(description="Comment on a note, or reply to a comment.")
     @returns_errors
-    async def comment_create(self, info: Info, input: CommentCreateInput) -> CommentCreatePayload:
+    async def comment_create(
+        self,
+        info: Info,
+        input: Annotated[CommentCreateInput, strawberry.argument(description="The comment.")],
+    ) -> CommentCreatePayload:
         author = info.context.require_viewer_id()
         reply_to = (
             decode_global_id(input.reply_to_id, "Comment", "reply_to_id")
@@ -85,7 +101,9 @@ class SocialMutation:
         description="Delete a comment (yours, or any on your note); a root takes its replies."
     )
     @returns_errors
-    async def comment_delete(self, info: Info, id: strawberry.ID) -> CommentDeletePayload:
+    async def comment_delete(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The Comment id.")]
+    ) -> CommentDeletePayload:
         comment = await delete_comment(
             comment_id=decode_global_id(id, "Comment", "id"), editor_id=info.context.require_viewer_id()
         )

@@ -10,7 +10,8 @@ import strawberry
 from core.ids import decode_global_id, to_global_id
 from models import Notification, NotificationKind
 from schema.context import Info
-from schema.errors import UserError, returns_errors
+from schema.enums import described_enum
+from schema.errors import UserError, payload_errors, returns_errors
 from schema.relay import Node
 from schema.social.types import CommentType
 from social.notifications import mark_read
@@ -21,19 +22,28 @@ if TYPE_CHECKING:
 
 UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
 NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
-NotificationKindEnum = strawberry.enum(
+NotificationKindEnum = described_enum(
     NotificationKind,
     name="NotificationKind",
     description="What someone did: LIKE, COLLECT, COMMENT, REPLY or FOLLOW.",
+    values={
+        "LIKE": "Liked your note (told once per person and note).",
+        "COLLECT": "Collected your note into a board (told once per person and note).",
+        "COMMENT": "Commented on your note, or replied to someone else's comment on it.",
+        "REPLY": "Replied to your comment.",
+        "FOLLOW": "Started following you (told once per person).",
+    },
 )
 
 
 @strawberry.type(name="Notification", description="Someone engaged with you or your note.")
 class NotificationType(Node):
     row: strawberry.Private[Notification]
-    kind: NotificationKindEnum  # type: ignore[valid-type]
-    created_at: datetime
-    read: bool
+    kind: NotificationKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="What the actor did."
+    )
+    created_at: datetime = strawberry.field(description="When it happened.")
+    read: bool = strawberry.field(description="True once marked read with notificationsMarkRead.")
 
     @classmethod
     def from_row(cls, row: Notification) -> NotificationType:
@@ -45,7 +55,7 @@ class NotificationType(Node):
             read=row.read_at is not None,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Who did it.")
     async def actor(self, info: Info) -> UserRef:
         from schema.users.types import load_user
 
@@ -66,10 +76,12 @@ class NotificationType(Node):
         return CommentType.from_row(row) if row else None
 
 
-@strawberry.type
+@strawberry.type(description="The result of notificationsMarkRead.")
 class NotificationsMarkReadPayload:
-    unread_count: int | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    unread_count: int | None = strawberry.field(
+        default=None, description="How many of your notifications are still unread; null when refused."
+    )
+    errors: list[UserError] = payload_errors()
 
 
 @strawberry.type
@@ -77,7 +89,14 @@ class NotificationMutation:
     @strawberry.mutation(description="Mark these notifications read, or all of them when `ids` is omitted.")
     @returns_errors
     async def notifications_mark_read(
-        self, info: Info, ids: list[strawberry.ID] | None = None
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description="Notification ids, up to 100; ids that are not yours are ignored. Omit for all."
+            ),
+        ] = None,
     ) -> NotificationsMarkReadPayload:
         user_id = info.context.require_viewer_id()
         pks = (

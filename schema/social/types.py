@@ -12,7 +12,7 @@ from core.ids import to_global_id
 from models import Board, Collect, Comment
 from schema.context import Info
 from schema.loaders import Window
-from schema.relay import Connection, Node, build_connection, linked_connection
+from schema.relay import After, Connection, First, Node, build_connection, linked_connection
 from social.policy import note_filter
 
 if TYPE_CHECKING:
@@ -26,9 +26,11 @@ NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
 @strawberry.type(name="Comment", description="A root comment on a note, or a reply in a root's thread.")
 class CommentType(Node):
     row: strawberry.Private[Comment]
-    body: str
-    reply_count: int = strawberry.field(description="Replies in this thread (root comments only).")
-    created_at: datetime
+    body: str = strawberry.field(description="The text, 1–1000 characters. Plain text.")
+    reply_count: int = strawberry.field(
+        description="Replies in this thread (root comments only; 0 for replies)."
+    )
+    created_at: datetime = strawberry.field(description="When the comment was posted.")
 
     @classmethod
     def from_row(cls, row: Comment) -> CommentType:
@@ -40,17 +42,17 @@ class CommentType(Node):
             created_at=row.created_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="True for a reply in a thread, false for a root comment on the note.")
     def is_reply(self) -> bool:
         return self.row.root_id is not None  # type: ignore[attr-defined]
 
-    @strawberry.field
+    @strawberry.field(description="Who wrote the comment.")
     async def author(self, info: Info) -> UserRef:
         from schema.users.types import load_user
 
         return await load_user(info, self.row.author_id)  # type: ignore[attr-defined]
 
-    @strawberry.field
+    @strawberry.field(description="The note commented on; null when it was deleted or is hidden from you.")
     async def note(self, info: Info) -> NoteRef | None:
         from schema.notes.types import load_note
 
@@ -61,9 +63,7 @@ class CommentType(Node):
         return await load_comment(info, self.row.reply_to_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Replies in this thread, oldest first (empty for replies).")
-    async def replies(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[CommentType]:
+    async def replies(self, info: Info, first: First = None, after: After = None) -> Connection[CommentType]:
         if self.row.root_id is not None:  # type: ignore[attr-defined]
             return build_connection([], False, CommentType.from_row, total_count=0)
         window = Window(self.row.id, page_size(first), decode_id_cursor(after))
@@ -78,12 +78,15 @@ class CommentType(Node):
 )
 class BoardType(Node):
     row: strawberry.Private[Board]
-    name: str
-    description: str
-    is_private: bool
-    is_default: bool
-    note_count: int
-    created_at: datetime
+    name: str = strawberry.field(description="The board's name, 1–50 characters.")
+    description: str = strawberry.field(description="The owner's text, up to 500 characters; may be empty.")
+    is_private: bool = strawberry.field(description="True when only the owner can see the board.")
+    is_default: bool = strawberry.field(
+        description="True for the board every account starts with, where noteCollect puts notes when no "
+        "board is named."
+    )
+    note_count: int = strawberry.field(description="How many notes the board holds.")
+    created_at: datetime = strawberry.field(description="When the board was created.")
 
     @classmethod
     def from_row(cls, row: Board) -> BoardType:
@@ -98,16 +101,14 @@ class BoardType(Node):
             created_at=row.created_at,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Whose board it is.")
     async def owner(self, info: Info) -> UserRef:
         from schema.users.types import load_user
 
         return await load_user(info, self.row.owner_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Notes collected into this board, most recently collected first.")
-    async def notes(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[NoteRef]:
+    async def notes(self, info: Info, first: First = None, after: After = None) -> Connection[NoteRef]:
         from schema.notes.types import NoteType
 
         return await linked_connection(

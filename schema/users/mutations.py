@@ -12,7 +12,7 @@ from core.ids import decode_global_id, parse_uuid_global_id
 from core.ratelimit import Action
 from models import User
 from schema.context import Info
-from schema.errors import UserError, returns_errors
+from schema.errors import UserError, payload_errors, returns_errors
 from schema.throttle import throttle
 from schema.users.types import UserType
 from social.accounts import change_password, sign_in, sign_up, update_profile
@@ -27,23 +27,37 @@ if TYPE_CHECKING:
 CartRef = Annotated["CartType", strawberry.lazy("schema.commerce.types")]
 
 
-@strawberry.input
+@strawberry.input(description="A new account: how to sign in, the public handle and onboarding choices.")
 class SignUpInput:
-    email: str
-    password: str
-    handle: str
-    display_name: str | None = None
-    languages: list[str] = strawberry.field(default_factory=list, description='e.g. ["zh", "en"]')
-    interests: list[str] = strawberry.field(default_factory=list, description='Topic names, e.g. ["护肤"]')
+    email: str = strawberry.field(
+        description="For signing in and receipts; unique (case-insensitive), never shown to others."
+    )
+    password: str = strawberry.field(description="8–128 characters.")
+    handle: str = strawberry.field(
+        description="The unique public name: 3–30 characters, letters a–z, digits and _; case and a leading "
+        "@ are ignored."
+    )
+    display_name: str | None = strawberry.field(
+        default=None, description="The name shown on the profile, 1–50 characters; the handle when omitted."
+    )
+    languages: list[str] = strawberry.field(
+        default_factory=list,
+        description='Languages the person reads, best first, e.g. ["zh", "en"] (up to 5 codes).',
+    )
+    interests: list[str] = strawberry.field(
+        default_factory=list,
+        description='Topic names that seed the discovery feed, e.g. ["护肤"] (up to 20, 1–64 characters '
+        "each).",
+    )
     guest_cart_id: strawberry.ID | None = strawberry.field(
         default=None, description="A cart filled before signing up; it becomes the new account's cart."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Credentials for signing in, and a guest cart to keep.")
 class SignInInput:
-    email: str
-    password: str
+    email: str = strawberry.field(description="The account's email address (case-insensitive).")
+    password: str = strawberry.field(description="The account's password.")
     guest_cart_id: strawberry.ID | None = strawberry.field(
         default=None, description="A cart filled while signed out; it is merged into the account's cart."
     )
@@ -51,27 +65,48 @@ class SignInInput:
 
 @strawberry.input(description="Only the fields given change; an empty avatarUrl removes the avatar.")
 class ViewerUpdateInput:
-    display_name: str | None = None
-    bio: str | None = None
-    avatar_url: str | None = None
-    languages: list[str] | None = None
-    interests: list[str] | None = strawberry.field(default=None, description='Topic names, e.g. ["护肤"]')
+    display_name: str | None = strawberry.field(
+        default=None, description="The name shown on the profile, 1–50 characters."
+    )
+    bio: str | None = strawberry.field(default=None, description="Profile text, up to 500 characters.")
+    avatar_url: str | None = strawberry.field(
+        default=None,
+        description='The http(s) URL of the profile picture (up to 2048 characters); "" removes it.',
+    )
+    languages: list[str] | None = strawberry.field(
+        default=None,
+        description='Languages you read, best first, e.g. ["zh", "en"] (up to 5); replaces the list.',
+    )
+    interests: list[str] | None = strawberry.field(
+        default=None, description='Topic names, e.g. ["护肤"] (up to 20); replaces the list.'
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of viewerUpdate.")
 class ViewerUpdatePayload:
-    user: UserType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    user: UserType | None = strawberry.field(
+        default=None, description="Your profile as it is now; null when the update was refused."
+    )
+    errors: list[UserError] = payload_errors()
 
 
 @strawberry.type(description="A bearer token for `Authorization: Bearer <token>`, and who it belongs to.")
 class AuthPayload:
-    token: str | None = None
-    user: UserType | None = None
-    cart: CartRef | None = strawberry.field(
-        default=None, description="The account's open cart after merging `guestCartId` into it."
+    token: str | None = strawberry.field(
+        default=None,
+        description="Send it as `Authorization: Bearer <token>` on every request (WebSocket: in the "
+        "connection_init payload). Valid 7 days by default, until signed out or the password changes; "
+        "null when refused.",
     )
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    user: UserType | None = strawberry.field(
+        default=None, description="The person signed in, seen as themselves (email set); null when refused."
+    )
+    cart: CartRef | None = strawberry.field(
+        default=None,
+        description="The account's open cart after merging `guestCartId` into it; null when no "
+        "`guestCartId` was sent or the account has no open cart.",
+    )
+    errors: list[UserError] = payload_errors()
 
 
 async def _with_guest_cart(payload: AuthPayload, user_id: int, guest_cart_id: str | None) -> AuthPayload:
@@ -90,55 +125,69 @@ async def _with_guest_cart(payload: AuthPayload, user_id: int, guest_cart_id: st
     return payload
 
 
-@strawberry.type
+@strawberry.type(description="The result of userFollow and userUnfollow.")
 class UserFollowPayload:
-    user: UserType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    user: UserType | None = strawberry.field(
+        default=None,
+        description="The person followed or unfollowed, with fresh counts and `viewerIsFollowing`; null when "
+        "refused.",
+    )
+    errors: list[UserError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="Which sessions signOut ends.")
 class SignOutInput:
     everywhere: bool = strawberry.field(
         default=False, description="End every session of the account (all devices), not only this token's."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The result of signOut: once `errors` is empty, drop the token.")
 class SignOutPayload:
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="The current password, to confirm, and the new one.")
 class ViewerPasswordChangeInput:
-    current_password: str
-    new_password: str
+    current_password: str = strawberry.field(
+        description="The password now; a wrong one is INVALID_CREDENTIALS."
+    )
+    new_password: str = strawberry.field(description="8–128 characters.")
 
 
 @strawberry.type(description="A fresh token for this device; every other session of the account has ended.")
 class ViewerPasswordChangePayload:
-    token: str | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    token: str | None = strawberry.field(
+        default=None,
+        description="The new bearer token for this device: replace the old one, which no longer works. "
+        "Null when refused.",
+    )
+    errors: list[UserError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="Whose password to reset.")
 class PasswordResetRequestInput:
-    email: str
+    email: str = strawberry.field(
+        description="The account's email address; the link is sent there when an account has it."
+    )
 
 
 @strawberry.type(description="The same answer whether or not an account has the address.")
 class PasswordResetRequestPayload:
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = payload_errors()
 
 
-@strawberry.input
+@strawberry.input(description="The token from the reset email, and the new password.")
 class PasswordResetCompleteInput:
-    token: str = strawberry.field(description="The token from the reset link in the email.")
-    new_password: str
+    token: str = strawberry.field(
+        description="The token from the reset link in the email; used, expired or unknown ones are INVALID."
+    )
+    new_password: str = strawberry.field(description="8–128 characters.")
 
 
 @strawberry.type(description="The password is set and every session has ended: sign in with the new one.")
 class PasswordResetCompletePayload:
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = payload_errors()
 
 
 def _token(info: Info, user: User) -> str:
@@ -159,9 +208,14 @@ def _auth(info: Info, user_id: int, user: User) -> AuthPayload:
 
 @strawberry.type
 class UserMutation:
-    @strawberry.mutation(description="Create an account and sign in.")
+    @strawberry.mutation(
+        description="Create an account and sign in: the payload carries the bearer token. Every input "
+        "problem is reported at once; a taken email or handle is ALREADY_EXISTS."
+    )
     @returns_errors
-    async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
+    async def sign_up(
+        self, info: Info, input: Annotated[SignUpInput, strawberry.argument(description="The new account.")]
+    ) -> AuthPayload:
         await throttle(info, Action.SIGN_UP)
         user = await sign_up(
             email=input.email,
@@ -173,9 +227,14 @@ class UserMutation:
         )
         return await _with_guest_cart(_auth(info, user.id, user), user.id, input.guest_cart_id)
 
-    @strawberry.mutation(description="Exchange email and password for a bearer token.")
+    @strawberry.mutation(
+        description="Exchange email and password for a bearer token; a wrong email or password is "
+        "INVALID_CREDENTIALS (never told apart)."
+    )
     @returns_errors
-    async def sign_in(self, info: Info, input: SignInInput) -> AuthPayload:
+    async def sign_in(
+        self, info: Info, input: Annotated[SignInInput, strawberry.argument(description="The credentials.")]
+    ) -> AuthPayload:
         await throttle(info, Action.SIGN_IN, email=input.email)
         user = await sign_in(email=input.email, password=input.password)
         return await _with_guest_cart(_auth(info, user.id, user), user.id, input.guest_cart_id)
@@ -185,7 +244,14 @@ class UserMutation:
         "of an ended session is refused with UNAUTHENTICATED (HTTP 401)."
     )
     @returns_errors
-    async def sign_out(self, info: Info, input: SignOutInput | None = None) -> SignOutPayload:
+    async def sign_out(
+        self,
+        info: Info,
+        input: Annotated[
+            SignOutInput | None,
+            strawberry.argument(description="Which sessions to end; omit to end only this token's."),
+        ] = None,
+    ) -> SignOutPayload:
         await sign_out(claims=info.context.require_session(), everywhere=bool(input and input.everywhere))
         return SignOutPayload()
 
@@ -194,7 +260,11 @@ class UserMutation:
     )
     @returns_errors
     async def viewer_password_change(
-        self, info: Info, input: ViewerPasswordChangeInput
+        self,
+        info: Info,
+        input: Annotated[
+            ViewerPasswordChangeInput, strawberry.argument(description="The current and the new password.")
+        ],
     ) -> ViewerPasswordChangePayload:
         user = await change_password(
             user_id=info.context.require_viewer_id(),
@@ -210,7 +280,11 @@ class UserMutation:
     )
     @returns_errors
     async def password_reset_request(
-        self, info: Info, input: PasswordResetRequestInput
+        self,
+        info: Info,
+        input: Annotated[
+            PasswordResetRequestInput, strawberry.argument(description="Whose password to reset.")
+        ],
     ) -> PasswordResetRequestPayload:
         await throttle(info, Action.PASSWORD_RESET, email=input.email)
         settings = info.context.settings
@@ -226,14 +300,23 @@ class UserMutation:
     )
     @returns_errors
     async def password_reset_complete(
-        self, info: Info, input: PasswordResetCompleteInput
+        self,
+        info: Info,
+        input: Annotated[
+            PasswordResetCompleteInput,
+            strawberry.argument(description="The reset token and the new password."),
+        ],
     ) -> PasswordResetCompletePayload:
         await complete_password_reset(token=input.token, new_password=input.new_password)
         return PasswordResetCompletePayload()
 
     @strawberry.mutation(description="Edit your own profile.")
     @returns_errors
-    async def viewer_update(self, info: Info, input: ViewerUpdateInput) -> ViewerUpdatePayload:
+    async def viewer_update(
+        self,
+        info: Info,
+        input: Annotated[ViewerUpdateInput, strawberry.argument(description="The fields to change.")],
+    ) -> ViewerUpdatePayload:
         user = await update_profile(
             user_id=info.context.require_viewer_id(),
             display_name=input.display_name,
@@ -244,14 +327,25 @@ class UserMutation:
         )
         return ViewerUpdatePayload(user=await _fresh_user(info, user.id))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Follow a person: their notes join your followingFeed. Following twice counts once; "
+        "yourself is CANNOT_FOLLOW_SELF."
+    )
     @returns_errors
-    async def user_follow(self, info: Info, user_id: strawberry.ID) -> UserFollowPayload:
+    async def user_follow(
+        self,
+        info: Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The User id of the person.")],
+    ) -> UserFollowPayload:
         return await _change_follow(info, user_id, follow_user)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Stop following a person; a no-op when you do not follow them.")
     @returns_errors
-    async def user_unfollow(self, info: Info, user_id: strawberry.ID) -> UserFollowPayload:
+    async def user_unfollow(
+        self,
+        info: Info,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The User id of the person.")],
+    ) -> UserFollowPayload:
         return await _change_follow(info, user_id, unfollow_user)
 
 

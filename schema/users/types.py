@@ -13,7 +13,7 @@ from core.cursors import decode_id_cursor, page_size
 from core.ids import to_global_id
 from models import Board, Follow, Note, Notification, Order, OrderLine, User
 from schema.context import Info
-from schema.relay import Connection, Node, build_connection, keyset_page, linked_connection
+from schema.relay import After, Connection, First, Node, build_connection, keyset_page, linked_connection
 from social.notifications import unread_count
 from social.policy import is_self, note_filter, notification_filter, user_filter, visible_boards
 
@@ -33,19 +33,33 @@ OrderRef = Annotated["OrderType", strawberry.lazy("schema.commerce.types")]
 @strawberry.type(name="User", description="A person: shopper, creator or merchant.")
 class UserType(Node):
     row: strawberry.Private[User]
-    handle: str
-    display_name: str
-    bio: str
-    avatar_url: str | None
-    languages: list[str]
-    interests: list[str] = strawberry.field(description="Topics chosen at onboarding (normalised names).")
-    follower_count: int
-    following_count: int
-    note_count: int
+    handle: str = strawberry.field(
+        description="Unique public name without the @: 3–30 characters, a–z, 0–9 and _, lower case "
+        '("lily_chen"). Show it as @handle.'
+    )
+    display_name: str = strawberry.field(
+        description="The name shown on the profile, 1–50 characters, any script; the handle unless set."
+    )
+    bio: str = strawberry.field(description="Profile text, up to 500 characters; empty when none.")
+    avatar_url: str | None = strawberry.field(
+        description="The http(s) URL of the profile picture; null when none (show a placeholder)."
+    )
+    languages: list[str] = strawberry.field(
+        description='Languages the person reads, best first, as codes such as "zh" or "en" (up to 5); search '
+        "ranks notes in them higher. Empty when not set."
+    )
+    interests: list[str] = strawberry.field(
+        description="Topics chosen at onboarding (normalised names, up to 20); they seed the discovery feed."
+    )
+    follower_count: int = strawberry.field(description="How many people follow this person.")
+    following_count: int = strawberry.field(description="How many people this person follows.")
+    note_count: int = strawberry.field(
+        description="How many notes this person has posted (deleted ones not)."
+    )
     likes_and_collects_count: int = strawberry.field(
         description="Likes and collects received on this person's notes."
     )
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the account was created.")
     # The person who just signed in or up with this request (its token is not the request's own yet).
     signing_in: strawberry.Private[bool] = False
 
@@ -67,7 +81,10 @@ class UserType(Node):
             created_at=row.created_at,
         )
 
-    @strawberry.field(description="Only visible to the person themselves.")
+    @strawberry.field(
+        description="The sign-in and receipt email address; only the person themselves sees it, null for "
+        "anyone else."
+    )
     def email(self, info: Info) -> str | None:
         return self.row.email if self.signing_in or is_self(self.row.id, info.context.viewer_id) else None
 
@@ -75,16 +92,16 @@ class UserType(Node):
     def is_viewer(self, info: Info) -> bool:
         return self.signing_in or is_self(self.row.id, info.context.viewer_id)
 
-    @strawberry.field(description="Whether the signed-in person follows this one.")
+    @strawberry.field(
+        description="Whether the signed-in person follows this one; false when anonymous or for yourself."
+    )
     async def viewer_is_following(self, info: Info) -> bool:
         if info.context.viewer_id is None or info.context.viewer_id == self.row.id:
             return False
         return bool(await info.context.loaders.viewer_follows.load(self.row.id))
 
     @strawberry.field(description="Notes by this person, newest first.")
-    async def notes(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[NoteRef]:
+    async def notes(self, info: Info, first: First = None, after: After = None) -> Connection[NoteRef]:
         from schema.notes.types import NoteType
 
         visible = note_filter(await info.context.audience())
@@ -94,9 +111,7 @@ class UserType(Node):
         return build_connection(rows, more, NoteType.from_row, total_count=self.row.note_count)
 
     @strawberry.field(description="Boards, newest first; private ones only for their owner.")
-    async def boards(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[BoardRef]:
+    async def boards(self, info: Info, first: First = None, after: After = None) -> Connection[BoardRef]:
         from schema.social.types import BoardType
 
         query = Board.filter(visible_boards(self.row.id, await info.context.audience()))
@@ -105,7 +120,13 @@ class UserType(Node):
 
     @strawberry.field(description="Your notifications, newest first; null on anyone else's profile.")
     async def notifications(
-        self, info: Info, first: int | None = None, after: str | None = None, unread_only: bool = False
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="Only notifications not yet marked read.")
+        ] = False,
     ) -> Connection[NotificationRef] | None:
         from schema.social.notifications import NotificationType
 
@@ -132,9 +153,9 @@ class UserType(Node):
         cart = await open_cart_of(self.row.id)
         return await cart_type(cart.id) if cart else None
 
-    @strawberry.field(description="Your orders, newest first; null on anyone else's profile.")
+    @strawberry.field(description="Your orders as a buyer, newest first; null on anyone else's profile.")
     async def orders(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[OrderRef] | None:
         from schema.commerce.types import order_connection
 
@@ -143,10 +164,11 @@ class UserType(Node):
         return await order_connection(Order.filter(buyer_id=self.row.id), first, after)
 
     @strawberry.field(
-        description="Orders containing your products, newest first (merchants); null for others."
+        description="Orders containing your products, newest first (for merchants; empty if you sell "
+        "nothing); null on anyone else's profile."
     )
     async def sales_orders(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[OrderRef] | None:
         from schema.commerce.types import order_connection
 
@@ -156,9 +178,7 @@ class UserType(Node):
         return await order_connection(Order.filter(id__in=sold), first, after)
 
     @strawberry.field(description="People who follow this person, most recent first.")
-    async def followers(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[UserType]:
+    async def followers(self, info: Info, first: First = None, after: After = None) -> Connection[UserType]:
         return await linked_connection(
             Follow.filter(
                 user_filter(await info.context.audience(), via="follower"), followee_id=self.row.id
@@ -171,9 +191,7 @@ class UserType(Node):
         )
 
     @strawberry.field(description="People this person follows, most recent first.")
-    async def following(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[UserType]:
+    async def following(self, info: Info, first: First = None, after: After = None) -> Connection[UserType]:
         return await linked_connection(
             Follow.filter(
                 user_filter(await info.context.audience(), via="followee"), follower_id=self.row.id
