@@ -20,12 +20,14 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import sqlcount
+from api import access_log, sqlcount, tracing
+from api.access_log import AccessMiddleware
 from api.db import ConnectionLimits, tortoise_config
 from api.graphiql import graphiql_routes
 from api.graphql_view import VermilionGraphQL
 from api.health import healthz
 from api.logs import RequestIdMiddleware, configure_logging
+from api.metrics import Metrics
 from api.timeouts import RequestTimeoutMiddleware
 from api.webhooks import stripe_webhook
 from commerce.payments import Payments, payments_from_settings
@@ -74,8 +76,18 @@ def create_app(
     recorder = SignalRecorder(context=sqlcount.detached_context)
     rate_limiter = RateLimiter.from_settings(settings)  # Redis when configured, so workers share counts
     mailer = mailer_from_settings(settings)
+    # Operations: access lines, Prometheus metrics, traces (api/access_log.py); nothing of it when all off.
+    metrics = Metrics() if settings.metrics else None
+    tracer_provider = tracing.tracer_provider() if tracing.configured() else None
+    observers = access_log.observers(
+        access_line=settings.access_log,
+        others=[metrics.observe if metrics else None, tracing.annotate if tracer_provider else None],
+    )
+    schema = build_schema(settings)
+    if observers:
+        access_log.record_operations(schema, subscriptions=metrics.subscriptions if metrics else None)
     graphql = VermilionGraphQL(
-        build_schema(settings),
+        schema,
         settings=settings,
         broker=broker,
         payments=payments,
@@ -112,6 +124,9 @@ def create_app(
             if isinstance(snapshots, FallbackSnapshots):
                 await _bounded("close the feed session store", snapshots.close())
             await _bounded("close the rate-limit storage", rate_limiter.close())
+            await _bounded("close the persisted-query store", graphql.persisted_queries.close())
+            if metrics is not None:
+                metrics.close()
 
     app = Starlette(
         routes=[
@@ -120,9 +135,11 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             *(graphiql_routes() if settings.graphiql else []),
+            *([metrics.route(settings.metrics_token)] if metrics else []),
         ],
         # The body cap sits inside RequestIdMiddleware so that a 413 also carries X-Request-ID.
         middleware=[
+            *([tracing.middleware(tracer_provider)] if tracer_provider else []),  # outermost: spans cover all
             Middleware(RequestIdMiddleware),
             Middleware(
                 CORSMiddleware,
@@ -135,6 +152,8 @@ def create_app(
             ),
             # Inside CORS, so that a 503 TIMEOUT reaches a browser frontend readable.
             Middleware(RequestTimeoutMiddleware, seconds=settings.request_timeout_seconds),
+            # Inside the timeout, so that a request stopped at its budget is reported too.
+            *([Middleware(AccessMiddleware, observers=observers)] if observers else []),
             Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes),
         ],
         lifespan=lifespan,
@@ -145,6 +164,8 @@ def create_app(
     app.state.recorder = recorder
     app.state.rate_limiter = rate_limiter
     app.state.snapshots = snapshots
+    app.state.metrics = metrics
+    app.state.tracer_provider = tracer_provider
     return app
 
 

@@ -20,11 +20,12 @@ from strawberry.subscriptions import (
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
-from api import sqlcount
+from api import access_log, sqlcount
 from api.graphiql import graphiql_html
 from api.logs import current_request_id
 from commerce.payments import Payments
 from core.clientip import client_address, parse_networks
+from core.persisted import PersistedQueries
 from core.pubsub import Broker
 from core.ratelimit import RateLimiter
 from core.settings import Settings
@@ -66,6 +67,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
         self._ide_html = graphiql_html() if settings.graphiql else ""
         self.rate_limiter = rate_limiter
         self.trusted_proxies = parse_networks(settings.trusted_proxies_csv)
+        self.persisted_queries = PersistedQueries.from_settings(settings)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         websocket = isinstance(request, WebSocket)
@@ -85,6 +87,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
             response=None if websocket else response,  # type: ignore[arg-type]
         )
         context.rate_limiter = self.rate_limiter
+        context.persisted_queries = self.persisted_queries
         context.client_ip = client_address(
             request.client.host if request.client else None,
             request.headers.get("x-forwarded-for"),
@@ -104,6 +107,10 @@ class VermilionGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": "The token is invalid or expired."})
         return await super().on_ws_connect(context)
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET by persisted-query hash has no `query` parameter, but is an operation, not a visit.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_html)
 
@@ -113,6 +120,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
             if not (error.extensions or {}).get("code"):
                 error.extensions = {**(error.extensions or {}), "code": code_for(error)}
         data = process_result(result)
+        access_log.record_response(data)  # for the access line and metrics, when they are on
         if not self.settings.is_production:
             extensions: dict[str, Any] = dict(data.get("extensions") or {})
             extensions["requestId"] = current_request_id()

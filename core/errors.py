@@ -130,6 +130,10 @@ class RequestCode(StrEnum):
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     # The request cannot be served as it was sent (a subscription over plain HTTP, say).
     BAD_REQUEST = "BAD_REQUEST"
+    # Apollo's persisted queries: a hash the server does not know (send the text with it), and an
+    # operation outside the trusted documents of a locked-down deployment.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
 
 
 class _Headers(Protocol):

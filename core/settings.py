@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -108,12 +109,22 @@ class Settings(BaseSettings):
     shutdown_timeout_seconds: float = Field(
         15, validation_alias=AliasChoices("VERMILION_SHUTDOWN_TIMEOUT_SECONDS"), gt=0
     )
-    # Count SQL statements per request and report them in the response `extensions`.
+    # Count SQL statements per request: reported in the response `extensions` (development), the access
+    # log and the metrics.
     sql_count_extension: bool | None = Field(None, validation_alias=AliasChoices("VERMILION_SQL_COUNT"))
     # Serve GraphiQL (GET /graphql in a browser, and its assets). Unset: on in development, off in
     # production, where it would show every stranger a ready-made console for the API.
     graphiql_override: bool | None = Field(None, validation_alias=AliasChoices("VERMILION_GRAPHIQL"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("VERMILION_LOG_LEVEL"))
+    # "json": one JSON object per log line, for log shippers; "text": the `request_id=` lines of api/logs.py.
+    log_format: Literal["text", "json"] = Field("text", validation_alias=AliasChoices("VERMILION_LOG_FORMAT"))
+    # One log line per GraphQL HTTP request (operation, viewer, status, duration, SQL statements, cost, error
+    # codes). Unset: with JSON logs only, so that text logs stay as they were.
+    access_log_override: bool | None = Field(None, validation_alias=AliasChoices("VERMILION_ACCESS_LOG"))
+    # Prometheus metrics at GET /metrics; with a token, only for `Authorization: Bearer <token>`.
+    # Off unless asked for: when on, every request is timed and counted (and its SQL statements too).
+    metrics: bool = Field(False, validation_alias=AliasChoices("VERMILION_METRICS"))
+    metrics_token: str | None = Field(None, validation_alias=AliasChoices("VERMILION_METRICS_TOKEN"))
     # Browser origins of web frontends, comma-separated (e.g. "https://app.example.com"): allowed by CORS
     # and for WebSocket subscriptions. Empty: same-origin only.
     # Caches Vermilion may rebuild at will (jieba's prefix dictionary: 0.5 s to build, 50 ms to load).
@@ -153,6 +164,12 @@ class Settings(BaseSettings):
     )
     # Rate-limit keys start with this, so that several deployments (or test runs) can share one Redis.
     rate_limit_prefix: str = Field("vermilion", validation_alias=AliasChoices("VERMILION_RATE_LIMIT_PREFIX"))
+    # Persisted queries (core/persisted.py): how long a text sent once by a client stays known by its hash,
+    # and a manifest of trusted operations — when set, no other operation runs.
+    apq_ttl_seconds: int = Field(
+        7 * 24 * 3600, validation_alias=AliasChoices("VERMILION_APQ_TTL_SECONDS"), gt=0
+    )
+    trusted_documents: Path | None = Field(None, validation_alias=AliasChoices("VERMILION_TRUSTED_DOCUMENTS"))
     # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); from anyone
     # else the header is ignored, or a client could pick the address it is counted under.
     trusted_proxies_csv: str = Field("", validation_alias=AliasChoices("VERMILION_TRUSTED_PROXIES"))
@@ -174,10 +191,18 @@ class Settings(BaseSettings):
         return self.env is Environment.PRODUCTION
 
     @property
+    def access_log(self) -> bool:
+        if self.access_log_override is not None:
+            return self.access_log_override
+        return self.log_format == "json"
+
+    @property
     def count_sql(self) -> bool:
+        """VERMILION_SQL_COUNT when set; else on in development and wherever metrics or access lines report
+        the count (about 5 µs per statement)."""
         if self.sql_count_extension is not None:
             return self.sql_count_extension
-        return not self.is_production
+        return not self.is_production or self.metrics or self.access_log
 
     @property
     def allowed_origin_regex(self) -> str | None:

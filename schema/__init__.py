@@ -17,6 +17,7 @@ from schema.limits import ErrorCodes, protection_extensions
 from schema.notes.mutations import NoteMutation
 from schema.notes.subscriptions import NoteSubscription
 from schema.notes.types import NoteType, TopicType
+from schema.persisted import PersistedQueryLookup
 from schema.queries import SocialQuery
 from schema.search.fields import SearchQuery
 from schema.social.mutations import SocialMutation
@@ -73,6 +74,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         types=NODE_TYPES,
         # Authentication first: every later step (limits per user, resolvers) sees only a live session.
-        extensions=[ErrorCodes, Authentication, *protection_extensions(settings)],
+        # Persisted queries resolve the text before anything else reads it; errors are coded last.
+        extensions=[ErrorCodes, PersistedQueryLookup, Authentication, *protection_extensions(settings)],
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

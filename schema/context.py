@@ -13,6 +13,7 @@ from strawberry.types import Info as StrawberryInfo
 from commerce.payments import Payments
 from core.clientip import UNKNOWN
 from core.errors import RequestCode, RequestRefused, Unauthenticated
+from core.persisted import PersistedQueries
 from core.pubsub import Broker, LocalBroker
 from core.ratelimit import RateLimiter
 from core.settings import Settings
@@ -51,6 +52,8 @@ class Context:
     bearer: str | None = None
     session: TokenClaims | None = None
     long_lived: bool = False
+    # Texts of persisted queries by hash, and the trusted documents (none: every text runs as sent).
+    persisted_queries: PersistedQueries | None = None
 
     async def audience(self) -> Audience:
         """Whom this request shows things to (`social.policy`): built once per request, and again for
