@@ -32,7 +32,7 @@ from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
 from schema.context import Context, authenticate_connection, build_context
-from schema.limits import code_for
+from schema.limits import code_missing
 
 
 class VermilionGraphQL(GraphQL[Context, None]):
@@ -116,9 +116,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         # A syntax error escapes the extensions' hooks (it is raised while parsing): coded here.
-        for error in result.errors or ():
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": code_for(error)}
+        code_missing(result.errors or ())
         data = process_result(result)
         access_log.record_response(data)  # for the access line and metrics, when they are on
         if not self.settings.is_production:

@@ -52,6 +52,7 @@ import httpx
 from aiosmtpd.controller import Controller
 
 from bench.stats import percentile
+from core.ids import parse_global_id
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
@@ -527,9 +528,9 @@ async def _counters_agree(database_url: str, note_ids: set[int]) -> bool:
 
 
 def _pk(global_id: str) -> int:
-    import base64
-
-    return int(base64.b64decode(global_id).decode().split(":")[1])
+    parsed = parse_global_id(global_id)
+    assert parsed is not None, global_id
+    return parsed[1]
 
 
 # The request id of each like, to find it in the server's log (bench/results/attack-server.log).

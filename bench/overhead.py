@@ -80,11 +80,15 @@ async def _prepare(base: str, email: str, password: str) -> dict[str, tuple[str,
 
 
 def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of these processes so far (Linux /proc), in seconds."""
+    """User + system CPU time of these processes so far (Linux /proc), in seconds; a process that ended
+    meanwhile (a database backend may) counts for nothing."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
 
@@ -100,17 +104,6 @@ def _backends(names: list[str]) -> list[int]:
             except OSError:
                 continue  # gone meanwhile
     return found
-
-
-def _cpu_of(pids: list[int]) -> float:
-    """`_cpu_seconds`, skipping processes that ended meanwhile (a database backend may)."""
-    total = 0.0
-    for pid in pids:
-        try:
-            total += _cpu_seconds([pid])
-        except OSError:
-            continue
-    return total
 
 
 def _workers(master: int) -> list[int]:
@@ -148,11 +141,11 @@ async def _load(
 
         shared = _backends(backends) if backends else []
         started, cpu_before = time.perf_counter(), _cpu_seconds(pids) if pids else 0.0
-        shared_before = _cpu_of(shared)
+        shared_before = _cpu_seconds(shared)
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
         cpu = _cpu_seconds(pids) - cpu_before if pids else 0.0
-        shared_cpu = _cpu_of(shared) - shared_before
+        shared_cpu = _cpu_seconds(shared) - shared_before
     done = len(latencies)
     return {
         "cpu_ms": cpu * 1000 / done if done else 0.0,

@@ -43,10 +43,6 @@ MISMATCH = "The persisted query's sha256Hash does not match its text."
 BAD_HASH = "persistedQuery.sha256Hash must be 64 hexadecimal digits."
 
 
-def _refused(code: RequestCode, message: str) -> RequestRefused:
-    return RequestRefused(code, message)
-
-
 def load_manifest(path: Path) -> dict[str, str]:
     """{sha256 hash: text} from Apollo's persisted-query manifest or a plain `{hash: text}` object;
     ValueError when a hash does not match its text."""
@@ -97,38 +93,38 @@ class PersistedQueries:
         persisted = (extensions or {}).get("persistedQuery")
         if persisted is None:
             if self.trusted is not None and query is not None and sha256_hex(query) not in self.trusted:
-                raise _refused(RequestCode.PERSISTED_QUERY_NOT_IN_LIST, NOT_TRUSTED)
+                raise RequestRefused(RequestCode.PERSISTED_QUERY_NOT_IN_LIST, NOT_TRUSTED)
             return query
         digest = self._hash_of(persisted)
         if query is not None:
             if sha256_hex(query) != digest:
-                raise _refused(
+                raise RequestRefused(
                     RequestCode.BAD_REQUEST, "The persisted query's sha256Hash does not match its text."
                 )
             if self.trusted is not None:
                 if digest not in self.trusted:
-                    raise _refused(RequestCode.PERSISTED_QUERY_NOT_IN_LIST, NOT_TRUSTED)
+                    raise RequestRefused(RequestCode.PERSISTED_QUERY_NOT_IN_LIST, NOT_TRUSTED)
                 return query
             await self._store(digest, query)
             return query
         if self.trusted is not None:
             text = self.trusted.get(digest)
             if text is None:
-                raise _refused(RequestCode.PERSISTED_QUERY_NOT_IN_LIST, "PersistedQueryNotInList")
+                raise RequestRefused(RequestCode.PERSISTED_QUERY_NOT_IN_LIST, "PersistedQueryNotInList")
             return text
         text = await self._load(digest)
         if text is None:
             # The message is Apollo's: its persisted-queries link then sends the text with the hash.
-            raise _refused(RequestCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
+            raise RequestRefused(RequestCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
         return text
 
     @staticmethod
     def _hash_of(persisted: object) -> str:
         if not isinstance(persisted, dict) or persisted.get("version") != 1:
-            raise _refused(RequestCode.BAD_REQUEST, "PersistedQueryNotSupported: only version 1 is.")
+            raise RequestRefused(RequestCode.BAD_REQUEST, "PersistedQueryNotSupported: only version 1 is.")
         digest = persisted.get("sha256Hash")
         if not isinstance(digest, str) or len(digest) != 64 or not set(digest.lower()) <= _HEX:
-            raise _refused(
+            raise RequestRefused(
                 RequestCode.BAD_REQUEST, "persistedQuery.sha256Hash must be 64 hexadecimal digits."
             )
         return digest.lower()

@@ -7,7 +7,7 @@ once, so the tuple of rules is the same object set on every request and the vali
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -220,6 +220,13 @@ def code_for(error: GraphQLError) -> str:
     return RequestCode.INTERNAL_SERVER_ERROR.value  # unmasked in development, but still coded
 
 
+def code_missing(errors: Iterable[GraphQLError]) -> None:
+    """Give each error without an `extensions.code` the one `code_for` finds."""
+    for error in errors:
+        if not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": code_for(error)}
+
+
 class ErrorCodes(SchemaExtension):
     """Every top-level error leaves with an `extensions.code` (`code_for` for those without one):
     syntax, validation and variable errors included. Registered first, so that its `on_operation`
@@ -232,9 +239,7 @@ class ErrorCodes(SchemaExtension):
             *(getattr(result, "errors", None) or ()),
             *(self.execution_context.pre_execution_errors or ()),  # a syntax error leaves no result
         ]
-        for error in errors:
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": code_for(error)}
+        code_missing(errors)
 
 
 class ExecutionOutcome(SchemaExtension):

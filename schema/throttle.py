@@ -166,9 +166,11 @@ class RequestBudgets(SchemaExtension):
             if plan is not None:
                 refusal = await self._refusal(plan, charge=not subscription)
         if refusal is not None:
-            refusal.decide(getattr(execution.context, "response", None))
             if subscription:
-                raise refusal  # Strawberry answers a subscription whose on_execute raised with that error
+                # Strawberry answers a subscription whose on_execute raised with that error; raised, it
+                # never reaches ExecutionOutcome, so its HTTP status (a multipart request's) is set here.
+                refusal.decide(getattr(execution.context, "response", None))
+                raise refusal
             # Execution is skipped when a result is already there: no resolver runs.
             execution.result = GraphQLExecutionResult(
                 data=None, errors=[GraphQLError(refusal.message, original_error=refusal)]

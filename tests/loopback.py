@@ -16,6 +16,13 @@ import httpx
 import pytest
 
 
+def free_port() -> int:
+    """A loopback port no one holds right now (for a server a test starts by port)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @contextmanager
 def serve_on_loopback(
     name: str,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +12,8 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.loopback import free_port
 
 RESET_TOKEN = re.compile(r"token=([A-Za-z0-9_-]{43})")
 
@@ -46,17 +47,11 @@ class Mailbox:
         return found.group(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def smtp_server() -> Iterator[Mailbox]:
     """A running SMTP server; its `smtp://` URL is `mailbox.url`."""
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     mailbox.url = f"smtp://127.0.0.1:{controller.port}"
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 
 from demo.population import DEMO_ACCOUNTS
 from tests.databases import drop_postgres_database
+from tests.loopback import free_port
 from tests.test_schema_export import printed_schema
 
 BIN = Path(sys.executable).parent / "vermilion"
@@ -254,15 +254,9 @@ def test_seed_command_logic_with_a_stand_in_demo_module(cli_database: str, tmp_p
 # --- serve ------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_migrates_runs_one_worker_on_sqlite_and_answers(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VERMILION_", "STRIPE_"))}
     env.update(VERMILION_DATABASE_URL=url, VERMILION_ENV="development")
     log = tmp_path / "serve.log"

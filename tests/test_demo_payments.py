@@ -18,6 +18,7 @@ import pytest
 
 from demo.stripe_emulator import API_KEY, WEBHOOK_SECRET
 from tests.live_server import live_server
+from tests.loopback import free_port
 from tests.test_subscriptions import gql, sign_up
 
 pytestmark = pytest.mark.timeout(120)
@@ -29,12 +30,6 @@ ADDRESS = {
     "postalCode": "200000",
     "country": "CN",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start_emulator(port: int, webhook: str) -> subprocess.Popen[bytes]:
@@ -106,7 +101,7 @@ async def _purchase(base: str, stripe_base: str) -> dict[str, Any]:
 
 
 async def test_a_purchase_completes_against_the_demo_emulator(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     stripe_base = f"http://127.0.0.1:{port}"
     env = {"STRIPE_API_KEY": API_KEY, "STRIPE_API_BASE": stripe_base, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}
     with live_server(f"sqlite://{tmp_path / 'demo.sqlite3'}", env=env) as base:

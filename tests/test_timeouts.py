@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -31,6 +30,7 @@ from tests.conftest import DATABASE_URL, IS_POSTGRES, TEST_SECRET, GraphQLClient
 from tests.databases import asyncpg_dsn
 from tests.factories import create_note, sign_up
 from tests.live_server import live_server
+from tests.loopback import free_port
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[1]
@@ -311,15 +311,9 @@ async def test_writes_queued_on_one_row_lock_leave_unrelated_reads_an_answer(db:
 # --- graceful shutdown --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @ONLY_POSTGRES
 async def test_sigterm_ends_the_server_in_bounded_time_while_a_request_waits(db: str) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "VERMILION_DATABASE_URL": DATABASE_URL,

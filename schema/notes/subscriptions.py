@@ -22,6 +22,16 @@ class NoteLikeCount:
     like_count: int = strawberry.field(description="How many people like the note at this moment.")
 
 
+# The note a subscription follows (both of them take it the same way).
+FollowedNote = Annotated[
+    strawberry.ID,
+    strawberry.argument(
+        description="The Note id; a note that does not exist or is hidden from you ends the subscription "
+        "with a NOT_FOUND error."
+    ),
+]
+
+
 @strawberry.type
 class NoteSubscription:
     @strawberry.subscription(
@@ -31,13 +41,7 @@ class NoteSubscription:
     async def note_like_count(
         self,
         info: Info,
-        note_id: Annotated[
-            strawberry.ID,
-            strawberry.argument(
-                description="The Note id; a note that does not exist or is hidden from you ends the "
-                "subscription with a NOT_FOUND error."
-            ),
-        ],
+        note_id: FollowedNote,
     ) -> AsyncGenerator[NoteLikeCount, None]:
         pk = decode_global_id(note_id, "Note", "note_id")
         async with info.context.broker.subscribe(note_likes_channel(pk)) as events:
@@ -54,13 +58,7 @@ class NoteSubscription:
     async def note_comment_added(
         self,
         info: Info,
-        note_id: Annotated[
-            strawberry.ID,
-            strawberry.argument(
-                description="The Note id; a note that does not exist or is hidden from you ends the "
-                "subscription with a NOT_FOUND error."
-            ),
-        ],
+        note_id: FollowedNote,
     ) -> AsyncGenerator[CommentType, None]:
         pk = decode_global_id(note_id, "Note", "note_id")
         async with info.context.broker.subscribe(note_comments_channel(pk)) as events:
