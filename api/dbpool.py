@@ -24,7 +24,9 @@ from typing import Any
 
 import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.base.client import TransactionContext, TransactionContextPooled
 
+from api.commits import SettledTransaction
 from core.errors import RequestCode, RequestRefused
 
 log = logging.getLogger(__name__)
@@ -95,13 +97,17 @@ class BoundedPool(asyncpg.Pool):
 
 
 class BoundedAsyncpgClient(AsyncpgDBClient):
-    """Tortoise's asyncpg client with a `BoundedPool` (`acquire_timeout` in the connection's credentials)."""
+    """Tortoise's asyncpg client with a `BoundedPool` (`acquire_timeout` in the connection's credentials),
+    whose transactions settle a COMMIT whose answer is lost (`api.commits`)."""
 
     connection_class = ServerConnection
 
     def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.acquire_timeout = acquire_timeout
+
+    def _in_transaction(self) -> TransactionContext:
+        return TransactionContextPooled(SettledTransaction(self), self._pool_init_lock)
 
     async def create_connection(self, with_db: bool) -> None:
         # Tortoise opens the pool on first use; while the server is down every request says so plainly.

@@ -231,6 +231,71 @@ async def test_a_session_check_whose_connection_is_lost_is_a_coded_503(
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
 
 
+@contextlib.asynccontextmanager
+async def _server_connections() -> AsyncIterator[None]:
+    """Tortoise connected the way the server connects to PostgreSQL (`api.dbpool`, with limits)."""
+    from tortoise.context import TortoiseContext
+
+    from api.db import ConnectionLimits, tortoise_config
+
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(DATABASE_URL, ConnectionLimits()))
+        yield
+
+
+def _drop_during_commit(monkeypatch: pytest.MonkeyPatch, *, after_commit: bool) -> list[str]:
+    """The next outermost COMMIT loses its connection: after the server committed (only the answer is
+    lost) or before it got there (the server rolls back when the connection closes)."""
+    import asyncpg
+    from asyncpg.transaction import Transaction
+
+    original = Transaction.commit
+    dropped: list[str] = []
+
+    async def commit(self: Transaction) -> None:
+        if self._nested or dropped:
+            return await original(self)
+        if after_commit:
+            await original(self)
+        dropped.append("after" if after_commit else "before")
+        self._connection.terminate()
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+    monkeypatch.setattr(Transaction, "commit", commit)
+    return dropped
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="txid_status and the server's pool are PostgreSQL's")
+@pytest.mark.parametrize("after_commit", [True, False], ids=["committed", "rolled-back"])
+async def test_a_commit_whose_answer_is_lost_is_settled_by_asking_the_database(
+    client: GraphQLClient, monkeypatch: pytest.MonkeyPatch, after_commit: bool
+) -> None:
+    author = await sign_up(client, "writer")
+    fan = await sign_up(client, "reader")
+    note = await create_note(client, author["token"], title="悬而未决")
+
+    async with _server_connections():
+        dropped = _drop_during_commit(monkeypatch, after_commit=after_commit)
+        response = await _like_through(client, note["id"], fan["token"])
+        monkeypatch.undo()
+
+    assert dropped == ["after" if after_commit else "before"]
+    stored = await Like.filter(note__title="悬而未决", user__handle="reader").exists()
+    assert stored is after_commit
+    body = response.json()
+    if after_commit:
+        # The database says the like committed: the answer is the success it was.
+        assert response.status_code == 200, body
+        assert body["data"]["noteLike"] == {"note": {"likeCount": 1}, "errors": []}
+        await _assert_like_told_the_truth(response, "悬而未决", "reader")
+    else:
+        # The database says it rolled back: a 503 that says plainly nothing was saved.
+        assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert "nothing was saved" in error["message"]
+
+
 # --- Redis down: events are best effort ---------------------------------------------------------------
 
 
