@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by scripts/test: node_modules with the pinned Node tools of package-lock.json (graphql-schema-linter).
+# Sourced by scripts/test: node_modules with the pinned Node tools of package-lock.json (graphql-schema-linter; the JavaScript clients the client tests drive).
 # Re-installs (npm ci) only when node_modules is missing or package-lock.json or package.json changed since.
 
 ensure_node_modules() {
