@@ -53,6 +53,8 @@ STOPSIGNAL SIGTERM
 # an error status or a refused connection makes it exit non-zero.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"]
+# With VERMILION_METRICS=true, `vermilion serve` gives its workers a shared PROMETHEUS_MULTIPROC_DIR (a
+# fresh directory under /tmp, or the one named, emptied) so /metrics sums every worker's counts.
 # Migrations run before the server starts; with several replicas, run `vermilion migrate` as a job instead.
 # `exec` makes the server PID 1, so SIGTERM reaches uvicorn rather than the shell.
 CMD ["sh", "-c", "vermilion migrate && exec vermilion serve --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2}"]

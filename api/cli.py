@@ -461,6 +461,11 @@ def serve(
         _warn("--reload runs a single worker")
         workers = 1
     _run(_preflight(settings, migrate_first))
+    if settings.metrics and workers > 1:
+        from api.metrics import prepare_multiprocess_directory
+
+        directory = prepare_multiprocess_directory()
+        typer.echo(f"metrics: {workers} workers share {directory}")
     typer.echo(f"{'GraphiQL' if settings.graphiql else 'GraphQL'}: http://{host}:{port}/graphql")
     uvicorn.run(
         "api.app:app",

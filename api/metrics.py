@@ -3,11 +3,13 @@
 Per operation name and type: requests, latency, and requests answered with each error code; per
 operation type: SQL statements and query cost per request; and the subscriptions in progress.
 
-Several uvicorn workers: set `PROMETHEUS_MULTIPROC_DIR` to an empty directory, writable by the server,
-before it starts (prometheus-client reads it when first imported). Each worker then writes its values to
-files there, and a scrape of any worker sums them all. Empty the directory whenever the server starts
-(`rm -rf "$PROMETHEUS_MULTIPROC_DIR"/*`): left-over files would be added in. Without it each worker
-has its own registry and a scrape sees only the worker that answers it (fine for one worker).
+Several uvicorn workers share their values through files in `PROMETHEUS_MULTIPROC_DIR`, which
+prometheus-client reads when first imported: each worker writes there, and a scrape of any worker sums
+them all. `vermilion serve --workers N` with metrics on prepares it before the workers start
+(`prepare_multiprocess_directory`): the directory named by the variable, emptied of a previous run's
+files (they would be added in), or a fresh one of its own. Running uvicorn (or gunicorn) directly, set
+the variable to an empty directory yourself. Without it each worker has its own registry and a scrape
+sees only the worker that answers it (fine for one worker).
 
 Operation names are the client's to choose, and each new one would be new series in Prometheus: a name
 counts under its own label only when it is a plain GraphQL name of at most 64 characters and one of the
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hmac
 import os
 import re
+import tempfile
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import (
@@ -40,6 +43,7 @@ from starlette.routing import Route
 from api.access_log import Access
 from schema.context import bearer_token
 
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 MAX_OPERATION_NAMES = 200
 OTHER = "other"  # an operation name past the cap, or not a plain name
 ANONYMOUS = "anonymous"  # an operation without a name
@@ -52,6 +56,21 @@ COST_BUCKETS = (0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500)
 
 # The `_created` twin of every counter and histogram doubles the series for a figure nobody graphs.
 disable_created_metrics()
+
+
+def prepare_multiprocess_directory() -> str:
+    """Point PROMETHEUS_MULTIPROC_DIR at an empty directory for workers about to start: the one already
+    named, emptied of its `.db` files, else a new temporary one. Returns its path."""
+    directory = os.environ.get(MULTIPROC_VARIABLE)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+    else:
+        directory = tempfile.mkdtemp(prefix="vermilion-metrics-")
+        os.environ[MULTIPROC_VARIABLE] = directory
+    return directory
 
 
 def multiprocess_mode() -> bool:

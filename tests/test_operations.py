@@ -24,8 +24,9 @@ from api.metrics import MAX_OPERATION_NAMES
 from core.ids import parse_global_id
 from core.settings import Settings
 from social import engagement
-from tests.conftest import TEST_SECRET, GraphQLClient
+from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, IS_POSTGRES, TEST_SECRET, GraphQLClient
 from tests.factories import create_note, sign_up
+from tests.loopback import free_port
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[1]
@@ -383,6 +384,64 @@ def test_workers_share_their_counts_through_the_multiprocess_directory(tmp_path:
     text = worker("scrape")  # another process: its scrape adds the first one's files
     requests = samples(text, "vermilion_graphql_requests_total")
     assert requests[(("operation_name", "Worker"), ("operation_type", "query"))] == 2
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="several workers need PostgreSQL (SQLite serves with one)")
+async def test_vermilion_serve_with_two_workers_counts_every_request_in_every_scrape(
+    db: str, tmp_path: Path
+) -> None:
+    # A file a previous run left behind: it would be added into every sum if it were kept.
+    (tmp_path / "counter_999999.db").write_bytes(b"stale")
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("VERMILION_", "OTEL_"))},
+        **{key: str(value) for key, value in GENEROUS_LIMITS.items()},
+        "VERMILION_DATABASE_URL": DATABASE_URL,
+        "VERMILION_SECRET_KEY": TEST_SECRET,
+        "VERMILION_ENV": "development",
+        "VERMILION_SWEEP_INTERVAL_SECONDS": "0",
+        "VERMILION_METRICS": "true",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+    }
+    vermilion = str(Path(sys.executable).with_name("vermilion"))
+    command = [vermilion, "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: ASYNC220 (started once, not awaited)
+    sent = 40
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            for _ in range(300):  # up to 30 s to start
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("the server did not start")
+            # A new connection per request, so the kernel spreads them over both workers.
+            for _ in range(sent):
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as once:
+                    assert (
+                        await once.post("/graphql", json={"query": "query Counted { __typename }"})
+                    ).status_code == 200
+            scrapes = []
+            for _ in range(6):  # each scrape is answered by either worker
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as once:
+                    scrapes.append((await once.get("/metrics")).text)
+    finally:
+        server.terminate()
+        await asyncio.to_thread(server.wait, 30)
+
+    counted = [
+        samples(text, "vermilion_graphql_requests_total")[
+            (("operation_name", "Counted"), ("operation_type", "query"))
+        ]
+        for text in scrapes
+    ]
+    assert counted == [sent] * len(scrapes)
+    # Both workers wrote their own files, and the stale one was removed before they started.
+    writers = {path.name for path in await asyncio.to_thread(tmp_path.glob, "counter_*.db")}
+    assert "counter_999999.db" not in writers and len(writers) >= 2, writers
 
 
 # --- tracing ----------------------------------------------------------------------------------------
