@@ -8,9 +8,11 @@ commit before and after, each with 2 workers, Redis and production settings, the
 
 Each round runs every request kind on every server for `--seconds` at `--concurrency` (HTTP keep-alive,
 one client process), servers interleaved so that a busy moment of the shared machine hits both alike.
-With `--pid name=PID` (the uvicorn master), also the CPU time the server's processes spent per request
-(user + system, from /proc), the figure to trust on a shared machine. Reports the median over rounds of
-that, requests per second and p50/p99 latency, and writes
+With `--scrape name`, Prometheus's part is played too: while that server is loaded its `/metrics` is
+scraped every half second, and the requests it counted over the window (scrapes answered by any worker)
+must equal the requests sent. With `--pid name=PID` (the uvicorn master), also the CPU time the server's
+processes spent per request (user + system, from /proc), the figure to trust on a shared machine.
+Reports the median over rounds of that, requests per second and p50/p99 latency, and writes
 bench/results/overhead.md and .json. A response with `errors`, or a non-200, counts as a failure.
 """
 
@@ -112,6 +114,26 @@ def _workers(master: int) -> list[int]:
     return [master, *(int(c) for c in children)]
 
 
+def _requests_counted(exposition: str) -> float:
+    """The sum of `vermilion_graphql_requests_total` over its labels, in a /metrics answer."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name == "vermilion_graphql_requests_total"
+    )
+
+
+async def _scrape(http: httpx.AsyncClient, latencies: list[float]) -> float:
+    started = time.perf_counter()
+    response = await http.get("/metrics")
+    response.raise_for_status()
+    latencies.append((time.perf_counter() - started) * 1000)
+    return _requests_counted(response.text)
+
+
 async def _load(
     base: str,
     request: tuple[str, dict[str, Any], str | None],
@@ -119,9 +141,11 @@ async def _load(
     concurrency: int,
     pids: list[int] | None = None,
     backends: list[str] | None = None,
+    scrape: bool = False,
 ) -> dict[str, float]:
     query, variables, token = request
     latencies: list[float] = []
+    scrapes: list[float] = []
     failures = 0
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -139,15 +163,35 @@ async def _load(
                     continue
                 latencies.append((time.perf_counter() - started) * 1000)
 
+        async def scraper() -> None:
+            # Its own connection, as Prometheus has: each scrape may be answered by either worker.
+            async with httpx.AsyncClient(base_url=base, timeout=10) as prometheus:
+                while time.perf_counter() < deadline:
+                    await _scrape(prometheus, scrapes)
+                    await asyncio.sleep(0.5)
+
+        counted_before = await _scrape(http, []) if scrape else 0.0
         shared = _backends(backends) if backends else []
         started, cpu_before = time.perf_counter(), _cpu_seconds(pids) if pids else 0.0
         shared_before = _cpu_seconds(shared)
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker() for _ in range(concurrency)), *([scraper()] if scrape else []))
         elapsed = time.perf_counter() - started
         cpu = _cpu_seconds(pids) - cpu_before if pids else 0.0
         shared_cpu = _cpu_seconds(shared) - shared_before
+        counted = await _scrape(http, []) - counted_before if scrape else 0.0
     done = len(latencies)
+    scraped = (
+        {
+            "scrapes": len(scrapes),
+            "scrape_p99_ms": percentile(scrapes, 0.99) if scrapes else 0.0,
+            "counted": counted,
+            "sent": done + failures,
+        }
+        if scrape
+        else {}
+    )
     return {
+        **scraped,
         "cpu_ms": cpu * 1000 / done if done else 0.0,
         "backend_cpu_ms": shared_cpu * 1000 / done if done else 0.0,
         "rps": len(latencies) / elapsed,
@@ -168,12 +212,24 @@ async def run(servers: dict[str, str], args: argparse.Namespace) -> dict[str, An
                 await _load(servers[name], prepared[name][kind], args.warmup, args.concurrency)
                 pids = _workers(args.pid[name]) if name in args.pid else None
                 result = await _load(
-                    servers[name], prepared[name][kind], args.seconds, args.concurrency, pids, args.backend
+                    servers[name],
+                    prepared[name][kind],
+                    args.seconds,
+                    args.concurrency,
+                    pids,
+                    args.backend,
+                    scrape=name in args.scrape,
                 )
                 rounds[kind][name].append(result)
+                scraped = (
+                    f"; {result['scrapes']} scrapes (p99 {result['scrape_p99_ms']:.0f} ms) counted "
+                    f"{result['counted']:.0f} of {result['sent']} requests"
+                    if "scrapes" in result
+                    else ""
+                )
+                cpu = f"{result['cpu_ms']:.2f} app + {result['backend_cpu_ms']:.2f} backend CPU ms/req"
                 print(
-                    f"round {number + 1} {kind} {name}: {result['rps']:.1f} req/s, "
-                    f"{result['cpu_ms']:.2f} app + {result['backend_cpu_ms']:.2f} backend CPU ms/req",
+                    f"round {number + 1} {kind} {name}: {result['rps']:.1f} req/s, {cpu}{scraped}",
                     flush=True,
                 )
     summary = {
@@ -243,6 +299,17 @@ def _report(result: dict[str, Any], args: argparse.Namespace) -> str:
         ]
         lines.append(f"| {kind} | " + " | ".join(cells) + " | " + " | ".join(changes) + " |")
     lines += ["", "Servers: " + ", ".join(f"{n} = {u}" for n, u in result["servers"].items()), ""]
+    for name in args.scrape:
+        windows = [w for per_server in result["rounds"].values() for w in per_server[name]]
+        exact = sum(w["counted"] == w["sent"] for w in windows)
+        scrapes, slowest = sum(w["scrapes"] for w in windows), max(w["scrape_p99_ms"] for w in windows)
+        lines += [
+            f"`/metrics` of {name} scraped every 0.5 s during its windows: {scrapes} scrapes, p99 of the "
+            f"windows' p99 {slowest:.0f} ms; the requests "
+            f"counted equalled the requests sent in {exact} of {len(windows)} windows "
+            f"({sum(w['counted'] for w in windows):.0f} counted, {sum(w['sent'] for w in windows)} sent).",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -258,6 +325,9 @@ def main() -> None:
     parser.add_argument("--output", default="overhead")
     parser.add_argument(
         "--pid", action="append", default=[], help="name=PID of a server's uvicorn master: measure its CPU"
+    )
+    parser.add_argument(
+        "--scrape", action="append", default=[], help="name of a server whose /metrics to scrape under load"
     )
     parser.add_argument("--only", help="run only the request kinds whose name contains this")
     parser.add_argument(
