@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from commerce.events import publish_order_status
 from commerce.payments import InvalidWebhook, PaymentProviderError, Payments
 from commerce.webhooks import handle_event
+from social.events import flush_notification_changes, open_notification_outbox
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,15 @@ async def stripe_webhook(request: Request) -> JSONResponse:
     except InvalidWebhook as exc:
         log.warning("rejected a Stripe webhook: %s", exc)
         return JSONResponse({"error": "invalid signature"}, status_code=400)
+    # An event may notify people (the buyer of a payment or a refund, merchants, creators): their live
+    # notifications are told once it is stored, as after a mutation.
+    open_notification_outbox()
     try:
         order_id = await handle_event(payments, event)
     except PaymentProviderError as exc:
         log.warning("Stripe event %s deferred: %s", event["id"], exc.message)
         return JSONResponse({"error": "try again later"}, status_code=503)
+    await flush_notification_changes(request.app.state.broker)
     if order_id is not None:
         await publish_order_status(request.app.state.broker, order_id)
     return JSONResponse({"received": True})

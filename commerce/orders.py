@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from commerce import inventory, ledger
 from commerce.errors import CheckoutInProgress, InvalidTransition
+from commerce.order_notifications import notify_fulfilled, notify_paid
 from commerce.payments import IntentState, IntentStatus, Payments
 from commerce.policy import can_view_order, is_merchant_of
 from commerce.states import check_transition, move_order
@@ -118,6 +119,7 @@ async def settle_paid(order_id: UUID, intent: IntentState, *, stripe_event_id: s
                     reference=intent.id,
                     stripe_event_id=stripe_event_id,
                 )
+                await notify_paid(order)
 
 
 async def settle_failed(
@@ -190,7 +192,11 @@ async def fulfill_order(*, viewer_id: int, order_id: UUID) -> Order:
         raise Forbidden("Only a merchant of this order can fulfil it.", "order_id")
     order = await Order.get(id=order_id)
     check_transition(order.status, S.FULFILLED)
-    if not await move_order(order_id, from_=order.status, to=S.FULFILLED):
+    async with in_transaction():  # the buyer is told in the move's transaction
+        moved = await move_order(order_id, from_=order.status, to=S.FULFILLED)
+        if moved:
+            await notify_fulfilled(order, viewer_id)
+    if not moved:
         current = await Order.get(id=order_id)
         check_transition(current.status, S.FULFILLED)
     return await Order.get(id=order_id)

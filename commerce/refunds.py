@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from commerce import ledger
 from commerce.errors import InvalidTransition, PaymentsNotConfigured, RefundExceedsPaid
+from commerce.order_notifications import notify_refunded
 from commerce.orders import latest_attempt, order_for, settle
 from commerce.payments import PaymentProviderError, Payments, StripeRefundStatus
 from commerce.states import REFUNDABLE, move_order, move_refund
@@ -197,6 +198,7 @@ async def confirm_refund(
             stripe_event_id=stripe_event_id,
         )
         await _update_refund_status(order.id)
+        await notify_refunded(order, merchant_id=refund.merchant_id, reference=stripe_refund_id)  # type: ignore[attr-defined]
 
 
 async def _update_refund_status(order_id: UUID) -> None:
@@ -262,6 +264,7 @@ async def _record_external_refund(
             detail="Refunded outside Vermilion",
         )
         await _update_refund_status(order_id)
+        await notify_refunded(order, merchant_id=None, reference=stripe_refund_id)
 
 
 async def _ledger_has(kind: PaymentEventKind, reference: str) -> bool:

@@ -2,7 +2,8 @@
 
 The first page builds a snapshot (the viewer's history, every candidate pool, ranking) and keeps the
 ranked ids; later pages read it, so a page never repeats or skips what an earlier page showed. When a
-snapshot runs out a continuation is built that excludes everything served before.
+snapshot runs out a continuation is built that excludes everything served before, and remembers the
+snapshot it continues: paging backwards (`discover_page_before`) walks the chain back to its start.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class FeedItem:
 class FeedPage:
     items: list[FeedItem]
     has_next: bool
+    has_previous: bool = False
+    # Positions ranked in this session chain so far (the snapshots up to the page's); None when unknown.
+    total_count: int | None = None
     # Rows read while building a snapshot in this request: those notes need no second query, and the
     # viewer has neither liked nor collected them (candidates exclude both).
     notes: dict[int, Note] = field(default_factory=dict)
@@ -56,6 +60,14 @@ class _Snapshot:
     exclude: list[int]
     generation: int
     notes: dict[int, Note] = field(default_factory=dict)
+    # The snapshot this one continues (None for a session's first), and how many positions the chain
+    # held before this one: the chain reads as one list, for paging back and for its length.
+    previous: str | None = None
+    start: int = 0
+
+    @property
+    def chain_length(self) -> int:
+        return self.start + len(self.ids)
 
     def document(self) -> dict[str, Any]:
         return {
@@ -63,6 +75,8 @@ class _Snapshot:
             "reasons": [[r.kind.value, list(r.topics), list(r.note_ids)] for r in self.reasons],
             "exclude": self.exclude[-MAX_EXCLUDED:],
             "generation": self.generation,
+            "previous": self.previous,
+            "start": self.start,
         }
 
     @classmethod
@@ -73,6 +87,8 @@ class _Snapshot:
             reasons=[Reason(ReasonKind(k), tuple(t), tuple(n)) for k, t, n in doc["reasons"]],
             exclude=[int(i) for i in doc.get("exclude", [])],
             generation=int(doc.get("generation", 0)),
+            previous=doc.get("previous"),
+            start=int(doc.get("start", 0)),
         )
 
 
@@ -91,6 +107,7 @@ async def discover_page(
 ) -> FeedPage:
     viewer = viewer_id or 0
     moment = now or datetime.now(UTC)
+    has_previous = False
     if after is None:
         snap = await _build(viewer, onboarding, [], 0, moment, seed, snapshots, plan, params)
         offset = 0
@@ -102,6 +119,8 @@ async def discover_page(
             offset = 0
         else:
             snap = _Snapshot.of(session, doc)
+            # The cursor's own position, or an earlier snapshot of the chain, precedes the page.
+            has_previous = offset > 0 or snap.previous is not None
     items: list[FeedItem] = []
     notes: dict[int, Note] = dict(snap.notes)
     exhausted = False
@@ -127,10 +146,59 @@ async def discover_page(
             snapshots,
             plan,
             params,
+            previous=snap,
         )
         notes.update(snap.notes)
         offset = 0
-    return FeedPage(items=items, has_next=not exhausted and bool(items), notes=notes)
+    return FeedPage(
+        items=items,
+        has_next=not exhausted and bool(items),
+        has_previous=has_previous,
+        total_count=snap.chain_length,
+        notes=notes,
+    )
+
+
+async def discover_page_before(
+    *, viewer_id: int | None, last: int, before: str, secret: str, snapshots: SnapshotStore
+) -> FeedPage:
+    """Up to `last` items that came before the `before` cursor in its session, in feed order.
+
+    Walks back into the snapshots the session continued when one runs out at its start. A session that
+    has expired has nothing to page back through: an empty page, nothing before or after it (a client
+    starts again from the top).
+    """
+    viewer = viewer_id or 0
+    session, offset = decode_cursor(secret, before, viewer_id=viewer, argument="before")
+    doc = await snapshots.load(session)
+    if doc is None:
+        return FeedPage(items=[], has_next=False)
+    snap = _Snapshot.of(session, doc)
+    total = snap.chain_length
+    # A cursor at offset o names the item at index o - 1: the page ends just before it.
+    end = min(max(offset - 1, 0), len(snap.ids))
+    items: list[FeedItem] = []
+    while True:
+        begin = max(0, end - (last - len(items)))
+        items[:0] = [
+            FeedItem(
+                snap.ids[i],
+                snap.reasons[i],
+                encode_cursor(secret, session=snap.session, offset=i + 1, viewer_id=viewer),
+            )
+            for i in range(begin, end)
+        ]
+        if begin > 0:
+            has_previous = True
+            break
+        earlier = await snapshots.load(snap.previous) if snap.previous is not None else None
+        has_previous = earlier is not None
+        if earlier is None or len(items) >= last:
+            break
+        snap = _Snapshot.of(str(snap.previous), earlier)
+        end = len(snap.ids)
+    # The cursor's own item follows the page (offset 0 is never handed out: nothing would).
+    return FeedPage(items=items, has_next=offset > 0, has_previous=has_previous, total_count=total)
 
 
 async def _build(
@@ -143,6 +211,8 @@ async def _build(
     snapshots: SnapshotStore,
     plan: CandidatePlan,
     params: Params | None,
+    *,
+    previous: _Snapshot | None = None,
 ) -> _Snapshot:
     session = secrets.token_hex(12)
     history = await load_history(viewer_id) if viewer_id else []
@@ -177,6 +247,8 @@ async def _build(
         exclude=exclude + [r.note_id for r in ranked],
         generation=generation,
         notes={r.note_id: rows.notes[r.note_id] for r in ranked},
+        previous=previous.session if previous else None,
+        start=previous.chain_length if previous else 0,
     )
     await snapshots.save(session, viewer_id, snap.document())
     return snap

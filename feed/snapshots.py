@@ -125,8 +125,9 @@ def encode_cursor(secret: str, *, session: str, offset: int, viewer_id: int) -> 
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(secret: str, cursor: str, *, viewer_id: int) -> tuple[str, int]:
-    """(session, offset) of a cursor this server signed for this viewer; INVALID otherwise."""
+def decode_cursor(secret: str, cursor: str, *, viewer_id: int, argument: str = "after") -> tuple[str, int]:
+    """(session, offset) of a cursor this server signed for this viewer; INVALID, naming `argument`,
+    otherwise."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload, signature = raw[:-12], raw[-12:]
@@ -136,5 +137,5 @@ def decode_cursor(secret: str, cursor: str, *, viewer_id: int) -> tuple[str, int
     except (ValueError, UnicodeDecodeError):
         valid, session, position = False, "", 0
     if not valid or position < 0:
-        raise DomainError(ErrorCode.INVALID, "The cursor is not valid for this feed.", "after")
+        raise DomainError(ErrorCode.INVALID, "The cursor is not valid for this feed.", argument)
     return session, position

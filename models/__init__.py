@@ -20,7 +20,7 @@ from models.commerce import (
 from models.feed import FeedEvent, FeedEventKind, FeedImpression, FeedSnapshot, NoteNeighbour
 from models.mail import OutboxEmail
 from models.notes import Note, NoteKind, NoteProduct, NoteTopic, Topic
-from models.notifications import Notification, NotificationKind
+from models.notifications import Notification, NotificationActivity, NotificationKind
 from models.search import SearchDocument, SearchKind
 from models.social import Board, Collect, Comment, Follow, Like
 from models.users import PasswordReset, RevokedToken, User
@@ -45,6 +45,7 @@ __all__ = [
     "NoteProduct",
     "NoteTopic",
     "Notification",
+    "NotificationActivity",
     "NotificationKind",
     "Order",
     "OrderLine",

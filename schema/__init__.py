@@ -21,6 +21,7 @@ from schema.persisted import PersistedQueryLookup
 from schema.queries import SocialQuery
 from schema.search.fields import SearchQuery
 from schema.social.mutations import SocialMutation
+from schema.social.notification_subscriptions import NotificationOutbox, NotificationSubscription
 from schema.social.notifications import NotificationMutation, NotificationType
 from schema.social.types import BoardType, CommentType
 from schema.users.mutations import UserMutation
@@ -56,7 +57,7 @@ class Mutation(
     description="Live updates over WebSocket (graphql-transport-ws protocol, same path as queries); send "
     "the bearer token in the connection_init payload."
 )
-class Subscription(NoteSubscription, CommerceSubscription):
+class Subscription(NoteSubscription, CommerceSubscription, NotificationSubscription):
     pass
 
 
@@ -75,6 +76,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         types=NODE_TYPES,
         # Authentication first: every later step (limits per user, resolvers) sees only a live session.
         # Persisted queries resolve the text before anything else reads it; errors are coded last.
-        extensions=[ErrorCodes, PersistedQueryLookup, Authentication, *protection_extensions(settings)],
+        extensions=[
+            ErrorCodes,
+            PersistedQueryLookup,
+            Authentication,
+            *protection_extensions(settings),
+            # Publishes the notifications a mutation wrote, once it is done (after its commits).
+            NotificationOutbox,
+        ],
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

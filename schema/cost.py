@@ -1,9 +1,10 @@
 """The static cost of an operation, Shopify's model: what it may ask the server for, at most.
 
 - a scalar or enum costs 0, an object 1 (the `…Edge` wrappers of a connection 0: their node counts);
-- a connection costs itself and its `pageInfo`, plus `first` × one item (`edges` and `nodes`), `first`
-  being its argument, its default (20) when absent, or the variable's value; always clamped to what the
-  field serves (0–100), so a `first` the resolver refuses is refused by the resolver, not priced;
+- a connection costs itself and its `pageInfo`, plus its page size × one item (`edges` and `nodes`): `first`
+  (its argument or the variable's value), or `last` when paging backwards, the larger when both are
+  given, the default (20) when neither; always clamped to what the field serves (0–100), so a size the
+  resolver refuses is refused by the resolver, not priced;
 - a plain list costs its bound × one item: the most the rules let it hold (`LIST_BOUNDS`), or an argument
   (`ARGUMENT_BOUNDS`: `Topic.history(days)`, `trendingTopics(first)`), or its elements (`ELEMENT_BOUNDS`);
 - an interface or union costs its most expensive member; fragments are expanded where they are spread,
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
 
 from graphql import (
@@ -89,14 +90,28 @@ class Multiplier:
     literal: int | None = None
     variable: str | None = None
     variable_default: int | None = None  # the operation's default for the variable
+    # A connection's `last`: when given, the page holds that many instead (the larger, with `first` too).
+    backward: Multiplier | None = None
 
-    def value(self, variables: Mapping[str, Any]) -> int:
+    def given(self, variables: Mapping[str, Any]) -> int | None:
+        """The argument's value in this request; None when absent or null."""
         n: object = self.literal
         if self.variable is not None:
             n = variables.get(self.variable, self.variable_default)
         if not isinstance(n, int) or isinstance(n, bool):  # absent, null, or wrong (coercion refuses it)
-            n = self.default
-        return min(max(n, 0), self.maximum)
+            return None
+        return n
+
+    def value(self, variables: Mapping[str, Any]) -> int:
+        n = self.given(variables)
+        back = self.backward.given(variables) if self.backward is not None else None
+        if back is not None:
+            n = back if n is None else max(n, back)
+        return min(max(self.default if n is None else n, 0), self.maximum)
+
+    def variables(self) -> list[str]:
+        names = [self.variable] if self.variable is not None else []
+        return names + (self.backward.variables() if self.backward is not None else [])
 
 
 @dataclass(eq=False)
@@ -151,8 +166,8 @@ class OperationPlan:
             if id(plan) in seen:
                 continue
             seen.add(id(plan))
-            if plan.times is not None and plan.times.variable is not None:
-                names.add(plan.times.variable)
+            if plan.times is not None:
+                names.update(plan.times.variables())
             stack.extend(plan.parts)
             stack.extend(plan.choices)
         return tuple(sorted(names))
@@ -324,7 +339,10 @@ class _Planner:
             return None
         default = args["first"].default_value
         default = default if isinstance(default, int) and not isinstance(default, bool) else DEFAULT_PAGE_SIZE
-        return self._argument(node, "first", default, MAX_PAGE_SIZE)
+        forward = self._argument(node, "first", default, MAX_PAGE_SIZE)
+        if "last" not in args:
+            return forward
+        return replace(forward, backward=self._argument(node, "last", default, MAX_PAGE_SIZE))
 
     def _bound(self, coordinate: str, element: str, node: FieldNode) -> Multiplier:
         if coordinate in ARGUMENT_BOUNDS:

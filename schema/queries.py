@@ -11,19 +11,20 @@ from tortoise.expressions import Subquery
 
 from commerce.cart import load_contents
 from commerce.policy import can_use_cart, can_view_order
-from core.cursors import decode_id_cursor, page_size
+from core.cursors import page_request
 from core.ids import parse_global_id, parse_uuid_global_id
 from models import Follow, Note, Notification, Order, ProductVariant, Topic, User
 from schema.catalog.types import ProductType, ProductVariantType
 from schema.commerce.types import CartType, OrderType
 from schema.context import Info
 from schema.notes.types import NoteType, TopicType, load_note
-from schema.relay import After, Connection, First, Node, build_connection, keyset_page
+from schema.relay import After, Before, Connection, First, Last, Node, empty_connection, keyset_connection
 from schema.social.notifications import NotificationType
 from schema.social.types import BoardType, load_comment
 from schema.users.types import UserType
 from social.accounts import is_valid_handle, normalize_handle
-from social.policy import can_view_board, can_view_user, note_filter, notification_filter
+from social.notifications import inbox_filter
+from social.policy import can_view_board, can_view_user, note_filter
 from social.topics import topic_name_or_none
 
 # Longest `user(handle:)` argument read: a handle of 30 characters with an @, spaces and invisible marks.
@@ -67,7 +68,8 @@ async def _notification(info: Info, pk: int) -> Node | None:
     viewer_id = info.context.viewer_id
     if viewer_id is None:
         return None
-    visible = notification_filter(viewer_id, await info.context.audience())
+    # The rule of the list itself: an entry shows while anyone in it is visible (order events always).
+    visible = inbox_filter(viewer_id, await info.context.audience())
     row = await Notification.filter(visible, id=pk).first()
     return NotificationType.from_row(row) if row else None
 
@@ -215,16 +217,20 @@ class SocialQuery:
         return TopicType.from_row(row) if row else None
 
     @strawberry.field(
-        description="Notes by the people the viewer follows, newest first; empty when anonymous."
+        description="Notes by the people the viewer follows, newest first; empty when anonymous. "
+        "`totalCount` is null: no counter is kept for it, and counting would read every followed "
+        "person's notes."
     )
     async def following_feed(
-        self, info: Info, first: First = None, after: After = None
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[NoteType]:
-        size, cursor = page_size(first), decode_id_cursor(after)
+        request = page_request(first, after, last, before)
+        request.id_cursor()  # a forged cursor is refused even when anonymous
         viewer_id = info.context.viewer_id
         if viewer_id is None:
-            return build_connection([], False, NoteType.from_row)
+            return empty_connection()
         followed = Subquery(Follow.filter(follower_id=viewer_id).values("followee_id"))
         visible = note_filter(await info.context.audience())
-        rows, more = await keyset_page(Note.filter(visible, author_id__in=followed), size, cursor)
-        return build_connection(rows, more, NoteType.from_row)
+        return await keyset_connection(
+            Note.filter(visible, author_id__in=followed), request, NoteType.from_row
+        )

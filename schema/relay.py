@@ -1,13 +1,15 @@
-"""Relay plumbing: the Node interface, keyset connections and page info."""
+"""Relay plumbing: the Node interface, keyset connections that page both ways, and page info."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
+from tortoise.expressions import Q
 
-from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_id_cursor, encode_cursor, page_size
+from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, encode_cursor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -16,15 +18,34 @@ R = TypeVar("R")
 First = Annotated[
     int | None,
     strawberry.argument(
-        description=f"How many items to return: 0–{MAX_PAGE_SIZE}, {DEFAULT_PAGE_SIZE} when omitted. Outside "
-        "that range the field is refused with an OUT_OF_RANGE error."
+        description=f"How many items to return from the start (or from `after`): 0–{MAX_PAGE_SIZE}, "
+        f"{DEFAULT_PAGE_SIZE} when neither `first` nor `last` is given. Outside that range the field is "
+        "refused with OUT_OF_RANGE; together with `last` or `before`, with INVALID."
     ),
 ]
 After = Annotated[
     str | None,
     strawberry.argument(
         description="Start after this cursor: the `pageInfo.endCursor` of the previous page of the same "
-        "list. Omit for the first page. A malformed cursor is refused with an INVALID error."
+        "list. Omit for the first page. A malformed cursor, or one given with `before` or `last`, is "
+        "refused with INVALID."
+    ),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"How many items to return counting back from `before` (or from the end of the list): "
+        f"0–{MAX_PAGE_SIZE}, the same range as `first`; {DEFAULT_PAGE_SIZE} when only `before` is given. "
+        "The page is still in list order. Outside that range the field is refused with OUT_OF_RANGE; "
+        "together with `first` or `after`, with INVALID."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description="End before this cursor: the `pageInfo.startCursor` of the page that follows, to page "
+        "backwards with `last`. A malformed cursor, or one given with `after` or `first`, is refused with "
+        "INVALID."
     ),
 ]
 
@@ -37,103 +58,219 @@ class Node:
     )
 
 
-@strawberry.type(description="Where a page sits in its list, and the cursor to ask for the next one.")
+@strawberry.type(description="Where a page sits in its list, and the cursors to page on in either direction.")
 class PageInfo:
     has_next_page: bool = strawberry.field(
-        description="True when more items follow: ask again with `after: endCursor`."
+        description="True when items follow this page: ask for them with `after: endCursor`. Exact both "
+        "ways: paging backwards, true when anything follows `before`."
     )
     end_cursor: str | None = strawberry.field(
-        description="The cursor to pass as `after` for the next page; null when there is nothing to "
-        "continue from."
+        description="The cursor to pass as `after` for the next page; null when the page read nothing."
     )
     has_previous_page: bool = strawberry.field(
-        default=False, description="Always false: lists page forwards only, from the first page."
+        default=False,
+        description="True when items come before this page: ask for them with `last` and "
+        "`before: startCursor`. False on a list's first page; paging forwards with `after`, true when "
+        "anything precedes the cursor.",
     )
     start_cursor: str | None = strawberry.field(
-        default=None, description="The cursor of the page's first item; null when the page is empty."
+        default=None,
+        description="The cursor to pass as `before` for the page before this one; null when the page read "
+        "nothing.",
     )
 
 
 @strawberry.type(description="One item of a page, with the cursor of its position in the list.")
 class Edge(Generic[T]):
     cursor: str = strawberry.field(
-        description="Opaque position of this item; pass it as `after` to continue after it."
+        description="Opaque position of this item; pass it as `after` to continue after it, or as `before` "
+        "to page back from it."
     )
     node: T = strawberry.field(description="The item itself.")
 
 
-@strawberry.type(description="A page of a list, in keyset order; ask for the next with `after: endCursor`.")
+Count = int | Callable[[], Awaitable[int]] | None
+
+
+@strawberry.type(
+    description="A page of a list, in keyset order; page on with `first`/`after: endCursor`, back with "
+    "`last`/`before: startCursor`."
+)
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(
         description="The page's items in list order, each with its cursor."
     )
     page_info: PageInfo = strawberry.field(
-        description="Whether more items follow, and the cursor to get them."
+        description="Whether items precede or follow this page, and the cursors to get them."
     )
-    total_count: int | None = strawberry.field(
-        default=None,
-        description="How many items the whole list has (all pages), where Vermilion keeps a count; null for "
-        "lists without one.",
+    # The list's size: a stored counter, or a count made only when a client selects `totalCount`.
+    count: strawberry.Private[Count] = None
+
+    @strawberry.field(
+        description="How many items the whole list has (all pages). Each list's description says where it "
+        "comes from; null on lists where counting would mean reading them whole."
     )
+    async def total_count(self) -> int | None:
+        if callable(self.count):
+            return await self.count()
+        return self.count
 
     @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
 
 
+@dataclass
+class KeysetPage:
+    """The rows of one page in list order, and whether rows precede and follow it."""
+
+    rows: list[Any]
+    has_next: bool
+    has_previous: bool = False
+
+
 def build_connection(
-    rows: Sequence[R],
-    has_next: bool,
+    rows: Sequence[R] | KeysetPage,
+    has_next: bool | None,
     to_node: Callable[[R], Any],
     key: Callable[[R], Any] = lambda row: row.id,  # type: ignore[attr-defined]
-    total_count: int | None = None,
+    total_count: Count = None,
 ) -> Connection[Any]:
-    """A connection from one page of rows; each cursor encodes its row's keyset position."""
-    edges = [Edge(cursor=encode_cursor(key(row)), node=to_node(row)) for row in rows]
+    """A connection from one page of rows (or a `KeysetPage`); each cursor encodes its row's position."""
+    page = rows if isinstance(rows, KeysetPage) else KeysetPage(list(rows), bool(has_next))
+    edges = [Edge(cursor=encode_cursor(key(row)), node=to_node(row)) for row in page.rows]
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=has_next,
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
             end_cursor=edges[-1].cursor if edges else None,
             start_cursor=edges[0].cursor if edges else None,
         ),
-        total_count=total_count,
+        count=total_count,
     )
+
+
+def empty_connection(total_count: Count = None) -> Connection[Any]:
+    """A list with nothing in it, whichever page is asked for."""
+    return build_connection(KeysetPage([], False), None, lambda row: row, total_count=total_count)
+
+
+# --- keyset pages ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeysetOrder:
+    """A list's order: its key columns, most significant first, all ascending or all descending."""
+
+    fields: tuple[str, ...] = ("id",)
+    descending: bool = True
+
+    def key(self, row: Any) -> tuple[Any, ...]:
+        return tuple(getattr(row, name) for name in self.fields)
+
+    def order_by(self, *, reverse: bool = False) -> list[str]:
+        down = self.descending != reverse
+        return [f"-{name}" if down else name for name in self.fields]
+
+    def beyond(self, position: tuple[Any, ...], *, later: bool, inclusive: bool = False) -> Q:
+        """Rows after `position` in list order (before it: `later=False`); `inclusive` adds its own row."""
+        op = "lt" if self.descending == later else "gt"
+        alternatives = []
+        for i, name in enumerate(self.fields):
+            # (a, b) beyond (x, y): a beyond x, or a = x and b beyond y.
+            condition: dict[str, Any] = {self.fields[j]: position[j] for j in range(i)}
+            last = i == len(self.fields) - 1
+            condition[f"{name}__{op}{'e' if inclusive and last else ''}"] = position[i]
+            alternatives.append(Q(**condition))
+        return Q(*alternatives, join_type="OR")
+
+
+NEWEST_FIRST = KeysetOrder()
+OLDEST_FIRST = KeysetOrder(descending=False)
+
+
+async def keyset_window(
+    queryset: Any,
+    request: PageRequest,
+    position: tuple[Any, ...] | None,
+    order: KeysetOrder = NEWEST_FIRST,
+) -> KeysetPage:
+    """One page of `queryset` in `order`, either way from `position` (the decoded cursor), exact both ways.
+
+    Backwards, the opposite order is read (`last` + 1 rows, one more from a cursor) and reversed. From a
+    cursor, the row at the cursor is read too: when it is still there it proves the list goes on beyond
+    the cursor (rows before an `after`, after a `before`) with no second statement; only when it has gone
+    since (deleted, now hidden) does one indexed `LIMIT 1` read settle it. Without a cursor: one
+    statement, as before.
+    """
+    size, backward = request.size, request.backward
+    if position is None:
+        rows = list(await queryset.order_by(*order.order_by(reverse=backward)).limit(size + 1))
+        page, more = rows[:size], len(rows) > size
+        if backward:
+            return KeysetPage(page[::-1], has_next=False, has_previous=more)
+        return KeysetPage(page, has_next=more)
+    # Forwards the page lies after the cursor; backwards before it (read in reverse, nearest first).
+    ahead = not backward
+    rows = list(
+        await queryset.filter(order.beyond(position, later=ahead, inclusive=True))
+        .order_by(*order.order_by(reverse=backward))
+        .limit(size + 2)
+    )
+    anchored = bool(rows) and order.key(rows[0]) == tuple(position)
+    if anchored:
+        rows = rows[1:]
+    page, more = rows[:size], len(rows) > size
+    behind = anchored or await queryset.filter(order.beyond(position, later=not ahead)).limit(1).exists()
+    if backward:
+        return KeysetPage(page[::-1], has_next=behind, has_previous=more)
+    return KeysetPage(page, has_next=more, has_previous=behind)
+
+
+async def keyset_connection(
+    queryset: Any,
+    request: PageRequest,
+    to_node: Callable[[Any], Any],
+    *,
+    total_count: Count = None,
+    order: KeysetOrder = NEWEST_FIRST,
+) -> Connection[Any]:
+    """A page of an id-ordered list as a connection."""
+    cursor = request.id_cursor()
+    page = await keyset_window(queryset, request, None if cursor is None else (cursor,), order)
+    return build_connection(page, None, to_node, total_count=total_count)
 
 
 async def linked_connection(
     queryset: Any,
-    first: int | None,
-    after: str | None,
+    request: PageRequest,
     *,
     target_id: Callable[[Any], int],
     loader: Any,
     to_node: Callable[[Any], Any],
-    total_count: int | None = None,
+    total_count: Count = None,
 ) -> Connection[Any]:
     """A page of a link table (follows, collects) shown as the rows the links point at.
 
     Cursors are the links' ids, so the order is "most recently linked first"; a link whose target the
     loader does not return (gone, or not visible to this audience) is left out of the page.
     """
-    links, more = await keyset_page(queryset, page_size(first), decode_id_cursor(after))
+    cursor = request.id_cursor()
+    window = await keyset_window(queryset, request, None if cursor is None else (cursor,))
+    links = window.rows
     targets = await loader.load_many([target_id(link) for link in links])
     pairs = [(link, target) for link, target in zip(links, targets, strict=True) if target is not None]
     connection = build_connection(
-        pairs, more, lambda pair: to_node(pair[1]), key=lambda pair: pair[0].id, total_count=total_count
+        KeysetPage(pairs, window.has_next, window.has_previous),
+        None,
+        lambda pair: to_node(pair[1]),
+        key=lambda pair: pair[0].id,
+        total_count=total_count,
     )
     if links:
-        # The next page starts after the last link read, shown or not: a page whose last links were
-        # left out neither repeats nor restarts.
+        # The pages on either side start from the links read, shown or not: a page whose first or last
+        # links were left out neither repeats nor restarts.
+        connection.page_info.start_cursor = encode_cursor(links[0].id)
         connection.page_info.end_cursor = encode_cursor(links[-1].id)
     return connection
-
-
-async def keyset_page(
-    queryset: Any, first: int, after: int | None, *, descending: bool = True
-) -> tuple[list[Any], bool]:
-    """One page of an id-ordered queryset: up to `first` rows past `after`, and whether more follow."""
-    if after is not None:
-        queryset = queryset.filter(id__lt=after) if descending else queryset.filter(id__gt=after)
-    rows = list(await queryset.order_by("-id" if descending else "id").limit(first + 1))
-    return rows[:first], len(rows) > first

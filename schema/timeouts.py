@@ -7,9 +7,10 @@ INTERNAL_SERVER_ERROR. The transaction it ran in has rolled back.
 
 A connection lost mid-use (the database stopped or the network dropped it) is SERVICE_UNAVAILABLE too,
 worded so that it does not claim what it cannot know: whether a COMMIT in flight took effect (on the
-server's connections `api.commits` first asks the database, so this is left for when it cannot tell). It decides
-the HTTP status (503) only when the root field failed; a nested field failing after a mutation's root
-field returned — after its commit — leaves that payload's success standing, with the field's error coded.
+server's connections `api.commits` first asks the database, so this is left for when it cannot tell).
+It decides the HTTP status (503) only when the root field failed; a nested field failing after a
+mutation's root field returned — after its commit — leaves that payload's success standing, with the
+field's error coded.
 """
 
 from __future__ import annotations

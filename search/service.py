@@ -3,7 +3,9 @@
 One statement per page on either database. RELEVANCE reads candidates (the `CANDIDATES` most popular
 matches in the head — title, name, topics — and, when those are fewer, as many matching anywhere) and ranks
 them with `search.ranking`, so its lists end after at most 2 × CANDIDATES results; POPULAR and LATEST are
-ordered and keyset-paged by the database itself, to the end of the matches.
+ordered and keyset-paged by the database itself, to the end of the matches. Either way pages go both
+ways: backwards (`last`/`before`) RELEVANCE slices the same ranking, POPULAR and LATEST read the opposite
+order and reverse it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from core.cursors import decode_cursor, encode_cursor
+from core.cursors import DEFAULT_PAGE_SIZE, bad_cursor, decode_cursor, encode_cursor
 from core.errors import DomainError, ErrorCode
 from core.sql import dialect, fetch_all
 from models.search import SearchKind
@@ -63,6 +65,18 @@ class SearchPage:
     terms: list[str]
     # True when no document had every term, so these results match only some of them.
     relaxed: bool
+    has_previous: bool = False
+    # RELEVANCE: the length of the ranking (read whole for every page anyway); None for POPULAR and
+    # LATEST, where it would mean counting every match.
+    total_count: int | None = None
+
+
+@dataclass(frozen=True)
+class _Hits:
+    hits: list[SearchHit]
+    has_next: bool
+    has_previous: bool
+    total_count: int | None = None
 
 
 # --- match expressions --------------------------------------------------------------------------------
@@ -122,26 +136,27 @@ def _cursor(sort: SearchSort, relaxed: bool, key: float | int, object_id: int) -
     return encode_cursor(sort.value, int(relaxed), repr(key) if isinstance(key, float) else key, object_id)
 
 
-BAD_CURSOR = DomainError(ErrorCode.INVALID, "The cursor is not valid for this search.", "after")
-
-
 def _int32(value: object) -> bool:
     return isinstance(value, int) and -(2**31) <= value < 2**31
 
 
-def _decode(after: str | None, sort: SearchSort) -> tuple[bool, float | int, int] | None:
-    if after is None:
+Position = tuple[bool, float | int, int]  # (relaxed phase, sort key, object id)
+
+
+def _decode(cursor: str | None, sort: SearchSort, argument: str) -> Position | None:
+    if cursor is None:
         return None
-    sort_name, relaxed, key, object_id = decode_cursor(after, arity=4)
+    bad = bad_cursor(argument, "search")
+    sort_name, relaxed, key, object_id = decode_cursor(cursor, arity=4, argument=argument)
     if sort_name != sort.value or relaxed not in (0, 1) or not _int32(object_id):
-        raise BAD_CURSOR
+        raise bad
     if sort is SearchSort.RELEVANCE:
         try:
             key = float(key)
         except (TypeError, ValueError):
-            raise BAD_CURSOR from None
+            raise bad from None
     elif not _int32(key):  # ids and popularity are 32-bit columns; anything else is forged
-        raise BAD_CURSOR
+        raise bad
     return bool(relaxed), key, object_id
 
 
@@ -166,28 +181,36 @@ async def search(
     *,
     kind: SearchKind = SearchKind.NOTE,
     sort: SearchSort = SearchSort.RELEVANCE,
-    first: int,
+    first: int | None = None,
     after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
     language: str | None = None,
     preferred_languages: Sequence[str] = (),
 ) -> SearchPage:
-    """One page of results.
+    """One page of results: `first` after `after`, or (given `last` or `before`) `last` before `before`.
 
     `language` keeps only notes detected in that language; `preferred_languages` ranks notes in them higher.
     """
-    position = _decode(after, sort)
+    backward = last is not None or before is not None
+    asked = last if backward else first
+    size = DEFAULT_PAGE_SIZE if asked is None else asked
+    position = _decode(before if backward else after, sort, "before" if backward else "after")
     query = parse_query(text)
     terms = [t.source for t in query.terms]
-    if query.empty or first == 0:
-        return SearchPage([], False, terms, False)
+    if query.empty or size == 0:  # nothing to read: an empty query has no results, a page of 0 shows none
+        return SearchPage([], False, terms, False, total_count=0 if query.empty else None)
     relaxed = position[0] if position else False
-    hits, has_next = await _page(query, kind, sort, first, position, relaxed, language, preferred_languages)
-    if not hits and position is None and sort is SearchSort.RELEVANCE and len(query.terms) > 1:
+    args = (query, kind, sort, size, backward, language, preferred_languages)
+    page = await _page(*args, position, relaxed)
+    if not page.hits and position is None and sort is SearchSort.RELEVANCE and len(query.terms) > 1:
         # Nothing has every word: show what has at least half of them, best first, and say so. (POPULAR and
         # LATEST are filters as much as orders: they keep to documents with every word.)
         relaxed = True
-        hits, has_next = await _page(query, kind, sort, first, None, relaxed, language, preferred_languages)
-    return SearchPage(hits, has_next, terms, relaxed and bool(hits))
+        page = await _page(*args, None, relaxed)
+    return SearchPage(
+        page.hits, page.has_next, terms, relaxed and bool(page.hits), page.has_previous, page.total_count
+    )
 
 
 def _filters(kind: SearchKind, language: str | None, params: list[Any]) -> str:
@@ -232,49 +255,99 @@ async def _page(
     query: Query,
     kind: SearchKind,
     sort: SearchSort,
-    first: int,
-    position: tuple[bool, float | int, int] | None,
-    relaxed: bool,
+    size: int,
+    backward: bool,
     language: str | None,
     preferred_languages: Sequence[str],
-) -> tuple[list[SearchHit], bool]:
-    """The hits of one page, and whether more follow."""
+    position: Position | None,
+    relaxed: bool,
+) -> _Hits:
+    """The hits of one page, and whether hits precede and follow it."""
     database = dialect()
     if sort is SearchSort.RELEVANCE:
         statement, arguments = relevance_statement(query, kind, database, relaxed=relaxed, language=language)
         ranked = rank_candidates(query, await fetch_all(statement, arguments), relaxed, preferred_languages)
-        if position is not None:
-            _, key, last_id = position
-            ranked = [(i, s) for i, s in ranked if (s, i) < (key, last_id)]
-        hits = [SearchHit(i, _cursor(sort, relaxed, s, i), s) for i, s in ranked[:first]]
-        return hits, len(ranked) > first
+        return _relevance_slice(ranked, size, backward, position, relaxed)
     sql = KINDS[kind]
     params: list[Any] = [match_expression(query, database)]
     where = _filters(kind, language, params)
-    if position is not None:
-        _, key, last_id = position
-        if sort is SearchSort.POPULAR:
-            params.extend([key, last_id])
-            k, i = len(params) - 1, len(params)
-            where += f" AND ({sql.popularity} < ${k} OR ({sql.popularity} = ${k} AND d.object_id < ${i}))"
-        else:
-            params.append(last_id)
-            where += f" AND d.object_id < ${len(params)}"
     order = "popularity DESC, d.object_id DESC" if sort is SearchSort.POPULAR else "d.object_id DESC"
-    rows = await fetch_all(
-        f"SELECT d.object_id AS id, {sql.popularity} AS popularity {_source(kind, database, '$1')}{where}"
-        f" ORDER BY {order} LIMIT {first + 1}",
-        params,
-    )
-    hits = [
-        SearchHit(
-            r["id"],
-            _cursor(sort, relaxed, int(r["popularity"]) if sort is SearchSort.POPULAR else r["id"], r["id"]),
-            float(r["popularity"]),
+    if backward:
+        order = order.replace("DESC", "ASC")
+    select = f"SELECT d.object_id AS id, {sql.popularity} AS popularity {_source(kind, database, '$1')}"
+
+    def hit(row: dict[str, Any]) -> SearchHit:
+        key = int(row["popularity"]) if sort is SearchSort.POPULAR else row["id"]
+        return SearchHit(row["id"], _cursor(sort, relaxed, key, row["id"]), float(row["popularity"]))
+
+    if position is None:
+        rows = await fetch_all(f"{select}{where} ORDER BY {order} LIMIT {size + 1}", params)
+        hits, more = [hit(r) for r in rows[:size]], len(rows) > size
+        if backward:
+            return _Hits(hits[::-1], has_next=False, has_previous=more)
+        return _Hits(hits, has_next=more, has_previous=False)
+    # From a cursor, read the cursor's own hit too: still there, it proves hits lie beyond the cursor (before
+    # an `after`, after a `before`) with no second statement.
+    ahead = not backward
+    beyond = _keyset_sql(sort, sql, position, list(params), later=ahead, inclusive=True)
+    rows = await fetch_all(f"{select}{where}{beyond[0]} ORDER BY {order} LIMIT {size + 2}", beyond[1])
+    _, key, last_id = position
+    anchored = bool(rows) and rows[0]["id"] == last_id
+    if anchored and sort is SearchSort.POPULAR:
+        anchored = int(rows[0]["popularity"]) == key
+    if anchored:
+        rows = rows[1:]
+    hits, more = [hit(r) for r in rows[:size]], len(rows) > size
+    behind = anchored
+    if not behind:  # the cursor's hit has gone (or its popularity moved): one LIMIT 1 read settles it
+        other = _keyset_sql(sort, sql, position, list(params), later=not ahead, inclusive=False)
+        behind = bool(
+            await fetch_all(
+                f"SELECT 1 AS found {_source(kind, database, '$1')}{where}{other[0]} LIMIT 1", other[1]
+            )
         )
-        for r in rows[:first]
-    ]
-    return hits, len(rows) > first
+    if backward:
+        return _Hits(hits[::-1], has_next=behind, has_previous=more)
+    return _Hits(hits, has_next=more, has_previous=behind)
+
+
+def _keyset_sql(
+    sort: SearchSort, sql: KindSql, position: Position, params: list[Any], *, later: bool, inclusive: bool
+) -> tuple[str, list[Any]]:
+    """A condition for hits after `position` in the (descending) order (before it: `later=False`), with
+    the parameters it adds; `inclusive` keeps the hit at the position itself."""
+    _, key, last_id = position
+    op = "<" if later else ">"
+    last_op = op + ("=" if inclusive else "")
+    if sort is SearchSort.POPULAR:
+        params.extend([key, last_id])
+        k, i = len(params) - 1, len(params)
+        return (
+            f" AND ({sql.popularity} {op} ${k} OR ({sql.popularity} = ${k} AND d.object_id {last_op} ${i}))",
+            params,
+        )
+    params.append(last_id)
+    return f" AND d.object_id {last_op} ${len(params)}", params
+
+
+def _relevance_slice(
+    ranked: list[tuple[int, float]], size: int, backward: bool, position: Position | None, relaxed: bool
+) -> _Hits:
+    """A page of the whole ranking (best first: descending (score, id)), either way from `position`."""
+    if position is None:
+        ahead = behind = ranked
+    else:
+        _, key, last_id = position
+        ahead = [(i, s) for i, s in ranked if (s, i) < (key, last_id)]
+        behind = [(i, s) for i, s in ranked if (s, i) > (key, last_id)]
+    if backward:
+        chosen = behind[-size:] if size else []
+        has_previous, has_next = len(behind) > size, position is not None and len(ranked) > len(behind)
+    else:
+        chosen = ahead[:size]
+        has_next, has_previous = len(ahead) > size, position is not None and len(ranked) > len(ahead)
+    hits = [SearchHit(i, _cursor(SearchSort.RELEVANCE, relaxed, s, i), s) for i, s in chosen]
+    return _Hits(hits, has_next, has_previous, total_count=len(ranked))
 
 
 def rank_candidates(

@@ -139,6 +139,27 @@ COSTS = [
         1 + 1 + 10,
         id="mutation payloads priced like queries",
     ),
+    pytest.param(
+        '{ user(handle: "x") { notes(last: 100) { nodes { id } } } }', None, 1 + 1 + 100, id="last: 100"
+    ),
+    pytest.param(
+        'query($n: Int) { user(handle: "x") { notes(last: $n, before: "c") { nodes { id } } } }',
+        {"n": 70},
+        1 + 1 + 70,
+        id="last from a variable",
+    ),
+    pytest.param(
+        '{ user(handle: "x") { notes(last: 5) { nodes { id } } } }',
+        None,
+        1 + 1 + 5,
+        id="last: 5, not the default",
+    ),
+    pytest.param(
+        '{ user(handle: "x") { notes(first: 10, last: 90) { nodes { id } } } }',
+        None,
+        1 + 1 + 90,
+        id="first and last: the larger",
+    ),
     pytest.param(README_QUERY, None, 1 + 1 + 1 + 10 * (1 + 1 + 10 + 10 * 2 + 1 + 3 * 2), id="README"),
 ]
 

@@ -3,6 +3,7 @@ late successes after the reservation was released (Saleor #15246)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -285,3 +286,44 @@ async def test_late_success_with_stock_left_takes_it_again(shop: GraphQLClient, 
     await deliver_intent(shop, stripe_base, "payment_intent.succeeded", p)
     assert await stock_of(shop, w) == 3
     assert await ledger_mismatches() == []
+
+
+# --- notifications told live ---------------------------------------------------------------------
+
+
+async def test_a_paid_order_is_told_live_to_the_buyer_merchant_and_creator(
+    shop: GraphQLClient, stripe_base: str
+) -> None:
+    from core.ids import parse_global_id
+    from social.events import notifications_channel
+
+    w = await world(shop)
+    p = await buy(shop, w, 1)
+    assert await pay(stripe_base, p.intent_id) == "succeeded"
+    people: dict[str, int] = {}
+    for role in ("shopper", "merchant", "creator"):
+        parsed = parse_global_id(getattr(w, role)["user"]["id"])
+        assert parsed is not None
+        people[role] = parsed[1]
+    broker = shop.app.state.broker
+    received: dict[str, list[dict[str, object]]] = {}
+
+    async def listen(role: str, ready: asyncio.Event) -> None:
+        async with broker.subscribe(notifications_channel(people[role])) as messages:
+            ready.set()
+            async for message in messages:
+                received.setdefault(role, []).append(message)
+                return
+
+    listeners = []
+    for role in people:
+        ready = asyncio.Event()
+        listeners.append(asyncio.create_task(listen(role, ready)))
+        await ready.wait()
+
+    await deliver_intent(shop, stripe_base, "payment_intent.succeeded", p)
+    await asyncio.wait_for(asyncio.gather(*listeners), 10)
+
+    # Each was told which notification changed (ORDER_PAID, SALE, NOTE_SALE), once the payment was stored.
+    assert set(received) == {"shopper", "merchant", "creator"}
+    assert all(messages[0]["notificationId"] for messages in received.values())

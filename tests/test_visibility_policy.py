@@ -118,6 +118,7 @@ SURFACES: dict[str, str | Exempt] = {
     "Comment.replyTo": "comments",
     "Comment.note": "commentNote",
     "Notification.actor": "notifications",
+    "Notification.actors": "notifications",
     "Notification.note": "notifications",
     "Notification.comment": "notifications",
     "CartLine.sourceNote": "cart",
@@ -291,7 +292,7 @@ CASES: dict[str, Case] = {
     ),
     "notifications": Case(
         "{ viewer { unreadNotificationCount notifications(first: 20) { nodes { id actor { id }"
-        " note { id } comment { id } } } } }",
+        " actors { nodes { id } } note { id } comment { id } } } } }",
         lambda w: {},
         hidden=("hUser", "hReply"),
         shown=("cUser",),

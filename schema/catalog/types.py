@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from core.cursors import decode_id_cursor, page_size
+from core.cursors import page_request
 from core.ids import to_global_id
 from models import Note, Product, ProductVariant
 from schema.context import Info
 from schema.money import Money
-from schema.relay import After, Connection, First, Node, build_connection, keyset_page
+from schema.relay import After, Before, Connection, First, Last, Node, keyset_connection
 from social.policy import note_filter
 
 if TYPE_CHECKING:
@@ -99,13 +99,19 @@ class ProductType(Node):
         cheapest = min(rows, key=lambda v: (v.currency, v.price_minor_units))
         return Money.of(cheapest.price_minor_units, cheapest.currency)
 
-    @strawberry.field(description="Review notes about this product, newest first.")
-    async def reviews(self, info: Info, first: First = None, after: After = None) -> Connection[NoteRef]:
+    @strawberry.field(
+        description="Review notes about this product, newest first; `totalCount` is `reviewCount`, kept with "
+        "every review."
+    )
+    async def reviews(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[NoteRef]:
         from schema.notes.types import NoteType
 
-        rows, more = await keyset_page(
+        request = page_request(first, after, last, before)
+        return await keyset_connection(
             Note.filter(note_filter(await info.context.audience()), review_product_id=self.row.id),
-            page_size(first),
-            decode_id_cursor(after),
+            request,
+            NoteType.from_row,
+            total_count=self.row.review_count,
         )
-        return build_connection(rows, more, NoteType.from_row, total_count=self.row.review_count)

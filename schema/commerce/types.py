@@ -7,13 +7,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
-from tortoise.expressions import Q
 
 from commerce.cart import CartContents, WarningCode, load_contents
 from commerce.orders import latest_attempt
 from commerce.policy import can_see_client_secret, can_view_order, is_merchant_of
-from core.cursors import decode_cursor, page_size
-from core.errors import DomainError, ErrorCode
+from core.cursors import PageRequest, bad_cursor, decode_cursor
 from core.ids import to_global_id
 from models import (
     CartLine,
@@ -32,7 +30,7 @@ from models import (
 from schema.context import Info
 from schema.enums import described_enum
 from schema.money import Money
-from schema.relay import Connection, Node, build_connection
+from schema.relay import Connection, KeysetOrder, Node, build_connection, keyset_window
 from social.policy import can_view_note
 
 if TYPE_CHECKING:
@@ -498,16 +496,22 @@ def _order_key(row: Order) -> str:
     return f"{row.created_at.isoformat()}|{row.id}"
 
 
-async def order_connection(queryset: Any, first: int | None, after: str | None) -> Connection[OrderType]:
-    """Orders newest first. Their ids are random, so the keyset is (created_at, id)."""
-    size = page_size(first)
-    if after is not None:
-        (key,) = decode_cursor(after)
-        try:
-            stamp, _, raw_id = str(key).partition("|")
-            at, pk = datetime.fromisoformat(stamp), UUID(raw_id)
-        except ValueError:
-            raise DomainError(ErrorCode.INVALID, "The cursor is not valid for this list.", "after") from None
-        queryset = queryset.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
-    rows = list(await queryset.order_by("-created_at", "-id").limit(size + 1))
-    return build_connection(rows[:size], len(rows) > size, OrderType.from_row, key=_order_key)
+# Order ids are random, so the keyset is (created_at, id).
+ORDERS_NEWEST_FIRST = KeysetOrder(fields=("created_at", "id"))
+
+
+def _order_position(request: PageRequest) -> tuple[datetime, UUID] | None:
+    if request.cursor is None:
+        return None
+    (key,) = decode_cursor(request.cursor, argument=request.cursor_argument)
+    try:
+        stamp, _, raw_id = str(key).partition("|")
+        return datetime.fromisoformat(stamp), UUID(raw_id)
+    except ValueError:
+        raise bad_cursor(request.cursor_argument) from None
+
+
+async def order_connection(queryset: Any, request: PageRequest) -> Connection[OrderType]:
+    """Orders newest first, either way; the total is counted only when a client asks for it."""
+    page = await keyset_window(queryset, request, _order_position(request), ORDERS_NEWEST_FIRST)
+    return build_connection(page, None, OrderType.from_row, key=_order_key, total_count=queryset.count)

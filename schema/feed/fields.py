@@ -6,16 +6,17 @@ from typing import Annotated
 
 import strawberry
 
-from core.cursors import page_size
+from core.cursors import page_request
+from core.errors import DomainError, ErrorCode
 from core.ids import decode_global_id
 from core.validation import Checks
-from feed.service import discover_page
+from feed.service import FeedPage, discover_page, discover_page_before
 from feed.signals import mark_not_interested, view_note
 from schema.context import Info
 from schema.errors import UserError, payload_errors, returns_errors
 from schema.feed.types import DiscoverFeedConnection, DiscoverFeedEdge, FeedReason
 from schema.notes.types import NoteType
-from schema.relay import First, PageInfo
+from schema.relay import First, Last, PageInfo
 from social.policy import can_view_note, visible_notes
 from social.topics import clean_topic_names
 
@@ -35,7 +36,10 @@ class FeedQuery:
         description="Notes ranked by what you are interested in — never by how famous their authors are. "
         "Signed in: from your likes, collects, comments, opens and interests. Anonymous: from `interests` "
         "(topic names), else from what is well received. Pages never repeat or skip; `seed` makes the "
-        "order reproducible (tests, debugging)."
+        "order reproducible (tests, debugging). Pages back with `last` and `before` within the session "
+        "a cursor comes from (a feed has no end to count back from, so `last` needs `before`). "
+        "`totalCount` is how many notes the session has ranked so far: it grows when paging past the end "
+        "of a ranking continues with a fresh one."
     )
     async def discover_feed(
         self,
@@ -46,6 +50,16 @@ class FeedQuery:
             strawberry.argument(
                 description="The `pageInfo.endCursor` of the previous page; omit for the first page. Cursors "
                 "are signed for the viewer: one from another person's feed is refused with INVALID."
+            ),
+        ] = None,
+        last: Last = None,
+        before: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The `pageInfo.startCursor` of the page after, to page backwards with `last` "
+                "through the same session (the notes it showed, in the same order). Signed for the viewer "
+                "like `after`: forged or another person's, refused with INVALID; with `after` or `first`, "
+                "refused with INVALID. A session that has expired (after 24 hours) gives an empty page."
             ),
         ] = None,
         interests: Annotated[
@@ -66,7 +80,13 @@ class FeedQuery:
         from schema.users.types import load_user
 
         ctx = info.context
-        size = page_size(first)
+        request = page_request(first, after, last, before)
+        if request.backward and request.cursor is None:
+            raise DomainError(
+                ErrorCode.REQUIRED,
+                "The feed has no end to count back from: pass `before` with `last`.",
+                "before",
+            )
         checks = Checks()
         chosen = clean_topic_names(checks, "interests", interests or [], maximum=10)
         checks.done()
@@ -77,15 +97,25 @@ class FeedQuery:
             viewer = await load_user(info, ctx.viewer_id)
             return list(viewer.row.interests or [])
 
-        page = await discover_page(
-            viewer_id=ctx.viewer_id,
-            onboarding=onboarding,
-            first=size,
-            after=after,
-            secret=ctx.settings.secret_key,
-            snapshots=ctx.snapshots,
-            seed=seed,
-        )
+        page: FeedPage
+        if request.backward:
+            page = await discover_page_before(
+                viewer_id=ctx.viewer_id,
+                last=request.size,
+                before=str(request.cursor),
+                secret=ctx.settings.secret_key,
+                snapshots=ctx.snapshots,
+            )
+        else:
+            page = await discover_page(
+                viewer_id=ctx.viewer_id,
+                onboarding=onboarding,
+                first=request.size,
+                after=request.cursor,
+                secret=ctx.settings.secret_key,
+                snapshots=ctx.snapshots,
+                seed=seed,
+            )
         loaders = ctx.loaders
         audience = await ctx.audience()
         # The feed reads notes with its own SQL: only those the audience may see enter the loader.
@@ -104,14 +134,17 @@ class FeedQuery:
             for item, row in zip(page.items, rows, strict=True)
             if row is not None  # deleted since the snapshot was built, or hidden from this audience
         ]
-        ctx.recorder.impressions(ctx.viewer_id, [e.node.row.id for e in edges])
+        if not request.backward:  # paging back shows notes already served: no new impressions
+            ctx.recorder.impressions(ctx.viewer_id, [e.node.row.id for e in edges])
         return DiscoverFeedConnection(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
                 end_cursor=page.items[-1].cursor if page.items else None,
                 start_cursor=page.items[0].cursor if page.items else None,
             ),
+            total_count=page.total_count,
         )
 
 

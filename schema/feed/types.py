@@ -67,7 +67,9 @@ class FeedReason:
 
 @strawberry.type(description="One note of the discovery feed, with why it was shown.")
 class DiscoverFeedEdge:
-    cursor: str = strawberry.field(description="Opaque position in this feed; signed and tied to the viewer.")
+    cursor: str = strawberry.field(
+        description="Opaque position in this feed, for `after` or `before`; signed and tied to the viewer."
+    )
     node: NoteRef = strawberry.field(description="The note.")
     reason: FeedReason = strawberry.field(description="Why the feed showed this note.")
 
@@ -76,7 +78,13 @@ class DiscoverFeedEdge:
 class DiscoverFeedConnection:
     edges: list[DiscoverFeedEdge] = strawberry.field(description="The page's notes in ranked order.")
     page_info: PageInfo = strawberry.field(
-        description="Whether more notes follow, and the cursor to get them."
+        description="Whether notes precede or follow this page, and the cursors to get them."
+    )
+    total_count: int | None = strawberry.field(
+        default=None,
+        description="How many notes this feed session has ranked so far, all pages (a note deleted since "
+        "is left out of its page but still counted); grows when paging past the end of a ranking continues "
+        "with a fresh one. Null for an expired session.",
     )
 
     @strawberry.field(description="The notes of `edges`, for clients that need no cursors or reasons.")

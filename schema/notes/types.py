@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from core.cursors import decode_id_cursor, page_size
+from core.cursors import page_request
 from core.ids import to_global_id
-from models import Note, NoteKind, Topic
+from models import Comment, Note, NoteKind, Topic
 from schema.context import Info
 from schema.enums import described_enum
-from schema.loaders import Window
-from schema.relay import After, Connection, First, Node, build_connection, keyset_page
-from social.policy import can_see_sales, is_self, note_filter
+from schema.relay import After, Before, Connection, First, Last, Node, build_connection, keyset_connection
+from social.policy import can_see_sales, comment_filter, is_self, note_filter
 from social.topics import topic_history
 
 if TYPE_CHECKING:
@@ -106,14 +105,20 @@ class TopicType(Node):
         history = await topic_history(self.row.id, days=days)
         return [TopicDay(date=d.day.isoformat(), uses=d.uses) for d in history]
 
-    @strawberry.field(description="Notes carrying this topic, newest first.")
-    async def notes(self, info: Info, first: First = None, after: After = None) -> Connection[NoteType]:
-        rows, more = await keyset_page(
+    @strawberry.field(
+        description="Notes carrying this topic, newest first; `totalCount` is `noteCount`, kept with every "
+        "note that takes or drops the topic."
+    )
+    async def notes(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[NoteType]:
+        request = page_request(first, after, last, before)
+        return await keyset_connection(
             Note.filter(note_filter(await info.context.audience()), topic_links__topic_id=self.row.id),
-            page_size(first),
-            decode_id_cursor(after),
+            request,
+            NoteType.from_row,
+            total_count=self.row.note_count,
         )
-        return build_connection(rows, more, NoteType.from_row, total_count=self.row.note_count)
 
 
 @strawberry.type(name="Note", description="A post: photos, a video or text, with topics and tagged products.")
@@ -227,13 +232,20 @@ class NoteType(Node):
     def viewer_is_author(self, info: Info) -> bool:
         return is_self(self.row.author_id, info.context.viewer_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Root comments, oldest first; each has its replies.")
-    async def comments(self, info: Info, first: First = None, after: After = None) -> Connection[CommentRef]:
-        from schema.social.types import CommentType
+    @strawberry.field(
+        description="Root comments, oldest first; each has its replies. `totalCount` counts root comments "
+        "when asked for (one indexed count per note; `commentCount`, kept exact, includes replies)."
+    )
+    async def comments(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[CommentRef]:
+        from schema.social.types import CommentType, comment_page
 
-        window = Window(self.row.id, page_size(first), decode_id_cursor(after))
-        page = await info.context.loaders.comments_by_note.load(window)
-        return build_connection(page.rows, page.has_next, CommentType.from_row)
+        request = page_request(first, after, last, before)
+        visible = comment_filter(await info.context.audience())
+        roots = Comment.filter(visible, note_id=self.row.id, root_id=None)
+        page = await comment_page(info.context.loaders.comments_by_note, self.row.id, request, roots)
+        return build_connection(page, None, CommentType.from_row, total_count=roots.count)
 
 
 async def load_note(info: Info, note_id: int | None) -> NoteType | None:

@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 import strawberry
 
-from core.cursors import MAX_PAGE_SIZE, page_size
+from core.cursors import MAX_PAGE_SIZE, page_request
 from core.errors import DomainError, ErrorCode
 from core.validation import without_unsafe_text
 from models import SearchKind
 from schema.catalog.types import ProductType
 from schema.context import Info
 from schema.notes.types import NoteType, TopicType
-from schema.relay import After, First, PageInfo
+from schema.relay import After, Before, First, Last, PageInfo
 from schema.search.types import SearchConnection, SearchEdge, SearchSortEnum, SearchTypeEnum
 from schema.users.types import UserType
 from search.service import SearchSort, clean_language, search
@@ -63,7 +63,10 @@ class SearchQuery:
         "'Dior 口红'). Traditional characters find Simplified ones, 'lipsticks' finds 'lipstick', "
         "'lip' finds 'lipstick'. Every word must match; when nothing matches them all, results match "
         "most of them and `relaxed` says so. Notes in the viewer's languages (their profile, else the "
-        "Accept-Language header) rank higher; `language` keeps only notes in one language."
+        "Accept-Language header) rank higher; `language` keeps only notes in one language. Pages both "
+        "ways: `last` and `before` page back through the same results. `totalCount`: RELEVANCE, the "
+        "length of the ranking (at most 500); POPULAR and LATEST, null (it would mean counting every "
+        "match)."
     )
     async def search(
         self,
@@ -83,6 +86,8 @@ class SearchQuery:
         ),
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         language: Annotated[
             str | None,
             strawberry.argument(
@@ -95,12 +100,15 @@ class SearchQuery:
         # like punctuation does, instead of reaching the text pipeline and the database.
         query = without_unsafe_text(query)
         kind = SearchKind(type.name)  # each member is named as its value
+        request = page_request(first, after, last, before)
+        size = {"last": request.size} if request.backward else {"first": request.size}
         page = await search(
             query,
             kind=kind,
             sort=SearchSort(sort.name),
-            first=page_size(first),
-            after=after,
+            **size,
+            after=None if request.backward else request.cursor,
+            before=request.cursor if request.backward else None,
             language=clean_language(language),
             preferred_languages=await _preferred_languages(info) if sort is SearchSortEnum.RELEVANCE else (),
         )
@@ -115,11 +123,13 @@ class SearchQuery:
             edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
                 end_cursor=page.hits[-1].cursor if page.hits else None,
                 start_cursor=page.hits[0].cursor if page.hits else None,
             ),
             terms=page.terms,
             relaxed=page.relaxed,
+            total_count=page.total_count,
         )
 
     @strawberry.field(

@@ -45,18 +45,29 @@ SearchResult = Annotated[
 
 @strawberry.type(description="One search result, with its cursor and score.")
 class SearchEdge:
-    cursor: str = strawberry.field(description="Opaque position in these results; pass it as `after`.")
+    cursor: str = strawberry.field(
+        description="Opaque position in these results; pass it as `after` or `before`."
+    )
     node: SearchResult = strawberry.field(description="The note, person, product or topic found.")
     score: float = strawberry.field(
         description="RELEVANCE: how well it matches (higher is better); POPULAR: its popularity; LATEST: 0."
     )
 
 
-@strawberry.type(description="A page of search results; ask for the next with `after: pageInfo.endCursor`.")
+@strawberry.type(
+    description="A page of search results; ask for the next with `after: pageInfo.endCursor`, the one before "
+    "with `last` and `before: pageInfo.startCursor`."
+)
 class SearchConnection:
     edges: list[SearchEdge] = strawberry.field(description="The page's results, in the order asked for.")
     page_info: PageInfo = strawberry.field(
-        description="Whether more results follow, and the cursor to get them."
+        description="Whether results precede or follow this page, and the cursors to get them."
+    )
+    total_count: int | None = strawberry.field(
+        default=None,
+        description="How many results there are, all pages: for RELEVANCE the length of the ranking (results "
+        "hidden from you since are still counted); null for POPULAR and LATEST, where it would mean counting "
+        "every match, and for a page of 0 results; 0 when the query has nothing searchable.",
     )
     terms: list[str] = strawberry.field(
         description="The words searched for, as Vermilion read the query (normalised, Simplified Chinese, "

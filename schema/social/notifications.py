@@ -1,49 +1,90 @@
-"""GraphQL types and mutations of notifications."""
+"""GraphQL types and mutations of notifications: the entries of a person's list (grouped, see
+social/notifications.py) and who acted in each."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
+from weakref import WeakKeyDictionary
 
 import strawberry
+from aiodataloader import DataLoader
 
+from commerce.policy import can_view_order
+from core.cursors import PageRequest, decode_id_cursor, page_size
 from core.ids import decode_global_id, to_global_id
-from models import Notification, NotificationKind
+from core.sql import fetch_all, model_from_row, placeholders, select_list
+from models import Notification, NotificationActivity, NotificationKind, Order, User
 from schema.context import Info
 from schema.enums import described_enum
 from schema.errors import UserError, payload_errors, returns_errors
-from schema.relay import Node
+from schema.loaders import Loaders, Page, Window
+from schema.relay import (
+    After,
+    Connection,
+    First,
+    KeysetOrder,
+    KeysetPage,
+    Node,
+    build_connection,
+    keyset_window,
+)
 from schema.social.types import CommentType
-from social.notifications import mark_read
+from social.notifications import inbox, mark_read
+from social.policy import Audience, user_filter
 
 if TYPE_CHECKING:
+    from schema.commerce.types import OrderType
     from schema.notes.types import NoteType
     from schema.users.types import UserType
 
 UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
 NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
+OrderRef = Annotated["OrderType", strawberry.lazy("schema.commerce.types")]
 NotificationKindEnum = described_enum(
     NotificationKind,
     name="NotificationKind",
-    description="What someone did: LIKE, COLLECT, COMMENT, REPLY or FOLLOW.",
+    description="What happened. LIKE and COLLECT entries group everyone who did it to one note; every "
+    "other kind is an entry of its own.",
     values={
-        "LIKE": "Liked your note (told once per person and note).",
-        "COLLECT": "Collected your note into a board (told once per person and note).",
+        "LIKE": "People liked your note: one entry per note, each person told once (`actors`, `actorCount`).",
+        "COLLECT": "People collected your note into a board: one entry per note, each person told once.",
         "COMMENT": "Commented on your note, or replied to someone else's comment on it.",
         "REPLY": "Replied to your comment.",
         "FOLLOW": "Started following you (told once per person).",
+        "ORDER_PAID": "Your order's payment went through (`order`); nobody is its actor.",
+        "ORDER_FULFILLED": "A merchant shipped your order (`order`; `actor` is the merchant).",
+        "ORDER_REFUNDED": "Money from your order was refunded, in part or in full (`order`; `actor` is the "
+        "merchant, or null for a refund made outside Vermilion). One entry per refund.",
+        "SALE": "Someone bought your products (`order`, `actor` the buyer).",
+        "NOTE_SALE": "A paid order bought a product from your note (`note`); who bought it stays private, "
+        "so `actor` and `order` are null. Not sent when you sell the product yourself (SALE tells you).",
     },
 )
 
 
-@strawberry.type(name="Notification", description="Someone engaged with you or your note.")
+@strawberry.type(
+    name="Notification",
+    description="One entry of your notification list: something that happened, or — for LIKE and COLLECT — "
+    'everyone who did it to one note, shown once ("小红 and 11 others liked your note").',
+)
 class NotificationType(Node):
     row: strawberry.Private[Notification]
     kind: NotificationKindEnum = strawberry.field(  # type: ignore[valid-type]
-        description="What the actor did."
+        description="What happened."
     )
-    created_at: datetime = strawberry.field(description="When it happened.")
-    read: bool = strawberry.field(description="True once marked read with notificationsMarkRead.")
+    group_key: str = strawberry.field(
+        description='What makes activities one entry (e.g. "LIKE:note:12"): stable for the entry\'s life, '
+        "for clients that merge live updates into a list they hold."
+    )
+    created_at: datetime = strawberry.field(description="When the entry's first activity happened.")
+    updated_at: datetime = strawberry.field(
+        description="When its latest activity happened: the list's order, newest first."
+    )
+    read: bool = strawberry.field(
+        description="True once marked read with notificationsMarkRead; a new activity makes it unread again."
+    )
 
     @classmethod
     def from_row(cls, row: Notification) -> NotificationType:
@@ -51,17 +92,55 @@ class NotificationType(Node):
             row=row,
             id=strawberry.ID(to_global_id("Notification", row.id)),
             kind=row.kind,
+            group_key=row.group_key,
             created_at=row.created_at,
+            updated_at=row.updated_at or row.created_at,
             read=row.read_at is not None,
         )
 
-    @strawberry.field(description="Who did it.")
-    async def actor(self, info: Info) -> UserRef:
-        from schema.users.types import load_user
+    @strawberry.field(
+        description='How many people are in the entry (12 for "小红 and 11 others"); 0 for order events '
+        "nobody caused. People hidden from you are counted out."
+    )
+    async def actor_count(self, info: Info) -> int:
+        return await visible_actor_count(self.row, await info.context.audience())
 
-        return await load_user(info, self.row.actor_id)  # type: ignore[attr-defined]
+    @strawberry.field(
+        description="Who did it most recently (the merchant for ORDER_FULFILLED, the buyer for SALE); null "
+        "for what nobody did (ORDER_PAID, NOTE_SALE)."
+    )
+    async def actor(self, info: Info) -> UserRef | None:
+        from schema.users.types import UserType, load_user
 
-    @strawberry.field(description="The note concerned; null for follows or when the note was deleted.")
+        actor_id: int | None = self.row.actor_id  # type: ignore[attr-defined]
+        if actor_id is None:
+            return None
+        if not (await info.context.audience()).hides(actor_id):
+            return await load_user(info, actor_id)
+        # The latest actor is hidden from you: the entry shows the most recent one who is not.
+        page = await actor_windows(info.context.loaders).load(Window(self.row.id, 1, None))
+        return UserType.from_row(page.rows[0][1]) if page.rows else None
+
+    @strawberry.field(
+        description="The people in the entry, most recent first (a sample: `actors(first: 3)`); cursors page "
+        "on through the rest. Empty for order events nobody caused. `totalCount` is `actorCount`."
+    )
+    async def actors(self, info: Info, first: First = None, after: After = None) -> Connection[UserRef]:
+        from schema.users.types import UserType
+
+        window = Window(self.row.id, page_size(first), decode_id_cursor(after))
+        page = await actor_windows(info.context.loaders).load(window)
+        return build_connection(
+            KeysetPage(page.rows, page.has_next, has_previous=window.after is not None),
+            None,
+            lambda pair: UserType.from_row(pair[1]),
+            key=lambda pair: pair[0],
+            total_count=lambda: _actor_count(info, self.row),
+        )
+
+    @strawberry.field(
+        description="The note concerned; null for follows and orders, or when the note was deleted."
+    )
     async def note(self, info: Info) -> NoteRef | None:
         from schema.notes.types import NoteType
 
@@ -75,6 +154,113 @@ class NotificationType(Node):
         row = await info.context.loaders.comment_by_id.load(comment_id) if comment_id else None
         return CommentType.from_row(row) if row else None
 
+    @strawberry.field(
+        description="The order, for ORDER_PAID, ORDER_FULFILLED, ORDER_REFUNDED and SALE, while you may see "
+        "it; null otherwise (always for NOTE_SALE: the buyer's order is theirs and the merchant's)."
+    )
+    async def order(self, info: Info) -> OrderRef | None:
+        from schema.commerce.types import OrderType
+
+        order_id = self.row.order_id  # type: ignore[attr-defined]
+        if order_id is None or self.row.kind == NotificationKind.NOTE_SALE:
+            return None
+        order = await Order.get_or_none(id=order_id)
+        if order is None or not await can_view_order(order, info.context.viewer_id):
+            return None
+        return OrderType.from_row(order)
+
+
+async def visible_actor_count(row: Notification, audience: Audience) -> int:
+    """The entry's people, less those hidden from this audience."""
+    if not audience.hidden_author_ids:
+        return row.actor_count  # kept with every activity, in its transaction: no statement
+    return await NotificationActivity.filter(
+        user_filter(audience, via="actor"), notification_id=row.id, actor_id__isnull=False
+    ).count()
+
+
+async def _actor_count(info: Info, row: Notification) -> int:
+    return await visible_actor_count(row, await info.context.audience())
+
+
+# --- the list --------------------------------------------------------------------------------------------
+
+# Entries in the order of their latest activity: `position` is the id of that activity, unique and growing.
+BY_LATEST_ACTIVITY = KeysetOrder(fields=("position",))
+
+
+async def notification_connection(
+    info: Info, recipient_id: int, request: PageRequest, *, unread_only: bool = False
+) -> Connection[NotificationType]:
+    """A page of a person's entries either way; cursors are positions (indexed by recipient and position)."""
+    query = inbox(recipient_id, await info.context.audience(), unread_only=unread_only)
+    cursor = request.id_cursor()
+    page = await keyset_window(query, request, None if cursor is None else (cursor,), BY_LATEST_ACTIVITY)
+    return build_connection(
+        page, None, NotificationType.from_row, key=lambda row: row.position, total_count=query.count
+    )
+
+
+# --- the people in each entry: one statement for a whole page of entries --------------------------------
+
+_ACTOR_LOADERS: WeakKeyDictionary[Loaders, DataLoader] = WeakKeyDictionary()
+
+
+def actor_windows(loaders: Loaders) -> DataLoader:
+    """This request's loader of `Window(notification id, first, after activity id)` → `Page` of
+    (activity id, User) pairs, most recent first."""
+    loader = _ACTOR_LOADERS.get(loaders)
+    if loader is None:
+
+        async def load(windows: list[Window]) -> list[Page]:
+            return await _actor_pages(windows, await loaders.audience(), loaders)
+
+        loader = DataLoader(batch_load_fn=load, max_batch_size=1000, cache=loaders._cache)
+        _ACTOR_LOADERS[loaders] = loader
+    return loader
+
+
+async def _actor_pages(windows: list[Window], audience: Audience, loaders: Loaders) -> list[Page]:
+    pages: dict[Window, Page] = {}
+    by_size: dict[tuple[int, int | None], list[Window]] = defaultdict(list)
+    for w in windows:
+        by_size[(w.first, w.after)].append(w)
+    for (first, after), group in by_size.items():
+        parents = sorted({w.parent_id for w in group})
+        params: list[Any] = [*parents, first + 1]
+        conditions = ""
+        if after is not None:
+            params.append(after)
+            conditions += f" AND a.id < ${len(params)}"
+        if audience.hidden_author_ids:
+            # `social.policy.user_filter` in SQL, before the window counts rows: a hidden person never
+            # shortens a page.
+            start = len(params) + 1
+            params.extend(sorted(audience.hidden_author_ids))
+            conditions += f" AND a.actor_id NOT IN ({placeholders(len(audience.hidden_author_ids), start)})"
+        rows = await fetch_all(
+            f"SELECT ranked.activity_id, ranked.notification_id, {select_list(User, 'u', 'u__')} FROM ("
+            " SELECT a.id AS activity_id, a.notification_id, a.actor_id,"
+            "  ROW_NUMBER() OVER (PARTITION BY a.notification_id ORDER BY a.id DESC) AS rn"
+            f" FROM notification_activities a WHERE a.notification_id IN ({placeholders(len(parents))})"
+            f" AND a.actor_id IS NOT NULL{conditions}"
+            ") ranked JOIN users u ON u.id = ranked.actor_id"
+            f" WHERE ranked.rn <= ${len(parents) + 1} ORDER BY ranked.activity_id DESC",
+            params,
+        )
+        found: dict[int, list[tuple[int, User]]] = defaultdict(list)
+        for row in rows:
+            user = model_from_row(User, row, "u__")
+            loaders.user_by_id.prime(user.id, user)
+            found[int(row["notification_id"])].append((int(row["activity_id"]), user))
+        for w in group:
+            items = found[w.parent_id]
+            pages[w] = Page(rows=items[:first], has_next=len(items) > first)
+    return [pages[w] for w in windows]
+
+
+# --- marking read ----------------------------------------------------------------------------------------
+
 
 @strawberry.type(description="The result of notificationsMarkRead.")
 class NotificationsMarkReadPayload:
@@ -86,7 +272,10 @@ class NotificationsMarkReadPayload:
 
 @strawberry.type
 class NotificationMutation:
-    @strawberry.mutation(description="Mark these notifications read, or all of them when `ids` is omitted.")
+    @strawberry.mutation(
+        description="Mark these entries read (a grouped entry with all its people), or all of them when "
+        "`ids` is omitted. `unreadNotificationCount` subscribers are told the new count."
+    )
     @returns_errors
     async def notifications_mark_read(
         self,
@@ -104,8 +293,7 @@ class NotificationMutation:
             if ids is not None
             else None
         )
-        return NotificationsMarkReadPayload(
-            unread_count=await mark_read(
-                user_id=user_id, notification_ids=pks, audience=await info.context.audience()
-            )
+        unread = await mark_read(
+            user_id=user_id, notification_ids=pks, audience=await info.context.audience()
         )
+        return NotificationsMarkReadPayload(unread_count=unread)

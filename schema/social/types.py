@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from core.cursors import decode_id_cursor, page_size
+from core.cursors import PageRequest, page_request
 from core.ids import to_global_id
 from models import Board, Collect, Comment
 from schema.context import Info
 from schema.loaders import Window
-from schema.relay import After, Connection, First, Node, build_connection, linked_connection
-from social.policy import note_filter
+from schema.relay import (
+    OLDEST_FIRST,
+    After,
+    Before,
+    Connection,
+    First,
+    KeysetPage,
+    Last,
+    Node,
+    build_connection,
+    empty_connection,
+    keyset_window,
+    linked_connection,
+)
+from social.policy import comment_filter, note_filter
 
 if TYPE_CHECKING:
     from schema.notes.types import NoteType
@@ -62,15 +75,44 @@ class CommentType(Node):
     async def reply_to(self, info: Info) -> CommentType | None:
         return await load_comment(info, self.row.reply_to_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Replies in this thread, oldest first (empty for replies).")
-    async def replies(self, info: Info, first: First = None, after: After = None) -> Connection[CommentType]:
+    @strawberry.field(
+        description="Replies in this thread, oldest first (empty for replies); `totalCount` is `replyCount`, "
+        "kept with every reply and deletion."
+    )
+    async def replies(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[CommentType]:
+        request = page_request(first, after, last, before)
         if self.row.root_id is not None:  # type: ignore[attr-defined]
-            return build_connection([], False, CommentType.from_row, total_count=0)
-        window = Window(self.row.id, page_size(first), decode_id_cursor(after))
-        page = await info.context.loaders.replies_by_root.load(window)
-        return build_connection(
-            page.rows, page.has_next, CommentType.from_row, total_count=self.row.reply_count
+            return empty_connection(total_count=0)
+        visible = comment_filter(await info.context.audience())
+        page = await comment_page(
+            info.context.loaders.replies_by_root,
+            self.row.id,
+            request,
+            Comment.filter(visible, root_id=self.row.id),
         )
+        return build_connection(page, None, CommentType.from_row, total_count=self.row.reply_count)
+
+
+async def comment_page(loader: Any, parent_id: int, request: PageRequest, queryset: Any) -> KeysetPage:
+    """A page of comments, oldest first. Forwards through the windowed `loader`, so the first comments of
+    every note (or thread) on a page cost one statement together; backwards, one keyset read of
+    `queryset` (the same comments), as a client pages back through one thread at a time."""
+    after = request.id_cursor()
+    if request.backward:
+        return await keyset_window(queryset, request, None if after is None else (after,), OLDEST_FIRST)
+    if after is None:
+        page = await loader.load(Window(parent_id, request.size, None))
+        return KeysetPage(page.rows, page.has_next)
+    # Ids are integers, so the window past `after - 1` starts at the cursor's own comment: when it is still
+    # there it proves comments precede the page, with no second statement.
+    page = await loader.load(Window(parent_id, request.size + 1, after - 1))
+    rows = page.rows
+    if rows and rows[0].id == after:
+        return KeysetPage(rows[1:], page.has_next, has_previous=True)
+    earlier = await queryset.filter(id__lt=after).limit(1).exists()
+    return KeysetPage(rows[: request.size], len(rows) > request.size or page.has_next, earlier)
 
 
 @strawberry.type(
@@ -107,14 +149,19 @@ class BoardType(Node):
 
         return await load_user(info, self.row.owner_id)  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Notes collected into this board, most recently collected first.")
-    async def notes(self, info: Info, first: First = None, after: After = None) -> Connection[NoteRef]:
+    @strawberry.field(
+        description="Notes collected into this board, most recently collected first; `totalCount` is "
+        "`noteCount`, kept with every collect and uncollect."
+    )
+    async def notes(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[NoteRef]:
         from schema.notes.types import NoteType
 
+        request = page_request(first, after, last, before)
         return await linked_connection(
             Collect.filter(note_filter(await info.context.audience(), via="note"), board_id=self.row.id),
-            first,
-            after,
+            request,
             target_id=lambda link: link.note_id,
             loader=info.context.loaders.note_by_id,
             to_node=NoteType.from_row,

@@ -9,13 +9,22 @@ import strawberry
 from tortoise.expressions import Subquery
 
 from commerce.cart import open_cart_of
-from core.cursors import decode_id_cursor, page_size
+from core.cursors import page_request
 from core.ids import to_global_id
-from models import Board, Follow, Note, Notification, Order, OrderLine, User
+from models import Board, Follow, Note, Order, OrderLine, User
 from schema.context import Info
-from schema.relay import After, Connection, First, Node, build_connection, keyset_page, linked_connection
+from schema.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Node,
+    keyset_connection,
+    linked_connection,
+)
 from social.notifications import unread_count
-from social.policy import is_self, note_filter, notification_filter, user_filter, visible_boards
+from social.policy import is_self, note_filter, user_filter, visible_boards
 
 if TYPE_CHECKING:
     from schema.commerce.types import CartType, OrderType
@@ -100,45 +109,67 @@ class UserType(Node):
             return False
         return bool(await info.context.loaders.viewer_follows.load(self.row.id))
 
-    @strawberry.field(description="Notes by this person, newest first.")
-    async def notes(self, info: Info, first: First = None, after: After = None) -> Connection[NoteRef]:
+    @strawberry.field(
+        description="Notes by this person, newest first; `totalCount` is `noteCount`, kept with every post "
+        "and deletion."
+    )
+    async def notes(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[NoteRef]:
         from schema.notes.types import NoteType
 
+        request = page_request(first, after, last, before)
         visible = note_filter(await info.context.audience())
-        rows, more = await keyset_page(
-            Note.filter(visible, author_id=self.row.id), page_size(first), decode_id_cursor(after)
+        return await keyset_connection(
+            Note.filter(visible, author_id=self.row.id),
+            request,
+            NoteType.from_row,
+            total_count=self.row.note_count,
         )
-        return build_connection(rows, more, NoteType.from_row, total_count=self.row.note_count)
 
-    @strawberry.field(description="Boards, newest first; private ones only for their owner.")
-    async def boards(self, info: Info, first: First = None, after: After = None) -> Connection[BoardRef]:
+    @strawberry.field(
+        description="Boards, newest first; private ones only for their owner. `totalCount` is counted when "
+        "asked for (one indexed count: nobody has many boards)."
+    )
+    async def boards(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[BoardRef]:
         from schema.social.types import BoardType
 
+        request = page_request(first, after, last, before)
         query = Board.filter(visible_boards(self.row.id, await info.context.audience()))
-        rows, more = await keyset_page(query, page_size(first), decode_id_cursor(after))
-        return build_connection(rows, more, BoardType.from_row)
+        return await keyset_connection(query, request, BoardType.from_row, total_count=query.count)
 
-    @strawberry.field(description="Your notifications, newest first; null on anyone else's profile.")
+    @strawberry.field(
+        description="Your notification list, newest activity first; null on anyone else's profile. Likes of "
+        "one note are one entry, collects of it another (`actorCount`, `actors`); an entry someone joins "
+        "moves back to the top, unread. Pages both ways (`first`/`after`, `last`/`before`) by the entries' "
+        "latest activity: a page never repeats an entry, but one that moves up while you page down shows "
+        "on your next refresh. `totalCount`: the entries (unread ones with `unreadOnly`), counted when asked "
+        "for — one indexed count."
+    )
     async def notifications(
         self,
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         unread_only: Annotated[
-            bool, strawberry.argument(description="Only notifications not yet marked read.")
+            bool, strawberry.argument(description="Only entries not yet marked read.")
         ] = False,
     ) -> Connection[NotificationRef] | None:
-        from schema.social.notifications import NotificationType
+        from schema.social.notifications import notification_connection
 
+        request = page_request(first, after, last, before)
         if not is_self(self.row.id, info.context.viewer_id):
             return None
-        query = Notification.filter(notification_filter(self.row.id, await info.context.audience()))
-        if unread_only:
-            query = query.filter(read_at=None)
-        rows, more = await keyset_page(query, page_size(first), decode_id_cursor(after))
-        return build_connection(rows, more, NotificationType.from_row)
+        return await notification_connection(info, self.row.id, request, unread_only=unread_only)
 
-    @strawberry.field(description="How many of your notifications are unread; null on anyone else's profile.")
+    @strawberry.field(
+        description="How many entries of your notification list are unread (an entry of twelve likes counts "
+        "once); null on anyone else's profile. Live: subscribe to `unreadNotificationCount`."
+    )
     async def unread_notification_count(self, info: Info) -> int | None:
         if not is_self(self.row.id, info.context.viewer_id):
             return None
@@ -153,54 +184,71 @@ class UserType(Node):
         cart = await open_cart_of(self.row.id)
         return await cart_type(cart.id) if cart else None
 
-    @strawberry.field(description="Your orders as a buyer, newest first; null on anyone else's profile.")
+    @strawberry.field(
+        description="Your orders as a buyer, newest first; null on anyone else's profile. `totalCount` is "
+        "counted when asked for, one indexed count."
+    )
     async def orders(
-        self, info: Info, first: First = None, after: After = None
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[OrderRef] | None:
         from schema.commerce.types import order_connection
 
+        request = page_request(first, after, last, before)
         if not is_self(self.row.id, info.context.viewer_id):
             return None
-        return await order_connection(Order.filter(buyer_id=self.row.id), first, after)
+        return await order_connection(Order.filter(buyer_id=self.row.id), request)
 
     @strawberry.field(
         description="Orders containing your products, newest first (for merchants; empty if you sell "
-        "nothing); null on anyone else's profile."
+        "nothing); null on anyone else's profile. `totalCount` is counted when asked for, one indexed count."
     )
     async def sales_orders(
-        self, info: Info, first: First = None, after: After = None
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[OrderRef] | None:
         from schema.commerce.types import order_connection
 
+        request = page_request(first, after, last, before)
         if not is_self(self.row.id, info.context.viewer_id):
             return None
         sold = Subquery(OrderLine.filter(merchant_id=self.row.id).values("order_id"))
-        return await order_connection(Order.filter(id__in=sold), first, after)
+        return await order_connection(Order.filter(id__in=sold), request)
 
-    @strawberry.field(description="People who follow this person, most recent first.")
-    async def followers(self, info: Info, first: First = None, after: After = None) -> Connection[UserType]:
+    @strawberry.field(
+        description="People who follow this person, most recent first; `totalCount` is `followerCount`, kept "
+        "with every follow and unfollow."
+    )
+    async def followers(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[UserType]:
+        request = page_request(first, after, last, before)
         return await linked_connection(
             Follow.filter(
                 user_filter(await info.context.audience(), via="follower"), followee_id=self.row.id
             ),
-            first,
-            after,
+            request,
             target_id=lambda link: link.follower_id,
             loader=info.context.loaders.user_by_id,
             to_node=UserType.from_row,
+            total_count=self.row.follower_count,
         )
 
-    @strawberry.field(description="People this person follows, most recent first.")
-    async def following(self, info: Info, first: First = None, after: After = None) -> Connection[UserType]:
+    @strawberry.field(
+        description="People this person follows, most recent first; `totalCount` is `followingCount`, kept "
+        "with every follow and unfollow."
+    )
+    async def following(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[UserType]:
+        request = page_request(first, after, last, before)
         return await linked_connection(
             Follow.filter(
                 user_filter(await info.context.audience(), via="followee"), follower_id=self.row.id
             ),
-            first,
-            after,
+            request,
             target_id=lambda link: link.followee_id,
             loader=info.context.loaders.user_by_id,
             to_node=UserType.from_row,
+            total_count=self.row.following_count,
         )
 
 
