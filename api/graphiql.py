@@ -6,6 +6,8 @@ neither the page nor its assets unless VERMILION_GRAPHIQL=true (`Settings.graphi
 The page teaches Vermilion: it opens on the README's operations (`api/static/graphiql-examples.graphql`:
 sign in, feed, search, buy) instead of GraphiQL's welcome text, and once `signIn` or `signUp` answers with
 a token it puts `{"Authorization": "Bearer …"}` in the Headers tab, so what follows runs signed in.
+Subscriptions run over graphql-transport-ws on the same /graphql (the template's `subscriptionUrl`),
+carrying the Headers tab as their connection_init payload, which is where the server reads the token.
 """
 
 from __future__ import annotations
@@ -68,6 +70,13 @@ _FETCHER_WITH_TOKEN = """        // A token from signIn / signUp goes to the Hea
 
         function onEditQuery(newQuery) {"""
 
+# The fetcher of Strawberry's template sends subscriptions over WebSocket to the page's own URL.
+_SUBSCRIPTION_URL = """      const fetcher = GraphiQL.createFetcher({
+        url: fetchURL,
+        headers: defaultHeaders,
+        subscriptionUrl,
+      });"""
+
 # What Strawberry's template loads from the CDN, as `<package>@<version>/<path>`. GraphiQL 4+ no longer ships
 # these UMD bundles, so a Strawberry upgrade that changes them must fail loudly rather than go blank.
 VENDORED_ASSETS = (
@@ -127,6 +136,10 @@ def _teaching(html: str) -> str:
     edits = [
         ("        function onEditQuery(newQuery) {", _FETCHER_WITH_TOKEN),
         ("          fetcher: fetcher,", "          fetcher: teachingFetcher,"),
+        # Not changed, only required: without a subscription URL GraphiQL cannot run a subscription
+        # ("not properly configured for websocket subscriptions"); with it, subscriptions go over
+        # graphql-ws to this same /graphql, the Headers tab as the connection_init payload.
+        (_SUBSCRIPTION_URL, _SUBSCRIPTION_URL),
     ]
     for anchor, replacement in edits:
         if html.count(anchor) != 1:

@@ -17,6 +17,7 @@ from strawberry.subscriptions import (
     GRAPHQL_WS_PROTOCOL,
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
@@ -35,7 +36,22 @@ from schema.context import Context, authenticate_connection, build_context
 from schema.limits import code_missing
 
 
+class CodedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws whose `error` messages carry `extensions.code` like every other error.
+
+    A subscription refused before it runs (a syntax or validation error) is answered by Strawberry from
+    the first result of `schema.subscribe`, before `schema.limits.ErrorCodes` sees the operation end; the
+    codes are added here instead. The hook is Strawberry's own (private) step for exactly those errors:
+    tests/test_js_clients.py fails if an upgrade stops calling it."""
+
+    async def _handle_pre_execution_error(self, operation: Any, result: Any) -> None:
+        code_missing(result.errors or ())
+        await super()._handle_pre_execution_error(operation, result)
+
+
 class VermilionGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = CodedTransportWSHandler
+
     def __init__(
         self,
         schema: Any,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -138,3 +139,54 @@ def test_graphiql_opens_on_vermilions_operations_and_signs_in_with_the_token(ser
             assert json.dumps(expected, indent=2) in contents, contents
         finally:
             browser.close()
+
+
+def test_graphiql_subscribes_over_websocket_and_shows_a_like_as_it_arrives(server: str) -> None:
+    import httpx
+    from playwright.sync_api import expect, sync_playwright
+
+    def post(query: str, variables: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = httpx.post(
+            f"{server}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=10
+        ).json()
+        assert "errors" not in body, body
+        return dict(body["data"])
+
+    def sign_up(handle: str) -> str:
+        account = {"email": f"{handle}@example.com", "password": "correct horse", "handle": handle}
+        query = "mutation($i: SignUpInput!) { signUp(input: $i) { token errors { code } } }"
+        return str(post(query, {"i": account})["signUp"]["token"])
+
+    author, fan = sign_up("author"), sign_up("fan")
+    note = post('mutation { noteCreate(input: {title: "直播中"}) { note { id } } }', {}, author)
+    note_id = note["noteCreate"]["note"]["id"]
+
+    sockets: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            page.on("websocket", lambda ws: sockets.append(ws.url))
+            page.goto(f"{server}/graphql", wait_until="load")
+            editor = page.locator(".graphiql-query-editor .CodeMirror")
+            expect(editor).to_contain_text("mutation SignIn")  # GraphiQL has rendered
+            page.evaluate(
+                "text => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(text)",
+                f'subscription Likes {{ noteLikeCount(noteId: "{note_id}") {{ likeCount }} }}',
+            )
+            page.wait_for_timeout(800)  # the document's operations are re-read a moment after an edit
+            page.locator("button.graphiql-execute-button").click()
+            response = page.locator(".graphiql-response")
+            # The count now: the subscription is running over the socket (its first event says so).
+            expect(response).to_contain_text(re.compile(r'"likeCount":\s*0'))
+
+            like = "mutation($n: ID!) { noteLike(noteId: $n) { note { likeCount } errors { code } } }"
+            assert post(like, {"n": note_id}, fan)["noteLike"]["note"] == {"likeCount": 1}
+            # The like made elsewhere arrives in the open page.
+            expect(response).to_contain_text(re.compile(r'"likeCount":\s*1'))
+        finally:
+            browser.close()
+
+    assert sockets == [server.replace("http", "ws", 1) + "/graphql"]

@@ -14,11 +14,16 @@ import pytest
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
+from tests.conftest import GraphQLClient
+from tests.live_clients import shop_server
 from tests.live_server import live_server
+from tests.shop import CHECKOUT_START, cart_with, checkout_input, ok, world
+from tests.stripe_emulator import pay
 from tests.test_subscriptions import COMMENTS, LIKE, LIKES, _note, sign_up
 from tests.test_subscriptions import gql as post
 
 pytestmark = pytest.mark.timeout(120)
+ORDER_STATUS = "subscription($o: ID!) { orderStatus(orderId: $o) { status stockState paid { minorUnits } } }"
 COMMENT = (
     "mutation($n: ID!, $b: String!) { commentCreate(input: {noteId: $n, body: $b}) { errors { code } } }"
 )
@@ -56,9 +61,38 @@ async def test_gql_subscribes_to_likes_and_comments_over_graphql_transport_ws(tm
             await asyncio.sleep(0.5)  # the subscription is registered before the comment is made
             await post(base, COMMENT, {"n": note_id, "b": "好看!"}, author["token"])
             comment = (await waiting)["noteCommentAdded"]
+            for subscription in (likes, comments):
+                await subscription.aclose()  # stopped, so the session closes without waiting
 
         assert comment["body"] == "好看!" and comment["author"] == {"handle": "streamer"}
         assert comment["note"] == {"commentCount": 1, "viewerHasLiked": True}
+
+
+async def test_gql_watches_an_order_paid_by_the_webhook(db: str, stripe_base: str, tmp_path: Path) -> None:
+    import httpx
+
+    with shop_server(tmp_path, stripe_base) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=15) as http:
+            live = GraphQLClient(http)
+            w = await world(live, stock=5, price=12900)
+            cart = await cart_with(live, w, 2)
+            started = await ok(
+                live, CHECKOUT_START, checkout_input(cart["id"]), "checkoutStart", token=w.shopper["token"]
+            )
+        transport = WebsocketsTransport(
+            url=base.replace("http", "ws", 1) + "/graphql",
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            init_payload={"Authorization": f"Bearer {w.shopper['token']}"},
+        )
+        async with Client(transport=transport) as session:
+            status = session.subscribe(_request(ORDER_STATUS, o=started["order"]["id"]))
+            assert (await _next(status))["orderStatus"]["status"] == "PENDING_PAYMENT"
+            # Paid as Stripe.js would; no checkoutComplete: the emulator's signed webhook settles it.
+            assert await pay(stripe_base, started["payment"]["paymentIntentId"]) == "succeeded"
+            paid = await _next(status)
+            await status.aclose()  # stops the subscription, so the session closes without waiting
+
+    assert paid == {"orderStatus": {"status": "PAID", "stockState": "SOLD", "paid": {"minorUnits": 25800}}}
 
 
 async def test_a_subscription_over_http_streams_as_multipart_or_is_refused_with_a_code(
