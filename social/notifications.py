@@ -92,8 +92,9 @@ async def notify(
     detail: str = "",
 ) -> None:
     """Record an activity in the recipient's list, in the caller's transaction; nobody is notified of
-    their own actions, and nobody twice of the same person's like, collect or follow. `actor_id` is None
-    for what nobody did (a payment settling). Noted for publishing after commit (`social.events`)."""
+    their own actions, and nobody twice of the same person's like, collect or follow. Order events have
+    the shop as their person; `actor_id` is None only for a guest's purchase (SALE). Noted for
+    publishing after commit (`social.events`)."""
     if actor_id is not None and recipient_id == actor_id:
         return
     key = group_key(
@@ -119,7 +120,7 @@ async def notify(
 def inbox_filter(recipient_id: int, audience: Audience) -> Q:
     """The entries of a person's list this audience may see (`social.policy.notification_filter`, for
     entries). An entry stays while anyone in it is visible — the actor it shows is then the most recent
-    visible one — and entries nobody caused (order events) always stay. With nothing hidden this is
+    visible one — and an entry without anyone (a guest's purchase) always stays. With nothing hidden this is
     exactly `notification_filter`: one indexed condition on the recipient."""
     visible = notification_filter(recipient_id, audience)
     if not is_self(recipient_id, audience.viewer_id) or not audience.hidden_author_ids:

@@ -171,17 +171,19 @@ async def test_order_events_tell_the_buyer_the_merchant_and_the_creator(
     order = await paid_order(shop, stripe_base, w)
 
     paid = {"id": order["id"], "status": "PAID"}
+    # the buyer sees the shop they bought from
     assert await kinds_of(shop, w.shopper["token"]) == [
-        {"kind": "ORDER_PAID", "read": False, "actorCount": 0, "actor": None, "note": None, "order": paid}
-    ]
+        {"kind": "ORDER_PAID", "read": False, "actorCount": 1, "actor": {"handle": handle["merchant"]},
+         "note": None, "order": paid}
+    ]  # fmt: skip
     assert await kinds_of(shop, w.merchant["token"]) == [
         {"kind": "SALE", "read": False, "actorCount": 1, "actor": {"handle": handle["shopper"]}, "note": None,
          "order": paid}
     ]  # fmt: skip
-    # the creator learns their note sold, not who bought it nor the buyer's order
+    # the creator learns their note sold and which shop sold it, not who bought it nor the buyer's order
     assert await kinds_of(shop, w.creator["token"]) == [
-        {"kind": "NOTE_SALE", "read": False, "actorCount": 0, "actor": None, "note": {"title": "这支唇釉绝了"},
-         "order": None}
+        {"kind": "NOTE_SALE", "read": False, "actorCount": 1, "actor": {"handle": handle["merchant"]},
+         "note": {"title": "这支唇釉绝了"}, "order": None}
     ]  # fmt: skip
 
     await ok(shop, ORDER_FULFILL, {"orderId": order["id"]}, "orderFulfill", token=w.merchant["token"])
@@ -192,7 +194,7 @@ async def test_order_events_tell_the_buyer_the_merchant_and_the_creator(
         ("ORDER_REFUNDED", {"handle": handle["merchant"]}),
         ("ORDER_REFUNDED", {"handle": handle["merchant"]}),
         ("ORDER_FULFILLED", {"handle": handle["merchant"]}),
-        ("ORDER_PAID", None),
+        ("ORDER_PAID", {"handle": handle["merchant"]}),
     ]
     assert told[0]["order"] == {"id": order["id"], "status": "REFUNDED"}
     # the merchant's own actions tell the merchant nothing

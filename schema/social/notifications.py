@@ -53,13 +53,15 @@ NotificationKindEnum = described_enum(
         "COMMENT": "Commented on your note, or replied to someone else's comment on it.",
         "REPLY": "Replied to your comment.",
         "FOLLOW": "Started following you (told once per person).",
-        "ORDER_PAID": "Your order's payment went through (`order`); nobody is its actor.",
+        "ORDER_PAID": "Your order's payment went through (`order`; `actors` are the shops it was bought "
+        "from).",
         "ORDER_FULFILLED": "A merchant shipped your order (`order`; `actor` is the merchant).",
         "ORDER_REFUNDED": "Money from your order was refunded, in part or in full (`order`; `actor` is the "
-        "merchant, or null for a refund made outside Vermilion). One entry per refund.",
+        "merchant, or — for a refund made outside Vermilion — the order's shops). One entry per refund.",
         "SALE": "Someone bought your products (`order`, `actor` the buyer).",
-        "NOTE_SALE": "A paid order bought a product from your note (`note`); who bought it stays private, "
-        "so `actor` and `order` are null. Not sent when you sell the product yourself (SALE tells you).",
+        "NOTE_SALE": "A paid order bought a product from your note (`note`; `actor` is the shop that sold "
+        "it); who bought it stays private, so `order` is null. Not sent when you sell the product yourself "
+        "(SALE tells you).",
     },
 )
 
@@ -99,31 +101,32 @@ class NotificationType(Node):
         )
 
     @strawberry.field(
-        description='How many people are in the entry (12 for "小红 and 11 others"); 0 for order events '
-        "nobody caused. People hidden from you are counted out."
+        description='How many people are in the entry (12 for "小红 and 11 others"); 0 for a guest\'s '
+        "purchase (SALE). People hidden from you are counted out."
     )
     async def actor_count(self, info: Info) -> int:
         return await visible_actor_count(self.row, await info.context.audience())
 
     @strawberry.field(
-        description="Who did it most recently (the merchant for ORDER_FULFILLED, the buyer for SALE); null "
-        "for what nobody did (ORDER_PAID, NOTE_SALE)."
+        description="Who did it most recently: the liker, commenter or follower; the shop for order "
+        "events (ORDER_PAID, ORDER_FULFILLED, ORDER_REFUNDED, NOTE_SALE); the buyer for SALE, and null only "
+        "when that buyer was a guest. The whole list is `actors`."
     )
     async def actor(self, info: Info) -> UserRef | None:
         from schema.users.types import UserType, load_user
 
         actor_id: int | None = self.row.actor_id  # type: ignore[attr-defined]
-        if actor_id is None:
-            return None
-        if not (await info.context.audience()).hides(actor_id):
-            return await load_user(info, actor_id)
-        # The latest actor is hidden from you: the entry shows the most recent one who is not.
+        if actor_id is not None and not (await info.context.audience()).hides(actor_id):
+            user = await load_user(info, actor_id)
+            if user is not None:
+                return user
+        # The latest actor is hidden from you (or gone): the entry shows the most recent one who is not.
         page = await actor_windows(info.context.loaders).load(Window(self.row.id, 1, None))
         return UserType.from_row(page.rows[0][1]) if page.rows else None
 
     @strawberry.field(
         description="The people in the entry, most recent first (a sample: `actors(first: 3)`); cursors page "
-        "on through the rest. Empty for order events nobody caused. `totalCount` is `actorCount`."
+        "on through the rest. `totalCount` is `actorCount`."
     )
     async def actors(self, info: Info, first: First = None, after: After = None) -> Connection[UserRef]:
         from schema.users.types import UserType
