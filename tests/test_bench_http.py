@@ -4,7 +4,6 @@ counter read from /metrics, medians; and the wrk script's error counting against
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -182,7 +181,6 @@ def answering_server() -> Iterator[str]:
         server.server_close()
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk (Debian package) is not installed")
 def test_the_wrk_script_counts_answers_with_errors(answering_server: str, tmp_path: Path) -> None:
     bodies = tmp_path / "bodies.jsonl"
     lines = [request_line(b'{"query":"auth"}', "t0k"), request_line(b'{"query":"bad"}', None)]
