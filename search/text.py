@@ -28,6 +28,8 @@ import jieba
 import opencc
 import snowballstemmer
 
+from search.dictionary import DictionaryTokenizer, load_frequencies
+
 # Han ideographs (basic, extensions A and B, compatibility), as a regex character-class body: the one
 # definition of "Chinese character" for segmentation and for language detection.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df"
@@ -102,31 +104,26 @@ def stem(word: str) -> str:
 
 
 class Segmenter:
-    """jieba with an explicit cache directory and the app's own words (topic names) in its dictionary."""
+    """jieba over the shared dictionary file (search/dictionary.py), plus the app's words (topic names)."""
 
     def __init__(self, cache_dir: Path | None = None) -> None:
         self._cache_dir = cache_dir
-        self._tokenizer: jieba.Tokenizer | None = None
+        self._tokenizer: DictionaryTokenizer | None = None
         self._lock = threading.Lock()
-        self._user_words: set[str] = set()
+        # In the order they were taught: jieba's count for an added word depends on the words added before it.
+        self._user_words: dict[str, None] = {}
 
     def configure(self, cache_dir: Path) -> None:
         self._cache_dir = cache_dir
-        if self._tokenizer is not None:
-            self._tokenizer.tmp_dir = str(cache_dir)
 
     @property
-    def tokenizer(self) -> jieba.Tokenizer:
+    def tokenizer(self) -> DictionaryTokenizer:
         if self._tokenizer is None:
             with self._lock:
                 if self._tokenizer is None:
+                    # A file mapped read-only, so every worker shares its pages; built there the first time.
                     cache_dir = self._cache_dir or Path("data") / "cache"
-                    cache_dir.mkdir(parents=True, exist_ok=True)
-                    tokenizer = jieba.Tokenizer()
-                    # jieba pickles its prefix dictionary here (0.5 s to build, 50 ms to load); without it
-                    # jieba writes to the system temp directory, which is not ours to fill in a container.
-                    tokenizer.tmp_dir = str(cache_dir)
-                    tokenizer.initialize()
+                    tokenizer = DictionaryTokenizer(load_frequencies(cache_dir))
                     for word in self._user_words:
                         tokenizer.add_word(word)
                     self._tokenizer = tokenizer
@@ -134,13 +131,15 @@ class Segmenter:
 
     def add_words(self, words: Iterable[str]) -> None:
         """Teach jieba the app's own vocabulary (topic names) so they are cut as one word."""
-        new = {w for w in (_chinese_word(w) for w in words) if w and w not in self._user_words}
+        new = [w for w in dict.fromkeys(_chinese_word(w) for w in words) if w and w not in self._user_words]
         if not new:
             return
-        self._user_words.update(new)
-        if self._tokenizer is not None:
-            with self._lock:
-                for word in new:
+        with self._lock:
+            for word in new:
+                if word in self._user_words:
+                    continue
+                self._user_words[word] = None
+                if self._tokenizer is not None:
                     self._tokenizer.add_word(word)
 
     def words_for_search(self, run: str) -> list[str]:

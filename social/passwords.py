@@ -22,8 +22,12 @@ T = TypeVar("T")
 THREAD_NAME_PREFIX = "vermilion-argon2"
 _hasher = PasswordHasher()
 _executor = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix=THREAD_NAME_PREFIX)
-# Verified against when the email is unknown, so both failures take the same time.
-_DUMMY_HASH = _hasher.hash("vermilion-timing-equaliser")
+# Verified against when the email is unknown, so both failures take the same time. Written out rather than
+# hashed at import: a hash holds 64 MiB while it runs, which set every worker's peak memory at start-up.
+# Its parameters must be the hasher's (tests/social/test_passwords_rules.py checks).
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$2g3+2TgXoXb/sPw8mfFtHw$IXCh3FKB6n3bigBsn+rJCTnG4OUIqa8Q+5KQnoLX9Xo"
+)
 
 
 def hash_password(password: str) -> str:
