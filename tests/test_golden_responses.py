@@ -103,6 +103,7 @@ FOLLOWING_FEED = """{
 }"""
 PRODUCT = """query($id: ID!) {
   product(id: $id) { id title reviewCount averageRating price { amount currency }
+    merchant { handle displayName }
     variants { id sku name price { amount minorUnits currency } stock inStock }
     reviews(first: 10) { totalCount pageInfo { hasNextPage endCursor }
       edges { cursor node { id title reviewRating likeCount author { handle } } } } }
