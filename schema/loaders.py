@@ -20,7 +20,7 @@ from commerce.sales import NoteSales, sales_by_note, verified_purchases
 from core.sql import fetch_all, model_from_row, placeholders, select_list
 from models import Board, Comment, Follow, Note, NoteTopic, Product, ProductVariant, Topic, User
 from social import policy
-from social.policy import Audience, comment_filter, comment_sql, note_filter
+from social.policy import Audience, comment_filter, comment_sql, note_filter, user_sql
 
 
 def _make_loader(fn: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]], cache: bool = True) -> DataLoader:
@@ -45,6 +45,24 @@ class Window:
 class Page:
     rows: list[Any]
     has_next: bool
+
+
+async def _window_pages(
+    windows: list[Window],
+    fetch: Callable[[int, int | None, list[int]], Coroutine[Any, Any, dict[int, list[Any]]]],
+) -> list[Page]:
+    """Pages of a nested list for many parents: one `fetch(first, after, parent ids)` per distinct page
+    size and start, which returns up to `first + 1` rows per parent (the extra one tells a next page)."""
+    pages: dict[Window, Page] = {}
+    groups: dict[tuple[int, int | None], list[Window]] = defaultdict(list)
+    for w in windows:
+        groups[(w.first, w.after)].append(w)
+    for (first, after), group in groups.items():
+        found = await fetch(first, after, sorted({w.parent_id for w in group}))
+        for w in group:
+            rows = found.get(w.parent_id, [])
+            pages[w] = Page(rows=rows[:first], has_next=len(rows) > first)
+    return [pages[w] for w in windows]
 
 
 class Loaders:
@@ -77,6 +95,7 @@ class Loaders:
         self.viewer_follows = _loader(self._viewer_follows)
         self.note_sales = _loader(self._note_sales)
         self.verified_purchase = _loader(self._verified_purchase)
+        self.actors_by_notification = _loader(self._actors_by_notification)
 
     async def audience(self) -> Audience:
         """Whom this request shows things to: built once per request; on a long-lived connection (no
@@ -160,12 +179,8 @@ class Loaders:
     async def _windowed_comments(self, windows: list[Window], partition: str, where: str) -> list[Page]:
         """Oldest-first comment pages for many parents; authors come in the same statement."""
         audience = await self.audience()
-        pages: dict[Window, Page] = {}
-        groups: dict[tuple[int, int | None], list[Window]] = defaultdict(list)
-        for w in windows:
-            groups[(w.first, w.after)].append(w)
-        for (first, after), group in groups.items():
-            parents = sorted({w.parent_id for w in group})
+
+        async def fetch(first: int, after: int | None, parents: list[int]) -> dict[int, list[Any]]:
             params: list[Any] = [*parents, first + 1]
             after_sql = ""
             if after is not None:
@@ -182,15 +197,46 @@ class Loaders:
                 f" WHERE ranked.rn <= ${len(parents) + 1} ORDER BY ranked.id",
                 params,
             )
-            grouped: dict[int, list[Comment]] = defaultdict(list)
+            grouped: dict[int, list[Any]] = defaultdict(list)
             for row in rows:
                 author = model_from_row(User, row, "u__")
                 self.user_by_id.prime(author.id, author)
                 grouped[row[partition]].append(model_from_row(Comment, row))
-            for w in group:
-                found = grouped[w.parent_id]
-                pages[w] = Page(rows=found[:first], has_next=len(found) > first)
-        return [pages[w] for w in windows]
+            return grouped
+
+        return await _window_pages(windows, fetch)
+
+    async def _actors_by_notification(self, windows: list[Window]) -> list[Page]:
+        """Pages of the people in notification entries, most recent first: (activity id, User) pairs, for
+        many entries in one statement per page size; `after` is an activity id."""
+        audience = await self.audience()
+
+        async def fetch(first: int, after: int | None, parents: list[int]) -> dict[int, list[Any]]:
+            params: list[Any] = [*parents, first + 1]
+            conditions = ""
+            if after is not None:
+                params.append(after)
+                conditions += f" AND a.id < ${len(params)}"
+            # Filtered in SQL, before the window counts rows: a hidden person never shortens a page.
+            conditions += user_sql(audience, "a.actor_id", params)
+            rows = await fetch_all(
+                f"SELECT ranked.activity_id, ranked.notification_id, {select_list(User, 'u', 'u__')} FROM ("
+                " SELECT a.id AS activity_id, a.notification_id, a.actor_id,"
+                "  ROW_NUMBER() OVER (PARTITION BY a.notification_id ORDER BY a.id DESC) AS rn"
+                f" FROM notification_activities a WHERE a.notification_id IN ({placeholders(len(parents))})"
+                f" AND a.actor_id IS NOT NULL{conditions}"
+                ") ranked JOIN users u ON u.id = ranked.actor_id"
+                f" WHERE ranked.rn <= ${len(parents) + 1} ORDER BY ranked.activity_id DESC",
+                params,
+            )
+            found: dict[int, list[Any]] = defaultdict(list)
+            for row in rows:
+                user = model_from_row(User, row, "u__")
+                self.user_by_id.prime(user.id, user)
+                found[int(row["notification_id"])].append((int(row["activity_id"]), user))
+            return found
+
+        return await _window_pages(windows, fetch)
 
     async def _viewer_note_state(self, note_ids: list[int]) -> list[tuple[bool, bool]]:
         """(liked, collected) by the viewer for each note, in one statement."""

@@ -108,6 +108,12 @@ def can_view_comment(comment: Comment, audience: Audience) -> bool:
 # --- people ----------------------------------------------------------------------------------------------
 
 
+def user_sql(audience: Audience, column: str, params: list[Any]) -> str:
+    """`user_filter` as a raw SQL condition on a column holding a person's id (`AND …`, or nothing when
+    nobody is hidden), its parameters appended to `params`."""
+    return _not_hidden_sql(audience, column, params)
+
+
 def user_filter(audience: Audience, *, via: str = "") -> Q:
     """People this audience may see; `via` names a link's user column (`Follow.filter(user_filter(a,
     via="follower"))`)."""

@@ -3,6 +3,7 @@ process can take it in between), waited for until it answers, and stopped afterw
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -73,3 +74,20 @@ def _wait_ready(
             pass
         time.sleep(0.1)
     pytest.fail(f"{name} did not answer within {timeout:.0f} s")
+
+
+STARTUP_SECONDS = 30
+
+
+async def wait_until_healthy(http: httpx.AsyncClient) -> None:
+    """Wait for `GET /healthz` to answer 200 on a server started by `vermilion serve` (a test's own
+    subprocess, not `serve_on_loopback`); fail the test when it does not within STARTUP_SECONDS."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if (await http.get("/healthz")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.1)
+    pytest.fail("the server did not start")

@@ -26,7 +26,7 @@ from core.settings import Settings
 from social import engagement
 from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, IS_POSTGRES, TEST_SECRET, GraphQLClient
 from tests.factories import create_note, sign_up
-from tests.loopback import free_port
+from tests.loopback import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[1]
@@ -409,15 +409,7 @@ async def test_vermilion_serve_with_two_workers_counts_every_request_in_every_sc
     sent = 40
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            for _ in range(300):  # up to 30 s to start
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                pytest.fail("the server did not start")
+            await wait_until_healthy(http)
             # A new connection per request, so the kernel spreads them over both workers.
             for _ in range(sent):
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as once:

@@ -30,7 +30,7 @@ from tests.conftest import DATABASE_URL, IS_POSTGRES, TEST_SECRET, GraphQLClient
 from tests.databases import asyncpg_dsn
 from tests.factories import create_note, sign_up
 from tests.live_server import live_server
-from tests.loopback import free_port
+from tests.loopback import free_port, wait_until_healthy
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[1]
@@ -331,15 +331,7 @@ async def test_sigterm_ends_the_server_in_bounded_time_while_a_request_waits(db:
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=60) as http:
-            for _ in range(300):  # up to 30 s to start
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                pytest.fail("the server did not start")
+            await wait_until_healthy(http)
             client = GraphQLClient(http)
             author = await sign_up(client, "closer")
             note = await create_note(client, author["token"], title="最后一条")

@@ -3,23 +3,19 @@ social/notifications.py) and who acted in each."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
-from weakref import WeakKeyDictionary
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from aiodataloader import DataLoader
 
 from commerce.policy import can_view_order
 from core.cursors import PageRequest, decode_id_cursor, page_size
 from core.ids import decode_global_id, to_global_id
-from core.sql import fetch_all, model_from_row, placeholders, select_list
-from models import Notification, NotificationActivity, NotificationKind, Order, User
+from models import Notification, NotificationActivity, NotificationKind, Order
 from schema.context import Info
 from schema.enums import described_enum
 from schema.errors import UserError, payload_errors, returns_errors
-from schema.loaders import Loaders, Page, Window
+from schema.loaders import Window
 from schema.relay import (
     After,
     Connection,
@@ -121,7 +117,7 @@ class NotificationType(Node):
             if user is not None:
                 return user
         # The latest actor is hidden from you (or gone): the entry shows the most recent one who is not.
-        page = await actor_windows(info.context.loaders).load(Window(self.row.id, 1, None))
+        page = await info.context.loaders.actors_by_notification.load(Window(self.row.id, 1, None))
         return UserType.from_row(page.rows[0][1]) if page.rows else None
 
     @strawberry.field(
@@ -132,7 +128,7 @@ class NotificationType(Node):
         from schema.users.types import UserType
 
         window = Window(self.row.id, page_size(first), decode_id_cursor(after))
-        page = await actor_windows(info.context.loaders).load(window)
+        page = await info.context.loaders.actors_by_notification.load(window)
         return build_connection(
             KeysetPage(page.rows, page.has_next, has_previous=window.after is not None),
             None,
@@ -202,64 +198,6 @@ async def notification_connection(
     return build_connection(
         page, None, NotificationType.from_row, key=lambda row: row.position, total_count=query.count
     )
-
-
-# --- the people in each entry: one statement for a whole page of entries --------------------------------
-
-_ACTOR_LOADERS: WeakKeyDictionary[Loaders, DataLoader] = WeakKeyDictionary()
-
-
-def actor_windows(loaders: Loaders) -> DataLoader:
-    """This request's loader of `Window(notification id, first, after activity id)` → `Page` of
-    (activity id, User) pairs, most recent first."""
-    loader = _ACTOR_LOADERS.get(loaders)
-    if loader is None:
-
-        async def load(windows: list[Window]) -> list[Page]:
-            return await _actor_pages(windows, await loaders.audience(), loaders)
-
-        loader = DataLoader(batch_load_fn=load, max_batch_size=1000, cache=loaders._cache)
-        _ACTOR_LOADERS[loaders] = loader
-    return loader
-
-
-async def _actor_pages(windows: list[Window], audience: Audience, loaders: Loaders) -> list[Page]:
-    pages: dict[Window, Page] = {}
-    by_size: dict[tuple[int, int | None], list[Window]] = defaultdict(list)
-    for w in windows:
-        by_size[(w.first, w.after)].append(w)
-    for (first, after), group in by_size.items():
-        parents = sorted({w.parent_id for w in group})
-        params: list[Any] = [*parents, first + 1]
-        conditions = ""
-        if after is not None:
-            params.append(after)
-            conditions += f" AND a.id < ${len(params)}"
-        if audience.hidden_author_ids:
-            # `social.policy.user_filter` in SQL, before the window counts rows: a hidden person never
-            # shortens a page.
-            start = len(params) + 1
-            params.extend(sorted(audience.hidden_author_ids))
-            conditions += f" AND a.actor_id NOT IN ({placeholders(len(audience.hidden_author_ids), start)})"
-        rows = await fetch_all(
-            f"SELECT ranked.activity_id, ranked.notification_id, {select_list(User, 'u', 'u__')} FROM ("
-            " SELECT a.id AS activity_id, a.notification_id, a.actor_id,"
-            "  ROW_NUMBER() OVER (PARTITION BY a.notification_id ORDER BY a.id DESC) AS rn"
-            f" FROM notification_activities a WHERE a.notification_id IN ({placeholders(len(parents))})"
-            f" AND a.actor_id IS NOT NULL{conditions}"
-            ") ranked JOIN users u ON u.id = ranked.actor_id"
-            f" WHERE ranked.rn <= ${len(parents) + 1} ORDER BY ranked.activity_id DESC",
-            params,
-        )
-        found: dict[int, list[tuple[int, User]]] = defaultdict(list)
-        for row in rows:
-            user = model_from_row(User, row, "u__")
-            loaders.user_by_id.prime(user.id, user)
-            found[int(row["notification_id"])].append((int(row["activity_id"]), user))
-        for w in group:
-            items = found[w.parent_id]
-            pages[w] = Page(rows=items[:first], has_next=len(items) > first)
-    return [pages[w] for w in windows]
 
 
 # --- marking read ----------------------------------------------------------------------------------------
