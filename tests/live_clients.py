@@ -39,7 +39,7 @@ def shop_server(tmp_path: Path, stripe_base: str) -> Iterator[str]:
     }
     with live_server(url, migrate=not IS_POSTGRES, env=env) as base:
         # One registration under this name, replaced by each test: events go to the running server only.
-        register_webhook(stripe_base, url=f"{base}/webhooks/stripe", secret=WEBHOOK_SECRET, name="js-clients")
+        register_webhook(stripe_base, url=f"{base}/webhooks/stripe", secret=WEBHOOK_SECRET, name="live-shop")
         yield base
 
 

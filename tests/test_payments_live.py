@@ -12,16 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import DATABASE_URL, IS_POSTGRES, GraphQLClient
-from tests.live_server import live_server, next_message, open_socket, subscribe
+from tests.conftest import GraphQLClient
+from tests.live_clients import shop_server
+from tests.live_server import next_message, open_socket, subscribe
 from tests.shop import CHECKOUT_START, ORDER, cart_with, checkout_input, ok, world
 from tests.stripe_emulator import (
-    API_KEY,
     DECLINED,
-    WEBHOOK_SECRET,
     event_payload,
     pay,
-    register_webhook,
     sign_event,
     stripe_client,
 )
@@ -38,18 +36,7 @@ async def live(db: str, stripe_base: str, tmp_path: Path) -> AsyncIterator[Graph
     """A client of a real server whose payments go to the emulator, which delivers webhooks to it.
 
     On PostgreSQL the server shares the test session's database; on SQLite it gets its own file."""
-    url = DATABASE_URL if IS_POSTGRES else f"sqlite://{tmp_path / 'shop.sqlite3'}"
-    env = {
-        "STRIPE_API_KEY": API_KEY,
-        "STRIPE_API_BASE": stripe_base,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "VERMILION_SWEEP_INTERVAL_SECONDS": "0",
-    }
-    with live_server(url, migrate=not IS_POSTGRES, env=env) as base:
-        # One registration, replaced by each test, so events only go to the server that is running.
-        register_webhook(
-            stripe_base, url=f"{base}/webhooks/stripe", secret=WEBHOOK_SECRET, name="vermilion-live"
-        )
+    with shop_server(tmp_path, stripe_base) as base:
         async with httpx.AsyncClient(base_url=base, timeout=15) as http:
             yield GraphQLClient(http)
 
