@@ -8,12 +8,17 @@ direction needs, and it writes the refetch queries usePaginationFragment runs fo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from graphql import REMOVE, InputValueDefinitionNode, Visitor, parse, print_ast, visit
+
+from tests.conftest import GraphQLClient
+from tests.factories import create_note, sign_up
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "tests" / "clients" / "relay"
@@ -71,3 +76,47 @@ def test_relay_refuses_a_schema_without_backward_paging(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert "Unknown argument 'last' on field 'Query.followingFeed'" in output, output
     assert "Unknown argument 'before' on field 'User.notes'" in output, output
+
+
+async def test_relays_generated_query_pages_backwards_on_the_server(
+    client: GraphQLClient, tmp_path: Path
+) -> None:
+    """What usePaginationFragment's loadPrevious sends — the refetch query relay-compiler wrote, as it is —
+    answered by the server: pages back to the start, in list order, with the cursors Relay reads."""
+    result = await asyncio.to_thread(compile_relay_project, ROOT / "schema.graphql", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    artifact = tmp_path / "src" / "__generated__" / "UserNotesPaginationQuery.graphql.js"
+    printed = await asyncio.to_thread(
+        subprocess.run,
+        [
+            "node",
+            "-e",
+            # The artifact is an ES module (`export default node`); Node hands it to require() as such.
+            "const m = require(process.argv[1]); process.stdout.write((m.default ?? m).params.text)",
+            str(artifact),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    query = printed.stdout
+    author = await sign_up(client, "relayer")
+    for n in range(5):
+        await create_note(client, author["token"], title=f"第{n}篇")
+
+    def page(data: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+        notes = data["node"]["notes"]
+        return [edge["node"]["title"] for edge in notes["edges"]], notes["pageInfo"]
+
+    everything, _ = page(await client.data(query, {"id": author["user"]["id"], "first": 5}))
+    titles, info = page(await client.data(query, {"id": author["user"]["id"], "last": 2}))
+    collected = titles
+    while info["hasPreviousPage"]:
+        titles, info = page(
+            await client.data(query, {"id": author["user"]["id"], "last": 2, "before": info["startCursor"]})
+        )
+        collected = titles + collected
+
+    assert everything == ["第4篇", "第3篇", "第2篇", "第1篇", "第0篇"]  # newest first
+    assert collected == everything
