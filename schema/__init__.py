@@ -12,6 +12,7 @@ from schema.commerce.mutations import CommerceMutation
 from schema.commerce.subscriptions import CommerceSubscription
 from schema.commerce.types import CartType, OrderType
 from schema.context import Authentication
+from schema.execution import VermilionExecutor
 from schema.feed.fields import FeedMutation, FeedQuery
 from schema.limits import ErrorCodes, protection_extensions
 from schema.notes.mutations import NoteMutation
@@ -84,5 +85,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             # Publishes the notifications a mutation wrote, once it is done (after its commits).
             NotificationOutbox,
         ],
+        execution_context_class=VermilionExecutor,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

@@ -107,10 +107,16 @@ async def viewers(url: str, secret: str, count: int) -> list[str]:
     ]
 
 
-async def kinds(base: str, ids: dict[str, Any], url: str, secret: str) -> list[Kind]:
-    """Every request kind, with what it needs made on the server at `base`."""
+async def kinds(
+    base: str,
+    ids: dict[str, Any],
+    url: str,
+    secret: str,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> list[Kind]:
+    """Every request kind, with what it needs made on the server at `base` (or through `transport`)."""
     tokens = await viewers(url, secret, DISCOVER_VIEWERS)
-    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=60, transport=transport) as http:
         signed = await _data(http, body(SIGN_IN, "SignIn", {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}))
         demo = signed["signIn"]["token"]
         if not demo:

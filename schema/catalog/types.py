@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -11,8 +11,10 @@ from core.cursors import page_request
 from core.ids import to_global_id
 from models import Note, Product, ProductVariant
 from schema.context import Info
+from schema.execution import batched
 from schema.money import Money
 from schema.relay import After, Before, Connection, First, Last, Node, keyset_connection
+from schema.users.related import related_people
 from social.policy import note_filter
 
 if TYPE_CHECKING:
@@ -49,6 +51,26 @@ class ProductVariantType(Node):
         return self.stock > 0
 
 
+_merchants = related_people("merchant_id")
+
+
+async def _variants(products: list[ProductType], info: Info) -> list[list[ProductVariantType]]:
+    found = await info.context.loaders.variants_by_product_id.load_many([p.row.id for p in products])
+    return [[ProductVariantType.from_row(v) for v in rows] for rows in found]
+
+
+async def _prices(products: list[ProductType], info: Info) -> list[Money | None]:
+    found = await info.context.loaders.variants_by_product_id.load_many([p.row.id for p in products])
+    return [_lowest_price(rows) for rows in found]
+
+
+def _lowest_price(rows: list[Any]) -> Money | None:
+    if not rows:
+        return None
+    cheapest = min(rows, key=lambda v: (v.currency, v.price_minor_units))
+    return Money.of(cheapest.price_minor_units, cheapest.currency)
+
+
 @strawberry.type(name="Product", description="Something a merchant sells; notes can tag it and review it.")
 class ProductType(Node):
     row: strawberry.Private[Product]
@@ -78,26 +100,23 @@ class ProductType(Node):
             return None
         return round(self.row.rating_sum / self.row.review_count, 2)
 
-    @strawberry.field(description="Who sells the product.")
+    @strawberry.field(description="Who sells the product.", metadata=batched(_merchants))
     async def merchant(self, info: Info) -> UserRef:
-        from schema.users.types import load_user
-
-        return await load_user(info, self.row.merchant_id)  # type: ignore[attr-defined]
-
-    @strawberry.field(description="The versions on sale (sizes, shades …), in the order they were added.")
-    async def variants(self, info: Info) -> list[ProductVariantType]:
-        rows = await info.context.loaders.variants_by_product_id.load(self.row.id)
-        return [ProductVariantType.from_row(v) for v in rows]
+        return (await _merchants([self], info))[0]  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description='The lowest variant price, for a "from" label; null when the product has no variants.'
+        description="The versions on sale (sizes, shades …), in the order they were added.",
+        metadata=batched(_variants),
+    )
+    async def variants(self, info: Info) -> list[ProductVariantType]:
+        return (await _variants([self], info))[0]
+
+    @strawberry.field(
+        description='The lowest variant price, for a "from" label; null when the product has no variants.',
+        metadata=batched(_prices),
     )
     async def price(self, info: Info) -> Money | None:
-        rows = await info.context.loaders.variants_by_product_id.load(self.row.id)
-        if not rows:
-            return None
-        cheapest = min(rows, key=lambda v: (v.currency, v.price_minor_units))
-        return Money.of(cheapest.price_minor_units, cheapest.currency)
+        return (await _prices([self], info))[0]
 
     @strawberry.field(
         description="Review notes about this product, newest first; `totalCount` is `reviewCount`, kept with "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,7 +13,20 @@ from core.ids import to_global_id
 from models import Comment, Note, NoteKind, Topic
 from schema.context import Info
 from schema.enums import described_enum
-from schema.relay import After, Before, Connection, First, Last, Node, build_connection, keyset_connection
+from schema.execution import batched
+from schema.loaders import Window
+from schema.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    KeysetPage,
+    Last,
+    Node,
+    build_connection,
+    keyset_connection,
+)
+from schema.users.related import related_people
 from social.policy import can_see_sales, comment_filter, is_self, note_filter
 from social.topics import topic_history
 
@@ -121,6 +135,51 @@ class TopicType(Node):
         )
 
 
+_authors = related_people("author_id")
+
+
+async def _topics(notes: list[NoteType], info: Info) -> list[list[TopicType]]:
+    found = await info.context.loaders.topics_by_note_id.load_many([n.row.id for n in notes])
+    return [[TopicType.from_row(t) for t in topics] for topics in found]
+
+
+async def _products(notes: list[NoteType], info: Info) -> list[list[ProductType]]:
+    from schema.catalog.types import ProductType
+
+    found = await info.context.loaders.products_by_note_id.load_many([n.row.id for n in notes])
+    return [[ProductType.from_row(p) for p in products] for products in found]
+
+
+async def _comments(
+    notes: list[NoteType],
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> list[Connection[CommentType]]:
+    from schema.social.types import CommentType, comment_page
+
+    request = page_request(first, after, last, before)
+    visible = comment_filter(await info.context.audience())
+    loader = info.context.loaders.comments_by_note
+    roots = [Comment.filter(visible, note_id=n.row.id, root_id=None) for n in notes]
+    if request.backward or request.id_cursor() is not None:
+        pages = list(
+            await asyncio.gather(
+                *(comment_page(loader, n.row.id, request, qs) for n, qs in zip(notes, roots, strict=True))
+            )
+        )
+    else:
+        # The first page of every note's comments: one windowed statement for all of them.
+        windows = await loader.load_many([Window(n.row.id, request.size, None) for n in notes])
+        pages = [KeysetPage(w.rows, w.has_next) for w in windows]
+    return [
+        build_connection(page, None, CommentType.from_row, total_count=queryset.count)
+        for page, queryset in zip(pages, roots, strict=True)
+    ]
+
+
 @strawberry.type(name="Note", description="A post: photos, a video or text, with topics and tagged products.")
 class NoteType(Node):
     row: strawberry.Private[Note]
@@ -166,22 +225,21 @@ class NoteType(Node):
     def media_urls(self) -> list[str]:
         return list(self.row.media or [])
 
-    @strawberry.field(description="Who wrote the note.")
+    @strawberry.field(description="Who wrote the note.", metadata=batched(_authors))
     async def author(self, info: Info) -> UserRef:
-        from schema.users.types import load_user
+        return (await _authors([self], info))[0]
 
-        return await load_user(info, self.row.author_id)  # type: ignore[attr-defined]
-
-    @strawberry.field(description="The note's hashtags, in the author's order (up to 10).")
+    @strawberry.field(
+        description="The note's hashtags, in the author's order (up to 10).", metadata=batched(_topics)
+    )
     async def topics(self, info: Info) -> list[TopicType]:
-        return [TopicType.from_row(t) for t in await info.context.loaders.topics_by_note_id.load(self.row.id)]
+        return (await _topics([self], info))[0]
 
-    @strawberry.field(description="Products tagged in the note, in the author's order.")
+    @strawberry.field(
+        description="Products tagged in the note, in the author's order.", metadata=batched(_products)
+    )
     async def products(self, info: Info) -> list[ProductRef]:
-        from schema.catalog.types import ProductType
-
-        rows = await info.context.loaders.products_by_note_id.load(self.row.id)
-        return [ProductType.from_row(p) for p in rows]
+        return (await _products([self], info))[0]
 
     @strawberry.field(description="Set when the note reviews a product.")
     def review(self) -> NoteReview | None:
@@ -234,18 +292,13 @@ class NoteType(Node):
 
     @strawberry.field(
         description="Root comments, oldest first; each has its replies. `totalCount` counts root comments "
-        "when asked for (one indexed count per note; `commentCount`, kept exact, includes replies)."
+        "when asked for (one indexed count per note; `commentCount`, kept exact, includes replies).",
+        metadata=batched(_comments),
     )
     async def comments(
         self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[CommentRef]:
-        from schema.social.types import CommentType, comment_page
-
-        request = page_request(first, after, last, before)
-        visible = comment_filter(await info.context.audience())
-        roots = Comment.filter(visible, note_id=self.row.id, root_id=None)
-        page = await comment_page(info.context.loaders.comments_by_note, self.row.id, request, roots)
-        return build_connection(page, None, CommentType.from_row, total_count=roots.count)
+        return (await _comments([self], info, first=first, after=after, last=last, before=before))[0]
 
 
 async def load_note(info: Info, note_id: int | None) -> NoteType | None:

@@ -11,6 +11,7 @@ from core.cursors import PageRequest, page_request
 from core.ids import to_global_id
 from models import Board, Collect, Comment
 from schema.context import Info
+from schema.execution import batched
 from schema.loaders import Window
 from schema.relay import (
     OLDEST_FIRST,
@@ -26,6 +27,7 @@ from schema.relay import (
     keyset_window,
     linked_connection,
 )
+from schema.users.related import related_people
 from social.policy import comment_filter, note_filter
 
 if TYPE_CHECKING:
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
 
 UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
 NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
+
+
+_comment_authors = related_people("author_id")
 
 
 @strawberry.type(name="Comment", description="A root comment on a note, or a reply in a root's thread.")
@@ -59,11 +64,9 @@ class CommentType(Node):
     def is_reply(self) -> bool:
         return self.row.root_id is not None  # type: ignore[attr-defined]
 
-    @strawberry.field(description="Who wrote the comment.")
+    @strawberry.field(description="Who wrote the comment.", metadata=batched(_comment_authors))
     async def author(self, info: Info) -> UserRef:
-        from schema.users.types import load_user
-
-        return await load_user(info, self.row.author_id)  # type: ignore[attr-defined]
+        return (await _comment_authors([self], info))[0]  # type: ignore[no-any-return]
 
     @strawberry.field(description="The note commented on; null when it was deleted or is hidden from you.")
     async def note(self, info: Info) -> NoteRef | None:

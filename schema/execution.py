@@ -1,0 +1,575 @@
+"""How operations run: graphql-core's executor, with two shortcuts that leave every answer as it was.
+
+graphql-core resolves a list field by field and item by item: a feed page of 20 notes with authors,
+topics, products and comments makes some 150 async resolver calls, each its own chain of coroutines,
+and 700 leaf fields each build a resolve-info record and pass Strawberry's resolver wrapper to read one
+attribute. Measured on the following feed (bench/results/http.md), that bookkeeping — not SQL — was
+most of a request's CPU. So:
+
+1. **Lists are resolved a level at a time.** Before the items of a list of objects are completed, the
+   async resolvers its selection asks for run for all items at once (the per-request dataloaders batch
+   them exactly as before: the same statements), then the same for the objects they returned, down the
+   selection. Completion then finds every value ready and runs without a single await. A resolver's
+   error is kept as its value and raised where the field is completed, so it lands at the same path,
+   with the same null propagation, as before.
+2. **Plain attribute leaves are read directly**: a scalar or enum field without a resolver or arguments
+   (Strawberry's "basic" field) is `getattr` plus the scalar's serialisation; anything unusual (null,
+   a value that does not serialise) takes graphql-core's own path, which reports it as before.
+
+tests/test_golden_responses.py holds the answers of every hot read to stored ones, and
+tests/test_sql_budget.py the statements per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    GraphQLBoolean,
+    GraphQLField,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLString,
+    is_leaf_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path, Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import Info
+from strawberry.types.arguments import convert_arguments
+
+_MISSING = object()
+# Python types whose values these scalars serialise to themselves (graphql-core's serialize_* agree).
+_SELF_SERIALISED: dict[str, type] = {
+    GraphQLString.name: str,
+    GraphQLID.name: str,
+    GraphQLBoolean.name: bool,
+}
+_INT_RANGE = range(-(2**31), 2**31)
+# Strawberry's resolvers, told apart by the name of the wrapper it builds for each kind of field.
+_BASIC = "_get_basic_result"
+_ASYNC = "_async_resolver"
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    """A basic scalar or enum field: read `python_name`, serialise with `serialize`."""
+
+    python_name: str
+    serialize: Callable[[Any], Any]
+    same_type: type | None  # values of this exact type serialise to themselves
+    is_int: bool
+
+
+BATCH = "vermilion.batch"
+Batch = Callable[..., Awaitable[list[Any]]]
+
+
+def batched(resolve_many: Batch) -> dict[str, Batch]:
+    """A field's `metadata`: `resolve_many(sources, info, **arguments)` answers the field for many
+    objects at once (one value per source, in order). The field's own resolver answers one object the
+    same way — by calling it with `[self]` — so a page and a single object cannot differ."""
+    return {BATCH: resolve_many}
+
+
+@dataclass(frozen=True, slots=True)
+class _Child:
+    """How a level-at-a-time prefetch treats one field of a selection."""
+
+    field_def: GraphQLField
+    resolve: bool  # an async resolver: call it for every item
+    python_name: str | None  # a basic field: read the attribute (for the objects under it)
+    object_type: GraphQLObjectType | None  # the object type under it, if any (through lists, non-null)
+    batch: Batch | None = None  # answers the field for all items in one call
+    definition: Any = None  # Strawberry's field
+
+
+def _strawberry_field(field_def: GraphQLField) -> Any:
+    return (field_def.extensions or {}).get("strawberry-definition")
+
+
+def _named(type_: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
+    """The type under non-null and list wrappers, and whether a list was among them."""
+    listed = False
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        listed = listed or isinstance(type_, GraphQLList)
+        type_ = type_.of_type
+    return type_, listed
+
+
+def _leaf_plan(field_def: GraphQLField) -> _Leaf | None:
+    resolve = field_def.resolve
+    if resolve is None or getattr(resolve, "__name__", "") != _BASIC or field_def.args:
+        return None
+    definition = _strawberry_field(field_def)
+    if definition is None or definition.default_resolver is not getattr:
+        return None
+    type_ = field_def.type.of_type if is_non_null_type(field_def.type) else field_def.type
+    if not is_leaf_type(type_):
+        return None
+    return _Leaf(
+        python_name=definition.python_name,
+        serialize=type_.serialize,  # type: ignore[union-attr]
+        same_type=_SELF_SERIALISED.get(type_.name),  # type: ignore[union-attr]
+        is_int=type_.name == GraphQLInt.name,  # type: ignore[union-attr]
+    )
+
+
+def _child_plan(field_def: GraphQLField) -> _Child:
+    resolve = field_def.resolve
+    name = getattr(resolve, "__name__", "") if resolve is not None else ""
+    named, _ = _named(field_def.type)
+    definition = _strawberry_field(field_def)
+    basic = name == _BASIC and definition is not None and definition.default_resolver is getattr
+    batch = (definition.metadata or {}).get(BATCH) if definition is not None else None
+    return _Child(
+        field_def=field_def,
+        resolve=name == _ASYNC or batch is not None,
+        python_name=definition.python_name if basic else None,
+        object_type=named if is_object_type(named) else None,  # type: ignore[arg-type]
+        batch=batch,
+        definition=definition,
+    )
+
+
+# Plans per schema field, shared by every request, by id(field) with the field itself (fields are not
+# hashable; the identity check keeps a plan from outliving its schema, as tests build many).
+_LEAVES: dict[int, tuple[GraphQLField, _Leaf | None]] = {}
+_CHILDREN: dict[int, tuple[GraphQLField, _Child]] = {}
+
+
+def _leaf_of(field_def: GraphQLField) -> _Leaf | None:
+    entry = _LEAVES.get(id(field_def))
+    if entry is None or entry[0] is not field_def:
+        entry = _LEAVES[id(field_def)] = (field_def, _leaf_plan(field_def))
+    return entry[1]
+
+
+def _child_of(field_def: GraphQLField) -> _Child:
+    entry = _CHILDREN.get(id(field_def))
+    if entry is None or entry[0] is not field_def:
+        entry = _CHILDREN[id(field_def)] = (field_def, _child_plan(field_def))
+    return entry[1]
+
+
+class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor (as Strawberry configures it) with the shortcuts described above."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        # Field middleware would have to see every resolver call: then no shortcut is taken.
+        self._plain = manager is None or getattr(manager, "_middleware_resolvers", None) is None
+        # (id(source), id(field node)) → (source, value): values resolved ahead of completion. The source
+        # is kept so its id stays its own for the life of the operation.
+        self._ready: dict[tuple[int, int], tuple[Any, Any]] = {}
+        # (id(item), id(selection)) for items whose selection was resolved ahead already.
+        self._done: set[tuple[int, int]] = set()
+        # id(selection) → whether an async resolver lies under it (selections live as long as the operation).
+        self._needed: dict[int, bool] = {}
+        self._plans: dict[
+            tuple[int, int], list[tuple[str, Any, GraphQLField | None, _Leaf | None, str | None, int]]
+        ] = {}
+        self._kept: list[Any] = []
+
+    # --- completion ------------------------------------------------------------------------------------
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's loop over an object's fields, with plain leaves read inline (no path, no info,
+        no resolver call) and values resolved ahead completed without calling their resolver."""
+        if not self._plain:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        awaitable_fields: list[str] = []
+        ready = self._ready
+        source_id = id(source_value)
+        try:
+            for response_name, details, field_def, leaf, attribute, node_id in self._plan(
+                parent_type, grouped_field_set
+            ):
+                if leaf is not None:
+                    value = self._leaf_value(leaf, source_value)
+                    if value is not _MISSING:
+                        results[response_name] = value
+                        continue
+                field_path = Path(path, response_name, parent_type.name)
+                if attribute is not None:
+                    # A plain attribute holding an object or a list: no resolver to call.
+                    value = getattr(source_value, attribute, _MISSING)
+                    found = None if value is _MISSING else (source_value, value)
+                else:
+                    found = ready.get((source_id, node_id)) if ready and field_def is not None else None
+                if found is not None and field_def is not None:
+                    result = self._complete_ready(
+                        field_def, parent_type, details, field_path, found[1], position_context
+                    )
+                else:
+                    result = self.execute_field(
+                        parent_type, source_value, details, field_path, position_context
+                    )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if self.is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            awaited = await asyncio.gather(*(results[field] for field in awaitable_fields))
+            results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: Any
+    ) -> list[tuple[str, Any, GraphQLField | None, _Leaf | None, str | None, int]]:
+        """Per selection (collected once per operation): each field's definition, its leaf plan when a
+        leaf can be read inline (a plain attribute, no arguments), else the attribute to read when the
+        field is a plain attribute holding an object or a list."""
+        key = (id(parent_type), id(grouped_field_set))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = []
+            for response_name, details in grouped_field_set.items():
+                node = details[0].node
+                field_def = self.schema.get_field(parent_type, node.name.value)
+                plain = field_def is not None and not node.arguments
+                leaf = _leaf_of(field_def) if plain else None  # type: ignore[arg-type]
+                attribute = None
+                if plain and leaf is None:
+                    child = _child_of(field_def)  # type: ignore[arg-type]
+                    if child.python_name is not None and not is_leaf_type(_named(field_def.type)[0]):  # type: ignore[union-attr]
+                        attribute = child.python_name
+                plan.append((response_name, details, field_def, leaf, attribute, id(node)))
+            # The selection is kept alive with its plan, so its id stays its own.
+            self._plans[key] = plan
+            self._kept.append(grouped_field_set)
+        return plan
+
+    @staticmethod
+    def _leaf_value(leaf: _Leaf, source: Any) -> Any:
+        value = getattr(source, leaf.python_name, None)
+        if value is None or isinstance(value, Exception):
+            return _MISSING  # graphql-core's path: null, or the error it makes of it
+        kind = type(value)
+        if kind is leaf.same_type:
+            return value
+        if leaf.is_int and kind is int:
+            return value if value in _INT_RANGE else _MISSING
+        try:
+            serialised = leaf.serialize(value)
+        except Exception:
+            return _MISSING  # graphql-core serialises again and reports the error where it belongs
+        return _MISSING if serialised is None or serialised is Undefined else serialised
+
+    def _complete_ready(
+        self,
+        field_def: GraphQLField,
+        parent_type: GraphQLObjectType,
+        field_details_list: Any,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """What graphql-core's `execute_field` does after calling the resolver, for a value found ready."""
+        return_type = field_def.type
+        info = self.build_resolve_info(field_def, [d.node for d in field_details_list], parent_type, path)
+        try:
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, value, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        if self.is_awaitable(completed):
+
+            async def await_completed() -> Any:
+                try:
+                    return await completed
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, return_type, field_details_list, path)
+                    return None
+
+            return await_completed()
+        return completed
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """An object (not null, not an error, of the field's own object type) goes straight to its fields:
+        what graphql-core reaches through five calls; every other value takes graphql-core's path."""
+        if (
+            self._plain
+            and position_context is None
+            and result is not None
+            and not isinstance(result, Exception)
+        ):
+            type_ = return_type.of_type if type(return_type) is GraphQLNonNull else return_type
+            if type(type_) is GraphQLObjectType and (
+                type_.is_type_of is None or type_.is_type_of(result, info) is True
+            ):
+                grouped, new_defer_usages, _ = self.collect_subfields(type_, field_details_list)
+                if not new_defer_usages:
+                    return self.execute_fields(type_, result, path, grouped, None)
+        return super().complete_value(return_type, field_details_list, info, path, result, position_context)
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        named, _ = _named(return_type.of_type)
+        if self._plain and is_object_type(named) and isinstance(result, list | tuple) and result:
+            object_type: GraphQLObjectType = named  # type: ignore[assignment]
+            items = list(result)
+            pending = self._prefetch(object_type, field_details_list, items, path)
+            if pending is not None:
+                complete = super().complete_list_value
+
+                async def complete_after() -> Any:
+                    await pending
+                    completed = complete(return_type, field_details_list, info, path, items, position_context)
+                    return await completed if self.is_awaitable(completed) else completed
+
+                return complete_after()
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    # --- resolving ahead ---------------------------------------------------------------------------------
+
+    def _prefetch(
+        self, object_type: GraphQLObjectType, field_details_list: Any, items: list[Any], path: Path
+    ) -> Awaitable[None] | None:
+        """The async resolvers under a list of `object_type` items, run for all of them at once and level
+        by level; None when there is nothing to run (or it ran already, from a list further up)."""
+        grouped = self.collect_subfields(object_type, field_details_list)[0]
+        key = id(grouped)
+        todo = [
+            (item, Path(path, i, None)) for i, item in enumerate(items) if (id(item), key) not in self._done
+        ]
+        if not todo or not self._needs_resolving(object_type, grouped, depth=0):
+            return None
+        return self._resolve_level([(object_type, grouped, todo)])
+
+    def _children(self, object_type: GraphQLObjectType, grouped: Any) -> list[tuple[str, Any, _Child]]:
+        children = []
+        for response_name, details in grouped.items():
+            field_def = self.schema.get_field(object_type, details[0].node.name.value)
+            if field_def is None:
+                continue
+            plan = _child_of(field_def)
+            if plan.resolve or (plan.python_name is not None and plan.object_type is not None):
+                children.append((response_name, details, plan))
+        return children
+
+    def _needs_resolving(self, object_type: GraphQLObjectType, grouped: Any, depth: int) -> bool:
+        """Whether any async resolver lies under this selection (through plain attributes)."""
+        known = self._needed.get(id(grouped))
+        if known is not None:
+            return known
+        needed = depth > 8  # deeper than any schema path of plain attributes: assume so
+        if not needed:
+            for _name, details, plan in self._children(object_type, grouped):
+                if plan.resolve:
+                    needed = True
+                    break
+                assert plan.object_type is not None
+                sub = self.collect_subfields(plan.object_type, details)[0]
+                if self._needs_resolving(plan.object_type, sub, depth + 1):
+                    needed = True
+                    break
+        self._needed[id(grouped)] = needed
+        return needed
+
+    async def _resolve_level(
+        self, level: list[tuple[GraphQLObjectType, Any, list[tuple[Any, Path]]]]
+    ) -> None:
+        while level:
+            calls: list[Awaitable[Any]] = []
+            targets: list[tuple[Any, Any, _Child, Any, Path]] = []
+            below: list[tuple[GraphQLObjectType, Any, list[tuple[Any, Path]]]] = []
+            for object_type, grouped, items in level:
+                key = id(grouped)
+                for item, _ in items:
+                    self._done.add((id(item), key))
+                for response_name, details, plan in self._children(object_type, grouped):
+                    node = details[0].node
+                    args = (
+                        get_argument_values(
+                            plan.field_def,
+                            node,
+                            self.variable_values,
+                            details[0].fragment_variable_values,
+                            self.hide_suggestions,
+                        )
+                        if plan.field_def.args or node.arguments
+                        else {}
+                    )
+                    if plan.batch is not None:
+                        self._call_batch(
+                            plan, details, object_type, response_name, args, items, calls, targets
+                        )
+                        continue
+                    for item, item_path in items:
+                        field_path = Path(item_path, response_name, object_type.name)
+                        if plan.resolve:
+                            info = self.build_resolve_info(
+                                plan.field_def, [d.node for d in details], object_type, field_path
+                            )
+                            try:
+                                result = plan.field_def.resolve(item, info, **args)  # type: ignore[misc]
+                            except Exception as error:  # kept: raised where the field is completed
+                                result = error
+                            if self.is_awaitable(result):
+                                calls.append(result)
+                                targets.append((item, node, plan, details, field_path))
+                                continue
+                            self._keep(item, node, result)
+                            self._below(below, plan, details, result, field_path)
+                        else:
+                            value = getattr(item, plan.python_name, None)  # type: ignore[arg-type]
+                            self._below(below, plan, details, value, field_path)
+            if calls:
+                results = await asyncio.gather(*calls, return_exceptions=True)
+                for (item, node, plan, details, field_path), result in zip(targets, results, strict=True):
+                    if isinstance(result, BaseException) and not isinstance(result, Exception):
+                        raise result  # cancellation and the like are not field errors
+                    if isinstance(item, _Many):
+                        values = _spread(result, len(item.items))
+                        for (one, one_path), value in zip(item.items, values, strict=True):
+                            self._keep(one, node, value)
+                            self._below(below, plan, details, value, Path(one_path, item.key, item.type_name))
+                        continue
+                    self._keep(item, node, result)
+                    self._below(below, plan, details, result, field_path)
+            level = [entry for entry in below if entry[2]]
+
+    def _call_batch(
+        self,
+        plan: _Child,
+        details: Any,
+        object_type: GraphQLObjectType,
+        response_name: str,
+        args: dict[str, Any],
+        items: list[tuple[Any, Path]],
+        calls: list[Awaitable[Any]],
+        targets: list[tuple[Any, Any, _Child, Any, Path]],
+    ) -> None:
+        """One call of the field's batch resolver for every item of the level."""
+        first_path = Path(items[0][1], response_name, object_type.name)
+        raw_info = self.build_resolve_info(plan.field_def, [d.node for d in details], object_type, first_path)
+        info = Info(_raw_info=raw_info, _field=plan.definition)
+        many = _Many(items, response_name, object_type.name)
+        try:
+            kwargs = self._python_arguments(plan, args)
+            call = plan.batch([item for item, _ in items], info, **kwargs)  # type: ignore[misc]
+        except Exception as error:
+            call = _failed(error)
+        calls.append(call)
+        targets.append((many, details[0].node, plan, details, first_path))
+
+    def _python_arguments(self, plan: _Child, args: dict[str, Any]) -> dict[str, Any]:
+        """The field's arguments as its resolver receives them (Python names and types)."""
+        if not args:
+            return {}
+        strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
+        return convert_arguments(
+            args,
+            plan.definition.arguments,
+            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+            config=strawberry_schema.config,
+        )
+
+    def _keep(self, item: Any, node: Any, value: Any) -> None:
+        self._ready[(id(item), id(node))] = (item, value)
+
+    def _below(
+        self,
+        below: list[tuple[GraphQLObjectType, Any, list[tuple[Any, Path]]]],
+        plan: _Child,
+        details: Any,
+        value: Any,
+        field_path: Path,
+    ) -> None:
+        """Queue the objects a field returned for the next level, when their selection needs resolving."""
+        object_type = plan.object_type
+        if object_type is None or value is None or isinstance(value, Exception):
+            return
+        grouped = self.collect_subfields(object_type, details)[0]
+        if not self._needs_resolving(object_type, grouped, depth=0):
+            return
+        items: list[tuple[Any, Path]] = []
+        for position, obj in _flatten(value, field_path):
+            if obj is not None and not isinstance(obj, Exception):
+                items.append((obj, position))
+        key = id(grouped)
+        items = [(obj, p) for obj, p in items if (id(obj), key) not in self._done]
+        if items:
+            below.append((object_type, grouped, items))
+
+
+@dataclass(frozen=True, slots=True)
+class _Many:
+    """The items one batch call answers, with the response key and type their paths need."""
+
+    items: list[tuple[Any, Path]]
+    key: str
+    type_name: str
+
+
+async def _failed(error: Exception) -> Any:
+    raise error
+
+
+def _spread(result: Any, count: int) -> list[Any]:
+    """A batch call's answer, one value per item; its error (or a wrong answer), the error of every item."""
+    if isinstance(result, Exception):
+        return [result] * count
+    if not isinstance(result, list) or len(result) != count:
+        error = TypeError(f"a batch resolver answered {type(result).__name__} for {count} objects")
+        return [error] * count
+    return result
+
+
+def _flatten(value: Any, path: Path) -> Iterable[tuple[Path, Any]]:
+    """The objects in a field's value (itself, or the items of nested lists), with their paths."""
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _flatten(item, Path(path, i, None))
+    elif not isinstance(value, str | bytes | dict):
+        yield path, value
