@@ -422,7 +422,8 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
         while level:
             calls: list[Awaitable[Any]] = []
             targets: list[tuple[Any, Any, _Child, Any, Path]] = []
-            below: list[tuple[GraphQLObjectType, Any, list[tuple[Any, Path]]]] = []
+            # The next level, one group per (type, selection): the objects under every item together.
+            below: dict[tuple[int, int], tuple[GraphQLObjectType, Any, list[tuple[Any, Path]]]] = {}
             for object_type, grouped, items in level:
                 key = id(grouped)
                 for item, _ in items:
@@ -477,7 +478,7 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
                         continue
                     self._keep(item, node, result)
                     self._below(below, plan, details, result, field_path)
-            level = [entry for entry in below if entry[2]]
+            level = [entry for entry in below.values() if entry[2]]
 
     def _call_batch(
         self,
@@ -520,7 +521,7 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _below(
         self,
-        below: list[tuple[GraphQLObjectType, Any, list[tuple[Any, Path]]]],
+        below: dict[tuple[int, int], tuple[GraphQLObjectType, Any, list[tuple[Any, Path]]]],
         plan: _Child,
         details: Any,
         value: Any,
@@ -540,7 +541,7 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
         key = id(grouped)
         items = [(obj, p) for obj, p in items if (id(obj), key) not in self._done]
         if items:
-            below.append((object_type, grouped, items))
+            below.setdefault((id(object_type), key), (object_type, grouped, []))[2].extend(items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
-from tortoise.expressions import Subquery
 
 from commerce.cart import load_contents
 from commerce.policy import can_use_cart, can_view_order
 from core.cursors import page_request
 from core.ids import parse_global_id, parse_uuid_global_id
-from models import Follow, Note, Notification, Order, ProductVariant, Topic, User
+from models import Note, Notification, Order, ProductVariant, Topic, User
 from schema.catalog.types import ProductType, ProductVariantType
 from schema.commerce.types import CartType, OrderType
 from schema.context import Info
 from schema.notes.types import NoteType, TopicType, load_note
-from schema.relay import After, Before, Connection, First, Last, Node, empty_connection, keyset_connection
+from schema.relay import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    Node,
+    SqlList,
+    empty_connection,
+    sql_connection,
+)
 from schema.social.notifications import NotificationType
 from schema.social.types import BoardType, load_comment
 from schema.users.types import UserType
 from social.accounts import is_valid_handle, normalize_handle
 from social.notifications import inbox_filter
-from social.policy import can_view_board, can_view_user, note_filter
+from social.policy import can_view_board, can_view_user, note_sql
 from social.topics import topic_name_or_none
 
 # Longest `user(handle:)` argument read: a handle of 30 characters with an @, spaces and invisible marks.
@@ -229,8 +238,11 @@ class SocialQuery:
         viewer_id = info.context.viewer_id
         if viewer_id is None:
             return empty_connection()
-        followed = Subquery(Follow.filter(follower_id=viewer_id).values("followee_id"))
-        visible = note_filter(await info.context.audience())
-        return await keyset_connection(
-            Note.filter(visible, author_id__in=followed), request, NoteType.from_row
+        params: list[Any] = [viewer_id]
+        visible = note_sql(await info.context.audience(), "t", params)
+        notes = SqlList(
+            Note,
+            f"t.author_id IN (SELECT f.followee_id FROM follows f WHERE f.follower_id = $1) AND {visible}",
+            params,
         )
+        return await sql_connection(notes, request, NoteType.from_row)

@@ -10,6 +10,7 @@ import strawberry
 from tortoise.expressions import Q
 
 from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, encode_cursor
+from core.sql import fetch_all, model_from_row, select_list
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -240,6 +241,61 @@ async def keyset_connection(
     cursor = request.id_cursor()
     page = await keyset_window(queryset, request, None if cursor is None else (cursor,), order)
     return build_connection(page, None, to_node, total_count=total_count)
+
+
+@dataclass(frozen=True)
+class SqlList:
+    """A list read with hand-written SQL, newest (highest id) first: the rows of `model` (table aliased
+    `t`) meeting `condition`, whose parameters are `params` ($1 …). For the hottest lists (a feed, a
+    product's reviews) the ORM's query building cost more than the statement."""
+
+    model: type[Any]
+    condition: str
+    params: list[Any]
+
+    async def rows(self, beyond: tuple[str, int] | None, descending: bool, limit: int) -> list[Any]:
+        params = list(self.params)
+        where = self.condition
+        if beyond is not None:
+            params.append(beyond[1])
+            where += f" AND t.id {beyond[0]} ${len(params)}"
+        found = await fetch_all(
+            f"SELECT {select_list(self.model, 't')} FROM {self.model._meta.db_table} t WHERE {where}"
+            f" ORDER BY t.id {'DESC' if descending else 'ASC'} LIMIT {int(limit)}",
+            params,
+        )
+        return [model_from_row(self.model, row) for row in found]
+
+
+async def sql_connection(
+    source: SqlList, request: PageRequest, to_node: Callable[[Any], Any], *, total_count: Count = None
+) -> Connection[Any]:
+    """`keyset_connection` for a `SqlList`: the same pages, both ways, from the same statements."""
+    cursor = request.id_cursor()
+    size, backward = request.size, request.backward
+    if cursor is None:
+        rows = await source.rows(None, descending=not backward, limit=size + 1)
+        page, more = rows[:size], len(rows) > size
+        window = (
+            KeysetPage(page[::-1], has_next=False, has_previous=more) if backward else KeysetPage(page, more)
+        )
+        return build_connection(window, None, to_node, total_count=total_count)
+    # As keyset_window: read the cursor's own row too; when it is there it proves the list goes on
+    # beyond the cursor, with no second statement.
+    ahead = not backward
+    rows = await source.rows(("<=" if ahead else ">=", cursor), descending=ahead, limit=size + 2)
+    anchored = bool(rows) and rows[0].id == cursor
+    if anchored:
+        rows = rows[1:]
+    page, more = rows[:size], len(rows) > size
+    behind = anchored or bool(
+        await source.rows((">" if ahead else "<", cursor), descending=not ahead, limit=1)
+    )
+    if backward:
+        window = KeysetPage(page[::-1], has_next=behind, has_previous=more)
+    else:
+        window = KeysetPage(page, has_next=more, has_previous=behind)
+    return build_connection(window, None, to_node, total_count=total_count)
 
 
 async def linked_connection(

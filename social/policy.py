@@ -76,6 +76,12 @@ def note_filter(audience: Audience, *, via: str = "") -> Q:
     return Q(**live) & _not_hidden(audience, _path(via, "author_id"))
 
 
+def note_sql(audience: Audience, alias: str, params: list[Any]) -> str:
+    """`note_filter` as a raw SQL condition on the notes table aliased `alias` (its parameters appended
+    to `params`)."""
+    return f"{alias}.deleted_at IS NULL" + _not_hidden_sql(audience, f"{alias}.author_id", params)
+
+
 def can_view_note(note: Note, audience: Audience) -> bool:
     """The row twin of `note_filter`."""
     return note.deleted_at is None and not audience.hides(note.author_id)  # type: ignore[attr-defined]

@@ -13,9 +13,9 @@ from models import Note, Product, ProductVariant
 from schema.context import Info
 from schema.execution import batched
 from schema.money import Money
-from schema.relay import After, Before, Connection, First, Last, Node, keyset_connection
+from schema.relay import After, Before, Connection, First, Last, Node, SqlList, sql_connection
 from schema.users.related import related_people
-from social.policy import note_filter
+from social.policy import note_sql
 
 if TYPE_CHECKING:
     from schema.notes.types import NoteType
@@ -128,9 +128,7 @@ class ProductType(Node):
         from schema.notes.types import NoteType
 
         request = page_request(first, after, last, before)
-        return await keyset_connection(
-            Note.filter(note_filter(await info.context.audience()), review_product_id=self.row.id),
-            request,
-            NoteType.from_row,
-            total_count=self.row.review_count,
-        )
+        params: list[Any] = [self.row.id]
+        visible = note_sql(await info.context.audience(), "t", params)
+        reviews = SqlList(Note, f"t.review_product_id = $1 AND {visible}", params)
+        return await sql_connection(reviews, request, NoteType.from_row, total_count=self.row.review_count)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -163,20 +164,25 @@ async def _comments(
     request = page_request(first, after, last, before)
     visible = comment_filter(await info.context.audience())
     loader = info.context.loaders.comments_by_note
-    roots = [Comment.filter(visible, note_id=n.row.id, root_id=None) for n in notes]
+
+    def roots(note: NoteType) -> Any:
+        return Comment.filter(visible, note_id=note.row.id, root_id=None)
+
+    def count(note: NoteType) -> Callable[[], Awaitable[int]]:
+        # Built only when a client asks for totalCount.
+        return lambda: roots(note).count()  # type: ignore[no-any-return]
+
     if request.backward or request.id_cursor() is not None:
         pages = list(
-            await asyncio.gather(
-                *(comment_page(loader, n.row.id, request, qs) for n, qs in zip(notes, roots, strict=True))
-            )
+            await asyncio.gather(*(comment_page(loader, n.row.id, request, roots(n)) for n in notes))
         )
     else:
         # The first page of every note's comments: one windowed statement for all of them.
         windows = await loader.load_many([Window(n.row.id, request.size, None) for n in notes])
         pages = [KeysetPage(w.rows, w.has_next) for w in windows]
     return [
-        build_connection(page, None, CommentType.from_row, total_count=queryset.count)
-        for page, queryset in zip(pages, roots, strict=True)
+        build_connection(page, None, CommentType.from_row, total_count=count(note))
+        for page, note in zip(pages, notes, strict=True)
     ]
 
 
