@@ -11,7 +11,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from aiodataloader import DataLoader
@@ -90,23 +90,76 @@ class Loaders:
         self._cache = cache
         self._audience: Audience | None = None
         self._audience_lock = asyncio.Lock()
-        _loader = partial(_make_loader, cache=cache)
-        self.user_by_id = _loader(partial(_by_id, User))
-        self.note_by_id = _loader(self._notes_by_id)
-        self.product_by_id = _loader(self._products_by_id)
-        self.board_by_id = _loader(partial(_by_id, Board))
-        self.comment_by_id = _loader(self._comments_by_id)
-        self.topic_by_id = _loader(partial(_by_id, Topic))
-        self.topics_by_note_id = _loader(self._topics_by_note_id)
-        self.products_by_note_id = _loader(self._products_by_note_id)
-        self.variants_by_product_id = _loader(self._variants_by_product_id)
-        self.comments_by_note = _loader(self._comments_by_note)
-        self.replies_by_root = _loader(self._replies_by_root)
-        self.viewer_note_state = _loader(self._viewer_note_state)
-        self.viewer_follows = _loader(self._viewer_follows)
-        self.note_sales = _loader(self._note_sales)
-        self.verified_purchase = _loader(self._verified_purchase)
-        self.actors_by_notification = _loader(self._actors_by_notification)
+
+    # Each loader is made on first use: a request touches a few of them, and every request pays for the
+    # ones it makes.
+
+    def _loader(self, fn: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> DataLoader:
+        return _make_loader(fn, cache=self._cache)
+
+    @cached_property
+    def user_by_id(self) -> DataLoader:
+        return self._loader(partial(_by_id, User))
+
+    @cached_property
+    def note_by_id(self) -> DataLoader:
+        return self._loader(self._notes_by_id)
+
+    @cached_property
+    def product_by_id(self) -> DataLoader:
+        return self._loader(self._products_by_id)
+
+    @cached_property
+    def board_by_id(self) -> DataLoader:
+        return self._loader(partial(_by_id, Board))
+
+    @cached_property
+    def comment_by_id(self) -> DataLoader:
+        return self._loader(self._comments_by_id)
+
+    @cached_property
+    def topic_by_id(self) -> DataLoader:
+        return self._loader(partial(_by_id, Topic))
+
+    @cached_property
+    def topics_by_note_id(self) -> DataLoader:
+        return self._loader(self._topics_by_note_id)
+
+    @cached_property
+    def products_by_note_id(self) -> DataLoader:
+        return self._loader(self._products_by_note_id)
+
+    @cached_property
+    def variants_by_product_id(self) -> DataLoader:
+        return self._loader(self._variants_by_product_id)
+
+    @cached_property
+    def comments_by_note(self) -> DataLoader:
+        return self._loader(self._comments_by_note)
+
+    @cached_property
+    def replies_by_root(self) -> DataLoader:
+        return self._loader(self._replies_by_root)
+
+    @cached_property
+    def viewer_note_state(self) -> DataLoader:
+        return self._loader(self._viewer_note_state)
+
+    @cached_property
+    def viewer_follows(self) -> DataLoader:
+        return self._loader(self._viewer_follows)
+
+    @cached_property
+    def note_sales(self) -> DataLoader:
+        return self._loader(self._note_sales)
+
+    @cached_property
+    def verified_purchase(self) -> DataLoader:
+        return self._loader(self._verified_purchase)
+
+    @cached_property
+    def actors_by_notification(self) -> DataLoader:
+        return self._loader(self._actors_by_notification)
 
     async def audience(self) -> Audience:
         """Whom this request shows things to: built once per request; on a long-lived connection (no
