@@ -202,11 +202,18 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
         awaitable_fields: list[str] = []
         ready = self._ready
         source_id = id(source_value)
+        plan = self._plans.get((id(parent_type), id(grouped_field_set)))
+        if plan is None:
+            plan = self._plan(parent_type, grouped_field_set)
         try:
-            for response_name, details, field_def, leaf, attribute, node_id in self._plan(
-                parent_type, grouped_field_set
-            ):
+            for response_name, details, field_def, leaf, attribute, node_id in plan:
                 if leaf is not None:
+                    # `_leaf_value`, inline for its commonest cases: this line runs for every leaf.
+                    value = getattr(source_value, leaf.python_name, None)
+                    kind = type(value)
+                    if kind is leaf.same_type or (kind is int and leaf.is_int and value in _INT_RANGE):
+                        results[response_name] = value
+                        continue
                     value = self._leaf_value(leaf, source_value)
                     if value is not _MISSING:
                         results[response_name] = value
@@ -357,18 +364,83 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
             object_type: GraphQLObjectType = named  # type: ignore[assignment]
             items = list(result)
             pending = self._prefetch(object_type, field_details_list, items, path)
-            if pending is not None:
-                complete = super().complete_list_value
+            if pending is None:
+                return self._complete_objects(return_type.of_type, field_details_list, info, path, items)
 
-                async def complete_after() -> Any:
-                    await pending
-                    completed = complete(return_type, field_details_list, info, path, items, position_context)
-                    return await completed if self.is_awaitable(completed) else completed
+            async def complete_after() -> Any:
+                await pending
+                completed = self._complete_objects(return_type.of_type, field_details_list, info, path, items)
+                return await completed if self.is_awaitable(completed) else completed
 
-                return complete_after()
+            return complete_after()
         return super().complete_list_value(
             return_type, field_details_list, info, path, result, position_context
         )
+
+    def _complete_objects(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Path,
+        items: list[Any],
+    ) -> Any:
+        """graphql-core's `complete_iterable_value` for a list of objects: each item straight to its
+        fields (through `complete_value` when it is null, an error or of another type), each item's error
+        handled at its own path as graphql-core handles it."""
+        named: GraphQLObjectType = item_type.of_type if type(item_type) is GraphQLNonNull else item_type  # type: ignore[assignment]
+        grouped, new_defer_usages, _ = self.collect_subfields(named, field_details_list)
+        direct = not new_defer_usages
+        is_type_of = named.is_type_of
+        is_awaitable = self.is_awaitable
+        results: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = Path(path, index, None)
+                try:
+                    if (
+                        direct
+                        and item is not None
+                        and not isinstance(item, Exception)
+                        and (is_type_of is None or is_type_of(item, info) is True)
+                    ):
+                        completed = self.execute_fields(named, item, item_path, grouped, None)
+                    else:
+                        completed = self.complete_value(
+                            item_type, field_details_list, info, item_path, item, None
+                        )
+                    if is_awaitable(completed):
+                        completed = self._item_awaited(completed, item_type, field_details_list, item_path)
+                        awaitable_indices.append(index)
+                    results.append(completed)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    results.append(None)
+        except Exception:
+            # A non-null item's error ends the list: what was started is settled, as graphql-core does.
+            if awaitable_indices:
+                self.settle_in_background([results[i] for i in awaitable_indices])
+            raise
+        if not awaitable_indices:
+            return results
+
+        async def completed_results() -> list[Any]:
+            awaited = await asyncio.gather(*(results[i] for i in awaitable_indices))
+            for i, value in zip(awaitable_indices, awaited, strict=True):
+                results[i] = value
+            return results
+
+        return completed_results()
+
+    async def _item_awaited(
+        self, completed: Awaitable[Any], item_type: GraphQLOutputType, field_details_list: Any, path: Path
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, item_type, field_details_list, path)
+            return None
 
     # --- resolving ahead ---------------------------------------------------------------------------------
 
