@@ -55,7 +55,18 @@ def uuid_param(value: UUID) -> UUID | str:
 
 def columns_of(model: type[Any]) -> list[str]:
     """The database columns of a Tortoise model, in declaration order."""
-    return list(model._meta.fields_db_projection.values())
+    return list(_columns(model))
+
+
+_COLUMNS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _columns(model: type[Any]) -> tuple[str, ...]:
+    # Models do not change while the process runs; a hot loader builds hundreds of rows a request.
+    found = _COLUMNS.get(model)
+    if found is None:
+        found = _COLUMNS[model] = tuple(model._meta.fields_db_projection.values())
+    return found
 
 
 def select_list(model: type[Any], alias: str, prefix: str = "") -> str:
@@ -65,4 +76,6 @@ def select_list(model: type[Any], alias: str, prefix: str = "") -> str:
 
 def model_from_row(model: type[Any], row: dict[str, Any], prefix: str = "") -> Any:
     """A model instance from a raw row (with prefixed column names), converted as the ORM would."""
-    return model._init_from_db(**{c: row[prefix + c] for c in columns_of(model)})
+    if not prefix:
+        return model._init_from_db(**{c: row[c] for c in _columns(model)})
+    return model._init_from_db(**{c: row[prefix + c] for c in _columns(model)})

@@ -304,14 +304,31 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """What graphql-core's `execute_field` does after calling the resolver, for a value found ready."""
         return_type = field_def.type
-        info = self.build_resolve_info(field_def, [d.node for d in field_details_list], parent_type, path)
         try:
+            inner = return_type.of_type if type(return_type) is GraphQLNonNull else return_type
+            if (
+                type(inner) is GraphQLObjectType
+                and value is not None
+                and position_context is None
+                and not isinstance(value, Exception)
+                # Strawberry's is_type_of reads the value alone: no resolve info is built for it.
+                and (inner.is_type_of is None or inner.is_type_of(value, None) is True)  # type: ignore[arg-type]
+            ):
+                grouped, new_defer_usages, _ = self.collect_subfields(inner, field_details_list)
+                if not new_defer_usages:
+                    completed = self.execute_fields(inner, value, path, grouped, None)
+                    return self._guarded(completed, return_type, field_details_list, path)
+            info = self.build_resolve_info(field_def, [d.node for d in field_details_list], parent_type, path)
             completed = self.complete_value(
                 return_type, field_details_list, info, path, value, position_context
             )
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
+        return self._guarded(completed, return_type, field_details_list, path)
+
+    def _guarded(self, completed: Any, return_type: Any, field_details_list: Any, path: Path) -> Any:
+        """A completed value; when it is still to come, its error handled as graphql-core does."""
         if self.is_awaitable(completed):
 
             async def await_completed() -> Any:
