@@ -184,10 +184,15 @@ async def test_a_field_failing_below_a_stored_mutation_leaves_its_success_standi
     fan = await sign_up(client, "reader")
     note = await create_note(client, author["token"], title="半途")
 
-    async def unavailable(*args: Any, **kwargs: Any) -> Any:
-        raise RequestRefused(RequestCode.SERVICE_UNAVAILABLE, "The service is busy.", http_status=503)
+    by_id = schema.loaders._by_id
 
-    monkeypatch.setattr(schema.loaders, "_by_id", unavailable)  # users (the author) can no longer be read
+    async def users_unavailable(model: Any, *args: Any, **kwargs: Any) -> Any:
+        if model is User:
+            raise RequestRefused(RequestCode.SERVICE_UNAVAILABLE, "The service is busy.", http_status=503)
+        return await by_id(model, *args, **kwargs)
+
+    # People (the author) can no longer be read; the note still can.
+    monkeypatch.setattr(schema.loaders, "_by_id", users_unavailable)
     response = await client.http.post(
         "/graphql",
         json={
