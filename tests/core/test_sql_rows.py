@@ -1,0 +1,27 @@
+"""core.sql.model_from_row builds exactly the instance Tortoise's own `_init_from_db` builds, on both
+databases (SQLite hands back text and integers where PostgreSQL hands back typed values)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.sql import fetch_all, model_from_row, select_list
+from models import Comment, Note, Product, ProductVariant, Topic, User
+from tests.conftest import GraphQLClient
+from tests.factories import create_note, sign_up
+
+
+async def test_rows_are_built_as_the_orm_builds_them(client: GraphQLClient) -> None:
+    author = await sign_up(client, "rows")
+    await create_note(client, author["token"], title="行 rows", topics=["护肤"])
+    for model in (Note, User, Comment, Product, ProductVariant, Topic):
+        found: list[dict[str, Any]] = await fetch_all(
+            f"SELECT {select_list(model, 't', 'x__')} FROM {model._meta.db_table} t ORDER BY t.id"
+        )
+        for row in found:
+            ours = model_from_row(model, row, "x__")
+            theirs = model._init_from_db(**{key[3:]: value for key, value in row.items()})
+            assert ours.__dict__ == theirs.__dict__
+            assert type(ours) is model and ours._saved_in_db and not ours._partial
+    notes = await fetch_all(f"SELECT {select_list(Note, 't')} FROM notes t")
+    assert notes and model_from_row(Note, notes[0]).title == "行 rows"
