@@ -23,6 +23,19 @@ from social import policy
 from social.policy import Audience, comment_sql, user_sql
 
 
+async def load_all(loader: DataLoader, keys: list[Any]) -> list[Any]:
+    """`loader.load_many(keys)` without asyncio.gather's callback and outer future per key: the futures
+    of one batch resolve together, so awaiting them in turn suspends once."""
+    futures = [loader.load(key) for key in keys]
+    try:
+        return [await future for future in futures]
+    except BaseException:
+        for future in futures:  # the batch's error, on every key: retrieved, so none is logged as lost
+            if future.done() and not future.cancelled():
+                future.exception()
+        raise
+
+
 def _make_loader(fn: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]], cache: bool = True) -> DataLoader:
     return DataLoader(batch_load_fn=fn, max_batch_size=1000, cache=cache)
 

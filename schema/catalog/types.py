@@ -12,6 +12,7 @@ from core.ids import to_global_id
 from models import Note, Product, ProductVariant
 from schema.context import Info
 from schema.execution import batched
+from schema.loaders import load_all
 from schema.money import Money
 from schema.relay import After, Before, Connection, First, Last, Node, SqlList, sql_connection
 from schema.users.related import related_people
@@ -55,12 +56,12 @@ _merchants = related_people("merchant_id")
 
 
 async def _variants(products: list[ProductType], info: Info) -> list[list[ProductVariantType]]:
-    found = await info.context.loaders.variants_by_product_id.load_many([p.row.id for p in products])
+    found = await load_all(info.context.loaders.variants_by_product_id, [p.row.id for p in products])
     return [[ProductVariantType.from_row(v) for v in rows] for rows in found]
 
 
 async def _prices(products: list[ProductType], info: Info) -> list[Money | None]:
-    found = await info.context.loaders.variants_by_product_id.load_many([p.row.id for p in products])
+    found = await load_all(info.context.loaders.variants_by_product_id, [p.row.id for p in products])
     return [_lowest_price(rows) for rows in found]
 
 

@@ -15,7 +15,7 @@ from models import Comment, Note, NoteKind, Topic
 from schema.context import Info
 from schema.enums import described_enum
 from schema.execution import batched
-from schema.loaders import Window
+from schema.loaders import Window, load_all
 from schema.relay import (
     After,
     Before,
@@ -140,14 +140,14 @@ _authors = related_people("author_id")
 
 
 async def _topics(notes: list[NoteType], info: Info) -> list[list[TopicType]]:
-    found = await info.context.loaders.topics_by_note_id.load_many([n.row.id for n in notes])
+    found = await load_all(info.context.loaders.topics_by_note_id, [n.row.id for n in notes])
     return [[TopicType.from_row(t) for t in topics] for topics in found]
 
 
 async def _products(notes: list[NoteType], info: Info) -> list[list[ProductType]]:
     from schema.catalog.types import ProductType
 
-    found = await info.context.loaders.products_by_note_id.load_many([n.row.id for n in notes])
+    found = await load_all(info.context.loaders.products_by_note_id, [n.row.id for n in notes])
     return [[ProductType.from_row(p) for p in products] for products in found]
 
 
@@ -178,7 +178,7 @@ async def _comments(
         )
     else:
         # The first page of every note's comments: one windowed statement for all of them.
-        windows = await loader.load_many([Window(n.row.id, request.size, None) for n in notes])
+        windows = await load_all(loader, [Window(n.row.id, request.size, None) for n in notes])
         pages = [KeysetPage(w.rows, w.has_next) for w in windows]
     return [
         build_connection(page, None, CommentType.from_row, total_count=count(note))

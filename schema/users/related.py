@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from schema.context import Info
+from schema.loaders import load_all
 
 if TYPE_CHECKING:
     from schema.users.types import UserType
@@ -19,7 +20,7 @@ def related_people(attribute: str) -> Any:
         from schema.users.types import UserType
 
         ids = [getattr(source.row, attribute) for source in sources]
-        return [UserType.from_row(user) for user in await info.context.loaders.user_by_id.load_many(ids)]
+        return [UserType.from_row(user) for user in await load_all(info.context.loaders.user_by_id, ids)]
 
     people.__name__ = f"people_by_{attribute}"
     return people
