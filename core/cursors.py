@@ -19,7 +19,12 @@ MAX_CURSOR_LENGTH = 500
 
 
 def encode_cursor(*key: Any) -> str:
-    raw = json.dumps(list(key), separators=(",", ":")).encode()
+    if all(type(part) is int for part in key):
+        # The commonest key, ids alone, written as json.dumps writes it: a page makes one cursor per
+        # item, and the JSON encoder was a tenth of a feed page's CPU.
+        raw = f"[{','.join(map(str, key))}]".encode()
+    else:
+        raw = json.dumps(list(key), separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

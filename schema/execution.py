@@ -49,6 +49,9 @@ from strawberry.types import Info
 from strawberry.types.arguments import convert_arguments
 
 _MISSING = object()
+# graphql-core's Path is a named tuple; made with tuple.__new__ directly, a path segment skips the named
+# tuple's own constructor — a page makes a thousand of them.
+_tuple_new = tuple.__new__
 # Python types whose values these scalars serialise to themselves (graphql-core's serialize_* agree).
 _SELF_SERIALISED: dict[str, type] = {
     GraphQLString.name: str,
@@ -218,7 +221,7 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
                     if value is not _MISSING:
                         results[response_name] = value
                         continue
-                field_path = Path(path, response_name, parent_type.name)
+                field_path = _tuple_new(Path, (path, response_name, parent_type.name))
                 if attribute is not None:
                     # A plain attribute holding an object or a list: no resolver to call.
                     value = getattr(source_value, attribute, _MISSING)
@@ -414,7 +417,7 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
         awaitable_indices: list[int] = []
         try:
             for index, item in enumerate(items):
-                item_path = Path(path, index, None)
+                item_path = _tuple_new(Path, (path, index, None))
                 try:
                     if (
                         direct
@@ -467,11 +470,15 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
         """The async resolvers under a list of `object_type` items, run for all of them at once and level
         by level; None when there is nothing to run (or it ran already, from a list further up)."""
         grouped = self.collect_subfields(object_type, field_details_list)[0]
-        key = id(grouped)
+        if not self._needs_resolving(object_type, grouped, depth=0):
+            return None
+        key, done = id(grouped), self._done
         todo = [
-            (item, Path(path, i, None)) for i, item in enumerate(items) if (id(item), key) not in self._done
+            (item, _tuple_new(Path, (path, i, None)))
+            for i, item in enumerate(items)
+            if (id(item), key) not in done
         ]
-        if not todo or not self._needs_resolving(object_type, grouped, depth=0):
+        if not todo:
             return None
         return self._resolve_level([(object_type, grouped, todo)])
 
