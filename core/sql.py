@@ -7,7 +7,7 @@ numbering as ?1, ?2 …, so one text serves both.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +32,15 @@ async def fetch_all(
     """Run one SELECT and return its rows as dicts (on `connection`, else the current default)."""
     conn = connection or connections.get("default")
     return list(await conn.execute_query_dict(_for(conn, sql), list(params)))
+
+
+async def fetch_rows(
+    sql: str, params: Sequence[Any] = (), connection: BaseDBAsyncClient | None = None
+) -> Sequence[Mapping[str, Any]]:
+    """`fetch_all` without copying each row into a dict: the driver's own rows (asyncpg's Record,
+    sqlite3.Row), read by column name. For hot reads that only read rows (`model_from_row`)."""
+    conn = connection or connections.get("default")
+    return (await conn.execute_query(_for(conn, sql), list(params)))[1]
 
 
 async def execute_many(
@@ -74,7 +83,7 @@ def select_list(model: type[Any], alias: str, prefix: str = "") -> str:
     return ", ".join(f'{alias}."{c}" AS "{prefix}{c}"' for c in columns_of(model))
 
 
-def model_from_row(model: type[Any], row: dict[str, Any], prefix: str = "") -> Any:
+def model_from_row(model: type[Any], row: Mapping[str, Any], prefix: str = "") -> Any:
     """A model instance from a raw row (with prefixed column names), converted as the ORM would.
 
     Tortoise's own `_init_from_db` step by step — the same attributes, the same conversions — without

@@ -630,12 +630,20 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped = self.collect_subfields(object_type, details)[0]
         if not self._needs_resolving(object_type, grouped, depth=0):
             return
-        items: list[tuple[Any, Path]] = []
-        for position, obj in _flatten(value, field_path):
-            if obj is not None and not isinstance(obj, Exception):
-                items.append((obj, position))
-        key = id(grouped)
-        items = [(obj, p) for obj, p in items if (id(obj), key) not in self._done]
+        key, done = id(grouped), self._done
+        if type(value) is list and not any(type(obj) is list for obj in value):
+            # The common case, a flat list of objects, without the general walk below.
+            items = [
+                (obj, _tuple_new(Path, (field_path, i, None)))
+                for i, obj in enumerate(value)
+                if obj is not None and not isinstance(obj, Exception) and (id(obj), key) not in done
+            ]
+        else:
+            items = [
+                (obj, position)
+                for position, obj in _flatten(value, field_path)
+                if obj is not None and not isinstance(obj, Exception) and (id(obj), key) not in done
+            ]
         if items:
             below.setdefault((id(object_type), key), (object_type, grouped, []))[2].extend(items)
 

@@ -17,7 +17,7 @@ from typing import Any
 from aiodataloader import DataLoader
 
 from commerce.sales import NoteSales, sales_by_note, verified_purchases
-from core.sql import fetch_all, model_from_row, placeholders, select_list
+from core.sql import fetch_rows, model_from_row, placeholders, select_list
 from models import Board, Comment, Follow, Note, Product, ProductVariant, Topic, User
 from social import policy
 from social.policy import Audience, comment_sql, user_sql
@@ -48,7 +48,7 @@ async def _by_id(
     params = [*(params or []), *keys]
     marks = placeholders(len(keys), len(params) - len(keys) + 1)
     where = f"{condition} AND " if condition else ""
-    found = await fetch_all(
+    found = await fetch_rows(
         f"SELECT {select_list(model, 't')} FROM {model._meta.db_table} t WHERE {where}t.id IN ({marks})",
         params,
     )
@@ -189,7 +189,7 @@ class Loaders:
         # The merchant comes in the same statement (a join on the primary key): a product page shows who
         # sells it, and its reviews' authors are then the only people left to load — one statement
         # fewer (PERFORMANCE.md's budget: product page ≤ 4).
-        found = await fetch_all(
+        found = await fetch_rows(
             f"SELECT {select_list(Product, 'p')}, {select_list(User, 'u', 'u__')}"
             " FROM products p JOIN users u ON u.id = p.merchant_id"
             f" WHERE p.id IN ({placeholders(len(keys))})",
@@ -214,7 +214,7 @@ class Loaders:
 
     async def _topics_by_note_id(self, note_ids: list[int]) -> list[list[Topic]]:
         grouped: dict[int, list[Topic]] = defaultdict(list)
-        rows = await fetch_all(
+        rows = await fetch_rows(
             f"SELECT nt.note_id AS nt_note_id, {select_list(Topic, 't')} FROM note_topics nt"
             f" JOIN topics t ON t.id = nt.topic_id WHERE nt.note_id IN ({placeholders(len(note_ids))})"
             " ORDER BY nt.note_id, nt.position, nt.id",
@@ -226,7 +226,7 @@ class Loaders:
 
     async def _products_by_note_id(self, note_ids: list[int]) -> list[list[Product]]:
         """Tagged products with their variants in one statement; primes the product and variant loaders."""
-        rows = await fetch_all(
+        rows = await fetch_rows(
             f"SELECT np.note_id AS np_note_id, {select_list(Product, 'p')},"
             f" {select_list(ProductVariant, 'v', 'v__')}"
             " FROM note_products np JOIN products p ON p.id = np.product_id"
@@ -257,7 +257,7 @@ class Loaders:
 
     async def _variants_by_product_id(self, product_ids: list[int]) -> list[list[ProductVariant]]:
         grouped: dict[int, list[ProductVariant]] = defaultdict(list)
-        rows = await fetch_all(
+        rows = await fetch_rows(
             f"SELECT {select_list(ProductVariant, 'v')} FROM product_variants v"
             f" WHERE v.product_id IN ({placeholders(len(product_ids))}) ORDER BY v.id",
             product_ids,
@@ -285,7 +285,7 @@ class Loaders:
                 after_sql = f" AND c.id > ${len(params)}"
             # Filtered in SQL, before the window counts rows: a hidden comment never shortens a page.
             visible = comment_sql(audience, "c", params)
-            rows = await fetch_all(
+            rows = await fetch_rows(
                 f"SELECT ranked.*, {select_list(User, 'u', 'u__')} FROM ("
                 f" SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.{partition} ORDER BY c.id) AS rn"
                 f" FROM comments c WHERE c.{partition} IN ({placeholders(len(parents))})"
@@ -316,7 +316,7 @@ class Loaders:
                 conditions += f" AND a.id < ${len(params)}"
             # Filtered in SQL, before the window counts rows: a hidden person never shortens a page.
             conditions += user_sql(audience, "a.actor_id", params)
-            rows = await fetch_all(
+            rows = await fetch_rows(
                 f"SELECT ranked.activity_id, ranked.notification_id, {select_list(User, 'u', 'u__')} FROM ("
                 " SELECT a.id AS activity_id, a.notification_id, a.actor_id,"
                 "  ROW_NUMBER() OVER (PARTITION BY a.notification_id ORDER BY a.id DESC) AS rn"
@@ -340,7 +340,7 @@ class Loaders:
         if self.viewer_id is None:
             return [(False, False)] * len(note_ids)
         marks = placeholders(len(note_ids), 2)
-        rows = await fetch_all(
+        rows = await fetch_rows(
             f"SELECT note_id, 'L' AS kind FROM likes WHERE user_id = $1 AND note_id IN ({marks})"
             " UNION ALL"
             f" SELECT note_id, 'C' AS kind FROM collects WHERE user_id = $1 AND note_id IN ({marks})",

@@ -10,7 +10,7 @@ import strawberry
 from tortoise.expressions import Q
 
 from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, encode_cursor
-from core.sql import fetch_all, model_from_row, select_list
+from core.sql import fetch_rows, model_from_row, select_list
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -259,7 +259,7 @@ class SqlList:
         if beyond is not None:
             params.append(beyond[1])
             where += f" AND t.id {beyond[0]} ${len(params)}"
-        found = await fetch_all(
+        found = await fetch_rows(
             f"SELECT {select_list(self.model, 't')} FROM {self.model._meta.db_table} t WHERE {where}"
             f" ORDER BY t.id {'DESC' if descending else 'ASC'} LIMIT {int(limit)}",
             params,
