@@ -248,6 +248,10 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:  # no task for a lone field (graphql-core does the same)
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+                return results
             awaited = await asyncio.gather(*(results[field] for field in awaitable_fields))
             results.update(zip(awaitable_fields, awaited, strict=True))
             return results
@@ -562,7 +566,7 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
                             value = getattr(item, plan.python_name, None)  # type: ignore[arg-type]
                             self._below(below, plan, details, value, field_path)
             if calls:
-                results = await asyncio.gather(*calls, return_exceptions=True)
+                results = await _settle(calls)
                 for (item, node, plan, details, field_path), result in zip(targets, results, strict=True):
                     if isinstance(result, BaseException) and not isinstance(result, Exception):
                         raise result  # cancellation and the like are not field errors
@@ -646,6 +650,16 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
             ]
         if items:
             below.setdefault((id(object_type), key), (object_type, grouped, []))[2].extend(items)
+
+
+async def _settle(calls: list[Awaitable[Any]]) -> list[Any]:
+    """Each call's result or error, the calls run together; a lone call is awaited without a task."""
+    if len(calls) == 1:
+        try:
+            return [await calls[0]]
+        except Exception as error:
+            return [error]
+    return list(await asyncio.gather(*calls, return_exceptions=True))
 
 
 @dataclass(frozen=True, slots=True)
