@@ -1,22 +1,26 @@
-"""How operations run: graphql-core's executor, with two shortcuts that leave every answer as it was.
+"""How operations run: graphql-core's executor, with shortcuts that leave every answer as it was.
 
 graphql-core resolves a list field by field and item by item: a feed page of 20 notes with authors,
-topics, products and comments makes some 150 async resolver calls, each its own chain of coroutines,
-and 700 leaf fields each build a resolve-info record and pass Strawberry's resolver wrapper to read one
+topics, products and comments made some 150 async resolver calls, each its own chain of coroutines,
+and 700 leaf fields each built a resolve-info record and passed Strawberry's resolver wrapper to read one
 attribute. Measured on the following feed (bench/results/http.md), that bookkeeping — not SQL — was
 most of a request's CPU. So:
 
 1. **Lists are resolved a level at a time.** Before the items of a list of objects are completed, the
    async resolvers its selection asks for run for all items at once (the per-request dataloaders batch
    them exactly as before: the same statements), then the same for the objects they returned, down the
-   selection. Completion then finds every value ready and runs without a single await. A resolver's
+   selection. A field declared with `metadata=batched(resolve_many)` is answered for the whole level in
+   one call. Completion then finds every value ready and runs without a single await. A resolver's
    error is kept as its value and raised where the field is completed, so it lands at the same path,
-   with the same null propagation, as before.
-2. **Plain attribute leaves are read directly**: a scalar or enum field without a resolver or arguments
-   (Strawberry's "basic" field) is `getattr` plus the scalar's serialisation; anything unusual (null,
-   a value that does not serialise) takes graphql-core's own path, which reports it as before.
+   with the same null propagation, as before (a failed batch: every item's error, as a failed dataloader
+   batch is).
+2. **Completion takes the short way**: a plain attribute leaf (a scalar or enum field without resolver
+   or arguments) is `getattr` plus the scalar's serialisation; an object goes straight to its fields and
+   a list of objects item by item to theirs. Anything unusual (null, an error, a value that does not
+   serialise, another type) takes graphql-core's own path, which reports it as before.
 
-tests/test_golden_responses.py holds the answers of every hot read to stored ones, and
+tests/test_execution.py holds the answers to graphql-core's own executor's (data, errors, paths, null
+propagation), tests/test_golden_responses.py every hot read to a stored response, and
 tests/test_sql_budget.py the statements per request.
 """
 
@@ -244,19 +248,7 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
             if awaitable_fields:
                 self.settle_in_background([results[field] for field in awaitable_fields])
             raise
-        if not awaitable_fields:
-            return results
-
-        async def get_results() -> dict[str, Any]:
-            if len(awaitable_fields) == 1:  # no task for a lone field (graphql-core does the same)
-                field = awaitable_fields[0]
-                results[field] = await results[field]
-                return results
-            awaited = await asyncio.gather(*(results[field] for field in awaitable_fields))
-            results.update(zip(awaitable_fields, awaited, strict=True))
-            return results
-
-        return get_results()
+        return _filled(results, awaitable_fields) if awaitable_fields else results
 
     def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: Any
@@ -446,16 +438,7 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
             if awaitable_indices:
                 self.settle_in_background([results[i] for i in awaitable_indices])
             raise
-        if not awaitable_indices:
-            return results
-
-        async def completed_results() -> list[Any]:
-            awaited = await asyncio.gather(*(results[i] for i in awaitable_indices))
-            for i, value in zip(awaitable_indices, awaited, strict=True):
-                results[i] = value
-            return results
-
-        return completed_results()
+        return _filled(results, awaitable_indices) if awaitable_indices else results
 
     async def _item_awaited(
         self, completed: Awaitable[Any], item_type: GraphQLOutputType, field_details_list: Any, path: Path
@@ -650,6 +633,17 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
             ]
         if items:
             below.setdefault((id(object_type), key), (object_type, grouped, []))[2].extend(items)
+
+
+async def _filled(container: Any, keys: list[Any]) -> Any:
+    """`container` (an object's fields, a list's items) with the awaitables at `keys` replaced by their
+    values; a lone one is awaited without a task (graphql-core does the same)."""
+    if len(keys) == 1:
+        container[keys[0]] = await container[keys[0]]
+        return container
+    for key, value in zip(keys, await asyncio.gather(*(container[k] for k in keys)), strict=True):
+        container[key] = value
+    return container
 
 
 async def _settle(calls: list[Awaitable[Any]]) -> list[Any]:
