@@ -191,42 +191,66 @@ NEWEST_FIRST = KeysetOrder()
 OLDEST_FIRST = KeysetOrder(descending=False)
 
 
-async def keyset_window(
-    queryset: Any,
+# Reads rows beyond the cursor — `(later, inclusive)`, or None for no bound — in list order or reversed,
+# up to a limit; and tells whether any row lies beyond it (`later`), for the two ways a list is stored.
+ReadRows = Callable[[tuple[bool, bool] | None, bool, int], Awaitable[list[Any]]]
+AnyBeyond = Callable[[bool], Awaitable[bool]]
+
+
+async def _keyset_page(
+    read: ReadRows,
+    any_beyond: AnyBeyond,
+    key: Callable[[Any], tuple[Any, ...]],
     request: PageRequest,
     position: tuple[Any, ...] | None,
-    order: KeysetOrder = NEWEST_FIRST,
 ) -> KeysetPage:
-    """One page of `queryset` in `order`, either way from `position` (the decoded cursor), exact both ways.
+    """One page either way from `position` (the decoded cursor), exact both ways.
 
     Backwards, the opposite order is read (`last` + 1 rows, one more from a cursor) and reversed. From a
     cursor, the row at the cursor is read too: when it is still there it proves the list goes on beyond
     the cursor (rows before an `after`, after a `before`) with no second statement; only when it has gone
     since (deleted, now hidden) does one indexed `LIMIT 1` read settle it. Without a cursor: one
-    statement, as before.
+    statement.
     """
     size, backward = request.size, request.backward
     if position is None:
-        rows = list(await queryset.order_by(*order.order_by(reverse=backward)).limit(size + 1))
+        rows = await read(None, backward, size + 1)
         page, more = rows[:size], len(rows) > size
         if backward:
             return KeysetPage(page[::-1], has_next=False, has_previous=more)
         return KeysetPage(page, has_next=more)
     # Forwards the page lies after the cursor; backwards before it (read in reverse, nearest first).
     ahead = not backward
-    rows = list(
-        await queryset.filter(order.beyond(position, later=ahead, inclusive=True))
-        .order_by(*order.order_by(reverse=backward))
-        .limit(size + 2)
-    )
-    anchored = bool(rows) and order.key(rows[0]) == tuple(position)
+    rows = await read((ahead, True), backward, size + 2)
+    anchored = bool(rows) and key(rows[0]) == tuple(position)
     if anchored:
         rows = rows[1:]
     page, more = rows[:size], len(rows) > size
-    behind = anchored or await queryset.filter(order.beyond(position, later=not ahead)).limit(1).exists()
+    behind = anchored or await any_beyond(not ahead)
     if backward:
         return KeysetPage(page[::-1], has_next=behind, has_previous=more)
     return KeysetPage(page, has_next=more, has_previous=behind)
+
+
+async def keyset_window(
+    queryset: Any,
+    request: PageRequest,
+    position: tuple[Any, ...] | None,
+    order: KeysetOrder = NEWEST_FIRST,
+) -> KeysetPage:
+    """One page of `queryset` in `order`, either way from `position` (see `_keyset_page`)."""
+
+    async def read(beyond: tuple[bool, bool] | None, reverse: bool, limit: int) -> list[Any]:
+        rows = queryset
+        if beyond is not None and position is not None:
+            rows = rows.filter(order.beyond(position, later=beyond[0], inclusive=beyond[1]))
+        return list(await rows.order_by(*order.order_by(reverse=reverse)).limit(limit))
+
+    async def any_beyond(later: bool) -> bool:
+        assert position is not None
+        return bool(await queryset.filter(order.beyond(position, later=later)).limit(1).exists())
+
+    return await _keyset_page(read, any_beyond, order.key, request, position)
 
 
 async def keyset_connection(
@@ -272,30 +296,23 @@ async def sql_connection(
 ) -> Connection[Any]:
     """`keyset_connection` for a `SqlList`: the same pages, both ways, from the same statements."""
     cursor = request.id_cursor()
-    size, backward = request.size, request.backward
-    if cursor is None:
-        rows = await source.rows(None, descending=not backward, limit=size + 1)
-        page, more = rows[:size], len(rows) > size
-        window = (
-            KeysetPage(page[::-1], has_next=False, has_previous=more) if backward else KeysetPage(page, more)
+
+    def bound(later: bool, inclusive: bool) -> tuple[str, int] | None:
+        # Newest first: rows later in the list have lower ids.
+        return None if cursor is None else (("<" if later else ">") + ("=" if inclusive else ""), cursor)
+
+    async def read(beyond: tuple[bool, bool] | None, reverse: bool, limit: int) -> list[Any]:
+        return await source.rows(
+            None if beyond is None else bound(*beyond), descending=not reverse, limit=limit
         )
-        return build_connection(window, None, to_node, total_count=total_count)
-    # As keyset_window: read the cursor's own row too; when it is there it proves the list goes on
-    # beyond the cursor, with no second statement.
-    ahead = not backward
-    rows = await source.rows(("<=" if ahead else ">=", cursor), descending=ahead, limit=size + 2)
-    anchored = bool(rows) and rows[0].id == cursor
-    if anchored:
-        rows = rows[1:]
-    page, more = rows[:size], len(rows) > size
-    behind = anchored or bool(
-        await source.rows((">" if ahead else "<", cursor), descending=not ahead, limit=1)
+
+    async def any_beyond(later: bool) -> bool:
+        return bool(await source.rows(bound(later, False), descending=later, limit=1))
+
+    page = await _keyset_page(
+        read, any_beyond, lambda row: (row.id,), request, None if cursor is None else (cursor,)
     )
-    if backward:
-        window = KeysetPage(page[::-1], has_next=behind, has_previous=more)
-    else:
-        window = KeysetPage(page, has_next=more, has_previous=behind)
-    return build_connection(window, None, to_node, total_count=total_count)
+    return build_connection(page, None, to_node, total_count=total_count)
 
 
 async def linked_connection(
