@@ -43,6 +43,26 @@ async def fetch_rows(
     return (await conn.execute_query(_for(conn, sql), list(params)))[1]
 
 
+async def fetch_planned(
+    sql: str, params: Sequence[Any] = (), connection: BaseDBAsyncClient | None = None
+) -> list[dict[str, Any]]:
+    """`fetch_all` for a statement whose best plan depends on its values: planned for them every time.
+
+    A statement run through the driver's statement cache is a prepared statement, and after five runs
+    PostgreSQL may switch it to a generic plan made without the values. For the feed's candidate
+    statement (the same text for every viewer with as many topics) that plan costs about twice the
+    database CPU (bench/results/http.md). A statement prepared for one run only is always planned for
+    its values; on SQLite this is `fetch_all`.
+    """
+    conn = connection or connections.get("default")
+    if conn.capabilities.dialect != "postgres":
+        return await fetch_all(sql, params, conn)
+    async with conn.acquire_connection() as raw:
+        conn.log.debug("%s: %s", sql, params)  # as Tortoise logs (and api/sqlcount counts) a statement
+        statement = await raw.prepare(sql)
+        return [dict(row) for row in await statement.fetch(*params)]
+
+
 async def execute_many(
     sql: str, rows: Sequence[Sequence[Any]], connection: BaseDBAsyncClient | None = None
 ) -> None:

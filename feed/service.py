@@ -28,7 +28,6 @@ from feed.ranking import (
 )
 from feed.snapshots import SnapshotStore, decode_cursor, encode_cursor
 from feed.store import load_candidates, load_history, positives
-from models import Note
 
 MAX_EXCLUDED = 3000  # ids a continuation remembers having served in this session chain
 
@@ -47,9 +46,9 @@ class FeedPage:
     has_previous: bool = False
     # Positions ranked in this session chain so far (the snapshots up to the page's); None when unknown.
     total_count: int | None = None
-    # Rows read while building a snapshot in this request: those notes need no second query, and the
-    # viewer has neither liked nor collected them (candidates exclude both).
-    notes: dict[int, Note] = field(default_factory=dict)
+    # Notes ranked in this request: the viewer has neither liked nor collected them (candidates exclude
+    # both), so their like and collect state needs no query.
+    unengaged: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -59,7 +58,7 @@ class _Snapshot:
     reasons: list[Reason]
     exclude: list[int]
     generation: int
-    notes: dict[int, Note] = field(default_factory=dict)
+    built_now: bool = False  # ranked in this request (not read back from the store)
     # The snapshot this one continues (None for a session's first), and how many positions the chain
     # held before this one: the chain reads as one list, for paging back and for its length.
     previous: str | None = None
@@ -122,7 +121,7 @@ async def discover_page(
             # The cursor's own position, or an earlier snapshot of the chain, precedes the page.
             has_previous = offset > 0 or snap.previous is not None
     items: list[FeedItem] = []
-    notes: dict[int, Note] = dict(snap.notes)
+    unengaged: set[int] = set(snap.ids) if snap.built_now else set()
     exhausted = False
     while len(items) < first:
         chunk = snap.ids[offset : offset + first - len(items)]
@@ -148,14 +147,14 @@ async def discover_page(
             params,
             previous=snap,
         )
-        notes.update(snap.notes)
+        unengaged.update(snap.ids)
         offset = 0
     return FeedPage(
         items=items,
         has_next=not exhausted and bool(items),
         has_previous=has_previous,
         total_count=snap.chain_length,
-        notes=notes,
+        unengaged=unengaged,
     )
 
 
@@ -218,7 +217,7 @@ async def _build(
     history = await load_history(viewer_id) if viewer_id else []
     interests = await onboarding()  # read only when a snapshot is built, not on every page
     profile = interest_profile(history, interests, now.timestamp())
-    rows = await load_candidates(
+    candidates = await load_candidates(
         viewer_id=viewer_id,
         topics=top_topics(profile, plan.top_topics),
         positive=positives(history, plan.positives),
@@ -230,11 +229,11 @@ async def _build(
     )
     if not profile:
         # Nothing known about the viewer: the global topic prior of what is on offer.
-        profile = interest_profile([], [], now.timestamp(), prior=topic_prior(rows.candidates))
+        profile = interest_profile([], [], now.timestamp(), prior=topic_prior(candidates))
     viewer = Viewer(viewer_id, history, interests, profile)
     ranked = rank(
         viewer,
-        rows.candidates,
+        candidates,
         now=now.timestamp(),
         rng=seeded_rng(viewer_id, seed if seed is not None else session, generation),
         limit=plan.snapshot_size,
@@ -246,7 +245,7 @@ async def _build(
         reasons=[r.reason for r in ranked],
         exclude=exclude + [r.note_id for r in ranked],
         generation=generation,
-        notes={r.note_id: rows.notes[r.note_id] for r in ranked},
+        built_now=True,
         previous=previous.session if previous else None,
         start=previous.chain_length if previous else 0,
     )

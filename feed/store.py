@@ -4,14 +4,12 @@ filters (one statement). Each pool is bounded and walks an index; nothing scans 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.sql import dialect, fetch_all, model_from_row, select_list
+from core.sql import dialect, fetch_all, fetch_planned
 from feed.candidates import DEFAULT_PLAN, SERVED_WINDOW_DAYS, CandidatePlan
 from feed.ranking import SIGNAL_WEIGHTS, Candidate, Engagement, Signal
-from models import Note
 
 HISTORY_LIMIT = 300
 RECENT_WINDOW = 2000  # newest notes that trending and popular choose from
@@ -84,12 +82,6 @@ def positives(history: Sequence[Engagement], limit: int) -> list[tuple[int, floa
     return list(found.items())
 
 
-@dataclass
-class CandidateRows:
-    candidates: list[Candidate]
-    notes: dict[int, Note]  # full rows, so the first page needs no second read
-
-
 async def load_candidates(
     *,
     viewer_id: int,
@@ -100,7 +92,7 @@ async def load_candidates(
     popular: bool = False,
     depth: int = 1,
     plan: CandidatePlan = DEFAULT_PLAN,
-) -> CandidateRows:
+) -> list[Candidate]:
     """Every pool of feed/candidates.py in one statement, with each note's features and the filters:
     already served in the last 7 days, "not interested", already liked or collected, deleted, own.
     `depth` widens every pool (a continuation snapshot digs deeper)."""
@@ -113,7 +105,7 @@ async def load_candidates(
         depth=depth,
         plan=plan,
     )
-    return _candidates(await fetch_all(sql, params), exclude)
+    return _candidates(await fetch_planned(sql, params), exclude)
 
 
 # Long on purpose: it assembles one SQL statement (every pool and exclusion in one round trip).
@@ -197,7 +189,10 @@ def candidate_query(
         f"WITH pool AS ({' UNION ALL '.join(pools)}), "
         f"merged AS (SELECT note_id, {sources} AS sources, MAX(cf) AS cf, MAX(cf_from) AS cf_from "
         f"FROM pool GROUP BY note_id){names_cte}"
-        f"SELECT {select_list(Note, 'n', 'n_')}, u.follower_count AS author_followers, m.sources AS sources, "
+        # Only what ranking reads: of some 400 candidates a page shows 20, which the note loader reads whole.
+        "SELECT n.id AS id, n.author_id AS author_id, n.language AS language, n.created_at AS created_at, "
+        "n.impression_count AS impressions, n.like_count + n.collect_count + n.comment_count AS engagements, "
+        "u.follower_count AS author_followers, m.sources AS sources, "
         f"m.cf AS cf, m.cf_from AS cf_from, {names} AS topic_names "
         f"FROM merged m JOIN notes n ON n.id = m.note_id JOIN users u ON u.id = n.author_id {names_join}"
         "WHERE n.deleted_at IS NULL AND n.author_id <> $1 "
@@ -211,30 +206,28 @@ def candidate_query(
     return sql, params
 
 
-def _candidates(rows: list[dict[str, Any]], exclude: Sequence[int]) -> CandidateRows:
+def _candidates(rows: list[dict[str, Any]], exclude: Sequence[int]) -> list[Candidate]:
     skip = set(exclude)
     best_cf = max((float(r["cf"] or 0.0) for r in rows), default=0.0)
     candidates: list[Candidate] = []
-    notes: dict[int, Note] = {}
     for r in rows:
-        note = model_from_row(Note, r, "n_")
-        if note.id in skip:
+        note_id = int(r["id"])
+        if note_id in skip:
             continue
-        notes[note.id] = note
         cf = float(r["cf"] or 0.0)
         candidates.append(
             Candidate(
-                note_id=note.id,
-                author_id=note.author_id,  # type: ignore[attr-defined]
+                note_id=note_id,
+                author_id=int(r["author_id"]),
                 topics=_split(r["topic_names"]),
-                language=note.language,
-                created_at=note.created_at.timestamp(),
-                impressions=note.impression_count,
-                engagements=note.like_count + note.collect_count + note.comment_count,
+                language=str(r["language"]),
+                created_at=epoch(r["created_at"]),
+                impressions=int(r["impressions"]),
+                engagements=int(r["engagements"]),
                 author_followers=int(r["author_followers"]),
                 sources=frozenset(str(r["sources"] or "").split(",")),
                 cf=cf / best_cf if best_cf > 0 else 0.0,
                 cf_from=(int(r["cf_from"]),) if r["cf_from"] is not None and cf > 0 else (),
             )
         )
-    return CandidateRows(candidates, notes)
+    return candidates

@@ -184,19 +184,19 @@ async def test_a_field_failing_below_a_stored_mutation_leaves_its_success_standi
     fan = await sign_up(client, "reader")
     note = await create_note(client, author["token"], title="半途")
 
-    by_id = schema.loaders._by_id
+    fetch_rows = schema.loaders.fetch_rows
 
-    async def users_unavailable(model: Any, *args: Any, **kwargs: Any) -> Any:
-        if model is User:
+    async def topics_unavailable(sql: str, *args: Any, **kwargs: Any) -> Any:
+        if "note_topics" in sql:
             raise RequestRefused(RequestCode.SERVICE_UNAVAILABLE, "The service is busy.", http_status=503)
-        return await by_id(model, *args, **kwargs)
+        return await fetch_rows(sql, *args, **kwargs)
 
-    # People (the author) can no longer be read; the note still can.
-    monkeypatch.setattr(schema.loaders, "_by_id", users_unavailable)
+    # After the like is stored, a note's topics can no longer be read; the note itself still can.
+    monkeypatch.setattr(schema.loaders, "fetch_rows", topics_unavailable)
     response = await client.http.post(
         "/graphql",
         json={
-            "query": "mutation($n: ID!) { noteLike(noteId: $n) { note { likeCount author { handle } } errors { code } } }",
+            "query": "mutation($n: ID!) { noteLike(noteId: $n) { note { likeCount topics { name } } errors { code } } }",
             "variables": {"n": note["id"]},
         },
         headers={"Authorization": f"Bearer {fan['token']}"},

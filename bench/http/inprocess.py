@@ -15,13 +15,22 @@ import cProfile
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench.http import prepare
-from bench.http.servers import GENEROUS_LIMITS, bench_secret
+from bench.http.servers import GENEROUS_LIMITS, Postgres, bench_secret
 from bench.http.world import database_name
+
+
+def _memory() -> str:
+    """This process's resident memory now and at its peak (MB), from /proc."""
+    lines = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
+    status = dict(line.split(":", 1) for line in lines)
+    now, peak = (int(status[key].split()[0]) // 1024 for key in ("VmRSS", "VmHWM"))
+    return f"RSS {now} MB (peak {peak})"
 
 
 async def _run(args: argparse.Namespace) -> None:
@@ -44,7 +53,10 @@ async def _run(args: argparse.Namespace) -> None:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         ids = await prepare.world_ids(url)
+        print(f"started: {_memory()}", flush=True)
         kinds = await prepare.kinds("http://bench", ids, url, secret, transport=transport)
+        print(f"requests prepared: {_memory()}", flush=True)
+        postgres = await Postgres.connect(database_name(args.scale))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as http:
             for kind in kinds:
                 if args.only and args.only not in kind.name:
@@ -52,6 +64,7 @@ async def _run(args: argparse.Namespace) -> None:
                 for i in range(args.warmup):
                     await prepare.post(http, kind.bodies[i % len(kind.bodies)], kind.token(i))
                 profile = cProfile.Profile() if args.profile else None
+                database = await postgres.snapshot()
                 cpu, wall, thread = time.process_time(), time.perf_counter(), time.thread_time()
                 if profile:
                     profile.enable()
@@ -68,9 +81,12 @@ async def _run(args: argparse.Namespace) -> None:
                     time.perf_counter() - wall,
                     time.thread_time() - thread,
                 )
+                await asyncio.sleep(0.5)  # the signals a feed request records are written a moment later
+                pg_cpu, _ = await postgres.since(database)
                 print(
                     f"{kind.name:70} {1000 * cpu / args.n:7.2f} CPU ms/req  {1000 * wall / args.n:7.2f} wall"
-                    f" ms/req  (this thread {1000 * thread / args.n:.2f})  failures {failures}",
+                    f" ms/req  (this thread {1000 * thread / args.n:.2f})"
+                    f"  PG {1000 * pg_cpu / args.n:.2f} CPU ms/req  failures {failures}  {_memory()}",
                     flush=True,
                 )
 

@@ -17,7 +17,7 @@ from schema.errors import UserError, payload_errors, returns_errors
 from schema.feed.types import DiscoverFeedConnection, DiscoverFeedEdge, FeedReason
 from schema.notes.types import NoteType
 from schema.relay import First, Last, PageInfo
-from social.policy import can_view_note, visible_notes
+from social.policy import visible_notes
 from social.topics import clean_topic_names
 
 
@@ -118,11 +118,9 @@ class FeedQuery:
             )
         loaders = ctx.loaders
         audience = await ctx.audience()
-        # The feed reads notes with its own SQL: only those the audience may see enter the loader.
-        for note_id, note in page.notes.items():
-            if can_view_note(note, audience):
-                loaders.note_by_id.prime(note_id, note)
-                loaders.viewer_note_state.prime(note_id, (False, False))
+        for item in page.items:
+            if item.note_id in page.unengaged:
+                loaders.viewer_note_state.prime(item.note_id, (False, False))
         rows = visible_notes(
             await loaders.note_by_id.load_many([item.note_id for item in page.items]), audience
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from feed.ranking import Signal
 from feed.store import load_candidates, load_history, positives
 from social.notes import delete_note
@@ -41,18 +43,17 @@ async def test_candidates_leave_out_what_the_viewer_wrote_liked_collected_dismis
     await delete_note(note_id=deleted.id, editor_id=author.id)
 
     rows = await load_candidates(viewer_id=viewer.id, topics=[], positive=[], now=now)
-    assert {c.note_id for c in rows.candidates} == {kept.id, shown_long_ago.id}
-    assert set(rows.notes) == {kept.id, shown_long_ago.id}  # full rows come along
+    assert {c.note_id for c in rows} == {kept.id, shown_long_ago.id}
 
     # The filters are the viewer's own: someone else is offered every live note, the viewer's included.
     theirs = await load_candidates(viewer_id=other.id, topics=[], positive=[], now=now)
     live = {kept, shown_long_ago, liked, collected, dismissed, shown, own}
-    assert {c.note_id for c in theirs.candidates} == {n.id for n in live}
+    assert {c.note_id for c in theirs} == {n.id for n in live}
     # And what a continuation already served is left out on request.
     rest = await load_candidates(
         viewer_id=other.id, topics=[], positive=[], now=now, exclude=[kept.id, own.id]
     )
-    assert {c.note_id for c in rest.candidates} == {n.id for n in live - {kept, own}}
+    assert {c.note_id for c in rest} == {n.id for n in live - {kept, own}}
 
 
 async def test_candidates_say_which_pools_they_came_from_and_carry_their_features(db: str) -> None:
@@ -63,16 +64,19 @@ async def test_candidates_say_which_pools_they_came_from_and_carry_their_feature
     await like(viewer=await create_user(handle="fan"), note=coffee)
 
     rows = await load_candidates(viewer_id=viewer.id, topics=["护肤"], positive=[], now=now)
-    by_id = {c.note_id: c for c in rows.candidates}
+    by_id = {c.note_id: c for c in rows}
     assert set(by_id) == {skincare.id, coffee.id}
     assert "topic" in by_id[skincare.id].sources and "topic" not in by_id[coffee.id].sources
     assert {"explore", "trending"} <= by_id[coffee.id].sources  # fresh, small creator, recent
     assert by_id[skincare.id].topics == ("护肤", "干皮")  # main topic first
     assert (by_id[coffee.id].engagements, by_id[skincare.id].engagements) == (1, 0)
     assert by_id[skincare.id].author_id == author.id
+    assert by_id[skincare.id].created_at == pytest.approx(skincare.created_at.timestamp(), abs=1e-6)
+    assert by_id[skincare.id].language == skincare.language == "zh"
+    assert by_id[coffee.id].impressions == 0
     assert "popular" not in by_id[coffee.id].sources
     popular = await load_candidates(viewer_id=viewer.id, topics=[], positive=[], now=now, popular=True)
-    assert all("popular" in c.sources for c in popular.candidates) and len(popular.candidates) == 2
+    assert all("popular" in c.sources for c in popular) and len(popular) == 2
 
 
 async def test_history_holds_every_signal_newest_first_and_positives_keep_the_strong_ones(db: str) -> None:
