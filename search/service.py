@@ -226,6 +226,15 @@ def relevance_statement(
     query: Query, kind: SearchKind, database: str, *, relaxed: bool = False, language: str | None = None
 ) -> tuple[str, list[Any]]:
     """The one statement that reads RELEVANCE candidates, and its parameters (the benchmark EXPLAINs it)."""
+    if database == "postgres" and kind is SearchKind.NOTE and language is None:
+        return note_relevance_statement(query, relaxed=relaxed)
+    return general_relevance_statement(query, kind, database, relaxed=relaxed, language=language)
+
+
+def general_relevance_statement(
+    query: Query, kind: SearchKind, database: str, *, relaxed: bool = False, language: str | None = None
+) -> tuple[str, list[Any]]:
+    """RELEVANCE candidates of any kind on either database: each match's object read for its popularity."""
     sql = KINDS[kind]
     params: list[Any] = [match_expression(query, database, every_term=not relaxed)]
     where = _filters(kind, language, params)
@@ -249,6 +258,32 @@ def relevance_statement(
         f" SELECT * FROM ({tier('$1')}) AS anywhere WHERE (SELECT COUNT(*) FROM head) < {CANDIDATES}"
     )
     return statement, params
+
+
+def note_relevance_statement(query: Query, *, relaxed: bool = False) -> tuple[str, list[Any]]:
+    """RELEVANCE candidates among notes on PostgreSQL: the same rows as the general statement, cheaper.
+
+    The head matches through its own unweighted index (`head_tsv`), which needs no recheck, and the tiers
+    order by the popularity each document carries (search/schema.py's triggers keep it equal to the note's),
+    so notes are read only for the candidates, not for every match. A deleted note has no document
+    (search.documents.reindex), so limiting before reading notes keeps the same candidates.
+    """
+
+    def tier(vector: str) -> str:
+        return (
+            f"SELECT d.object_id, d.head, d.body FROM search_documents d WHERE d.kind = 'NOTE'"
+            f" AND d.{vector} @@ to_tsquery('simple', $1)"
+            f" ORDER BY d.popularity DESC, d.object_id DESC LIMIT {CANDIDATES}"
+        )
+
+    statement = (
+        f"WITH head AS ({tier('head_tsv')}), matches AS (SELECT * FROM head UNION ALL"
+        f" SELECT * FROM ({tier('tsv')}) AS anywhere WHERE (SELECT COUNT(*) FROM head) < {CANDIDATES})"
+        " SELECT m.object_id AS id, m.head, m.body,"
+        f" {KINDS[SearchKind.NOTE].popularity} AS popularity, e.language AS language"
+        " FROM matches m JOIN notes e ON e.id = m.object_id WHERE e.deleted_at IS NULL"
+    )
+    return statement, [match_expression(query, "postgres", every_term=not relaxed)]
 
 
 async def _page(
