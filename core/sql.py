@@ -45,22 +45,22 @@ async def fetch_rows(
 
 async def fetch_planned(
     sql: str, params: Sequence[Any] = (), connection: BaseDBAsyncClient | None = None
-) -> list[dict[str, Any]]:
-    """`fetch_all` for a statement whose best plan depends on its values: planned for them every time.
+) -> Sequence[Mapping[str, Any]]:
+    """`fetch_rows` for a statement whose best plan depends on its values: planned for them every time.
 
     A statement run through the driver's statement cache is a prepared statement, and after five runs
     PostgreSQL may switch it to a generic plan made without the values. For the feed's candidate
     statement (the same text for every viewer with as many topics) that plan costs about twice the
     database CPU (bench/results/http.md). A statement prepared for one run only is always planned for
-    its values; on SQLite this is `fetch_all`.
+    its values; on SQLite this is `fetch_rows`.
     """
     conn = connection or connections.get("default")
     if conn.capabilities.dialect != "postgres":
-        return await fetch_all(sql, params, conn)
+        return await fetch_rows(sql, params, conn)
     async with conn.acquire_connection() as raw:
         conn.log.debug("%s: %s", sql, params)  # as Tortoise logs (and api/sqlcount counts) a statement
         statement = await raw.prepare(sql)
-        return [dict(row) for row in await statement.fetch(*params)]
+        return await statement.fetch(*params)  # type: ignore[no-any-return]
 
 
 async def execute_many(

@@ -71,7 +71,8 @@ class _Snapshot:
     def document(self) -> dict[str, Any]:
         return {
             "ids": self.ids,
-            "reasons": [[r.kind.value, list(r.topics), list(r.note_ids)] for r in self.reasons],
+            # As they are: a reason's kind is a str (StrEnum) and its tuples serialise as lists.
+            "reasons": [[r.kind, r.topics, r.note_ids] for r in self.reasons],
             "exclude": self.exclude[-MAX_EXCLUDED:],
             "generation": self.generation,
             "previous": self.previous,

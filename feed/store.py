@@ -3,7 +3,7 @@ filters (one statement). Each pool is bounded and walks an index; nothing scans 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -206,7 +206,7 @@ def candidate_query(
     return sql, params
 
 
-def _candidates(rows: list[dict[str, Any]], exclude: Sequence[int]) -> list[Candidate]:
+def _candidates(rows: Sequence[Mapping[str, Any]], exclude: Sequence[int]) -> list[Candidate]:
     skip = set(exclude)
     best_cf = max((float(r["cf"] or 0.0) for r in rows), default=0.0)
     candidates: list[Candidate] = []
