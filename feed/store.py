@@ -138,10 +138,17 @@ def candidate_query(
             f"ORDER BY nt.note_id DESC LIMIT {plan.per_topic * depth}) p"
         )
     if positive:
-        values = " UNION ALL ".join(
-            f"SELECT CAST({param(n)} AS INTEGER) AS note_id, CAST({param(w)} AS REAL) AS w"
-            for n, w in positive
-        )
+        if dialect() == "postgres":
+            # Two arrays, not a SELECT per positive: 50 branches were a good part of the planning time.
+            values = (
+                f"SELECT * FROM unnest(CAST({param([n for n, _ in positive])} AS INTEGER[]),"
+                f" CAST({param([float(w) for _, w in positive])} AS REAL[])) AS v(note_id, w)"
+            )
+        else:
+            values = " UNION ALL ".join(
+                f"SELECT CAST({param(n)} AS INTEGER) AS note_id, CAST({param(w)} AS REAL) AS w"
+                for n, w in positive
+            )
         pools.append(
             "SELECT * FROM (SELECT nn.neighbour_id AS note_id, 'neighbour' AS src, "
             "SUM(p.w * nn.score) AS cf, MIN(nn.note_id) AS cf_from "
