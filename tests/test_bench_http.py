@@ -122,6 +122,7 @@ def _window(variant: str, rps: float, cpu: float, repetition: int) -> dict[str, 
         "requests": 100,
         "failures": 0,
         "peak_rss_mb": 100.0 + repetition,
+        "rss_mb": 90.0 - repetition,
     }
 
 
@@ -136,7 +137,7 @@ def test_medians_over_repetitions_and_the_ratio_to_raw() -> None:
     assert (ours["rps"], raw["rps"]) == (45.0, 250.0)
     assert ours["rps_of_raw"] == pytest.approx(0.18)
     assert ours["cpu_times_raw"] == pytest.approx(10.0)
-    assert (ours["requests"], ours["peak_rss_mb"]) == (300, 102.0)
+    assert (ours["requests"], ours["peak_rss_mb"], ours["rss_mb"]) == (300, 102.0, 90.0)
 
 
 class _Answers(BaseHTTPRequestHandler):

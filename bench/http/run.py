@@ -138,6 +138,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             warmup=args.warmup,
         )
         peak = {s.name: round(s.peak_rss_mb(), 1) for s in (vermilion, raw)}
+        resident = {s.name: round(s.rss_mb(), 1) for s in (vermilion, raw)}
     finally:
         await postgres.close()
         stop_all()
@@ -162,6 +163,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "gate": verdicts,
         "sql_per_request": sql,
         "peak_rss_mb": peak,
+        "rss_mb": resident,
         "summary": timing.medians(windows),
         "windows": windows,
         "notes": _world_notes(world),

@@ -86,11 +86,12 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def vm_hwm_kb(pid: int) -> int:
-    """Peak resident set size of a process so far (VmHWM), in kB; 0 when it is gone."""
+def vm_hwm_kb(pid: int, key: str = "VmHWM") -> int:
+    """Peak resident set size of a process so far (VmHWM), in kB, or another figure of /proc/<pid>/status
+    (`key="VmRSS"`: resident now); 0 when it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{key}:"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -128,6 +129,11 @@ class Server:
     def peak_rss_mb(self) -> float:
         """The largest VmHWM among the workers: a worker's peak memory since it started."""
         return max((vm_hwm_kb(pid) for pid in self.workers()), default=0) / 1024
+
+    def rss_mb(self) -> float:
+        """The largest resident set among the workers now (VmRSS): their memory in a steady state, without
+        a moment's peak such as Argon2's 64 MiB while a password is checked."""
+        return max((vm_hwm_kb(pid, "VmRSS") for pid in self.workers()), default=0) / 1024
 
     def stop(self) -> None:
         """SIGTERM to the server's own process group, SIGKILL after 20 s."""

@@ -49,6 +49,7 @@ async def window(
         "pg_cpu_ms": pg_cpu * 1000 / done,
         "xacts": xacts / done,
         "peak_rss_mb": server.peak_rss_mb(),
+        "rss_mb": server.rss_mb(),
     }
 
 
@@ -115,6 +116,7 @@ def medians(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row["requests"] = sum(r["requests"] for r in runs)
         row["failures"] = sum(r["failures"] for r in runs)
         row["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+        row["rss_mb"] = max(r.get("rss_mb", 0.0) for r in runs)
         rows.append(row)
     for row in rows:
         if row["variant"] == "raw":
