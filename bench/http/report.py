@@ -80,11 +80,7 @@ def goals(entry: dict[str, Any]) -> list[str]:
         )
         resident = entry.get("rss_mb", {}).get("vermilion")
         if resident is not None:
-            lines.append(
-                f"  Resident after the timed windows: {resident:.0f} MB per worker at most. The peak "
-                "includes the demo shopper's sign-in before timing: Argon2id (argon2-cffi's defaults, "
-                "SECURITY.md) holds 64 MiB in the worker while it checks a password."
-            )
+            lines.append(f"  Resident after the timed windows: {resident:.0f} MB per worker at most.")
     return lines
 
 

@@ -131,8 +131,8 @@ class Server:
         return max((vm_hwm_kb(pid) for pid in self.workers()), default=0) / 1024
 
     def rss_mb(self) -> float:
-        """The largest resident set among the workers now (VmRSS): their memory in a steady state, without
-        a moment's peak such as Argon2's 64 MiB while a password is checked."""
+        """The largest resident set among the workers now (VmRSS), beside the peak: whether a worker's
+        memory stays where a moment took it."""
         return max((vm_hwm_kb(pid, "VmRSS") for pid in self.workers()), default=0) / 1024
 
     def stop(self) -> None:
