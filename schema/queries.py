@@ -244,5 +244,6 @@ class SocialQuery:
             Note,
             f"t.author_id IN (SELECT f.followee_id FROM follows f WHERE f.follower_id = $1) AND {visible}",
             params,
+            authors=info.context.loaders.user_by_id,
         )
         return await sql_connection(notes, request, NoteType.from_row)

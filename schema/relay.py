@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 
 from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, encode_cursor
 from core.sql import fetch_rows, model_from_row, select_list
+from models import User
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -276,6 +277,9 @@ class SqlList:
     model: type[Any]
     condition: str
     params: list[Any]
+    # A loader of people (the request's user loader): each row's author (`t.author_id`) then comes in the
+    # same statement and is put in it, so a page shown with its authors needs no statement for them.
+    authors: Any = None
 
     async def rows(self, beyond: tuple[str, int] | None, descending: bool, limit: int) -> list[Any]:
         params = list(self.params)
@@ -283,11 +287,19 @@ class SqlList:
         if beyond is not None:
             params.append(beyond[1])
             where += f" AND t.id {beyond[0]} ${len(params)}"
+        columns, join = select_list(self.model, "t"), ""
+        if self.authors is not None:
+            columns += ", " + select_list(User, "u", "u__")
+            join = " JOIN users u ON u.id = t.author_id"
         found = await fetch_rows(
-            f"SELECT {select_list(self.model, 't')} FROM {self.model._meta.db_table} t WHERE {where}"
+            f"SELECT {columns} FROM {self.model._meta.db_table} t{join} WHERE {where}"
             f" ORDER BY t.id {'DESC' if descending else 'ASC'} LIMIT {int(limit)}",
             params,
         )
+        if self.authors is not None:
+            for row in found:
+                author = model_from_row(User, row, "u__")
+                self.authors.prime(author.id, author)
         return [model_from_row(self.model, row) for row in found]
 
 

@@ -131,5 +131,7 @@ class ProductType(Node):
         request = page_request(first, after, last, before)
         params: list[Any] = [self.row.id]
         visible = note_sql(await info.context.audience(), "t", params)
-        reviews = SqlList(Note, f"t.review_product_id = $1 AND {visible}", params)
+        reviews = SqlList(
+            Note, f"t.review_product_id = $1 AND {visible}", params, authors=info.context.loaders.user_by_id
+        )
         return await sql_connection(reviews, request, NoteType.from_row, total_count=self.row.review_count)
