@@ -42,6 +42,7 @@ from feed.snapshots import FallbackSnapshots, RedisSnapshots, TableSnapshots, sw
 from schema import build_schema
 from search.documents import load_topic_words
 from search.text import segmenter
+from social import passwords
 from social.mail import sending
 
 app: Starlette  # built from the environment on first access, by __getattr__ below
@@ -111,6 +112,7 @@ def create_app(
                 _background(_load_topic_words(), settings, always=True) as words,
                 sending(mailer),  # the email outbox, sent after each commit and retried
             ):
+                passwords.start_processes(settings.password_processes)
                 # jieba loads now, not on the first search; the topic words too, unless the database
                 # is down (then they follow as soon as it is up).
                 await asyncio.to_thread(lambda: segmenter.tokenizer)
@@ -119,6 +121,7 @@ def create_app(
                 yield
         finally:
             # Every step is bounded, so that a stopping worker never hangs on a dependency that is down.
+            passwords.stop_processes()
             await _bounded("write buffered feed signals", recorder.drain())
             await _bounded("close the event broker", broker.close())
             if isinstance(snapshots, FallbackSnapshots):

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         3600, validation_alias=AliasChoices("VERMILION_PASSWORD_RESET_TTL_SECONDS"), gt=0
     )
     max_body_bytes: int = Field(1_000_000, validation_alias=AliasChoices("VERMILION_MAX_BODY_BYTES"), gt=0)
+    # Argon2 (64 MiB and ≈ 0.4 s a hash) runs in this many processes of each server worker's own, so its
+    # memory is never the worker's; 0: in threads of the worker (social/passwords.py).
+    password_processes: int = Field(
+        1, validation_alias=AliasChoices("VERMILION_PASSWORD_PROCESSES"), ge=0, le=64
+    )
     # Wall-clock budget of one HTTP request: past it the work is cancelled (its transaction rolls back)
     # and the client gets 503 with a TIMEOUT error, so no request can hold a worker for minutes.
     request_timeout_seconds: float = Field(

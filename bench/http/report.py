@@ -81,6 +81,12 @@ def goals(entry: dict[str, Any]) -> list[str]:
         resident = entry.get("rss_mb", {}).get("vermilion")
         if resident is not None:
             lines.append(f"  Resident after the timed windows: {resident:.0f} MB per worker at most.")
+        helpers = entry.get("password_processes")
+        if helpers and helpers.get("count"):
+            lines.append(
+                f"  Besides the workers: {helpers['count']} Argon2 processes (VERMILION_PASSWORD_PROCESSES), "
+                f"peak {helpers['peak_rss_mb']:.0f} MB each at most (a hash holds 64 MiB)."
+            )
     return lines
 
 

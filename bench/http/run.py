@@ -139,6 +139,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         peak = {s.name: round(s.peak_rss_mb(), 1) for s in (vermilion, raw)}
         resident = {s.name: round(s.rss_mb(), 1) for s in (vermilion, raw)}
+        helpers = {
+            "count": len(vermilion.helpers()),
+            "peak_rss_mb": round(vermilion.helpers_peak_rss_mb(), 1),
+        }
     finally:
         await postgres.close()
         stop_all()
@@ -164,6 +168,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "sql_per_request": sql,
         "peak_rss_mb": peak,
         "rss_mb": resident,
+        "password_processes": helpers,
         "summary": timing.medians(windows),
         "windows": windows,
         "notes": _world_notes(world),

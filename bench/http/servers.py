@@ -121,7 +121,15 @@ class Server:
         return [self.process.pid, *descendants(self.process.pid)]
 
     def workers(self) -> list[int]:
-        return [pid for pid in descendants(self.process.pid) if _is_worker(pid)]
+        """uvicorn's workers: the server's own children (their password processes are theirs)."""
+        return [pid for pid in _children(self.process.pid) if _is_worker(pid)]
+
+    def helpers(self) -> list[int]:
+        """Processes the workers started (Vermilion's Argon2 processes, social/passwords.py)."""
+        return [pid for worker in self.workers() for pid in descendants(worker)]
+
+    def helpers_peak_rss_mb(self) -> float:
+        return max((vm_hwm_kb(pid) for pid in self.helpers()), default=0) / 1024
 
     def cpu_seconds(self) -> float:
         return _cpu_seconds(self.pids())
