@@ -185,22 +185,35 @@ class Loaders:
                 self._audience = audience
             return audience
 
-    async def _products_by_id(self, keys: list[int]) -> list[Product | None]:
-        # The merchant comes in the same statement (a join on the primary key): a product page shows who
-        # sells it, and its reviews' authors are then the only people left to load — one statement
-        # fewer (PERFORMANCE.md's budget: product page ≤ 4).
+    async def _with_people(
+        self,
+        model: type[Any],
+        keys: list[int],
+        person: str,
+        condition: str = "",
+        params: list[Any] | None = None,
+    ) -> list[Any]:
+        """Rows by primary key (as `_by_id`), each with the person its column `person` points at in the
+        same statement (a join on the primary key), put in the user loader."""
+        params = [*(params or []), *keys]
+        where = f"{condition} AND " if condition else ""
         found = await fetch_rows(
-            f"SELECT {select_list(Product, 'p')}, {select_list(User, 'u', 'u__')}"
-            " FROM products p JOIN users u ON u.id = p.merchant_id"
-            f" WHERE p.id IN ({placeholders(len(keys))})",
-            keys,
+            f"SELECT {select_list(model, 't')}, {select_list(User, 'u', 'u__')}"
+            f" FROM {model._meta.db_table} t JOIN users u ON u.id = t.{person}"
+            f" WHERE {where}t.id IN ({placeholders(len(keys), len(params) - len(keys) + 1)})",
+            params,
         )
-        rows: dict[int, Product] = {}
+        rows: dict[int, Any] = {}
         for row in found:
-            product, merchant = model_from_row(Product, row), model_from_row(User, row, "u__")
-            rows[product.id] = product
-            self.user_by_id.prime(merchant.id, merchant)
+            found_row, someone = model_from_row(model, row), model_from_row(User, row, "u__")
+            rows[found_row.id] = found_row
+            self.user_by_id.prime(someone.id, someone)
         return [rows.get(k) for k in keys]
+
+    async def _products_by_id(self, keys: list[int]) -> list[Product | None]:
+        # The merchant comes in the same statement: a product page shows who sells it, and its reviews'
+        # authors then come with the reviews (PERFORMANCE.md's budget: product page ≤ 4).
+        return await self._with_people(Product, keys, "merchant_id")
 
     async def _notes_by_id(self, keys: list[int]) -> list[Note | None]:
         # The author comes in the same statement, as a product's merchant does: a note is hardly ever
@@ -208,19 +221,7 @@ class Loaders:
         # statement for its authors.
         params: list[Any] = []
         condition = policy.note_sql(await self.audience(), "t", params)
-        params.extend(keys)
-        found = await fetch_rows(
-            f"SELECT {select_list(Note, 't')}, {select_list(User, 'u', 'u__')}"
-            " FROM notes t JOIN users u ON u.id = t.author_id"
-            f" WHERE {condition} AND t.id IN ({placeholders(len(keys), len(params) - len(keys) + 1)})",
-            params,
-        )
-        rows: dict[int, Note] = {}
-        for row in found:
-            note, author = model_from_row(Note, row), model_from_row(User, row, "u__")
-            rows[note.id] = note
-            self.user_by_id.prime(author.id, author)
-        return [rows.get(k) for k in keys]
+        return await self._with_people(Note, keys, "author_id", condition, params)
 
     async def _comments_by_id(self, keys: list[int]) -> list[Comment | None]:
         params: list[Any] = []
