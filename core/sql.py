@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise import connections, timezone
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.fields import DatetimeField
 
 _PARAM = re.compile(r"\$(\d+)")
 
@@ -115,20 +113,6 @@ _Plan = tuple[
 _PLANS: dict[tuple[type[Any], str], _Plan] = {}
 
 
-def _aware_datetime(field: DatetimeField) -> Callable[[Any], Any]:
-    """`field.to_python_value` for a timestamp, with a short way for the aware datetime PostgreSQL's driver
-    hands back: moved into the ORM's time zone, as the ORM does, without its checks."""
-    slow = field.to_python_value
-    zone = timezone.get_default_timezone() if timezone.get_use_tz() else None
-
-    def convert(value: Any) -> Any:
-        if zone is not None and type(value) is datetime and value.tzinfo is not None:
-            return value.astimezone(zone)
-        return slow(value)
-
-    return convert
-
-
 def _plan(model: type[Any], prefix: str) -> _Plan:
     """How `model_from_row` reads a model's columns under `prefix`, worked out once per model and prefix.
 
@@ -144,11 +128,7 @@ def _plan(model: type[Any], prefix: str) -> _Plan:
                 for key, attribute, field in meta.db_default_fields
             ),
             tuple(
-                (
-                    prefix + key,
-                    attribute,
-                    _aware_datetime(field) if isinstance(field, DatetimeField) else field.to_python_value,
-                )
+                (prefix + key, attribute, field.to_python_value)
                 for key, attribute, field in meta.db_complex_fields
             ),
             meta.db_pk_column not in meta.generated_db_fields,

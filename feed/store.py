@@ -120,6 +120,7 @@ def candidate_query(
     plan: CandidatePlan = DEFAULT_PLAN,
 ) -> tuple[str, list[Any]]:
     """The candidate statement and its parameters (bench/feed_snapshot.py EXPLAINs it)."""
+    postgres = dialect() == "postgres"
     params: list[Any] = [
         viewer_id,
         now - timedelta(days=SERVED_WINDOW_DAYS),
@@ -138,7 +139,7 @@ def candidate_query(
             f"ORDER BY nt.note_id DESC LIMIT {plan.per_topic * depth}) p"
         )
     if positive:
-        if dialect() == "postgres":
+        if postgres:
             # Two arrays, not a SELECT per positive: 50 branches were a good part of the planning time.
             values = (
                 f"SELECT * FROM unnest(CAST({param([n for n, _ in positive])} AS INTEGER[]),"
@@ -179,7 +180,6 @@ def candidate_query(
             "(like_count + collect_count + comment_count + 1.0) / (impression_count + 20.0) DESC, id DESC "
             f"LIMIT {plan.snapshot_size * depth}) p"
         )
-    postgres = dialect() == "postgres"
     sources = "string_agg(src, ',')" if postgres else "group_concat(src, ',')"
     if postgres:
         # Every candidate's topic names in one grouped join: as a subquery per candidate, PostgreSQL

@@ -56,6 +56,23 @@ async def _by_id(
     return [rows.get(k) for k in keys]
 
 
+# A person joined into a statement as `u`, the columns prefixed: the author of a note or comment, a
+# product's merchant, a notification's actor come with their rows and go into the request's user loader.
+PERSON_PREFIX = "u__"
+
+
+def person_columns() -> str:
+    """The select list of the person joined as `u` (read back by `prime_person`)."""
+    return select_list(User, "u", PERSON_PREFIX)
+
+
+def prime_person(people: DataLoader, row: Any) -> User:
+    """The person joined into `row`, put in `people` (the request's user loader)."""
+    person: User = model_from_row(User, row, PERSON_PREFIX)
+    people.prime(person.id, person)
+    return person
+
+
 @dataclass(frozen=True)
 class Window:
     """One page of a nested list: up to `first` rows after the row with id `after`."""
@@ -198,16 +215,15 @@ class Loaders:
         params = [*(params or []), *keys]
         where = f"{condition} AND " if condition else ""
         found = await fetch_rows(
-            f"SELECT {select_list(model, 't')}, {select_list(User, 'u', 'u__')}"
+            f"SELECT {select_list(model, 't')}, {person_columns()}"
             f" FROM {model._meta.db_table} t JOIN users u ON u.id = t.{person}"
             f" WHERE {where}t.id IN ({placeholders(len(keys), len(params) - len(keys) + 1)})",
             params,
         )
         rows: dict[int, Any] = {}
         for row in found:
-            found_row, someone = model_from_row(model, row), model_from_row(User, row, "u__")
-            rows[found_row.id] = found_row
-            self.user_by_id.prime(someone.id, someone)
+            prime_person(self.user_by_id, row)
+            rows[row["id"]] = model_from_row(model, row)
         return [rows.get(k) for k in keys]
 
     async def _products_by_id(self, keys: list[int]) -> list[Product | None]:
@@ -302,7 +318,7 @@ class Loaders:
             # Filtered in SQL, before the window counts rows: a hidden comment never shortens a page.
             visible = comment_sql(audience, "c", params)
             rows = await fetch_rows(
-                f"SELECT ranked.*, {select_list(User, 'u', 'u__')} FROM ("
+                f"SELECT ranked.*, {person_columns()} FROM ("
                 f" SELECT c.*, ROW_NUMBER() OVER (PARTITION BY c.{partition} ORDER BY c.id) AS rn"
                 f" FROM comments c WHERE c.{partition} IN ({placeholders(len(parents))})"
                 f" AND {visible} AND {where}{after_sql}"
@@ -312,8 +328,7 @@ class Loaders:
             )
             grouped: dict[int, list[Any]] = defaultdict(list)
             for row in rows:
-                author = model_from_row(User, row, "u__")
-                self.user_by_id.prime(author.id, author)
+                prime_person(self.user_by_id, row)
                 grouped[row[partition]].append(model_from_row(Comment, row))
             return grouped
 
@@ -333,7 +348,7 @@ class Loaders:
             # Filtered in SQL, before the window counts rows: a hidden person never shortens a page.
             conditions += user_sql(audience, "a.actor_id", params)
             rows = await fetch_rows(
-                f"SELECT ranked.activity_id, ranked.notification_id, {select_list(User, 'u', 'u__')} FROM ("
+                f"SELECT ranked.activity_id, ranked.notification_id, {person_columns()} FROM ("
                 " SELECT a.id AS activity_id, a.notification_id, a.actor_id,"
                 "  ROW_NUMBER() OVER (PARTITION BY a.notification_id ORDER BY a.id DESC) AS rn"
                 f" FROM notification_activities a WHERE a.notification_id IN ({placeholders(len(parents))})"
@@ -344,8 +359,7 @@ class Loaders:
             )
             found: dict[int, list[Any]] = defaultdict(list)
             for row in rows:
-                user = model_from_row(User, row, "u__")
-                self.user_by_id.prime(user.id, user)
+                user = prime_person(self.user_by_id, row)
                 found[int(row["notification_id"])].append((int(row["activity_id"]), user))
             return found
 

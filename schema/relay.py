@@ -11,7 +11,7 @@ from tortoise.expressions import Q
 
 from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, encode_cursor
 from core.sql import fetch_rows, model_from_row, select_list
-from models import User
+from schema.loaders import person_columns, prime_person
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -289,7 +289,7 @@ class SqlList:
             where += f" AND t.id {beyond[0]} ${len(params)}"
         columns, join = select_list(self.model, "t"), ""
         if self.authors is not None:
-            columns += ", " + select_list(User, "u", "u__")
+            columns += ", " + person_columns()
             join = " JOIN users u ON u.id = t.author_id"
         found = await fetch_rows(
             f"SELECT {columns} FROM {self.model._meta.db_table} t{join} WHERE {where}"
@@ -298,8 +298,7 @@ class SqlList:
         )
         if self.authors is not None:
             for row in found:
-                author = model_from_row(User, row, "u__")
-                self.authors.prime(author.id, author)
+                prime_person(self.authors, row)
         return [model_from_row(self.model, row) for row in found]
 
 

@@ -251,13 +251,17 @@ def general_relevance_statement(
             f" ORDER BY popularity DESC, d.object_id DESC LIMIT {CANDIDATES}"
         )
 
-    # Matches in the head first; matches anywhere only when the head gave fewer than CANDIDATES (both
-    # databases skip that branch otherwise). A broad word then costs one pass over its matches, not two.
-    statement = (
-        f"WITH head AS ({tier(head_param)}) SELECT * FROM head UNION ALL"
-        f" SELECT * FROM ({tier('$1')}) AS anywhere WHERE (SELECT COUNT(*) FROM head) < {CANDIDATES}"
+    return f"WITH head AS ({tier(head_param)}) {_head_then_anywhere(tier('$1'))}", params
+
+
+def _head_then_anywhere(anywhere: str) -> str:
+    """The candidates of both tiers: the rows of the `head` CTE, then those of `anywhere` only when the
+    head gave fewer than CANDIDATES (both databases skip that branch otherwise). A broad word then costs
+    one pass over its matches, not two."""
+    return (
+        f"SELECT * FROM head UNION ALL SELECT * FROM ({anywhere}) AS anywhere"
+        f" WHERE (SELECT COUNT(*) FROM head) < {CANDIDATES}"
     )
-    return statement, params
 
 
 def note_relevance_statement(query: Query, *, relaxed: bool = False) -> tuple[str, list[Any]]:
@@ -277,8 +281,7 @@ def note_relevance_statement(query: Query, *, relaxed: bool = False) -> tuple[st
         )
 
     statement = (
-        f"WITH head AS ({tier('head_tsv')}), matches AS (SELECT * FROM head UNION ALL"
-        f" SELECT * FROM ({tier('tsv')}) AS anywhere WHERE (SELECT COUNT(*) FROM head) < {CANDIDATES})"
+        f"WITH head AS ({tier('head_tsv')}), matches AS ({_head_then_anywhere(tier('tsv'))})"
         " SELECT m.object_id AS id, m.head, m.body,"
         f" {KINDS[SearchKind.NOTE].popularity} AS popularity, e.language AS language"
         " FROM matches m JOIN notes e ON e.id = m.object_id WHERE e.deleted_at IS NULL"

@@ -86,9 +86,9 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def vm_hwm_kb(pid: int, key: str = "VmHWM") -> int:
-    """Peak resident set size of a process so far (VmHWM), in kB, or another figure of /proc/<pid>/status
-    (`key="VmRSS"`: resident now); 0 when it is gone."""
+def status_kb(pid: int, key: str) -> int:
+    """A figure of /proc/<pid>/status in kB (`VmHWM`: peak resident set so far, `VmRSS`: resident now);
+    0 when the process is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(f"{key}:"):
@@ -129,19 +129,19 @@ class Server:
         return [pid for worker in self.workers() for pid in descendants(worker)]
 
     def helpers_peak_rss_mb(self) -> float:
-        return max((vm_hwm_kb(pid) for pid in self.helpers()), default=0) / 1024
+        return max((status_kb(pid, "VmHWM") for pid in self.helpers()), default=0) / 1024
 
     def cpu_seconds(self) -> float:
         return _cpu_seconds(self.pids())
 
     def peak_rss_mb(self) -> float:
         """The largest VmHWM among the workers: a worker's peak memory since it started."""
-        return max((vm_hwm_kb(pid) for pid in self.workers()), default=0) / 1024
+        return max((status_kb(pid, "VmHWM") for pid in self.workers()), default=0) / 1024
 
     def rss_mb(self) -> float:
         """The largest resident set among the workers now (VmRSS), beside the peak: whether a worker's
         memory stays where a moment took it."""
-        return max((vm_hwm_kb(pid, "VmRSS") for pid in self.workers()), default=0) / 1024
+        return max((status_kb(pid, "VmRSS") for pid in self.workers()), default=0) / 1024
 
     def stop(self) -> None:
         """SIGTERM to the server's own process group, SIGKILL after 20 s."""
