@@ -18,6 +18,8 @@ most of a request's CPU. So:
    or arguments) is `getattr` plus the scalar's serialisation; an object goes straight to its fields and
    a list of objects item by item to theirs. Anything unusual (null, an error, a value that does not
    serialise, another type) takes graphql-core's own path, which reports it as before.
+3. **An object whose values are all in hand is answered in one call** (schema/completion.py): no path,
+   resolve info or selection lookup per field; anything unusual gives the object back to 2.
 
 tests/test_execution.py holds the answers to graphql-core's own executor's (data, errors, paths, null
 propagation), tests/test_golden_responses.py every hot read to a stored response, and
@@ -51,6 +53,8 @@ from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.arguments import convert_arguments
+
+from schema.completion import GIVE_UP, DirectCompletion
 
 _MISSING = object()
 # graphql-core's Path is a named tuple; made with tuple.__new__ directly, a path segment skips the named
@@ -169,7 +173,7 @@ def _child_of(field_def: GraphQLField) -> _Child:
     return entry[1]
 
 
-class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
+class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor (as Strawberry configures it) with the shortcuts described above."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -188,6 +192,9 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
             tuple[int, int], list[tuple[str, Any, GraphQLField | None, _Leaf | None, str | None, int]]
         ] = {}
         self._kept: list[Any] = []
+        self._init_direct()
+        root = self.schema
+        self._roots = {id(t) for t in (root.query_type, root.mutation_type, root.subscription_type) if t}
 
     # --- completion ------------------------------------------------------------------------------------
 
@@ -205,6 +212,10 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        if position_context is None and id(parent_type) not in self._roots:
+            answer = self.complete_directly(parent_type, grouped_field_set, source_value)
+            if answer is not GIVE_UP:
+                return answer
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
         ready = self._ready
@@ -450,6 +461,10 @@ class VermilionExecutor(StrawberryGraphQLCoreExecutionContext):
             return None
 
     # --- resolving ahead ---------------------------------------------------------------------------------
+
+    def _batched_or_async(self, field_def: GraphQLField) -> bool:
+        """Whether the field is one resolved ahead (an async or a batch resolver)."""
+        return _child_of(field_def).resolve
 
     def _prefetch(
         self, object_type: GraphQLObjectType, field_details_list: Any, items: list[Any], path: Path

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 import strawberry
@@ -74,6 +74,28 @@ class Pet:
     def friend(self) -> Person:
         return Person(name=f"friend of {self.name}{' bad' if self.pet_id == 3 else ''}")
 
+    @strawberry.field
+    def mood(self) -> str:
+        if self.pet_id == 2:
+            raise ValueError("no mood today")
+        return "calm"
+
+    @strawberry.field
+    def scores(self) -> list[int]:
+        return [1, 2, None] if self.pet_id == 3 else [1, 2]  # type: ignore[list-item]  # on purpose
+
+    @strawberry.field
+    def companion(self) -> Companion:
+        return Person(name="a person") if self.pet_id % 2 else Robot(model=f"r{self.pet_id}")
+
+
+@strawberry.type
+class Robot:
+    model: str
+
+
+Companion = Annotated[Person | Robot, strawberry.union("Companion")]
+
 
 @strawberry.type
 class Edge:
@@ -112,6 +134,11 @@ DOCUMENTS = [
     "{ strictPets(ids: [4, 5]) { name broken } }",
     "{ pets(ids: []) { name owner { name } } }",
     "{ pets(ids: [1]) { __typename name ... on Pet { owner { __typename name } } } }",
+    # Below: what schema/completion.py gives back to graphql-core's path for a single item — a resolver
+    # of `self` that raises, a null inside a list of non-null leaves, a union.
+    "{ edges(ids: [1, 2, 3]) { cursor node { name mood shade weight } } }",
+    "{ edges(ids: [2, 3]) { node { name scores } } }",
+    "{ edges(ids: [1, 2]) { node { name companion { __typename ... on Person { name } ... on Robot { model } } } } }",
 ]
 
 
@@ -129,6 +156,24 @@ def _plain(result: Any) -> dict[str, Any]:
 async def test_the_fast_executor_answers_as_graphql_core(document: str) -> None:
     expected = _plain(await stock.execute(document))
     assert _plain(await fast.execute(document)) == expected
+
+
+async def test_objects_whose_values_are_in_hand_are_completed_directly(monkeypatch: Any) -> None:
+    from schema.completion import GIVE_UP, DirectCompletion
+
+    answered: list[bool] = []
+    complete = DirectCompletion.complete_directly
+
+    def counted(self: Any, *args: Any) -> Any:
+        answer = complete(self, *args)
+        answered.append(answer is not GIVE_UP)
+        return answer
+
+    monkeypatch.setattr(DirectCompletion, "complete_directly", counted)
+    document = "{ edges(ids: [4, 5]) { cursor node { name shade owner { name shout } tags } } }"
+    assert _plain(await fast.execute(document)) == _plain(await stock.execute(document))
+    # Every object below the root field: 2 edges, their pets and the pets' owners; none given back.
+    assert answered == [True] * 6
 
 
 async def test_a_batch_resolver_runs_once_per_level_and_argument() -> None:
