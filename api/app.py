@@ -20,7 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api import access_log, sqlcount, tracing
+from api import access_log, collector, sqlcount, tracing
 from api.access_log import AccessMiddleware
 from api.db import ConnectionLimits, tortoise_config
 from api.graphiql import graphiql_routes
@@ -118,6 +118,7 @@ def create_app(
                 await asyncio.to_thread(lambda: segmenter.tokenizer)
                 if words is not None:
                     await asyncio.wait([words], timeout=STARTUP_WAIT_SECONDS)
+                collector.settle(settings.gc_threshold)
                 yield
         finally:
             # Every step is bounded, so that a stopping worker never hangs on a dependency that is down.

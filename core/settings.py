@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     password_processes: int = Field(
         1, validation_alias=AliasChoices("VERMILION_PASSWORD_PROCESSES"), ge=0, le=64
     )
+    # Python's cycle collector in a server worker: how many new container objects start a young-generation
+    # pass (Python's default is 700; 0 keeps it). What the worker holds once started is frozen out of
+    # every pass (api/collector.py).
+    gc_threshold: int = Field(
+        10_000, validation_alias=AliasChoices("VERMILION_GC_THRESHOLD"), ge=0, le=1_000_000
+    )
     # Wall-clock budget of one HTTP request: past it the work is cancelled (its transaction rolls back)
     # and the client gets 503 with a TIMEOUT error, so no request can hold a worker for minutes.
     request_timeout_seconds: float = Field(

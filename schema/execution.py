@@ -196,6 +196,25 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
         root = self.schema
         self._roots = {id(t) for t in (root.query_type, root.mutation_type, root.subscription_type) if t}
 
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        """The operation's answer; then what it kept is let go of. graphql-core's executor refers to
+        itself (through its async helpers), as a request's loaders do: the values, rows and plans would
+        otherwise be freed by the cycle collector, long after, and at a cost (Loaders.release)."""
+        response = super().build_response(data)
+        self._ready.clear()
+        self._done.clear()
+        self._plans.clear()
+        self._kept.clear()
+        self._direct_plans.clear()
+        self._direct_kept.clear()
+        loaders = getattr(self.context_value, "loaders", None)
+        if loaders is not None:
+            loaders.release()
+        # The executor's own cycle (it refers to its helpers, they to its methods), broken: nothing runs
+        # any more, and the executor with the request's context is freed when Strawberry lets go of it.
+        self.async_helpers = None  # type: ignore[assignment]
+        return response
+
     # --- completion ------------------------------------------------------------------------------------
 
     def execute_fields(

@@ -191,6 +191,17 @@ class Loaders:
     def actors_by_notification(self) -> DataLoader:
         return self._loader(self._actors_by_notification)
 
+    def release(self) -> None:
+        """Drop the loaders made so far, with what they hold (a later use makes a fresh one).
+
+        A loader and this object refer to each other (its batch function is a method here), so the rows
+        a request read would otherwise wait for the cycle collector, not be freed when the operation
+        ends: measured on the following feed, collecting them cost a quarter of a request's CPU."""
+        for name, value in list(vars(self).items()):
+            if isinstance(value, DataLoader):
+                value.clear_all()
+                del self.__dict__[name]
+
     async def audience(self) -> Audience:
         """Whom this request shows things to: built once per request; on a long-lived connection (no
         cache) again for every operation and event, so a later change applies to live subscriptions."""
