@@ -59,6 +59,7 @@ class _Shape:
     item: _Shape | None = None  # a list's items
     object_type: GraphQLObjectType | None = None
     is_type_of: Callable[[Any, Any], Any] | None = None
+    origin: type | None = None  # the Python class of the object type: its instances need no is_type_of
     details: Any = None  # the field details an object's selection is collected from
 
 
@@ -177,7 +178,14 @@ class DirectCompletion:
                 leaf_is_int=name == GraphQLInt.name,
             )
         if type(type_) is GraphQLObjectType:
-            return _Shape(non_null=non_null, object_type=type_, is_type_of=type_.is_type_of, details=details)
+            definition = (type_.extensions or {}).get("strawberry-definition")
+            return _Shape(
+                non_null=non_null,
+                object_type=type_,
+                is_type_of=type_.is_type_of,
+                origin=getattr(definition, "origin", None),
+                details=details,
+            )
         return None  # an interface or a union: graphql-core resolves the type
 
     # --- completion ----------------------------------------------------------------------------------
@@ -197,8 +205,11 @@ class DirectCompletion:
             shape = field_plan.shape
             if how == _ATTRIBUTE:
                 value = getattr(source, field_plan.read, None)
-                # The commonest leaf, inline: a value that serialises to itself.
-                if type(value) is shape.leaf_same_type:
+                # The commonest leaves, inline: a value that serialises to itself, an Int in range.
+                kind = type(value)
+                if kind is shape.leaf_same_type or (
+                    kind is int and shape.leaf_is_int and value in _INT_RANGE
+                ):
                     results[field_plan.response_name] = value
                     continue
             elif how == _READY:
@@ -255,7 +266,7 @@ class DirectCompletion:
         object_type = shape.object_type
         assert object_type is not None
         is_type_of = shape.is_type_of
-        if is_type_of is not None and is_type_of(value, None) is not True:
+        if type(value) is not shape.origin and is_type_of is not None and is_type_of(value, None) is not True:
             return GIVE_UP
         # graphql-core keeps what it collected per field details: a lookup, after the first time.
         grouped = self.collect_subfields(object_type, shape.details)[0]
@@ -271,6 +282,7 @@ class DirectCompletion:
             if first is None or (id(first), id(grouped)) not in self._done:
                 return GIVE_UP
         is_type_of = item.is_type_of
+        origin = item.origin
         completed: list[Any] = []
         for one in values:
             if one is None:
@@ -278,7 +290,7 @@ class DirectCompletion:
                     return GIVE_UP
                 completed.append(None)
                 continue
-            if is_type_of is not None and is_type_of(one, None) is not True:
+            if type(one) is not origin and is_type_of is not None and is_type_of(one, None) is not True:
                 return GIVE_UP
             answer = self.complete_directly(object_type, grouped, one)
             if answer is GIVE_UP:

@@ -192,6 +192,8 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
             tuple[int, int], list[tuple[str, Any, GraphQLField | None, _Leaf | None, str | None, int]]
         ] = {}
         self._kept: list[Any] = []
+        # id(field details) → the selection under them, and whether an async resolver lies under it.
+        self._selections: dict[int, tuple[Any, bool]] = {}
         self._init_direct()
         root = self.schema
         self._roots = {id(t) for t in (root.query_type, root.mutation_type, root.subscription_type) if t}
@@ -203,6 +205,7 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
         response = super().build_response(data)
         self._ready.clear()
         self._done.clear()
+        self._selections.clear()
         self._plans.clear()
         self._kept.clear()
         self._direct_plans.clear()
@@ -543,6 +546,7 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
             below: dict[tuple[int, int], tuple[GraphQLObjectType, Any, list[tuple[Any, Path]]]] = {}
             for object_type, grouped, items in level:
                 key = id(grouped)
+                type_name = object_type.name
                 for item, _ in items:
                     self._done.add((id(item), key))
                 for response_name, details, plan in self._children(object_type, grouped):
@@ -564,7 +568,7 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
                         )
                         continue
                     for item, item_path in items:
-                        field_path = Path(item_path, response_name, object_type.name)
+                        field_path = _tuple_new(Path, (item_path, response_name, type_name))
                         if plan.resolve:
                             info = self.build_resolve_info(
                                 plan.field_def, [d.node for d in details], object_type, field_path
@@ -591,7 +595,8 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
                         values = _spread(result, len(item.items))
                         for (one, one_path), value in zip(item.items, values, strict=True):
                             self._keep(one, node, value)
-                            self._below(below, plan, details, value, Path(one_path, item.key, item.type_name))
+                            one_field = _tuple_new(Path, (one_path, item.key, item.type_name))
+                            self._below(below, plan, details, value, one_field)
                         continue
                     self._keep(item, node, result)
                     self._below(below, plan, details, result, field_path)
@@ -648,8 +653,17 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
         object_type = plan.object_type
         if object_type is None or value is None or isinstance(value, Exception):
             return
-        grouped = self.collect_subfields(object_type, details)[0]
-        if not self._needs_resolving(object_type, grouped, depth=0):
+        selection = self._selections.get(id(details))
+        if selection is None:
+            # The field's details live as long as the operation (graphql-core keeps them with what it
+            # collected from them), so their id stays theirs.
+            grouped = self.collect_subfields(object_type, details)[0]
+            selection = self._selections[id(details)] = (
+                grouped,
+                self._needs_resolving(object_type, grouped, depth=0),
+            )
+        grouped, needed = selection
+        if not needed:
             return
         key, done = id(grouped), self._done
         if type(value) is list and not any(type(obj) is list for obj in value):
