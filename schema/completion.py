@@ -61,6 +61,8 @@ class _Shape:
     is_type_of: Callable[[Any, Any], Any] | None = None
     origin: type | None = None  # the Python class of the object type: its instances need no is_type_of
     details: Any = None  # the field details an object's selection is collected from
+    # (selection, its plan, whether async resolvers lie under it): found on first use
+    selection: tuple[Any, DirectPlan, bool] | None = None
 
 
 @dataclass(slots=True)
@@ -195,6 +197,21 @@ class DirectCompletion:
         plan = self._direct_plans.get((id(object_type), id(grouped)))
         if plan is None:
             plan = self.direct_plan(object_type, grouped)
+        return self._answer(plan, source)
+
+    def _select(self, shape: _Shape) -> tuple[Any, DirectPlan, bool]:
+        """The selection under an object shape, with its plan (shapes live as long as the operation)."""
+        object_type = shape.object_type
+        assert object_type is not None
+        grouped = self.collect_subfields(object_type, shape.details)[0]
+        shape.selection = (
+            grouped,
+            self.direct_plan(object_type, grouped),
+            self._needs_resolving(object_type, grouped, depth=0),
+        )
+        return shape.selection
+
+    def _answer(self, plan: DirectPlan, source: Any) -> Any:
         if not plan.usable:
             return GIVE_UP
         results: dict[str, Any] = {}
@@ -263,20 +280,14 @@ class DirectCompletion:
                     return GIVE_UP
                 completed.append(one)
             return completed
-        object_type = shape.object_type
-        assert object_type is not None
         is_type_of = shape.is_type_of
         if type(value) is not shape.origin and is_type_of is not None and is_type_of(value, None) is not True:
             return GIVE_UP
-        # graphql-core keeps what it collected per field details: a lookup, after the first time.
-        grouped = self.collect_subfields(object_type, shape.details)[0]
-        return self.complete_directly(object_type, grouped, value)
+        return self._answer((shape.selection or self._select(shape))[1], value)
 
     def _complete_objects_directly(self, item: _Shape, values: list[Any] | tuple[Any, ...]) -> Any:
-        object_type = item.object_type
-        assert object_type is not None
-        grouped = self.collect_subfields(object_type, item.details)[0]
-        if self._needs_resolving(object_type, grouped, depth=0):
+        grouped, plan, needs_resolving = item.selection or self._select(item)
+        if needs_resolving:
             # Resolved ahead only once graphql-core's path has reached the list.
             first = values[0]
             if first is None or (id(first), id(grouped)) not in self._done:
@@ -292,7 +303,7 @@ class DirectCompletion:
                 continue
             if type(one) is not origin and is_type_of is not None and is_type_of(one, None) is not True:
                 return GIVE_UP
-            answer = self.complete_directly(object_type, grouped, one)
+            answer = self._answer(plan, one)
             if answer is GIVE_UP:
                 return GIVE_UP
             completed.append(answer)

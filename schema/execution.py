@@ -103,6 +103,7 @@ class _Child:
     object_type: GraphQLObjectType | None  # the object type under it, if any (through lists, non-null)
     batch: Batch | None = None  # answers the field for all items in one call
     definition: Any = None  # Strawberry's field
+    lists: int = 0  # how many list wrappers its type has (0: one object)
 
 
 def _strawberry_field(field_def: GraphQLField) -> Any:
@@ -150,7 +151,16 @@ def _child_plan(field_def: GraphQLField) -> _Child:
         object_type=named if is_object_type(named) else None,  # type: ignore[arg-type]
         batch=batch,
         definition=definition,
+        lists=_list_depth(field_def.type),
     )
+
+
+def _list_depth(type_: GraphQLOutputType) -> int:
+    depth = 0
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        depth += isinstance(type_, GraphQLList)
+        type_ = type_.of_type
+    return depth
 
 
 # Plans per schema field, shared by every request, by id(field) with the field itself (fields are not
@@ -666,8 +676,13 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
         if not needed:
             return
         key, done = id(grouped), self._done
-        if type(value) is list and not any(type(obj) is list for obj in value):
-            # The common case, a flat list of objects, without the general walk below.
+        if plan.lists == 0 and not isinstance(value, list | tuple | str | bytes | dict):
+            # One object, as the type says (a wrong value is left for completion to report).
+            if (id(value), key) in done:
+                return
+            items = [(value, field_path)]
+        elif plan.lists == 1 and type(value) is list:
+            # A flat list of objects, without the general walk below.
             items = [
                 (obj, _tuple_new(Path, (field_path, i, None)))
                 for i, obj in enumerate(value)
