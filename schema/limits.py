@@ -7,9 +7,11 @@ once, so the tuple of rules is the same object set on every request and the vali
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any, ClassVar
 
 from graphql import (
     FieldNode,
@@ -30,8 +32,8 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
+from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
 from core.errors import DomainError, RequestCode, RequestRefused
@@ -187,14 +189,43 @@ class _ParserCache(ParserCache):
         yield from super().on_parse()
 
 
-class _ValidationCache(ValidationCache):
-    """Strawberry's validation cache (keyed by the document), skipped like the parser cache."""
+class ValidationResults(SchemaExtension):
+    """Validation results by document object, skipped like the parser cache.
+
+    Strawberry's ValidationCache keys an LRU cache by the document itself, and a document (graphql-core's
+    frozen dataclasses) hashes its whole tree every time: a tenth of a millisecond a request for a product
+    page. The parser cache hands out the same document object for the same text, so here, as in
+    schema.throttle.PlanCache, identity is the key; an entry keeps its document alive, so an id is never
+    reused while it is cached."""
+
+    # Shared by every request (the extension is made per request).
+    _entries: ClassVar[
+        OrderedDict[tuple[int, int, tuple[Any, ...]], tuple[object, object, list[GraphQLError]]]
+    ] = OrderedDict()
+    hits: ClassVar[int] = 0
+    misses: ClassVar[int] = 0
 
     def on_validate(self) -> Iterator[None]:
-        if len(self.execution_context.query or "") > MAX_CACHED_QUERY_CHARS:
+        context = self.execution_context
+        if len(context.query or "") > MAX_CACHED_QUERY_CHARS:
             yield  # Strawberry validates the document itself
             return
-        yield from super().on_validate()
+        schema, document = context.schema._schema, context.graphql_document
+        assert document is not None
+        rules = tuple(context.validation_rules)
+        key = (id(schema), id(document), rules)
+        entries = self._entries
+        entry = entries.get(key)
+        if entry is not None and entry[0] is schema and entry[1] is document:
+            entries.move_to_end(key)
+            ValidationResults.hits += 1
+        else:
+            ValidationResults.misses += 1
+            entry = entries[key] = (schema, document, validate_document(schema, document, rules))
+            if len(entries) > CACHE_SIZE:
+                entries.popitem(last=False)
+        context.pre_execution_errors = entry[2]
+        yield
 
 
 class _MaskUnexpectedErrors(MaskErrors):
@@ -319,7 +350,7 @@ def protection_extensions(settings: Settings) -> list[Callable[[], SchemaExtensi
         # First: the token limit is a parse option, set before the parser cache parses.
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(_ParserCache, maxsize=CACHE_SIZE),
-        partial(_ValidationCache, maxsize=CACHE_SIZE),
+        ValidationResults,
         partial(AddValidationRules, [OperationLimitsRule]),
         # After validation, before execution: the cost budget, the cost bucket and write budgets.
         partial(
