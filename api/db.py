@@ -26,6 +26,11 @@ class ConnectionLimits:
     pool_timeout_seconds: float = 3
     statement_timeout_seconds: float = 10
     lock_timeout_seconds: float = 3
+    # The planner's cost of a page read out of order (0: the server's own). With PostgreSQL's default of
+    # 4 (a spinning disk) the planner prefers reading and sorting all of a followed person's notes to
+    # reading the newest few from the (author_id, id) index: 7–8 ms of the database's time for a following
+    # feed page on the bench world, against 1 ms at 1.1, the usual figure for memory and SSD.
+    random_page_cost: float = 1.1
 
     @classmethod
     def of(cls, settings: Any) -> ConnectionLimits:
@@ -35,6 +40,7 @@ class ConnectionLimits:
             pool_timeout_seconds=settings.db_pool_timeout_seconds,
             statement_timeout_seconds=settings.statement_timeout_seconds,
             lock_timeout_seconds=settings.lock_timeout_seconds,
+            random_page_cost=settings.db_random_page_cost,
         )
 
 
@@ -58,6 +64,8 @@ def _connection(database_url: str, limits: ConnectionLimits | None) -> str | dic
         "statement_timeout": str(round(limits.statement_timeout_seconds * 1000)),
         "lock_timeout": str(round(limits.lock_timeout_seconds * 1000)),
     }
+    if limits.random_page_cost:
+        credentials["server_settings"]["random_page_cost"] = str(limits.random_page_cost)
     return {"engine": BOUNDED_ENGINE, "credentials": credentials}
 
 

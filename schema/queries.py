@@ -242,8 +242,9 @@ class SocialQuery:
         visible = note_sql(await info.context.audience(), "t", params)
         notes = SqlList(
             Note,
-            f"t.author_id IN (SELECT f.followee_id FROM follows f WHERE f.follower_id = $1) AND {visible}",
+            visible,
             params,
             authors=info.context.loaders.user_by_id,
+            among_authors="SELECT f.followee_id FROM follows f WHERE f.follower_id = $1",
         )
         return await sql_connection(notes, request, NoteType.from_row)

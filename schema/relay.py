@@ -10,7 +10,7 @@ import strawberry
 from tortoise.expressions import Q
 
 from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, encode_cursor
-from core.sql import fetch_rows, model_from_row, select_list
+from core.sql import dialect, fetch_rows, model_from_row, select_list
 from schema.loaders import person_columns, prime_person
 
 T = TypeVar("T")
@@ -280,6 +280,11 @@ class SqlList:
     # A loader of people (the request's user loader): each row's author (`t.author_id`) then comes in the
     # same statement and is put in it, so a page shown with its authors needs no statement for them.
     authors: Any = None
+    # A statement giving author ids: only their rows are listed (the people someone follows). On
+    # PostgreSQL each author's rows are read newest first from the (author_id, id) index, no more than a
+    # page of them: reading every row of every author and sorting them all read 2,450 notes for a page
+    # of 20 on the bench world (8–10 ms of the database's time).
+    among_authors: str | None = None
 
     async def rows(self, beyond: tuple[str, int] | None, descending: bool, limit: int) -> list[Any]:
         params = list(self.params)
@@ -291,11 +296,17 @@ class SqlList:
         if self.authors is not None:
             columns += ", " + person_columns()
             join = " JOIN users u ON u.id = t.author_id"
-        found = await fetch_rows(
-            f"SELECT {columns} FROM {self.model._meta.db_table} t{join} WHERE {where}"
-            f" ORDER BY t.id {'DESC' if descending else 'ASC'} LIMIT {int(limit)}",
-            params,
-        )
+        table = self.model._meta.db_table
+        order = f"ORDER BY t.id {'DESC' if descending else 'ASC'} LIMIT {int(limit)}"
+        if self.among_authors is not None and dialect() == "postgres":
+            rows = f"SELECT t.* FROM {table} t WHERE t.author_id = a.author_id AND {where} {order}"
+            source = f"({self.among_authors}) a (author_id) CROSS JOIN LATERAL ({rows}) t{join}"
+            statement = f"SELECT {columns} FROM {source} {order}"
+        else:
+            if self.among_authors is not None:
+                where = f"t.author_id IN ({self.among_authors}) AND {where}"
+            statement = f"SELECT {columns} FROM {table} t{join} WHERE {where} {order}"
+        found = await fetch_rows(statement, params)
         if self.authors is not None:
             for row in found:
                 prime_person(self.authors, row)

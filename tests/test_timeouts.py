@@ -147,7 +147,14 @@ def test_the_server_connects_to_postgresql_with_limits_and_the_cli_without() -> 
         "secret",
     )
     assert (credentials["maxsize"], credentials["acquire_timeout"]) == (10, 2)
-    assert credentials["server_settings"] == {"statement_timeout": "10000", "lock_timeout": "2500"}
+    assert credentials["server_settings"] == {
+        "statement_timeout": "10000",
+        "lock_timeout": "2500",
+        "random_page_cost": "1.1",
+    }
+    # A page cost of 0 leaves the database server's own.
+    unset = tortoise_config(url, ConnectionLimits(random_page_cost=0))["connections"]["default"]
+    assert "random_page_cost" not in unset["credentials"]["server_settings"]
     # A pool size in the URL wins; SQLite and the CLI's connections stay as they were.
     assert (
         tortoise_config(url + "?maxsize=4", limits)["connections"]["default"]["credentials"]["maxsize"] == "4"
@@ -202,17 +209,18 @@ def test_a_lost_database_connection_is_service_unavailable_worded_as_unknown_out
 
 
 @ONLY_POSTGRES
-async def test_statement_and_lock_timeouts_are_set_on_the_servers_connections(db: str) -> None:
+async def test_timeouts_and_the_page_cost_are_set_on_the_servers_connections(db: str) -> None:
     from tortoise import connections
     from tortoise.context import TortoiseContext
 
-    limits = ConnectionLimits(statement_timeout_seconds=7, lock_timeout_seconds=2)
+    limits = ConnectionLimits(statement_timeout_seconds=7, lock_timeout_seconds=2, random_page_cost=1.5)
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config(DATABASE_URL, limits))
         rows = await connections.get("default").execute_query_dict(
-            "SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l"
+            "SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l,"
+            " current_setting('random_page_cost') AS r"
         )
-    assert rows == [{"s": "7s", "l": "2s"}]
+    assert rows == [{"s": "7s", "l": "2s", "r": "1.5"}]
 
 
 @ONLY_POSTGRES
