@@ -393,7 +393,9 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
         position_context: Any,
     ) -> Any:
         """An object (not null, not an error, of the field's own object type) goes straight to its fields:
-        what graphql-core reaches through five calls; every other value takes graphql-core's path."""
+        what graphql-core reaches through five calls; every other value takes graphql-core's path. The
+        async resolvers under it are run first, level by level, as for the items of a list: one object
+        (a product page, a note page) is then answered in one call like each item of a list."""
         if (
             self._plain
             and position_context is None
@@ -406,8 +408,20 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
             ):
                 grouped, new_defer_usages, _ = self.collect_subfields(type_, field_details_list)
                 if not new_defer_usages:
-                    return self.execute_fields(type_, result, path, grouped, None)
+                    if (id(result), id(grouped)) in self._done or not self._needs_resolving(
+                        type_, grouped, depth=0
+                    ):
+                        return self.execute_fields(type_, result, path, grouped, None)
+                    level = [(type_, grouped, [(result, path)])]
+                    return self._fields_after(self._resolve_level(level), type_, result, path, grouped)
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
+
+    async def _fields_after(
+        self, pending: Awaitable[None], type_: GraphQLObjectType, result: Any, path: Path, grouped: Any
+    ) -> Any:
+        await pending
+        completed = self.execute_fields(type_, result, path, grouped, None)
+        return await completed if self.is_awaitable(completed) else completed
 
     def complete_list_value(
         self,

@@ -114,6 +114,10 @@ class Query:
         return [Edge(cursor=f"c{i}", node=Pet(pet_id=i, name=f"pet{i}")) for i in ids]
 
     @strawberry.field
+    async def pet(self, pet_id: int) -> Pet | None:
+        return Pet(pet_id=pet_id, name=f"pet{pet_id}")
+
+    @strawberry.field
     def strict_pets(self, ids: list[int]) -> list[Pet]:
         return [Pet(pet_id=i, name=f"pet{i}", broken=2**40 if i == 5 else 0) for i in ids]
 
@@ -134,6 +138,10 @@ DOCUMENTS = [
     "{ strictPets(ids: [4, 5]) { name broken } }",
     "{ pets(ids: []) { name owner { name } } }",
     "{ pets(ids: [1]) { __typename name ... on Pet { owner { __typename name } } } }",
+    # One object, not in a list: the resolvers under it run ahead as for a list's items.
+    "{ pet(petId: 1) { name owner { name shout } tags friend { name shout } } }",
+    "{ pet(petId: 7) { name strictOwner { name } owner { name } } }",
+    "{ pet(petId: 13) { name owner { name } b: tags(first: 1) } }",
     # Below: what schema/completion.py gives back to graphql-core's path for a single item — a resolver
     # of `self` that raises, a null inside a list of non-null leaves, a union.
     "{ edges(ids: [1, 2, 3]) { cursor node { name mood shade weight } } }",
@@ -174,6 +182,10 @@ async def test_objects_whose_values_are_in_hand_are_completed_directly(monkeypat
     assert _plain(await fast.execute(document)) == _plain(await stock.execute(document))
     # Each edge, with its pet and the pet's owner, in one call; none given back.
     assert answered == [True, True]
+    answered.clear()
+    document = "{ pet(petId: 4) { name owner { name shout } tags } }"
+    assert _plain(await fast.execute(document)) == _plain(await stock.execute(document))
+    assert answered == [True]  # one object too, once what is under it was resolved
 
 
 async def test_a_batch_resolver_runs_once_per_level_and_argument() -> None:
