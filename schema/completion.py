@@ -38,8 +38,8 @@ from graphql.pyutils import Undefined
 GIVE_UP: Any = object()
 
 # Python types whose values these scalars serialise to themselves (graphql-core's serialize_* agree).
-_SELF_SERIALISED: dict[str, type] = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool}
-_INT_RANGE = range(-(2**31), 2**31)
+SELF_SERIALISED: dict[str, type] = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool}
+INT_RANGE = range(-(2**31), 2**31)
 
 # How a field's value is found.
 _ATTRIBUTE = 0  # a basic field: the source's attribute
@@ -176,7 +176,7 @@ class DirectCompletion:
             return _Shape(
                 non_null=non_null,
                 leaf_serialize=type_.serialize,  # type: ignore[union-attr]
-                leaf_same_type=_SELF_SERIALISED.get(name),
+                leaf_same_type=SELF_SERIALISED.get(name),
                 leaf_is_int=name == GraphQLInt.name,
             )
         if type(type_) is GraphQLObjectType:
@@ -224,9 +224,7 @@ class DirectCompletion:
                 value = getattr(source, field_plan.read, None)
                 # The commonest leaves, inline: a value that serialises to itself, an Int in range.
                 kind = type(value)
-                if kind is shape.leaf_same_type or (
-                    kind is int and shape.leaf_is_int and value in _INT_RANGE
-                ):
+                if kind is shape.leaf_same_type or (kind is int and shape.leaf_is_int and value in INT_RANGE):
                     results[field_plan.response_name] = value
                     continue
             elif how == _READY:
@@ -257,7 +255,7 @@ class DirectCompletion:
             if kind is shape.leaf_same_type:
                 return value
             if kind is int and shape.leaf_is_int:
-                return value if value in _INT_RANGE else GIVE_UP
+                return value if value in INT_RANGE else GIVE_UP
             if isinstance(value, Exception):
                 return GIVE_UP
             try:

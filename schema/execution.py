@@ -34,16 +34,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    GraphQLBoolean,
     GraphQLField,
-    GraphQLID,
     GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
-    GraphQLString,
     is_leaf_type,
     is_non_null_type,
     is_object_type,
@@ -54,19 +51,12 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.arguments import convert_arguments
 
-from schema.completion import GIVE_UP, DirectCompletion
+from schema.completion import GIVE_UP, INT_RANGE, SELF_SERIALISED, DirectCompletion
 
 _MISSING = object()
 # graphql-core's Path is a named tuple; made with tuple.__new__ directly, a path segment skips the named
 # tuple's own constructor — a page makes a thousand of them.
 _tuple_new = tuple.__new__
-# Python types whose values these scalars serialise to themselves (graphql-core's serialize_* agree).
-_SELF_SERIALISED: dict[str, type] = {
-    GraphQLString.name: str,
-    GraphQLID.name: str,
-    GraphQLBoolean.name: bool,
-}
-_INT_RANGE = range(-(2**31), 2**31)
 # Strawberry's resolvers, told apart by the name of the wrapper it builds for each kind of field.
 _BASIC = "_get_basic_result"
 _ASYNC = "_async_resolver"
@@ -132,7 +122,7 @@ def _leaf_plan(field_def: GraphQLField) -> _Leaf | None:
     return _Leaf(
         python_name=definition.python_name,
         serialize=type_.serialize,  # type: ignore[union-attr]
-        same_type=_SELF_SERIALISED.get(type_.name),  # type: ignore[union-attr]
+        same_type=SELF_SERIALISED.get(type_.name),  # type: ignore[union-attr]
         is_int=type_.name == GraphQLInt.name,  # type: ignore[union-attr]
     )
 
@@ -261,7 +251,7 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
                     # `_leaf_value`, inline for its commonest cases: this line runs for every leaf.
                     value = getattr(source_value, leaf.python_name, None)
                     kind = type(value)
-                    if kind is leaf.same_type or (kind is int and leaf.is_int and value in _INT_RANGE):
+                    if kind is leaf.same_type or (kind is int and leaf.is_int and value in INT_RANGE):
                         results[response_name] = value
                         continue
                     value = self._leaf_value(leaf, source_value)
@@ -328,7 +318,7 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
         if kind is leaf.same_type:
             return value
         if leaf.is_int and kind is int:
-            return value if value in _INT_RANGE else _MISSING
+            return value if value in INT_RANGE else _MISSING
         try:
             serialised = leaf.serialize(value)
         except Exception:
