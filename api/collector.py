@@ -6,7 +6,7 @@ the search dictionaries' tables); every full pass of the collector walked them a
 each on the bench machine. And with Python's default of a young pass every 700 new container objects, a
 feed page (some 20,000 of them) started about four passes while its own objects were still in use, so
 they were walked, promoted and walked again. Measured on the following feed in process (350 requests,
-bench/results/http.md): 2.6 ms of collection per request with the defaults; 0.8 ms with the start-up
+timed with `gc.callbacks`): 2.6 ms of collection per request with the defaults; 0.8 ms with the start-up
 heap frozen and a young pass every 10,000.
 
 A request's objects are freed as soon as it ends without any pass (its executor and loaders let go of

@@ -41,6 +41,38 @@ GIVE_UP: Any = object()
 SELF_SERIALISED: dict[str, type] = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool}
 INT_RANGE = range(-(2**31), 2**31)
 
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """How a scalar or enum type serialises a value, with the cases that need no call."""
+
+    serialize: Callable[[Any], Any]
+    same_type: type | None  # values of this exact type serialise to themselves
+    is_int: bool
+
+    @classmethod
+    def of(cls, type_: Any) -> Leaf:
+        name = type_.name
+        return cls(type_.serialize, SELF_SERIALISED.get(name), name == GraphQLInt.name)
+
+
+def serialised(leaf: Leaf, value: Any) -> Any:
+    """A value that is not None as graphql-core would serialise it; GIVE_UP where graphql-core would
+    report an error (an error kept as the value, an Int out of range, a value that does not serialise)."""
+    kind = type(value)
+    if kind is leaf.same_type:
+        return value
+    if kind is int and leaf.is_int:
+        return value if value in INT_RANGE else GIVE_UP
+    if isinstance(value, Exception):
+        return GIVE_UP
+    try:
+        result = leaf.serialize(value)
+    except Exception:
+        return GIVE_UP
+    return GIVE_UP if result is None or result is Undefined else result
+
+
 # How a field's value is found.
 _ATTRIBUTE = 0  # a basic field: the source's attribute
 _READY = 1  # an async resolver's value, resolved ahead
@@ -53,9 +85,7 @@ class _Shape:
     """How a value of one GraphQL output type is completed."""
 
     non_null: bool
-    leaf_serialize: Callable[[Any], Any] | None = None
-    leaf_same_type: type | None = None
-    leaf_is_int: bool = False
+    leaf: Leaf | None = None
     item: _Shape | None = None  # a list's items
     object_type: GraphQLObjectType | None = None
     is_type_of: Callable[[Any, Any], Any] | None = None
@@ -135,7 +165,7 @@ class DirectCompletion:
             node = details[0].node
             name = node.name.value
             if name == "__typename":
-                shape = _Shape(non_null=True, leaf_same_type=str)
+                shape = _Shape(non_null=True)
                 plan.fields.append(_FieldPlan(response_name, _TYPENAME, object_type.name, shape))
                 continue
             field_def = self.schema.get_field(object_type, name)
@@ -172,13 +202,7 @@ class DirectCompletion:
             item = self._shape(type_.of_type, details)
             return None if item is None else _Shape(non_null=non_null, item=item)
         if is_leaf_type(type_):
-            name = type_.name  # type: ignore[union-attr]
-            return _Shape(
-                non_null=non_null,
-                leaf_serialize=type_.serialize,  # type: ignore[union-attr]
-                leaf_same_type=SELF_SERIALISED.get(name),
-                leaf_is_int=name == GraphQLInt.name,
-            )
+            return _Shape(non_null=non_null, leaf=Leaf.of(type_))
         if type(type_) is GraphQLObjectType:
             definition = (type_.extensions or {}).get("strawberry-definition")
             return _Shape(
@@ -194,10 +218,7 @@ class DirectCompletion:
 
     def complete_directly(self, object_type: GraphQLObjectType, grouped: Any, source: Any) -> Any:
         """The object's answer, or GIVE_UP (nothing changed) for graphql-core's path to complete it."""
-        plan = self._direct_plans.get((id(object_type), id(grouped)))
-        if plan is None:
-            plan = self.direct_plan(object_type, grouped)
-        return self._answer(plan, source)
+        return self._answer(self.direct_plan(object_type, grouped), source)
 
     def _select(self, shape: _Shape) -> tuple[Any, DirectPlan, bool]:
         """The selection under an object shape, with its plan (shapes live as long as the operation)."""
@@ -223,10 +244,12 @@ class DirectCompletion:
             if how == _ATTRIBUTE:
                 value = getattr(source, field_plan.read, None)
                 # The commonest leaves, inline: a value that serialises to itself, an Int in range.
-                kind = type(value)
-                if kind is shape.leaf_same_type or (kind is int and shape.leaf_is_int and value in INT_RANGE):
-                    results[field_plan.response_name] = value
-                    continue
+                leaf = shape.leaf
+                if leaf is not None:
+                    kind = type(value)
+                    if kind is leaf.same_type or (kind is int and leaf.is_int and value in INT_RANGE):
+                        results[field_plan.response_name] = value
+                        continue
             elif how == _READY:
                 found = ready.get((source_id, field_plan.read))
                 if found is None:
@@ -249,20 +272,8 @@ class DirectCompletion:
     def _complete_value_directly(self, shape: _Shape, value: Any) -> Any:
         if value is None:
             return GIVE_UP if shape.non_null else None
-        serialize = shape.leaf_serialize
-        if serialize is not None:
-            kind = type(value)
-            if kind is shape.leaf_same_type:
-                return value
-            if kind is int and shape.leaf_is_int:
-                return value if value in INT_RANGE else GIVE_UP
-            if isinstance(value, Exception):
-                return GIVE_UP
-            try:
-                serialised = serialize(value)
-            except Exception:
-                return GIVE_UP
-            return GIVE_UP if serialised is None or serialised is Undefined else serialised
+        if shape.leaf is not None:
+            return serialised(shape.leaf, value)
         item = shape.item
         if item is not None:
             if type(value) is not list and type(value) is not tuple:

@@ -35,7 +35,6 @@ from typing import Any
 
 from graphql import (
     GraphQLField,
-    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -51,7 +50,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.arguments import convert_arguments
 
-from schema.completion import GIVE_UP, INT_RANGE, SELF_SERIALISED, DirectCompletion
+from schema.completion import GIVE_UP, INT_RANGE, DirectCompletion, Leaf, serialised
 
 _MISSING = object()
 # graphql-core's Path is a named tuple; made with tuple.__new__ directly, a path segment skips the named
@@ -64,12 +63,10 @@ _ASYNC = "_async_resolver"
 
 @dataclass(frozen=True, slots=True)
 class _Leaf:
-    """A basic scalar or enum field: read `python_name`, serialise with `serialize`."""
+    """A basic scalar or enum field: read `python_name`, serialise as `leaf` says."""
 
     python_name: str
-    serialize: Callable[[Any], Any]
-    same_type: type | None  # values of this exact type serialise to themselves
-    is_int: bool
+    leaf: Leaf
 
 
 BATCH = "vermilion.batch"
@@ -119,12 +116,7 @@ def _leaf_plan(field_def: GraphQLField) -> _Leaf | None:
     type_ = field_def.type.of_type if is_non_null_type(field_def.type) else field_def.type
     if not is_leaf_type(type_):
         return None
-    return _Leaf(
-        python_name=definition.python_name,
-        serialize=type_.serialize,  # type: ignore[union-attr]
-        same_type=SELF_SERIALISED.get(type_.name),  # type: ignore[union-attr]
-        is_int=type_.name == GraphQLInt.name,  # type: ignore[union-attr]
-    )
+    return _Leaf(python_name=definition.python_name, leaf=Leaf.of(type_))
 
 
 def _child_plan(field_def: GraphQLField) -> _Child:
@@ -250,8 +242,10 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
                 if leaf is not None:
                     # `_leaf_value`, inline for its commonest cases: this line runs for every leaf.
                     value = getattr(source_value, leaf.python_name, None)
-                    kind = type(value)
-                    if kind is leaf.same_type or (kind is int and leaf.is_int and value in INT_RANGE):
+                    kind, serialises = type(value), leaf.leaf
+                    if kind is serialises.same_type or (
+                        kind is int and serialises.is_int and value in INT_RANGE
+                    ):
                         results[response_name] = value
                         continue
                     value = self._leaf_value(leaf, source_value)
@@ -312,18 +306,11 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
     @staticmethod
     def _leaf_value(leaf: _Leaf, source: Any) -> Any:
         value = getattr(source, leaf.python_name, None)
-        if value is None or isinstance(value, Exception):
+        if value is None:
             return _MISSING  # graphql-core's path: null, or the error it makes of it
-        kind = type(value)
-        if kind is leaf.same_type:
-            return value
-        if leaf.is_int and kind is int:
-            return value if value in INT_RANGE else _MISSING
-        try:
-            serialised = leaf.serialize(value)
-        except Exception:
-            return _MISSING  # graphql-core serialises again and reports the error where it belongs
-        return _MISSING if serialised is None or serialised is Undefined else serialised
+        value = serialised(leaf.leaf, value)
+        # What graphql-core would report, it serialises again and reports where it belongs.
+        return _MISSING if value is GIVE_UP else value
 
     def _complete_ready(
         self,
@@ -403,14 +390,16 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
                     ):
                         return self.execute_fields(type_, result, path, grouped, None)
                     level = [(type_, grouped, [(result, path)])]
-                    return self._fields_after(self._resolve_level(level), type_, result, path, grouped)
+                    return self._after(
+                        self._resolve_level(level),
+                        lambda: self.execute_fields(type_, result, path, grouped, None),
+                    )
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
 
-    async def _fields_after(
-        self, pending: Awaitable[None], type_: GraphQLObjectType, result: Any, path: Path, grouped: Any
-    ) -> Any:
+    async def _after(self, pending: Awaitable[None], complete: Callable[[], Any]) -> Any:
+        """`complete()` once what was resolved ahead is in (its own awaitable awaited)."""
         await pending
-        completed = self.execute_fields(type_, result, path, grouped, None)
+        completed = complete()
         return await completed if self.is_awaitable(completed) else completed
 
     def complete_list_value(
@@ -427,15 +416,11 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
             object_type: GraphQLObjectType = named  # type: ignore[assignment]
             items = list(result)
             pending = self._prefetch(object_type, field_details_list, items, path)
-            if pending is None:
+
+            def complete() -> Any:
                 return self._complete_objects(return_type.of_type, field_details_list, info, path, items)
 
-            async def complete_after() -> Any:
-                await pending
-                completed = self._complete_objects(return_type.of_type, field_details_list, info, path, items)
-                return await completed if self.is_awaitable(completed) else completed
-
-            return complete_after()
+            return complete() if pending is None else self._after(pending, complete)
         return super().complete_list_value(
             return_type, field_details_list, info, path, result, position_context
         )

@@ -7,11 +7,10 @@ once, so the tuple of rules is the same object set on every request and the vali
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from graphql import (
     FieldNode,
@@ -38,7 +37,7 @@ from strawberry.types.graphql import OperationType
 
 from core.errors import DomainError, RequestCode, RequestRefused
 from core.settings import Settings
-from schema.throttle import PlanCache, RequestBudgets
+from schema.throttle import DocumentCache, PlanCache, RequestBudgets
 from schema.timeouts import map_timeouts
 
 MAX_DEPTH = 12
@@ -190,20 +189,12 @@ class _ParserCache(ParserCache):
 
 
 class ValidationResults(SchemaExtension):
-    """Validation results by document object, skipped like the parser cache.
-
-    Strawberry's ValidationCache keys an LRU cache by the document itself, and a document (graphql-core's
-    frozen dataclasses) hashes its whole tree every time: a tenth of a millisecond a request for a product
-    page. The parser cache hands out the same document object for the same text, so here, as in
-    schema.throttle.PlanCache, identity is the key; an entry keeps its document alive, so an id is never
-    reused while it is cached."""
+    """Validation results by document object (schema.throttle.DocumentCache), skipped like the parser
+    cache. Strawberry's ValidationCache keyed an LRU cache by the document itself, which hashed its whole
+    tree on every request: a tenth of a millisecond for a product page."""
 
     # Shared by every request (the extension is made per request).
-    _entries: ClassVar[
-        OrderedDict[tuple[int, int, tuple[Any, ...]], tuple[object, object, list[GraphQLError]]]
-    ] = OrderedDict()
-    hits: ClassVar[int] = 0
-    misses: ClassVar[int] = 0
+    results: ClassVar[DocumentCache] = DocumentCache(CACHE_SIZE)
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -213,18 +204,9 @@ class ValidationResults(SchemaExtension):
         schema, document = context.schema._schema, context.graphql_document
         assert document is not None
         rules = tuple(context.validation_rules)
-        key = (id(schema), id(document), rules)
-        entries = self._entries
-        entry = entries.get(key)
-        if entry is not None and entry[0] is schema and entry[1] is document:
-            entries.move_to_end(key)
-            ValidationResults.hits += 1
-        else:
-            ValidationResults.misses += 1
-            entry = entries[key] = (schema, document, validate_document(schema, document, rules))
-            if len(entries) > CACHE_SIZE:
-                entries.popitem(last=False)
-        context.pre_execution_errors = entry[2]
+        context.pre_execution_errors = self.results.get(
+            schema, document, lambda: validate_document(schema, document, rules), extra=rules
+        )
         yield
 
 

@@ -11,7 +11,7 @@ was charged; nothing is refunded) and 0 when it did not.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
@@ -71,32 +71,48 @@ def write_points(mutations: tuple[str, ...]) -> int:
     return sum(WRITE_POINTS.get(name, UPDATE) for name in mutations)
 
 
-class PlanCache:
-    """Operation plans by document object. The parser cache hands out the same document object for the
-    same text, so identity is the key (no hashing of the tree); the entry keeps its document alive, so
-    an id is never reused while it is cached."""
+class DocumentCache:
+    """Values worked out from a document, by document object. The parser cache hands out the same document
+    object for the same text, so identity is the key: a document (graphql-core's frozen dataclasses) would
+    hash its whole tree on every lookup. An entry keeps its document alive, so an id is never reused while
+    it is cached. `extra` tells apart values of one document made with different inputs."""
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self._entries: OrderedDict[tuple[int, int], tuple[object, object, Any]] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, int, Hashable], tuple[object, object, Any]] = OrderedDict()
         self.hits = self.misses = 0
 
-    def plans(
-        self, schema: GraphQLSchema, document: DocumentNode, *, cache: bool
-    ) -> Mapping[str | None, OperationPlan]:
-        key = (id(schema), id(document))
+    def get(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        make: Callable[[], Any],
+        *,
+        extra: Hashable = None,
+        cache: bool = True,
+    ) -> Any:
+        key = (id(schema), id(document), extra)
         entry = self._entries.get(key)
         if entry is not None and entry[0] is schema and entry[1] is document:
             self._entries.move_to_end(key)
             self.hits += 1
-            return entry[2]  # type: ignore[no-any-return]
+            return entry[2]
         self.misses += 1
-        plans = plan_document(schema, document)
+        value = make()
         if cache:
-            self._entries[key] = (schema, document, plans)
+            self._entries[key] = (schema, document, value)
             if len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
-        return plans
+        return value
+
+
+class PlanCache(DocumentCache):
+    """Operation plans by document object (`DocumentCache`)."""
+
+    def plans(
+        self, schema: GraphQLSchema, document: DocumentNode, *, cache: bool
+    ) -> Mapping[str | None, OperationPlan]:
+        return self.get(schema, document, lambda: plan_document(schema, document), cache=cache)  # type: ignore[no-any-return]
 
 
 _MULTIPART = MultipartSubscriptionTransport()
