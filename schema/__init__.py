@@ -20,6 +20,7 @@ from schema.notes.subscriptions import NoteSubscription
 from schema.notes.types import NoteType, TopicType
 from schema.persisted import PersistedQueryLookup
 from schema.queries import SocialQuery
+from schema.runner import Schema
 from schema.search.fields import SearchQuery
 from schema.social.mutations import SocialMutation
 from schema.social.notification_subscriptions import NotificationOutbox, NotificationSubscription
@@ -70,7 +71,7 @@ NODE_TYPES = [
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -29,11 +29,13 @@ tests/test_sql_budget.py the statements per request.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    FragmentSpreadNode,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -51,6 +53,7 @@ from strawberry.types import Info
 from strawberry.types.arguments import convert_arguments
 
 from schema.completion import GIVE_UP, INT_RANGE, DirectCompletion, Leaf, serialised
+from schema.limits import CACHE_SIZE, MAX_CACHED_QUERY_CHARS
 
 _MISSING = object()
 # graphql-core's Path is a named tuple; made with tuple.__new__ directly, a path segment skips the named
@@ -165,6 +168,69 @@ def _child_of(field_def: GraphQLField) -> _Child:
     return entry[1]
 
 
+@dataclass(slots=True)
+class _OperationMemo:
+    """What the executor works out from an operation's selections, kept from one request to the next.
+
+    The parser cache hands out the same document for the same text, so an operation's field nodes are
+    the same objects in every request that sends it: what graphql-core collects from them (each
+    object's selection) and the plans made from that (above, and schema/completion.py) are the same
+    too — unless a directive (`@skip`, `@include`, `@defer`) or a fragment argument makes a selection
+    depend on the request's variables; such operations are not kept. Only values worked out from the
+    document and the schema live here, never a request's values."""
+
+    operation: Any  # kept alive with its plans, so the ids they are keyed by stay its own
+    schema: Any
+    root: Any = None  # the root fields as collected by the first request
+    sub_fields: dict[Any, Any] = field(default_factory=dict)  # graphql-core's `_relevant_sub_fields`
+    plans: dict[Any, Any] = field(default_factory=dict)
+    kept: list[Any] = field(default_factory=list)
+    selections: dict[int, tuple[Any, bool]] = field(default_factory=dict)
+    needed: dict[int, bool] = field(default_factory=dict)
+    direct_plans: dict[Any, Any] = field(default_factory=dict)
+    direct_kept: list[Any] = field(default_factory=list)
+
+
+# Operations by (id(schema), id(operation node)), least recently used first; None: not kept (its
+# selections depend on variables). As many, and as large, as the parser cache keeps: a longer text is
+# parsed anew for each request, so it could only churn this.
+_MEMOS: OrderedDict[tuple[int, int], tuple[Any, _OperationMemo | None]] = OrderedDict()
+MEMO_SIZE = CACHE_SIZE
+
+
+def _memo_for(schema: Any, operation: Any, fragments: dict[str, Any]) -> _OperationMemo | None:
+    location = operation.loc
+    if location is None or len(location.source.body) > MAX_CACHED_QUERY_CHARS:
+        return None
+    key = (id(schema), id(operation))
+    entry = _MEMOS.get(key)
+    if entry is not None and entry[0] is operation and (entry[1] is None or entry[1].schema is schema):
+        _MEMOS.move_to_end(key)
+        return entry[1]
+    fixed = _fixed_selections(operation.selection_set) and all(
+        not fragment.directives and _fixed_selections(fragment.selection_set)
+        for fragment in fragments.values()
+    )
+    memo = _OperationMemo(operation=operation, schema=schema) if fixed else None
+    _MEMOS[key] = (operation, memo)
+    if len(_MEMOS) > MEMO_SIZE:
+        _MEMOS.popitem(last=False)
+    return memo
+
+
+def _fixed_selections(selection_set: Any) -> bool:
+    """Whether what is collected from these selections is the same whatever the variables: no directive
+    and no fragment argument anywhere in them."""
+    if selection_set is None:
+        return True
+    for selection in selection_set.selections:
+        if selection.directives or (isinstance(selection, FragmentSpreadNode) and selection.arguments):
+            return False
+        if not _fixed_selections(getattr(selection, "selection_set", None)):
+            return False
+    return True
+
+
 class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor (as Strawberry configures it) with the shortcuts described above."""
 
@@ -187,6 +253,14 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
         # id(field details) → the selection under them, and whether an async resolver lies under it.
         self._selections: dict[int, tuple[Any, bool]] = {}
         self._init_direct()
+        # An operation sent before finds what was worked out from its selections then.
+        memo = _memo_for(self.schema, self.operation, self.fragment_definitions) if self._plain else None
+        self._memo = memo
+        if memo is not None:
+            self._relevant_sub_fields = memo.sub_fields
+            self._plans, self._kept = memo.plans, memo.kept
+            self._selections, self._needed = memo.selections, memo.needed
+            self._direct_plans, self._direct_kept = memo.direct_plans, memo.direct_kept
         root = self.schema
         self._roots = {id(t) for t in (root.query_type, root.mutation_type, root.subscription_type) if t}
 
@@ -197,11 +271,12 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
         response = super().build_response(data)
         self._ready.clear()
         self._done.clear()
-        self._selections.clear()
-        self._plans.clear()
-        self._kept.clear()
-        self._direct_plans.clear()
-        self._direct_kept.clear()
+        if self._memo is None:
+            self._selections.clear()
+            self._plans.clear()
+            self._kept.clear()
+            self._direct_plans.clear()
+            self._direct_kept.clear()
         loaders = getattr(self.context_value, "loaders", None)
         if loaders is not None:
             loaders.release()
@@ -209,6 +284,26 @@ class VermilionExecutor(DirectCompletion, StrawberryGraphQLCoreExecutionContext)
         # any more, and the executor with the request's context is freed when Strawberry lets go of it.
         self.async_helpers = None  # type: ignore[assignment]
         return response
+
+    def execute_collected_root_fields(
+        self,
+        root_type: GraphQLObjectType,
+        root_value: Any,
+        grouped_field_set: Any,
+        serially: bool,
+        new_defer_usages: Any,
+    ) -> Any:
+        """The root fields as the operation's first request collected them (the same fields, equal to
+        this request's): what was collected and planned below them is then found again."""
+        memo = self._memo
+        if memo is not None and not new_defer_usages:
+            if memo.root is None:
+                memo.root = grouped_field_set
+            else:
+                grouped_field_set = memo.root
+        return super().execute_collected_root_fields(
+            root_type, root_value, grouped_field_set, serially, new_defer_usages
+        )
 
     # --- completion ------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import pytest
 import strawberry
+from strawberry.extensions import ParserCache
 from strawberry.types import Info
 
 from schema.execution import VermilionExecutor, batched
@@ -206,3 +207,76 @@ async def test_a_failed_batch_is_each_items_error_at_its_own_path() -> None:
         ("unlucky pet", ("pets", 0, "owner")),
         ("unlucky pet", ("pets", 1, "owner")),
     ]
+
+
+# As the app's schema: the parser cache hands out one document per text, so an operation sent again
+# finds what the executor worked out from its selections the first time (schema/execution.py).
+cached = strawberry.Schema(Query, execution_context_class=VermilionExecutor, extensions=[ParserCache])
+
+
+async def test_an_operation_sent_again_answers_from_the_work_of_its_first_request(monkeypatch: Any) -> None:
+    import graphql.execution.executor as graphql_executor
+
+    collected: list[int] = []
+    collect = graphql_executor.collect_subfields
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        collected.append(1)
+        return collect(*args, **kwargs)
+
+    monkeypatch.setattr(graphql_executor, "collect_subfields", counted)
+    for document in DOCUMENTS:
+        expected = _plain(await stock.execute(document))
+        collected.clear()
+        assert _plain(await cached.execute(document)) == expected
+        first = len(collected)
+        for _ in range(2):
+            collected.clear()
+            assert _plain(await cached.execute(document)) == expected, document
+            # Nothing collected again: every selection was found from the first request.
+            assert collected == [], document
+        assert first > 0 or "ids: []" in document
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        # Directives: what is collected depends on the variables, so nothing is kept.
+        (
+            "query Q($with: Boolean!) { pets(ids: [1, 2]) { name owner @include(if: $with) { name } } }",
+            [{"with": True}, {"with": False}, {"with": True}],
+        ),
+        (
+            "query Q($skip: Boolean!) { pets(ids: [3]) { ...P @skip(if: $skip) name } } "
+            "fragment P on Pet { tags owner { name } }",
+            [{"skip": False}, {"skip": True}, {"skip": False}],
+        ),
+        # Arguments from variables: kept, and each request's own values reach the resolvers.
+        (
+            "query Q($first: Int!, $ids: [Int!]!) { pets(ids: $ids) { tags(first: $first) owner { name } } }",
+            [{"first": 1, "ids": [1]}, {"first": 3, "ids": [2, 3]}, {"first": 2, "ids": []}],
+        ),
+    ],
+)
+async def test_an_operation_sent_again_with_other_variables_answers_for_them(
+    document: str, variables: list[dict[str, Any]]
+) -> None:
+    for values in variables * 2:
+        expected = _plain(await stock.execute(document, variable_values=values))
+        assert _plain(await cached.execute(document, variable_values=values)) == expected, values
+
+
+def test_only_operations_whose_selections_ignore_the_variables_are_kept() -> None:
+    from graphql import parse
+
+    from schema.execution import _fixed_selections
+
+    def fixed(text: str) -> bool:
+        document = parse(text)
+        return all(_fixed_selections(d.selection_set) and not d.directives for d in document.definitions)  # type: ignore[attr-defined]
+
+    assert fixed("query Q($a: Int) { pets(ids: [1]) { tags(first: $a) ... on Pet { name } ...F } }")
+    assert not fixed("query Q($a: Boolean!) { pets(ids: [1]) { name @skip(if: $a) } }")
+    assert not fixed("{ pets(ids: [1]) { ... on Pet @include(if: true) { name } } }")
+    assert not fixed("{ pets(ids: [1]) { ...F @include(if: true) } }")
+    assert not fixed("fragment F on Pet { name owner { name @skip(if: false) } }")
