@@ -59,6 +59,7 @@ async def _by_id(
 # A person joined into a statement as `u`, the columns prefixed: the author of a note or comment, a
 # product's merchant, a notification's actor come with their rows and go into the request's user loader.
 PERSON_PREFIX = "u__"
+_PERSON_ID = PERSON_PREFIX + "id"
 
 
 def person_columns() -> str:
@@ -67,7 +68,12 @@ def person_columns() -> str:
 
 
 def prime_person(people: DataLoader, row: Any) -> User:
-    """The person joined into `row`, put in `people` (the request's user loader)."""
+    """The person joined into `row`, put in `people` (the request's user loader). One the loader holds
+    already is not built again (`prime` would keep the loader's own anyway): a page's comments come
+    from a few people."""
+    held = people._cache.get(row[_PERSON_ID])
+    if held is not None and held.done() and not held.cancelled() and held.exception() is None:
+        return held.result()  # type: ignore[no-any-return]
     person: User = model_from_row(User, row, PERSON_PREFIX)
     people.prime(person.id, person)
     return person
@@ -263,8 +269,12 @@ class Loaders:
             " ORDER BY nt.note_id, nt.position, nt.id",
             note_ids,
         )
+        topics: dict[int, Topic] = {}  # a topic on many notes of the page is built once
         for row in rows:
-            grouped[row["nt_note_id"]].append(model_from_row(Topic, row))
+            topic = topics.get(row["id"])
+            if topic is None:
+                topic = topics[row["id"]] = model_from_row(Topic, row)
+            grouped[row["nt_note_id"]].append(topic)
         return [grouped[n] for n in note_ids]
 
     async def _products_by_note_id(self, note_ids: list[int]) -> list[list[Product]]:
