@@ -32,6 +32,7 @@ from core.ratelimit import RateLimiter
 from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
+from feed.trending import TrendingPool
 from schema.context import Context, authenticate_connection, build_context
 from schema.limits import code_missing
 
@@ -82,6 +83,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
         self.recorder = recorder or SignalRecorder(context=sqlcount.detached_context)
         self._ide_html = graphiql_html() if settings.graphiql else ""
         self.rate_limiter = rate_limiter
+        self.trending = TrendingPool(settings.feed_trending_seconds)
         self.trusted_proxies = parse_networks(settings.trusted_proxies_csv)
         self.persisted_queries = PersistedQueries.from_settings(settings)
 
@@ -103,6 +105,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
             response=None if websocket else response,  # type: ignore[arg-type]
         )
         context.rate_limiter = self.rate_limiter
+        context.trending = self.trending
         context.persisted_queries = self.persisted_queries
         context.client_ip = client_address(
             request.client.host if request.client else None,

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(
         60, validation_alias=AliasChoices("VERMILION_SWEEP_INTERVAL_SECONDS"), ge=0
     )
+    # How long a worker keeps the discovery feed's trending pool (the same for every viewer) before
+    # working it out again; 0: every first page reads it itself (feed/trending.py).
+    feed_trending_seconds: float = Field(
+        30, validation_alias=AliasChoices("VERMILION_FEED_TRENDING_SECONDS"), ge=0
+    )
     # Bearer tokens expire; a week matches what mobile clients expect before re-login.
     token_ttl_seconds: int = Field(
         7 * 24 * 3600, validation_alias=AliasChoices("VERMILION_TOKEN_TTL_SECONDS"), gt=0

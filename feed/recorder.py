@@ -15,9 +15,11 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from core.sql import dialect, fetch_rows
 from models import FeedEvent, FeedEventKind, FeedImpression, Note, NoteTopic, Topic
 
 log = logging.getLogger(__name__)
@@ -65,11 +67,9 @@ class SignalRecorder:
         opens, self._opens = self._opens, []
         if not impressions and not opens:
             return
-        async with in_transaction():
+        async with in_transaction() as connection:
             if impressions:
-                await FeedImpression.bulk_create(
-                    [FeedImpression(user_id=u, note_id=n, served_at=t) for u, n, t in impressions]
-                )
+                await _insert_impressions(impressions, connection)
                 await _add_counts(Note, "impression_count", Counter(n for _, n, _ in impressions))
             if opens:
                 await FeedEvent.bulk_create(
@@ -87,6 +87,26 @@ class SignalRecorder:
                 ):
                     topic_views[int(topic_id)] += viewed[int(note_id)]
                 await _add_counts(Topic, "view_count", topic_views)
+
+
+async def _insert_impressions(
+    impressions: list[tuple[int, int, datetime]], connection: BaseDBAsyncClient
+) -> None:
+    """One statement for the whole batch. On PostgreSQL the rows go as three arrays: the ORM's bulk
+    insert runs the statement once per row (20 per feed page), a third of the writes' database time."""
+    if dialect(connection) != "postgres":
+        await FeedImpression.bulk_create(
+            [FeedImpression(user_id=u, note_id=n, served_at=t) for u, n, t in impressions],
+            using_db=connection,
+        )
+        return
+    users, notes, times = (list(column) for column in zip(*impressions, strict=True))
+    await fetch_rows(
+        "INSERT INTO feed_impressions (user_id, note_id, served_at) SELECT * FROM unnest("
+        "CAST($1 AS INTEGER[]), CAST($2 AS INTEGER[]), CAST($3 AS TIMESTAMPTZ[]))",
+        [users, notes, times],
+        connection,
+    )
 
 
 async def _add_counts(model: type[Note] | type[Topic], column: str, counts: Counter[int]) -> None:

@@ -28,6 +28,7 @@ from feed.ranking import (
 )
 from feed.snapshots import SnapshotStore, decode_cursor, encode_cursor
 from feed.store import load_candidates, load_history, positives
+from feed.trending import TrendingPool
 
 MAX_EXCLUDED = 3000  # ids a continuation remembers having served in this session chain
 
@@ -104,18 +105,25 @@ async def discover_page(
     now: datetime | None = None,
     plan: CandidatePlan = DEFAULT_PLAN,
     params: Params | None = None,
+    trending: TrendingPool | None = None,
 ) -> FeedPage:
     viewer = viewer_id or 0
     moment = now or datetime.now(UTC)
     has_previous = False
+
+    async def fresh() -> _Snapshot:
+        return await _build(
+            viewer, onboarding, [], 0, moment, seed, snapshots, plan, params, trending=trending
+        )
+
     if after is None:
-        snap = await _build(viewer, onboarding, [], 0, moment, seed, snapshots, plan, params)
+        snap = await fresh()
         offset = 0
     else:
         session, offset = decode_cursor(secret, after, viewer_id=viewer)
         doc = await snapshots.load(session)
         if doc is None:  # expired: carry on with a fresh session
-            snap = await _build(viewer, onboarding, [], 0, moment, seed, snapshots, plan, params)
+            snap = await fresh()
             offset = 0
         else:
             snap = _Snapshot.of(session, doc)
@@ -147,6 +155,7 @@ async def discover_page(
             plan,
             params,
             previous=snap,
+            trending=trending,
         )
         unengaged.update(snap.ids)
         offset = 0
@@ -213,6 +222,7 @@ async def _build(
     params: Params | None,
     *,
     previous: _Snapshot | None = None,
+    trending: TrendingPool | None = None,
 ) -> _Snapshot:
     session = secrets.token_hex(12)
     history = await load_history(viewer_id) if viewer_id else []
@@ -227,6 +237,7 @@ async def _build(
         popular=not profile,
         depth=generation + 1,
         plan=plan,
+        trending=await trending.ids(generation + 1, plan) if trending is not None else None,
     )
     if not profile:
         # Nothing known about the viewer: the global topic prior of what is on offer.

@@ -92,10 +92,12 @@ async def load_candidates(
     popular: bool = False,
     depth: int = 1,
     plan: CandidatePlan = DEFAULT_PLAN,
+    trending: Sequence[int] | None = None,
 ) -> list[Candidate]:
     """Every pool of feed/candidates.py in one statement, with each note's features and the filters:
     already served in the last 7 days, "not interested", already liked or collected, deleted, own.
-    `depth` widens every pool (a continuation snapshot digs deeper)."""
+    `depth` widens every pool (a continuation snapshot digs deeper). `trending`: the trending pool's
+    notes when known (`load_trending`); otherwise the statement finds them itself."""
     sql, params = candidate_query(
         viewer_id=viewer_id,
         topics=topics,
@@ -104,6 +106,7 @@ async def load_candidates(
         popular=popular,
         depth=depth,
         plan=plan,
+        trending=trending,
     )
     return _candidates(await fetch_planned(sql, params), exclude)
 
@@ -118,6 +121,7 @@ def candidate_query(
     popular: bool = False,
     depth: int = 1,
     plan: CandidatePlan = DEFAULT_PLAN,
+    trending: Sequence[int] | None = None,
 ) -> tuple[str, list[Any]]:
     """The candidate statement and its parameters (bench/feed_snapshot.py EXPLAINs it)."""
     postgres = dialect() == "postgres"
@@ -132,7 +136,17 @@ def candidate_query(
         return f"${len(params)}"
 
     pools = []
-    for topic in topics[: plan.top_topics]:
+    chosen = list(topics[: plan.top_topics])
+    if postgres and chosen:
+        # One branch for every topic, the same text for any number of them: each topic's newest notes
+        # through its index, as a branch per topic did, with less to plan.
+        pools.append(
+            f"SELECT p.note_id AS note_id, 'topic' AS src, {_NO_CF} FROM topics tp CROSS JOIN LATERAL ("
+            "SELECT nt.note_id FROM note_topics nt WHERE nt.topic_id = tp.id "
+            f"ORDER BY nt.note_id DESC LIMIT {plan.per_topic * depth}) p "
+            f"WHERE tp.name = ANY(CAST({param(chosen)} AS TEXT[]))"
+        )
+    for topic in [] if postgres else chosen:
         pools.append(
             f"SELECT * FROM (SELECT nt.note_id AS note_id, 'topic' AS src, {_NO_CF} FROM note_topics nt "
             f"WHERE nt.topic_id = (SELECT id FROM topics WHERE name = {param(topic)}) "
@@ -162,17 +176,15 @@ def candidate_query(
         "AND n.impression_count < 200 AND u.follower_count < 1000 "
         f"ORDER BY n.id DESC LIMIT {plan.explore * depth}) p"
     )
-    # Trending and popular look at the newest notes by id (an index walk), not a time window, so a
-    # quiet site still has them.
-    # Only the columns the two pools order by: the rest of 2,000 wide rows is never read.
-    recent = (
-        "SELECT id, like_count, collect_count, comment_count, impression_count FROM notes "
-        f"WHERE deleted_at IS NULL ORDER BY id DESC LIMIT {RECENT_WINDOW * depth}"
-    )
-    pools.append(
-        f"SELECT * FROM (SELECT id AS note_id, 'trending' AS src, {_NO_CF} FROM ({recent}) r "
-        f"ORDER BY like_count + collect_count + comment_count DESC, id DESC LIMIT {plan.trending * depth}) p"
-    )
+    recent = _recent(depth)
+    if trending is not None and postgres:
+        # The same for every viewer: worked out once for many requests (feed/trending.py).
+        pools.append(
+            f"SELECT t.note_id AS note_id, 'trending' AS src, {_NO_CF} "
+            f"FROM unnest(CAST({param(list(trending))} AS INTEGER[])) AS t(note_id)"
+        )
+    else:
+        pools.append(f"SELECT * FROM ({trending_query(depth, plan)}) p")
     if popular:
         # No profile at all: recent notes by smoothed engagement rate (never by follower counts).
         pools.append(
@@ -211,6 +223,29 @@ def candidate_query(
         "AND NOT EXISTS (SELECT 1 FROM collects c WHERE c.user_id = $1 AND c.note_id = n.id)"
     )
     return sql, params
+
+
+def _recent(depth: int) -> str:
+    """The newest notes, which trending and popular choose from: by id (an index walk), not a time
+    window, so a quiet site still has them; only the columns the two pools order by (the rest of 2,000
+    wide rows is never read)."""
+    return (
+        "SELECT id, like_count, collect_count, comment_count, impression_count FROM notes "
+        f"WHERE deleted_at IS NULL ORDER BY id DESC LIMIT {RECENT_WINDOW * depth}"
+    )
+
+
+def trending_query(depth: int, plan: CandidatePlan = DEFAULT_PLAN) -> str:
+    """The trending pool: the most engaged of the newest notes (the same for every viewer)."""
+    return (
+        f"SELECT id AS note_id, 'trending' AS src, {_NO_CF} FROM ({_recent(depth)}) r "
+        f"ORDER BY like_count + collect_count + comment_count DESC, id DESC LIMIT {plan.trending * depth}"
+    )
+
+
+async def load_trending(depth: int, plan: CandidatePlan = DEFAULT_PLAN) -> list[int]:
+    """The trending pool's notes, best first (one statement)."""
+    return [int(r["note_id"]) for r in await fetch_all(trending_query(depth, plan))]
 
 
 def _candidates(rows: Sequence[Mapping[str, Any]], exclude: Sequence[int]) -> list[Candidate]:

@@ -19,6 +19,7 @@ from core.ratelimit import RateLimiter
 from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
+from feed.trending import TrendingPool
 from schema.loaders import Loaders
 from schema.timeouts import refusal_for
 from social.policy import Audience
@@ -40,6 +41,8 @@ class Context:
     # Feed sessions (Redis or a table) and the deferred writer of impressions and opens.
     snapshots: SnapshotStore = field(default_factory=TableSnapshots)
     recorder: SignalRecorder = field(default_factory=SignalRecorder)
+    # The trending pool kept for many feed sessions (None: each first page reads it itself).
+    trending: TrendingPool | None = None
     # Set by the graphql-transport-ws handshake (connection_init payload).
     connection_params: dict[str, object] | None = None
     # The HTTP response being built (None over WebSocket): a refusal of the whole request sets its status.

@@ -21,6 +21,9 @@ from models import User
 from tests.databases import drop_postgres_database
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-000"
+# A test likes a note and reads its feed a moment later: the trending pool is read afresh every time
+# (tests/feed/test_trending.py keeps it on purpose).
+os.environ.setdefault("VERMILION_FEED_TRENDING_SECONDS", "0")
 # Tests send many requests from one address within seconds: rate limits and the cost budget are lifted
 # for them (tests/test_rate_limits.py and tests/test_query_cost.py set their own).
 GENEROUS_LIMITS: dict[str, Any] = {

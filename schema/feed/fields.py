@@ -115,6 +115,7 @@ class FeedQuery:
                 secret=ctx.settings.secret_key,
                 snapshots=ctx.snapshots,
                 seed=seed,
+                trending=ctx.trending,
             )
         loaders = ctx.loaders
         audience = await ctx.audience()
