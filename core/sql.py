@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -140,14 +140,25 @@ def _plan(model: type[Any], prefix: str) -> _Plan:
 
 def _converter(field: Any) -> Callable[[Any], Any]:
     """The field's `to_python_value`; for a timestamp the driver gives with its offset (PostgreSQL's
-    timestamptz), the same conversion without the general path's checks: a page reads hundreds."""
+    timestamptz), the same conversion without the general path's checks: a page reads hundreds.
+
+    When the ORM's zone is UTC (Vermilion's), a timestamp the driver gives in UTC is kept as it is: the
+    same instant, offset and ISO text; only its tzinfo is `datetime.timezone.utc` rather than the ORM's
+    `ZoneInfo("UTC")`, which nothing tells apart. A following feed page converted 300 of them (1.4 µs
+    each, a twentieth of its CPU)."""
     convert = field.to_python_value
     if type(field) is not DatetimeField:
         return convert  # type: ignore[no-any-return]
+    use_tz = timezone.get_use_tz()
+    zone = timezone.get_default_timezone()
+    keep_utc = use_tz and timezone.get_timezone().upper() == "UTC"
 
     def timestamp(value: Any) -> Any:
-        if type(value) is datetime and value.utcoffset() is not None and timezone.get_use_tz():
-            return value.astimezone(timezone.get_default_timezone())
+        if type(value) is datetime:
+            if keep_utc and value.tzinfo is UTC:
+                return value
+            if use_tz and value.utcoffset() is not None:
+                return value.astimezone(zone)
         return convert(value)
 
     return timestamp

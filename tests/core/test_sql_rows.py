@@ -3,6 +3,7 @@ databases (SQLite hands back text and integers where PostgreSQL hands back typed
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from core.sql import fetch_all, model_from_row, select_list
@@ -14,8 +15,15 @@ COMMENT_CREATE = "mutation($i: CommentCreateInput!) { commentCreate(input: $i) {
 
 
 def _exact(state: dict[str, Any]) -> dict[str, str]:
-    """Each attribute as its type and repr: equal timestamps in different zones, 1 and True, differ."""
-    return {key: f"{type(value).__name__}:{value!r}" for key, value in state.items()}
+    """Each attribute as its type and repr: 1 and True differ. A timestamp as its ISO text, which holds
+    its offset (equal instants in different zones differ), not its tzinfo object: UTC is kept as the
+    driver's `timezone.utc` where the ORM makes a `ZoneInfo("UTC")` of it (core.sql._converter)."""
+    return {
+        key: f"datetime:{value.isoformat()}"
+        if isinstance(value, datetime)
+        else f"{type(value).__name__}:{value!r}"
+        for key, value in state.items()
+    }
 
 
 async def test_rows_are_built_as_the_orm_builds_them(client: GraphQLClient) -> None:
