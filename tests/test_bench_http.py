@@ -194,3 +194,31 @@ def test_the_wrk_script_counts_answers_with_errors(answering_server: str, tmp_pa
     assert result.requests > 0
     assert abs(2 * result.errors_body - result.requests) <= 1
     assert (result.non200, result.socket_errors, result.timeouts) == (0, 0, 0)
+
+
+def test_a_profile_is_shared_out_by_area_leaf_and_stack() -> None:
+    from bench.http.profile import ROOT, summarise
+
+    site = f"{ROOT}/.venv/lib/python3.11/site-packages"
+    raw = "\n".join(
+        [
+            f"run (uvicorn/server.py:10);execute ({site}/graphql/execution/executor.py:5);"
+            f"_answer ({ROOT}/schema/completion.py:235) 6",
+            f"run (uvicorn/server.py:10);execute ({site}/graphql/execution/executor.py:5);"
+            f"fetch ({site}/asyncpg/connection.py:9) 3",
+            "run (uvicorn/server.py:10);select (/usr/lib/python3.11/selectors.py:451) 1",
+            "a line py-spy never writes",
+        ]
+    )
+    found = summarise(raw)
+    assert found["samples"] == 10
+    assert dict(found["areas"]) == {
+        "Vermilion: execution and completion (schema/execution.py, completion.py)": 60.0,
+        "asyncpg (driver, records)": 30.0,
+        "Python itself and other libraries": 10.0,
+    }
+    assert found["self"][0] == ("_answer (schema/completion.py)", 60.0)
+    inclusive = dict(found["inclusive"])
+    assert inclusive["run (uvicorn/server.py)"] == 100.0
+    assert inclusive["execute (graphql/execution/executor.py)"] == 90.0
+    assert summarise("")["samples"] == 0 and summarise("")["areas"] == []

@@ -216,6 +216,40 @@ def _loads(values: list[float]) -> str:
     return " / ".join(f"{x:.2f}" for x in values)
 
 
+PROFILE_INTRODUCTION = (
+    "Vermilion's two workers sampled by py-spy (`--nonblocking`, 250 Hz each) while wrk sends the request "
+    "at 16 connections, after the timed windows (bench/http/profile.py). *Area*: what the workers were "
+    "running (the leaf frame's file), as a share of all samples, waiting for the socket included. *Seen "
+    "on the stack*: the share of samples in which a function was running or waiting for what it called."
+)
+
+
+def profile_tables(entry: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for kind, found in entry["profiles"].items():
+        lines += [f"### {kind}", ""]
+        if "error" in found:
+            lines += [f"Not profiled: {found['error']}", ""]
+            continue
+        lines += [
+            f"{found['samples']:,} samples over {found['seconds']} s at {found['rps']:.0f} req/s.",
+            "",
+            "| area | share |",
+            "|---|---:|",
+            *(f"| {name} | {share:.1f} % |" for name, share in found["areas"]),
+            "",
+            "| seen on the stack (top 15) | share |",
+            "|---|---:|",
+            *(f"| `{name}` | {share:.1f} % |" for name, share in found["inclusive"]),
+            "",
+            "| running (leaf frame, top 15) | share |",
+            "|---|---:|",
+            *(f"| `{name}` | {share:.1f} % |" for name, share in found["self"]),
+            "",
+        ]
+    return lines
+
+
 def markdown(history: list[dict[str, Any]]) -> str:
     entry = history[-1]
     world, settings = entry["world"], entry["settings"]
@@ -259,6 +293,8 @@ def markdown(history: list[dict[str, Any]]) -> str:
         *history_table(history),
         "",
     ]
+    if entry.get("profiles"):
+        lines += ["## Where the time goes (py-spy)", "", PROFILE_INTRODUCTION, "", *profile_tables(entry), ""]
     if entry.get("notes"):
         lines += ["## Notes", "", *(f"- {note}" for note in entry["notes"]), ""]
     return "\n".join(lines)

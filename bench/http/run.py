@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from bench.http import checks, prepare, report, timing
+from bench.http import checks, prepare, profile, report, timing
 from bench.http.queries import Kind
 from bench.http.servers import (
     Postgres,
@@ -137,6 +137,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             seconds=args.seconds,
             warmup=args.warmup,
         )
+        profiles: dict[str, Any] = {}
+        if args.profile:
+            # After the timed windows (sampling slows the workers a little): the kinds timed against the
+            # raw ceiling, at 16 connections.
+            for kind in kinds_list:
+                if kind.raw:
+                    print(f"profile (py-spy, not timed): {kind.name} …", flush=True)
+                    profiles[kind.name] = await profile.sample(
+                        vermilion, bodies[kind.name], connections=16, seconds=args.seconds
+                    )
         peak = {s.name: round(s.peak_rss_mb(), 1) for s in (vermilion, raw)}
         resident = {s.name: round(s.rss_mb(), 1) for s in (vermilion, raw)}
         helpers = {
@@ -170,6 +180,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "rss_mb": resident,
         "password_processes": helpers,
         "summary": timing.medians(windows),
+        "profiles": profiles,
         "windows": windows,
         "notes": _world_notes(world),
     }
@@ -201,6 +212,12 @@ def main() -> None:
         "--port", type=int, default=8201, help="Vermilion's port; the raw ceiling takes the next"
     )
     parser.add_argument("--output", default="http", help="bench/results/<output>.md and .json")
+    parser.add_argument(
+        "--no-profile",
+        dest="profile",
+        action="store_false",
+        help="skip the py-spy profile of the feed and the product page (after the timed windows)",
+    )
     args = parser.parse_args()
     args.connections = args.connections or ([16] if args.quick else [1, 16, 64])
     args.seconds = args.seconds or (2 if args.quick else 10)
