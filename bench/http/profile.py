@@ -35,8 +35,11 @@ LIBRARIES: list[tuple[str, str]] = [
     ("aiodataloader", "/aiodataloader/"),
     (_SERVER, "/uvicorn/"),
     (_SERVER, "/starlette/"),
-    ("asyncio and uvloop", "/uvloop/"),
+    ("asyncio and uvloop (the event loop, waiting for sockets included)", "/uvloop/"),
 ]
+# Frames every request passes through (the worker's process, the server, the ASGI stack): on almost every
+# sample, they say nothing about where a request's time goes, so the stack table leaves them out.
+SCAFFOLDING = ("/multiprocessing/", "/uvicorn/", "/asyncio/", "/starlette/", "/strawberry/asgi/", "<string>")
 OWN: list[tuple[str, str]] = [
     (_EXECUTION, "/schema/execution.py"),
     (_EXECUTION, "/schema/completion.py"),
@@ -58,8 +61,11 @@ def _area(path: str) -> str:
         areas = LIBRARIES
     elif path.startswith(ROOT + "/"):
         areas, path = OWN, path[len(ROOT) :]
-    else:  # the standard library
-        return "asyncio and uvloop" if "/asyncio/" in path else "Python itself and other libraries"
+    elif "/asyncio/" in path:
+        # uvloop's loop is C: waiting for sockets, and running callbacks, shows as `asyncio.run` itself.
+        return "asyncio and uvloop (the event loop, waiting for sockets included)"
+    else:
+        return "Python itself and other libraries"
     for area, pattern in areas:
         if pattern in path:
             return area
@@ -94,7 +100,7 @@ def summarise(raw: str, *, top: int = 15) -> dict[str, Any]:
         leaf, leaf_path = frames[-1]
         areas[_area(leaf_path)] += count
         leaves[leaf] += count
-        for name in {name for name, _ in frames}:
+        for name in {name for name, path in frames if not any(s in path for s in SCAFFOLDING)}:
             inclusive[name] += count
 
     def shares(counter: Counter[str], limit: int) -> list[tuple[str, float]]:
@@ -126,7 +132,7 @@ async def sample(server: Server, bodies: Path, *, connections: int, seconds: flo
     for pid in server.workers():
         output = directory / f"{pid}.txt"
         process = await asyncio.create_subprocess_exec(
-            spy, "record", "--nonblocking", "--format", "raw", "--rate", str(RATE),
+            spy, "record", "--nonblocking", "--full-filenames", "--format", "raw", "--rate", str(RATE),
             "--duration", str(duration), "--output", str(output), "--pid", str(pid),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
