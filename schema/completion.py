@@ -155,9 +155,11 @@ class DirectCompletion:
         key = (id(object_type), id(grouped))
         plan = self._direct_plans.get(key)
         if plan is None:
-            plan = self._direct_plans[key] = DirectPlan()
-            self._direct_kept.append(grouped)  # its id stays its own while the plan is kept
+            # Kept only once whole: plans outlive the request that made them (schema/execution.py).
+            plan = DirectPlan()
             self._fill_plan(plan, object_type, grouped)
+            self._direct_plans[key] = plan
+            self._direct_kept.append(grouped)  # its id stays its own while the plan is kept
         return plan
 
     def _fill_plan(self, plan: DirectPlan, object_type: GraphQLObjectType, grouped: Any) -> None:
