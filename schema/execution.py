@@ -29,7 +29,6 @@ tests/test_sql_budget.py the statements per request.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +53,7 @@ from strawberry.types.arguments import convert_arguments
 
 from schema.completion import GIVE_UP, INT_RANGE, DirectCompletion, Leaf, serialised
 from schema.limits import CACHE_SIZE, MAX_CACHED_QUERY_CHARS
+from schema.throttle import DocumentCache
 
 _MISSING = object()
 # graphql-core's Path is a named tuple; made with tuple.__new__ directly, a path segment skips the named
@@ -180,7 +180,6 @@ class _OperationMemo:
     document and the schema live here, never a request's values."""
 
     operation: Any  # kept alive with its plans, so the ids they are keyed by stay its own
-    schema: Any
     root: Any = None  # the root fields as collected by the first request
     sub_fields: dict[Any, Any] = field(default_factory=dict)  # graphql-core's `_relevant_sub_fields`
     plans: dict[Any, Any] = field(default_factory=dict)
@@ -191,31 +190,25 @@ class _OperationMemo:
     direct_kept: list[Any] = field(default_factory=list)
 
 
-# Operations by (id(schema), id(operation node)), least recently used first; None: not kept (its
-# selections depend on variables). As many, and as large, as the parser cache keeps: a longer text is
-# parsed anew for each request, so it could only churn this.
-_MEMOS: OrderedDict[tuple[int, int], tuple[Any, _OperationMemo | None]] = OrderedDict()
-MEMO_SIZE = CACHE_SIZE
+# Operations by schema and operation node (`DocumentCache`: by identity, least recently used dropped);
+# None: not kept (its selections depend on variables). As many, and as large, as the parser cache keeps:
+# a longer text is parsed anew for each request, so it could only churn this.
+_MEMOS = DocumentCache(CACHE_SIZE)
 
 
 def _memo_for(schema: Any, operation: Any, fragments: dict[str, Any]) -> _OperationMemo | None:
     location = operation.loc
     if location is None or len(location.source.body) > MAX_CACHED_QUERY_CHARS:
         return None
-    key = (id(schema), id(operation))
-    entry = _MEMOS.get(key)
-    if entry is not None and entry[0] is operation and (entry[1] is None or entry[1].schema is schema):
-        _MEMOS.move_to_end(key)
-        return entry[1]
-    fixed = _fixed_selections(operation.selection_set) and all(
-        not fragment.directives and _fixed_selections(fragment.selection_set)
-        for fragment in fragments.values()
-    )
-    memo = _OperationMemo(operation=operation, schema=schema) if fixed else None
-    _MEMOS[key] = (operation, memo)
-    if len(_MEMOS) > MEMO_SIZE:
-        _MEMOS.popitem(last=False)
-    return memo
+
+    def make() -> _OperationMemo | None:
+        fixed = _fixed_selections(operation.selection_set) and all(
+            not fragment.directives and _fixed_selections(fragment.selection_set)
+            for fragment in fragments.values()
+        )
+        return _OperationMemo(operation=operation) if fixed else None
+
+    return _MEMOS.get(schema, operation, make)  # type: ignore[no-any-return]
 
 
 def _fixed_selections(selection_set: Any) -> bool:

@@ -96,9 +96,6 @@ class KnownHooksRunner(SchemaExtensionsRunner):
     """Strawberry's runner with the hook look-ups kept by class; results asked only of the extensions
     that give any (the base class's `get_results` gives `{}`)."""
 
-    def __init__(self, execution_context: ExecutionContext, extensions: list[SchemaExtension]) -> None:
-        super().__init__(execution_context, extensions)
-
     def operation(self) -> OperationContextManager:
         return _Operation(self.extensions)
 

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, Node
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 from strawberry.http.streaming import MultipartSubscriptionTransport
@@ -72,10 +72,11 @@ def write_points(mutations: tuple[str, ...]) -> int:
 
 
 class DocumentCache:
-    """Values worked out from a document, by document object. The parser cache hands out the same document
-    object for the same text, so identity is the key: a document (graphql-core's frozen dataclasses) would
-    hash its whole tree on every lookup. An entry keeps its document alive, so an id is never reused while
-    it is cached. `extra` tells apart values of one document made with different inputs."""
+    """Values worked out from a document (or one of its nodes, such as an operation), by that object.
+    The parser cache hands out the same document object for the same text, so identity is the key: a
+    document (graphql-core's frozen dataclasses) would hash its whole tree on every lookup. An entry keeps
+    its object alive, so an id is never reused while it is cached. `extra` tells apart values of one
+    document made with different inputs."""
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
@@ -85,7 +86,7 @@ class DocumentCache:
     def get(
         self,
         schema: GraphQLSchema,
-        document: DocumentNode,
+        document: Node,
         make: Callable[[], Any],
         *,
         extra: Hashable = None,
