@@ -20,7 +20,7 @@ from core.errors import DomainError, ErrorCode
 from core.sql import dialect, fetch_all
 from models.search import SearchKind
 from search.language import LANGUAGE_CODES
-from search.ranking import final_score, relevance
+from search.ranking import Relevance, final_score
 from search.text import Query, Term, Token, parse_query
 
 # Candidates read per tier for RELEVANCE; with two tiers at most 2 × this many are scored.
@@ -397,10 +397,11 @@ def rank_candidates(
     """(id, score), best first, ties by newer id; relaxed, a result must still have half of the words."""
     needed = (len(query.terms) + 1) // 2 if relaxed else 1
     scored: dict[int, float] = {}
+    relevance = Relevance(query)
     for row in rows:
         if row["id"] in scored:
             continue
-        match = relevance(query, row["head"], row["body"])
+        match = relevance(row["head"], row["body"])
         if match.matched_terms < needed:
             continue
         scored[row["id"]] = final_score(

@@ -291,3 +291,14 @@ def test_a_long_chinese_word_held_whole_ranks_above_its_pairs_apart() -> None:
     apart = relevance(query, index_text("化妆 妆品"), "")
     assert whole.matched_terms == apart.matched_terms == 1
     assert whole.score > apart.score
+
+
+@pytest.mark.parametrize(
+    "text", ["", "口红", "这款口红色号很正 lipsticks 999", "  Ｄｉｏｒ　９９９  ", *HOSTILE]
+)
+def test_a_field_counts_the_tokens_it_was_indexed_with(text: str) -> None:
+    # Ranking counts a field's tokens by its spaces (search.ranking.Field); that holds only while
+    # index_text joins non-empty tokens that never contain a space.
+    from search.ranking import Field
+
+    assert Field(index_text(text)).length == len(index_tokens(text))
