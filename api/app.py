@@ -27,11 +27,14 @@ from api.graphiql import graphiql_routes
 from api.graphql_view import VermilionGraphQL
 from api.health import healthz
 from api.logs import RequestIdMiddleware, configure_logging
+from api.media_routes import file as media_file
+from api.media_routes import upload as media_upload
 from api.metrics import Metrics
 from api.timeouts import RequestTimeoutMiddleware
 from api.webhooks import stripe_webhook
 from commerce.payments import Payments, payments_from_settings
 from commerce.reservations import sweep_expired
+from core.jobs import Jobs
 from core.mail import mailer_from_settings
 from core.periodic import run_every
 from core.pubsub import create_broker
@@ -39,6 +42,7 @@ from core.ratelimit import RateLimiter
 from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import FallbackSnapshots, RedisSnapshots, TableSnapshots, sweep_expired_snapshots
+from media.service import MediaServices, media_from_settings
 from schema import build_schema
 from search.documents import load_topic_words
 from search.text import segmenter
@@ -76,6 +80,9 @@ def create_app(
     )
     recorder = SignalRecorder(context=sqlcount.detached_context)
     rate_limiter = RateLimiter.from_settings(settings)  # Redis when configured, so workers share counts
+    # Background jobs (media processing): in this process, or from Redis when configured (core/jobs.py).
+    jobs = Jobs.from_settings(settings.redis_url, in_process=settings.jobs_in_process)
+    media = media_from_settings(settings, jobs)
     mailer = mailer_from_settings(settings)
     # Operations: access lines, Prometheus metrics, traces (api/access_log.py); nothing of it when all off.
     metrics = Metrics() if settings.metrics else None
@@ -95,6 +102,7 @@ def create_app(
         snapshots=snapshots,
         recorder=recorder,
         rate_limiter=rate_limiter,
+        media=media,
     )
 
     @asynccontextmanager
@@ -108,11 +116,12 @@ def create_app(
             config = tortoise_config(settings.database_url, ConnectionLimits.of(settings))
             async with (
                 RegisterTortoise(app, config=config),
-                _background(_housekeeping(settings, payments, snapshots), settings),
+                _background(_housekeeping(settings, payments, snapshots, media), settings),
                 _background(_load_topic_words(), settings, always=True) as words,
                 sending(mailer),  # the email outbox, sent after each commit and retried
             ):
                 passwords.start_processes(settings.password_processes)
+                await jobs.start()
                 # jieba loads now, not on the first search; the topic words too, unless the database
                 # is down (then they follow as soon as it is up).
                 await asyncio.to_thread(lambda: segmenter.tokenizer)
@@ -123,6 +132,7 @@ def create_app(
         finally:
             # Every step is bounded, so that a stopping worker never hangs on a dependency that is down.
             passwords.stop_processes()
+            await _bounded("stop the job queue", jobs.stop())
             await _bounded("write buffered feed signals", recorder.drain())
             await _bounded("close the event broker", broker.close())
             if isinstance(snapshots, FallbackSnapshots):
@@ -138,6 +148,19 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+            # Local storage's upload URLs take a whole video: their own body cap, above the API's 1 MB.
+            Route(
+                "/media/upload/{key:path}",
+                media_upload,
+                methods=["PUT"],
+                middleware=[
+                    Middleware(
+                        RequestBodyLimitMiddleware,
+                        max_body_size=max(settings.media_max_image_bytes, settings.media_max_video_bytes),
+                    )
+                ],
+            ),
+            Route("/media/files/{key:path}", media_file, methods=["GET", "HEAD"]),
             *(graphiql_routes() if settings.graphiql else []),
             *([metrics.route(settings.metrics_token)] if metrics else []),
         ],
@@ -167,6 +190,7 @@ def create_app(
     app.state.payments = payments
     app.state.recorder = recorder
     app.state.rate_limiter = rate_limiter
+    app.state.media = media
     app.state.snapshots = snapshots
     app.state.metrics = metrics
     app.state.tracer_provider = tracer_provider
@@ -174,15 +198,19 @@ def create_app(
 
 
 def _housekeeping(
-    settings: Settings, payments: Payments | None, snapshots: FallbackSnapshots | TableSnapshots
+    settings: Settings,
+    payments: Payments | None,
+    snapshots: FallbackSnapshots | TableSnapshots,
+    media: MediaServices,
 ) -> Coroutine[Any, Any, None]:
     """Expired stock reservations are released; expired feed sessions leave the table (Redis expires
-    its own; the table also holds those made while Redis was down)."""
+    its own; the table also holds those made while Redis was down); media never attached within a day
+    are deleted with their files."""
 
     async def reservations() -> None:
         await sweep_expired(payments)
 
-    jobs: list[Callable[[], Awaitable[object]]] = [reservations, sweep_expired_snapshots]
+    jobs: list[Callable[[], Awaitable[object]]] = [reservations, sweep_expired_snapshots, media.sweep]
     return run_every(settings.sweep_interval_seconds, *jobs)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -309,6 +310,32 @@ def sweep_reservations() -> None:
         )
 
     typer.echo(_run(run()))
+
+
+@app.command()
+def worker() -> None:
+    """Run background jobs (media processing) from Redis: beside servers started with
+    VERMILION_JOBS_IN_PROCESS=false, on machines of its own. Needs VERMILION_REDIS_URL."""
+    from core.jobs import Jobs
+    from media.service import media_from_settings
+
+    settings = _settings()
+    if settings.redis_url is None:
+        _fail("`vermilion worker` takes its jobs from Redis: set VERMILION_REDIS_URL")
+
+    async def run() -> None:
+        jobs = Jobs.from_settings(settings.redis_url, in_process=True)
+        media_from_settings(settings, jobs)
+        async with connected(settings.database_url):
+            await jobs.start()
+            typer.echo("Running jobs from Redis (Ctrl-C to stop).")
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await jobs.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(run())
 
 
 @app.command("check-counters")

@@ -33,6 +33,7 @@ from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
 from feed.trending import TrendingPool
+from media.service import MediaServices
 from schema.context import Context, authenticate_connection, build_context
 from schema.limits import code_missing
 
@@ -63,6 +64,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
         snapshots: SnapshotStore | None = None,
         recorder: SignalRecorder | None = None,
         rate_limiter: RateLimiter | None = None,
+        media: MediaServices | None = None,
     ) -> None:
         # Without GraphiQL, Strawberry answers a browser's GET /graphql (no `query`) with 404 Not Found.
         super().__init__(
@@ -86,6 +88,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
         self.trending = TrendingPool(settings.feed_trending_seconds)
         self.trusted_proxies = parse_networks(settings.trusted_proxies_csv)
         self.persisted_queries = PersistedQueries.from_settings(settings)
+        self.media = media
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         websocket = isinstance(request, WebSocket)
@@ -107,6 +110,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
         context.rate_limiter = self.rate_limiter
         context.trending = self.trending
         context.persisted_queries = self.persisted_queries
+        context.media = self.media
         context.client_ip = client_address(
             request.client.host if request.client else None,
             request.headers.get("x-forwarded-for"),

@@ -46,6 +46,12 @@ class ErrorCode(StrEnum):
     PAYMENTS_NOT_CONFIGURED = "PAYMENTS_NOT_CONFIGURED"
     PAYMENT_PROVIDER_ERROR = "PAYMENT_PROVIDER_ERROR"
     CHECKOUT_IN_PROGRESS = "CHECKOUT_IN_PROGRESS"
+    # Media: a file bigger than its kind allows (or than declared), a type that is not an accepted image or
+    # video (judged by its bytes), an upload completed before the file arrived, media not yet processed.
+    TOO_LARGE = "TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    UPLOAD_MISSING = "UPLOAD_MISSING"
+    MEDIA_NOT_READY = "MEDIA_NOT_READY"
 
 
 def domain_path(field: FieldLike) -> list[PathSegment] | None:

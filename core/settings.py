@@ -149,6 +149,53 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(None, validation_alias=AliasChoices("VERMILION_METRICS_TOKEN"))
     # Browser origins of web frontends, comma-separated (e.g. "https://app.example.com"): allowed by CORS
     # and for WebSocket subscriptions. Empty: same-origin only.
+    # Media (README "Media"). Where uploads and processed files live: "local" (files under media_root,
+    # uploaded to and served by this app: the embedded default) or "s3" (any S3-compatible service).
+    media_storage: Literal["local", "s3"] = Field(
+        "local", validation_alias=AliasChoices("VERMILION_MEDIA_STORAGE")
+    )
+    media_root: Path = Field(Path("data") / "media", validation_alias=AliasChoices("VERMILION_MEDIA_ROOT"))
+    # The address clients reach this app at, for the upload and file URLs of local storage.
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", validation_alias=AliasChoices("VERMILION_PUBLIC_BASE_URL")
+    )
+    s3_bucket: str = Field("vermilion-media", validation_alias=AliasChoices("VERMILION_S3_BUCKET"))
+    s3_endpoint_url: str | None = Field(None, validation_alias=AliasChoices("VERMILION_S3_ENDPOINT_URL"))
+    # The address clients send uploads to, when it differs from the one this app reaches storage at (a
+    # container network): upload URLs are signed for it. Unset: the endpoint.
+    s3_presign_endpoint_url: str | None = Field(
+        None, validation_alias=AliasChoices("VERMILION_S3_PRESIGN_ENDPOINT_URL")
+    )
+    s3_region: str = Field("us-east-1", validation_alias=AliasChoices("VERMILION_S3_REGION"))
+    s3_access_key_id: str | None = Field(None, validation_alias=AliasChoices("VERMILION_S3_ACCESS_KEY_ID"))
+    s3_secret_access_key: str | None = Field(
+        None, validation_alias=AliasChoices("VERMILION_S3_SECRET_ACCESS_KEY")
+    )
+    # Where clients download processed files from (a CDN, or the bucket's public address). Unset: the
+    # endpoint and bucket, path-style.
+    s3_public_url: str | None = Field(None, validation_alias=AliasChoices("VERMILION_S3_PUBLIC_URL"))
+    # Limits (MEDIA.md): bytes and pixels of an image, bytes and seconds of a video.
+    media_max_image_bytes: int = Field(
+        20_000_000, validation_alias=AliasChoices("VERMILION_MEDIA_MAX_IMAGE_BYTES"), gt=0
+    )
+    media_max_image_pixels: int = Field(
+        50_000_000, validation_alias=AliasChoices("VERMILION_MEDIA_MAX_IMAGE_PIXELS"), gt=0
+    )
+    media_max_video_bytes: int = Field(
+        200_000_000, validation_alias=AliasChoices("VERMILION_MEDIA_MAX_VIDEO_BYTES"), gt=0
+    )
+    media_max_video_seconds: float = Field(
+        900, validation_alias=AliasChoices("VERMILION_MEDIA_MAX_VIDEO_SECONDS"), gt=0
+    )
+    # How long an upload ticket works, and how long an upload or a processed picture may stay unattached to
+    # a note, an avatar or a product before the sweep deletes it.
+    media_upload_ttl_seconds: int = Field(
+        3600, validation_alias=AliasChoices("VERMILION_MEDIA_UPLOAD_TTL_SECONDS"), gt=0
+    )
+    media_orphan_hours: float = Field(24, validation_alias=AliasChoices("VERMILION_MEDIA_ORPHAN_HOURS"), gt=0)
+    # Background jobs (media processing) run in each server process unless this is false, e.g. when
+    # `vermilion worker` processes run them from Redis on machines of their own.
+    jobs_in_process: bool = Field(True, validation_alias=AliasChoices("VERMILION_JOBS_IN_PROCESS"))
     # Caches Vermilion may rebuild at will (jieba's prefix dictionary: 0.5 s to build, 50 ms to load).
     cache_dir: Path = Field(Path("data") / "cache", validation_alias=AliasChoices("VERMILION_CACHE_DIR"))
     allowed_origins_csv: str = Field("", validation_alias=AliasChoices("VERMILION_ALLOWED_ORIGINS"))

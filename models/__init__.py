@@ -19,6 +19,16 @@ from models.commerce import (
 )
 from models.feed import FeedEvent, FeedEventKind, FeedImpression, FeedSnapshot, NoteNeighbour
 from models.mail import OutboxEmail
+from models.media import (
+    FailureReason,
+    Media,
+    MediaKind,
+    MediaStatus,
+    MediaUse,
+    MediaVariant,
+    NoteMedia,
+    ProductMedia,
+)
 from models.notes import Note, NoteKind, NoteProduct, NoteTopic, Topic
 from models.notifications import Notification, NotificationActivity, NotificationKind
 from models.search import SearchDocument, SearchKind
@@ -33,14 +43,21 @@ __all__ = [
     "CartStatus",
     "Collect",
     "Comment",
+    "FailureReason",
     "FeedEvent",
     "FeedEventKind",
     "FeedImpression",
     "FeedSnapshot",
     "Follow",
     "Like",
+    "Media",
+    "MediaKind",
+    "MediaStatus",
+    "MediaUse",
+    "MediaVariant",
     "Note",
     "NoteKind",
+    "NoteMedia",
     "NoteNeighbour",
     "NoteProduct",
     "NoteTopic",
@@ -56,6 +73,7 @@ __all__ = [
     "PaymentEvent",
     "PaymentEventKind",
     "Product",
+    "ProductMedia",
     "ProductVariant",
     "Refund",
     "RefundStatus",

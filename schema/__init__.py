@@ -15,6 +15,8 @@ from schema.context import Authentication
 from schema.execution import VermilionExecutor
 from schema.feed.fields import FeedMutation, FeedQuery
 from schema.limits import ErrorCodes, protection_extensions
+from schema.media.mutations import MediaMutation
+from schema.media.types import MediaType
 from schema.notes.mutations import NoteMutation
 from schema.notes.subscriptions import NoteSubscription
 from schema.notes.types import NoteType, TopicType
@@ -51,6 +53,7 @@ class Mutation(
     CatalogMutation,
     CommerceMutation,
     NotificationMutation,
+    MediaMutation,
 ):
     pass
 
@@ -66,7 +69,7 @@ class Subscription(NoteSubscription, CommerceSubscription, NotificationSubscript
 # Types reachable only through the Node interface must be listed so `node(id:)` can return them.
 NODE_TYPES = [
     UserType, NoteType, TopicType, CommentType, BoardType, ProductType, ProductVariantType, NotificationType,
-    CartType, OrderType,
+    CartType, OrderType, MediaType,
 ]  # fmt: skip
 
 

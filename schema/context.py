@@ -20,6 +20,7 @@ from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
 from feed.trending import TrendingPool
+from media.service import MediaServices
 from schema.loaders import Loaders
 from schema.timeouts import refusal_for
 from social.policy import Audience
@@ -57,6 +58,8 @@ class Context:
     long_lived: bool = False
     # Texts of persisted queries by hash, and the trusted documents (none: every text runs as sent).
     persisted_queries: PersistedQueries | None = None
+    # Uploads, storage and processing (None: media are not configured, e.g. a bare test context).
+    media: MediaServices | None = None
 
     async def audience(self) -> Audience:
         """Whom this request shows things to (`social.policy`): built once per request, and again for

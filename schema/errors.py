@@ -68,6 +68,13 @@ ErrorCodeEnum = described_enum(
         "later may succeed.",
         "CHECKOUT_IN_PROGRESS": "Another request is setting up or settling this payment; repeat the same "
         "call in a moment.",
+        "TOO_LARGE": "A file bigger than its kind allows (20 MB a picture, 200 MB a video by default), or "
+        "than the upload declared.",
+        "UNSUPPORTED_MEDIA_TYPE": "Not an accepted picture or video, judged by the file's bytes (not its "
+        "name or declared type), or not the kind the upload was for.",
+        "UPLOAD_MISSING": "The upload was completed before its file reached the upload URL: send it there "
+        "first (or ask for a new upload once it has expired).",
+        "MEDIA_NOT_READY": "Media still being processed, or failed: wait for READY (or upload again).",
     },
 )
 

@@ -12,10 +12,11 @@ from commerce.cart import load_contents
 from commerce.policy import can_use_cart, can_view_order
 from core.cursors import page_request
 from core.ids import parse_global_id, parse_uuid_global_id
-from models import Note, Notification, Order, ProductVariant, Topic, User
+from models import Media, Note, Notification, Order, ProductVariant, Topic, User
 from schema.catalog.types import ProductType, ProductVariantType
 from schema.commerce.types import CartType, OrderType
 from schema.context import Info
+from schema.media.types import MediaType
 from schema.notes.types import NoteType, TopicType, load_note
 from schema.relay import (
     After,
@@ -83,6 +84,15 @@ async def _notification(info: Info, pk: int) -> Node | None:
     return NotificationType.from_row(row) if row else None
 
 
+async def _media(info: Info, pk: int) -> Node | None:
+    # Its owner sees it at every step; anyone else only once it is attached to something they can see
+    # (an upload in progress is nobody else's business).
+    row = await Media.get_or_none(id=pk)
+    if row is None or (row.owner_id != info.context.viewer_id and row.attached_at is None):  # type: ignore[attr-defined]
+        return None
+    return MediaType.from_row(row)
+
+
 # How each type of global id is fetched; each fetcher applies that type's rule from `social.policy` or
 # `commerce.policy`.
 _FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
@@ -94,6 +104,7 @@ _FETCHERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "Comment": _comment,
     "Board": _board,
     "Notification": _notification,
+    "Media": _media,
 }
 
 

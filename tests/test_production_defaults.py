@@ -336,11 +336,16 @@ def compose() -> dict[str, Any]:
 
 def test_compose_services_restart_and_use_pinned_images(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"app", "postgres", "redis"}
+    assert set(services) == {"app", "worker", "postgres", "redis", "minio", "minio-bucket"}
     for name, service in services.items():
+        if name == "minio-bucket":  # a one-shot set-up step: it must end, not restart
+            assert "restart" not in service
+            continue
         assert service.get("restart") in {"always", "unless-stopped", "on-failure"}, name
     assert re.fullmatch(r"postgres:15\.\d+-[a-z0-9.]+", services["postgres"]["image"])
     assert re.fullmatch(r"redis:7\.\d+\.\d+-[a-z0-9.]+", services["redis"]["image"])
+    assert re.fullmatch(r"minio/minio:RELEASE\.[0-9TZ-]+", services["minio"]["image"])
+    assert re.fullmatch(r"minio/mc:RELEASE\.[0-9TZ-]+", services["minio-bucket"]["image"])
     text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     assert "latest" not in text
     assert "build" in services["app"]
@@ -348,11 +353,12 @@ def test_compose_services_restart_and_use_pinned_images(compose: dict[str, Any])
 
 def test_compose_waits_for_healthy_dependencies(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    for name in ("postgres", "redis", "app"):
+    for name in ("postgres", "redis", "app", "minio"):
         assert services[name]["healthcheck"]["test"], name
     assert services["app"]["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
+        "minio-bucket": {"condition": "service_completed_successfully"},
     }
     assert "/healthz" in " ".join(services["app"]["healthcheck"]["test"])
 
