@@ -60,6 +60,7 @@ class Action(StrEnum):
     SIGN_IN = "sign_in"
     SIGN_UP = "sign_up"
     PASSWORD_RESET = "password_reset"
+    MEDIA_UPLOAD = "media_upload"
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ class RateLimiter:
                 (Action.SIGN_UP, "ip"): parse_many(settings.sign_up_limits_per_ip),
                 (Action.PASSWORD_RESET, "email"): parse_many(settings.password_reset_limits_per_email),
                 (Action.PASSWORD_RESET, "ip"): parse_many(settings.password_reset_limits_per_ip),
+                (Action.MEDIA_UPLOAD, "user"): parse_many(settings.media_upload_limits_per_user),
             },
             pool=pool,
         )
@@ -187,12 +189,18 @@ class RateLimiter:
 
     # --- Account throttles -------------------------------------------------------------------------
 
-    async def check(self, action: Action, *, email: str | None = None, ip: str | None = None) -> None:
-        """Count one attempt of `action` against its email and IP limits; RATE_LIMITED when over any.
+    async def check(
+        self, action: Action, *, email: str | None = None, ip: str | None = None, user_id: int | None = None
+    ) -> None:
+        """Count one attempt of `action` against its email, IP and user limits; RATE_LIMITED when over any.
 
         Every attempt counts, allowed or not (as Rack::Attack counts), so hammering a refused email
         keeps it refused."""
-        keys = {"email": _email_key(email) if email is not None else None, "ip": rate_key(ip) if ip else None}
+        keys = {
+            "email": _email_key(email) if email is not None else None,
+            "ip": rate_key(ip) if ip else None,
+            "user": str(user_id) if user_id is not None else None,
+        }
         retry_after = 0.0
         for scope, key in keys.items():
             if key is None:

@@ -225,6 +225,10 @@ class Settings(BaseSettings):
     sign_up_limits_per_ip: str = Field(
         "5/30minutes", validation_alias=AliasChoices("VERMILION_SIGN_UP_LIMITS_PER_IP")
     )
+    # Uploads started (mediaUploadCreate) per signed-in person (SECURITY.md: Mastodon's 30 per 30 minutes).
+    media_upload_limits_per_user: str = Field(
+        "30/30minutes", validation_alias=AliasChoices("VERMILION_MEDIA_UPLOAD_LIMITS_PER_USER")
+    )
     password_reset_limits_per_email: str = Field(
         "5/30minutes", validation_alias=AliasChoices("VERMILION_PASSWORD_RESET_LIMITS_PER_EMAIL")
     )

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
+from tortoise.expressions import Q
+
 from core.errors import DomainError, ErrorCode, NotFound
 from core.jobs import Jobs
 from core.settings import Settings
@@ -318,15 +320,22 @@ async def _finish_ready(
 
 
 async def sweep_orphans(storage: Storage, *, orphan_hours: float, now: datetime | None = None) -> int:
-    """Media never attached to anything within `orphan_hours` of their upload, and their files, are
-    deleted (unfinished uploads included). Returns how many."""
+    """Media never attached to anything within `orphan_hours` of their upload, and media released by what
+    held them, are deleted with their files (unfinished uploads included). Returns how many."""
     cutoff = (now or datetime.now(UTC)) - timedelta(hours=orphan_hours)
-    stale = await Media.filter(attached_at__isnull=True, created_at__lt=cutoff).limit(500)
+    never_attached = Q(attached_at__isnull=True, created_at__lt=cutoff)
+    # Released by what held them (a note deleted or edited, an avatar replaced: media.attach).
+    released = Q(attached_at__isnull=False, attached_to__isnull=True)
+    stale = await Media.filter(never_attached | released).limit(500)
+    deleted = 0
     for media in stale:
+        # The row first, and only while still unheld: an attach that won meanwhile keeps media and files.
+        if not await Media.filter(Q(id=media.id) & (never_attached | released)).delete():
+            continue
+        deleted += 1
         keys = [media.upload_key, *(f["key"] for f in (media.files or {}).values())]
         await storage.delete(*keys)
-        await Media.filter(id=media.id, attached_at__isnull=True).delete()
-    return len(stale)
+    return deleted
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Notes (posts), the topics they carry and the products they tag."""
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -38,8 +38,10 @@ class Note(Model):
     title = fields.CharField(max_length=100)
     body = fields.TextField()
     language = fields.CharField(max_length=8, default="und")
-    # Ordered media URLs; a note owns its media list, so it lives on the row.
-    media: fields.Field[list[str]] = fields.JSONField(default=list)
+    # The note's media in order, on its row so that a page of notes needs no statement for them: uploaded
+    # media as what media.attach.snapshot keeps of them (they are attached in note_media), or, for notes
+    # posted before uploads, URLs.
+    media: fields.Field[list[Any]] = fields.JSONField(default=list)
     review_product: fields.ForeignKeyNullableRelation["Product"] = fields.ForeignKeyField(
         "models.Product", related_name="review_notes", null=True, on_delete=fields.SET_NULL
     )

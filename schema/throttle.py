@@ -63,6 +63,10 @@ WRITE_POINTS: dict[str, int] = {
     "orderFulfill": UPDATE,
     "orderRefund": CREATE,
     "notificationsMarkRead": UPDATE,
+    # Uploads have their own limit per person (VERMILION_MEDIA_UPLOAD_LIMITS_PER_USER); completing one
+    # checks a file the same person just sent.
+    "mediaUploadCreate": CREATE,
+    "mediaUploadComplete": 0,
 }
 
 
@@ -238,9 +242,11 @@ class RequestBudgets(SchemaExtension):
         }
 
 
-async def throttle(info: Info, action: Action, *, email: str | None = None) -> None:
-    """Count one attempt of an account action (sign-in, sign-up, password reset) against its limits per
-    email and per client IP; RATE_LIMITED (a top-level error, HTTP 429) when over one."""
+async def throttle(info: Info, action: Action, *, email: str | None = None, per_user: bool = False) -> None:
+    """Count one attempt of an action (sign-in, sign-up, password reset, an upload) against its limits per
+    email and per client IP (per signed-in user with `per_user`); RATE_LIMITED (a top-level error, HTTP
+    429) when over one."""
     context = info.context
     if context.rate_limiter is not None:
-        await context.rate_limiter.check(action, email=email, ip=context.client_ip)
+        user_id = context.viewer_id if per_user else None
+        await context.rate_limiter.check(action, email=email, ip=context.client_ip, user_id=user_id)

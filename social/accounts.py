@@ -8,16 +8,17 @@ the whole database) that long.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from core.errors import AlreadyExists, ErrorCode
+from core.errors import AlreadyExists, DomainError, ErrorCode
 from core.validation import Checks, strip_invisible
-from models import PasswordReset, SearchKind, User
+from media.attach import attachable, set_avatar
+from models import Media, MediaKind, MediaUse, PasswordReset, SearchKind, User
 from search.documents import reindex
 from social.engagement import create_default_board
 from social.errors import InvalidCredentials, WrongPassword
@@ -150,10 +151,29 @@ async def update_profile(
     avatar_url: str | None = None,
     languages: Sequence[str] | None = None,
     interests: Sequence[str] | None = None,
+    avatar_media_id: int | None = None,
+    avatar_url_of: Callable[[Media], str | None] | None = None,
 ) -> User:
-    """Change the fields given; an empty avatar URL removes the avatar."""
+    """Change the fields given; an empty avatar URL removes the avatar. `avatar_media_id`: an uploaded
+    picture (READY, the person's own) becomes the avatar, shown at `avatar_url_of(media)`; the uploaded
+    avatar it replaces (or a URL replacing it) is released and its files deleted."""
+    if avatar_media_id is not None and avatar_url is not None:
+        raise DomainError(ErrorCode.INVALID, "Give avatarMediaId or avatarUrl, not both.", "avatar_media_id")
+    avatar: Media | None = None
+    if avatar_media_id is not None:
+        (avatar,) = await attachable(
+            user_id,
+            [avatar_media_id],
+            field="avatar_media_id",
+            maximum=1,
+            reattach=(MediaUse.AVATAR, user_id),
+        )
+        if avatar.kind is not MediaKind.IMAGE:
+            raise DomainError(ErrorCode.INVALID, "An avatar is a picture.", "avatar_media_id")
     checks = Checks()
     changes: dict[str, object] = {}
+    if avatar is not None:
+        changes["avatar_url"] = avatar_url_of(avatar) if avatar_url_of else None
     if display_name is not None:
         changes["display_name"] = checks.text("display_name", display_name, max_length=50)
     if bio is not None:
@@ -168,6 +188,8 @@ async def update_profile(
     if changes:
         async with in_transaction():
             await User.filter(id=user_id).update(**changes)
+            if avatar is not None or avatar_url is not None:
+                await set_avatar(user_id, avatar)
             if "display_name" in changes or "bio" in changes:
                 await reindex(SearchKind.USER, [user_id])
     return await User.get(id=user_id)

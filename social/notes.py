@@ -9,10 +9,23 @@ from datetime import UTC, datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core.errors import ErrorCode, Forbidden, NotFound
+from core.errors import DomainError, ErrorCode, Forbidden, NotFound
 from core.retry import retry_on_conflict
 from core.validation import Checks
-from models import Note, NoteKind, NoteProduct, NoteTopic, Product, SearchKind, Topic, User
+from media.attach import MAX_NOTE_IMAGES, attach_to_note, attachable, release_note_media, snapshot
+from models import (
+    Media,
+    MediaKind,
+    MediaUse,
+    Note,
+    NoteKind,
+    NoteProduct,
+    NoteTopic,
+    Product,
+    SearchKind,
+    Topic,
+    User,
+)
 from search.documents import reindex
 from search.language import detect_language
 from social.errors import AlreadyReviewed
@@ -51,6 +64,8 @@ class NoteChanges:
     topics: Sequence[str] | None = None
     product_ids: Sequence[int] | None = None
     media: Sequence[str] | None = None
+    # Uploaded media (READY, the editor's own), replacing the note's media; the note's kind stays.
+    media_ids: Sequence[int] | None = None
     review: Review | None = None
     remove_review: bool = False
 
@@ -113,17 +128,29 @@ class NoteEditPlan:
 async def create_note(
     *,
     author_id: int,
-    kind: NoteKind,
+    kind: NoteKind | None,
     title: str,
     body: str,
     topics: Sequence[str] = (),
     product_ids: Sequence[int] = (),
     media: Sequence[str] = (),
+    media_ids: Sequence[int] = (),
     review: Review | None = None,
 ) -> Note:
-    """Post a note: the same check steps as an edit, then one transaction that writes it and its counts."""
+    """Post a note: the same check steps as an edit, then one transaction that writes it and its counts.
+    `kind` None: inferred from the media (uploaded media, else URLs: `infer_kind`)."""
+    uploads = await _uploads(author_id, media_ids, media)
+    if kind is None:
+        kind = uploads_kind(uploads) if uploads else infer_kind(media)
     new = check_new_note(
-        kind=kind, title=title, body=body, topics=topics, product_ids=product_ids, media=media, review=review
+        kind=kind,
+        title=title,
+        body=body,
+        topics=topics,
+        product_ids=product_ids,
+        media=media,
+        review=review,
+        uploads=uploads,
     )
     products = new.product_ids or []  # includes the reviewed product
     await check_tagged_products(author_id=author_id, product_ids=products, review=review)
@@ -135,12 +162,14 @@ async def create_note(
             title=new.title,
             body=new.body or "",
             language=detect_language(f"{new.title}\n{new.body}"),
-            media=new.media,
+            media=[snapshot(m) for m in uploads] if uploads else new.media,
             review_product_id=review.product_id if review else None,
             review_rating=review.rating if review else None,
         )
         await _link_topics(note.id, new.topics or [])
         await _link_products(note.id, products)
+        if uploads:
+            await attach_to_note(note.id, uploads)
         await reindex(SearchKind.NOTE, [note.id])
         await User.filter(id=author_id).update(note_count=F("note_count") + 1)
         if review is not None:
@@ -153,15 +182,47 @@ async def update_note(*, note_id: int, editor_id: int, changes: NoteChanges) -> 
     """Edit a note: check the input, plan the change, then write the plan in one transaction."""
     note = await _editable_note(note_id, editor_id)
     current = NoteState.of(note)
-    edit = check_note_edit(changes, kind=current.kind)
+    uploads = None
+    if changes.media_ids is not None:
+        uploads = await _uploads(editor_id, changes.media_ids, changes.media or (), note_id=note.id)
+    edit = check_note_edit(changes, kind=current.kind, uploads=uploads)
     await check_tagged_products(
         author_id=editor_id,
         product_ids=edit.product_ids or [],
         review=edit.review,
         current_review=current.review,
     )
-    await apply_note_edit(note, plan_note_edit(current, edit))
+    await apply_note_edit(note, plan_note_edit(current, edit), uploads=uploads)
     return note
+
+
+async def _uploads(
+    owner_id: int, media_ids: Sequence[int], urls: Sequence[str], *, note_id: int | None = None
+) -> list[Media]:
+    """The uploaded media a note takes, checked (the owner's, READY, not held by anything else)."""
+    if media_ids and urls:
+        raise DomainError(
+            ErrorCode.INVALID, "Give uploaded media (mediaIds) or media URLs, not both.", "media_ids"
+        )
+    if not media_ids:
+        return []
+    reattach = (MediaUse.NOTE, note_id) if note_id is not None else None
+    return await attachable(owner_id, media_ids, maximum=MAX_NOTE_IMAGES, reattach=reattach)
+
+
+def uploads_kind(uploads: Sequence[Media]) -> NoteKind:
+    """The kind of a note made of these uploads: a video makes a VIDEO note."""
+    return NoteKind.VIDEO if any(m.kind is MediaKind.VIDEO for m in uploads) else NoteKind.IMAGE
+
+
+def _check_uploads(checks: Checks, kind: NoteKind, uploads: Sequence[Media]) -> None:
+    videos = sum(m.kind is MediaKind.VIDEO for m in uploads)
+    if kind is NoteKind.VIDEO and (len(uploads) != 1 or videos != 1):
+        checks.fail("media_ids", ErrorCode.INVALID, "A video note has exactly one media: the video.")
+    elif kind is NoteKind.IMAGE and (not uploads or videos):
+        checks.fail("media_ids", ErrorCode.INVALID, "An image note has 1 to 18 pictures and no video.")
+    elif kind is NoteKind.TEXT and uploads:
+        checks.fail("media_ids", ErrorCode.INVALID, "A text note has no media.")
 
 
 # --- the steps of a create and an edit: check the input, check what it tags, plan, apply ------------------
@@ -176,10 +237,15 @@ def check_new_note(
     product_ids: Sequence[int],
     media: Sequence[str],
     review: Review | None,
+    uploads: Sequence[Media] = (),
 ) -> NoteInput:
     """The cleaned input of a new note, or every problem with it at once (ValidationErrors)."""
     checks = Checks()
-    content = _check_content(checks, kind=kind, title=title, body=body, topics=topics, media=media)
+    content = _check_content(
+        checks, kind=kind, title=title, body=body, topics=topics, media=None if uploads else media
+    )
+    if uploads:
+        _check_uploads(checks, kind, uploads)
     products = _check_product_ids(checks, product_ids, review)
     if review is not None:
         _check_rating(checks, review.rating)
@@ -187,12 +253,18 @@ def check_new_note(
     return replace(content, product_ids=products, review=review)
 
 
-def check_note_edit(changes: NoteChanges, *, kind: NoteKind) -> NoteInput:
+def check_note_edit(
+    changes: NoteChanges, *, kind: NoteKind, uploads: Sequence[Media] | None = None
+) -> NoteInput:
     """The cleaned fields of an edit (only those given), or every problem with them at once."""
     checks = Checks()
+    media = None if uploads is not None else changes.media
     content = _check_content(
-        checks, kind=kind, title=changes.title, body=changes.body, topics=changes.topics, media=changes.media
+        checks, kind=kind, title=changes.title, body=changes.body, topics=changes.topics, media=media
     )
+    if uploads is not None:
+        _check_uploads(checks, kind, uploads)
+        content = replace(content, media=[])  # uploaded media replace any URLs
     if changes.review is not None:
         _check_rating(checks, changes.review.rating)
     products = (
@@ -278,9 +350,12 @@ def plan_note_edit(current: NoteState, edit: NoteInput) -> NoteEditPlan:
     )
 
 
-async def apply_note_edit(note: Note, plan: NoteEditPlan) -> None:
-    """Write a plan, with every counter it moves, in one transaction."""
+async def apply_note_edit(note: Note, plan: NoteEditPlan, *, uploads: Sequence[Media] | None = None) -> None:
+    """Write a plan, with every counter it moves, in one transaction; `uploads`: the note's media become
+    exactly these."""
     async with in_transaction():
+        if uploads is not None:
+            await attach_to_note(note.id, uploads)
         if plan.title is not None:
             note.title = plan.title
         if plan.body is not None:
@@ -289,6 +364,8 @@ async def apply_note_edit(note: Note, plan: NoteEditPlan) -> None:
             note.language = plan.language
         if plan.media is not None:
             note.media = plan.media
+        if uploads is not None:
+            note.media = [snapshot(m) for m in uploads]
         note.review_product_id = plan.review.product_id if plan.review else None  # type: ignore[attr-defined]
         note.review_rating = plan.review.rating if plan.review else None
         await note.save()
@@ -329,6 +406,7 @@ async def delete_note(*, note_id: int, editor_id: int) -> Note:
         if not updated:  # deleted concurrently: the counters were already adjusted
             return note
         await _unlink_topic_counts(note.id)
+        await release_note_media(note.id)  # its files go at the media sweep's next pass
         await reindex(SearchKind.NOTE, [note.id])  # the note is hidden now: its document goes
         await User.filter(id=note.author_id).update(  # type: ignore[attr-defined]
             note_count=F("note_count") - 1,

@@ -10,11 +10,13 @@ from strawberry.scalars import JSON
 
 from core.errors import DomainError, ErrorCode
 from core.ids import decode_global_id
+from core.ratelimit import Action
 from media.service import MediaServices, complete_upload, create_upload
 from models.media import MediaKind
 from schema.context import Info
 from schema.errors import UserError, payload_errors, returns_errors
 from schema.media.types import MediaKindEnum, MediaType
+from schema.throttle import throttle
 
 
 @strawberry.input(description="What is about to be uploaded, as the client knows it.")
@@ -88,6 +90,7 @@ class MediaMutation:
     ) -> MediaUploadCreatePayload:
         owner = info.context.require_viewer_id()
         services = _services(info)
+        await throttle(info, Action.MEDIA_UPLOAD, per_user=True)
         upload = await create_upload(
             owner,
             kind=MediaKind(input.kind),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from core.ids import to_global_id
+from media.attach import from_snapshot
 from models.media import FailureReason, Media, MediaKind, MediaStatus, MediaVariant
 from schema.context import Info
 from schema.enums import described_enum
@@ -84,6 +85,35 @@ class MediaType(Node):
         description="Why it FAILED; null otherwise."
     )
 
+    # A note's media given as a URL before uploads existed (`NoteCreateInput.media`): the URL for every size.
+    legacy_url: strawberry.Private[str | None] = None
+
+    @classmethod
+    def from_url(cls, note_id: int, position: int, url: str) -> MediaType:
+        """A URL media of a note made before uploads: READY, no sizes, the URL for every variant. Its id is
+        stable but `node(id:)` does not fetch it."""
+        video = url.lower().split("?")[0].endswith((".mp4", ".mov", ".m3u8", ".webm"))
+        row = Media(id=0, kind=MediaKind.VIDEO if video else MediaKind.IMAGE, status=MediaStatus.READY)
+        return cls(
+            row=row,
+            id=strawberry.ID(to_global_id("NoteMediaUrl", note_id * 100 + position)),
+            kind=row.kind,
+            status=row.status,
+            width=None,
+            height=None,
+            blurhash=None,
+            dominant_color=None,
+            alt_text="",
+            duration_seconds=None,
+            failure_reason=None,
+            legacy_url=url,
+        )
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any]) -> MediaType:
+        """Uploaded media as a note's row keeps them (media.attach.snapshot)."""
+        return cls.from_row(from_snapshot(data))
+
     @classmethod
     def from_row(cls, row: Media) -> MediaType:
         return cls(
@@ -120,10 +150,14 @@ class MediaType(Node):
             strawberry.argument(description="Which size."),
         ] = MediaVariant.FEED,
     ) -> str | None:
+        if self.legacy_url is not None:
+            return None if self.row.kind is MediaKind.VIDEO else self.legacy_url
         services = info.context.media
         return services.public_url(self.row, MediaVariant(variant).value) if services else None
 
     @strawberry.field(description="Where to download a video as uploaded; null for pictures and until READY.")
     def video_url(self, info: Info) -> str | None:
+        if self.legacy_url is not None:
+            return self.legacy_url if self.row.kind is MediaKind.VIDEO else None
         services = info.context.media
         return services.public_url(self.row, "VIDEO") if services else None

@@ -15,7 +15,7 @@ from schema.notes.types import NoteKindEnum, NoteType
 from schema.social.types import BoardType
 from social.engagement import collect_note, like_note, uncollect_note, unlike_note
 from social.events import publish_like_count
-from social.notes import NoteChanges, Review, create_note, delete_note, infer_kind, update_note
+from social.notes import NoteChanges, Review, create_note, delete_note, update_note
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class NoteCreateInput:
     body: str = strawberry.field(default="", description="The text, up to 5000 characters; may be empty.")
     kind: NoteKindEnum | None = strawberry.field(  # type: ignore[valid-type]
         default=None,
-        description="Inferred from `media` when omitted: none → TEXT, a video URL → VIDEO, else IMAGE.",
+        description="Inferred from the media when omitted: none → TEXT, a video → VIDEO, else IMAGE.",
     )
     topics: list[str] = strawberry.field(
         default_factory=list,
@@ -47,10 +47,17 @@ class NoteCreateInput:
     review: ReviewInput | None = strawberry.field(
         default=None, description="Makes the note a review of one product; omit for an ordinary note."
     )
+    media_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Uploaded media (mediaUploadCreate), in display order: 1–18 pictures for IMAGE, one "
+        "video for VIDEO, none for TEXT. Each must be your own and READY (MEDIA_NOT_READY), and not on "
+        "another note.",
+    )
     media: list[str] = strawberry.field(
         default_factory=list,
         description="Image or video URLs (http or https), in order: at least one for IMAGE (up to 18), "
-        "exactly one for VIDEO, none for TEXT.",
+        "exactly one for VIDEO, none for TEXT. Not with `mediaIds`.",
+        deprecation_reason="Upload the files (mediaUploadCreate) and pass `mediaIds`.",
     )
 
 
@@ -70,9 +77,15 @@ class NoteUpdateInput:
     remove_review: bool = strawberry.field(
         default=False, description="True turns a review back into an ordinary note."
     )
+    media_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Uploaded media replacing the note's media, in order; they must suit the note's kind. "
+        "Media the note no longer shows are deleted.",
+    )
     media: list[str] | None = strawberry.field(
         default=None,
         description="The media URLs, replacing the current ones; they must suit the note's kind.",
+        deprecation_reason="Upload the files (mediaUploadCreate) and pass `mediaIds`.",
     )
 
 
@@ -130,6 +143,10 @@ def _review(review: ReviewInput | None) -> Review | None:
     )
 
 
+def _media_ids(ids: list[strawberry.ID]) -> list[int]:
+    return [decode_global_id(g, "Media", ("media_ids", i)) for i, g in enumerate(ids)]
+
+
 def _product_ids(ids: list[strawberry.ID]) -> list[int]:
     return [decode_global_id(g, "Product", ("product_ids", i)) for i, g in enumerate(ids)]
 
@@ -171,12 +188,13 @@ class NoteMutation:
         author = info.context.require_viewer_id()
         note = await create_note(
             author_id=author,
-            kind=input.kind or infer_kind(input.media),
+            kind=input.kind,
             title=input.title,
             body=input.body,
             topics=input.topics,
             product_ids=_product_ids(input.product_ids),
             media=input.media,
+            media_ids=_media_ids(input.media_ids),
             review=_review(input.review),
         )
         info.context.loaders.user_by_id.clear(author)
@@ -197,6 +215,7 @@ class NoteMutation:
             topics=input.topics,
             product_ids=_product_ids(input.product_ids) if input.product_ids is not None else None,
             media=input.media,
+            media_ids=_media_ids(input.media_ids) if input.media_ids is not None else None,
             review=_review(input.review),
             remove_review=input.remove_review,
         )

@@ -34,11 +34,13 @@ from social.topics import topic_history
 if TYPE_CHECKING:
     from schema.catalog.types import ProductType
     from schema.commerce.types import NoteSales
+    from schema.media.types import MediaType
     from schema.social.types import CommentType
     from schema.users.types import UserType
 
 UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
 ProductRef = Annotated["ProductType", strawberry.lazy("schema.catalog.types")]
+MediaRef = Annotated["MediaType", strawberry.lazy("schema.media.types")]
 CommentRef = Annotated["CommentType", strawberry.lazy("schema.social.types")]
 NoteSalesRef = Annotated["NoteSales", strawberry.lazy("schema.commerce.types")]
 
@@ -52,12 +54,6 @@ NoteKindEnum = described_enum(
         "TEXT": "Words only, no media.",
     },
 )
-
-
-@strawberry.type(description="One image or video of a note, in display order.")
-class NoteMedia:
-    url: str = strawberry.field(description="The http(s) URL of the image or video, as the author gave it.")
-    position: int = strawberry.field(description="Place in the note's media, counting from 0.")
 
 
 @strawberry.type(description="A note's verdict on one product.")
@@ -223,13 +219,26 @@ class NoteType(Node):
             updated_at=row.updated_at,
         )
 
-    @strawberry.field(description="The images or the video, in display order; empty for TEXT notes.")
-    def media(self) -> list[NoteMedia]:
-        return [NoteMedia(url=url, position=i) for i, url in enumerate(self.row.media or [])]
+    @strawberry.field(
+        description="The pictures or the video, in display order, with their sizes and placeholders; empty "
+        "for TEXT notes. Notes posted with media URLs show each URL as a READY Media without sizes."
+    )
+    def media(self) -> list[MediaRef]:
+        from schema.media.types import MediaType
 
-    @strawberry.field(description="The media URLs alone, in order.")
+        return [
+            MediaType.from_url(self.row.id, i, item)
+            if isinstance(item, str)
+            else MediaType.from_snapshot(item)
+            for i, item in enumerate(self.row.media or [])
+        ]
+
+    @strawberry.field(
+        description="The media URLs the author gave, in order (notes posted before uploads).",
+        deprecation_reason="Use `media { url(variant: FEED) videoUrl }`: uploaded media have no URL here.",
+    )
     def media_urls(self) -> list[str]:
-        return list(self.row.media or [])
+        return [item for item in self.row.media or [] if isinstance(item, str)]
 
     @strawberry.field(description="Who wrote the note.", metadata=batched(_authors))
     async def author(self, info: Info) -> UserRef:

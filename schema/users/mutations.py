@@ -10,7 +10,7 @@ import strawberry
 from commerce.cart import merge_guest_cart, open_cart_of
 from core.ids import decode_global_id, parse_uuid_global_id
 from core.ratelimit import Action
-from models import User
+from models import Media, MediaVariant, User
 from schema.context import Info
 from schema.errors import UserError, payload_errors, returns_errors
 from schema.throttle import throttle
@@ -73,6 +73,11 @@ class ViewerUpdateInput:
         default=None,
         description='The http(s) URL of the profile picture (up to 2048 characters); "" removes it.',
     )
+    avatar_media_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="An uploaded picture (mediaUploadCreate; READY, your own) as the profile picture: "
+        "`avatarUrl` becomes its THUMBNAIL. The uploaded picture it replaces is deleted.",
+    )
     languages: list[str] | None = strawberry.field(
         default=None,
         description='Languages you read, best first, e.g. ["zh", "en"] (up to 5); replaces the list.',
@@ -80,6 +85,13 @@ class ViewerUpdateInput:
     interests: list[str] | None = strawberry.field(
         default=None, description='Topic names, e.g. ["护肤"] (up to 20); replaces the list.'
     )
+
+
+def _avatar_url_of(info: Info) -> Callable[[Media], str | None] | None:
+    services = info.context.media
+    if services is None:
+        return None
+    return lambda media: services.public_url(media, MediaVariant.THUMBNAIL.value)
 
 
 @strawberry.type(description="The result of viewerUpdate.")
@@ -324,6 +336,12 @@ class UserMutation:
             avatar_url=input.avatar_url,
             languages=input.languages,
             interests=input.interests,
+            avatar_media_id=(
+                decode_global_id(input.avatar_media_id, "Media", "avatar_media_id")
+                if input.avatar_media_id is not None
+                else None
+            ),
+            avatar_url_of=_avatar_url_of(info),
         )
         return ViewerUpdatePayload(user=await _fresh_user(info, user.id))
 

@@ -208,3 +208,33 @@ async def test_someone_elses_upload_is_not_found(media_client: GraphQLClient) ->
     # Unfinished uploads are never served, even to someone who guesses the key.
     key = (await Media.get()).upload_key
     assert (await client.http.get(f"/media/files/{key}")).status_code == 404
+
+
+async def test_uploads_are_limited_per_person(db: str, tmp_path: Path) -> None:
+    from tests.media.flow import local_media_settings
+
+    settings = local_media_settings(tmp_path, VERMILION_MEDIA_UPLOAD_LIMITS_PER_USER="2/30minutes")
+    app = create_app(settings, manage_database=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        client = GraphQLClient(http, app)
+        first = (await sign_up(client, "eager"))["token"]
+        second = (await sign_up(client, "patient"))["token"]
+        fields = {"kind": "IMAGE", "contentType": "image/jpeg", "byteSize": 100, "filename": "x.jpg"}
+        for _ in range(2):
+            assert (await client.data(CREATE, {"input": fields}, token=first))["mediaUploadCreate"][
+                "errors"
+            ] == []
+        response = await http.post(
+            "/graphql",
+            json={"query": CREATE, "variables": {"input": fields}},
+            headers={"Authorization": f"Bearer {first}"},
+        )
+        assert response.status_code == 429 and "retry-after" in response.headers
+        assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # Counted per person: someone else on the same address still uploads.
+        assert (await client.data(CREATE, {"input": fields}, token=second))["mediaUploadCreate"][
+            "errors"
+        ] == []
+    assert await Media.all().count() == 3

@@ -1,0 +1,157 @@
+"""Attaching media: a note's pictures (or its video), a product's images, an avatar.
+
+Media are attached once, to one thing, only by their owner and only when READY. Releasing media (a note
+deleted or edited, an avatar replaced) keeps `attached_at` and clears `attached_to`: the periodic sweep
+(`media.service.sweep_orphans`) then deletes them and their files at its next pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from core.errors import DomainError, ErrorCode, NotFound, PathSegment, ValidationErrors
+from models.media import Media, MediaKind, MediaStatus, MediaUse, NoteMedia, ProductMedia
+
+MAX_NOTE_IMAGES = 18
+MAX_PRODUCT_IMAGES = 10
+
+
+async def attachable(
+    owner_id: int,
+    media_ids: Sequence[int],
+    *,
+    field: str = "media_ids",
+    maximum: int,
+    reattach: tuple[MediaUse, int] | None = None,
+) -> list[Media]:
+    """The media of `media_ids`, in order, if the owner may attach them all; else every problem at once.
+    `reattach`: what they may already be attached to (the note being edited keeps its own pictures)."""
+    errors: list[DomainError] = []
+    ids = list(media_ids)
+    if len(set(ids)) != len(ids):
+        errors.append(DomainError(ErrorCode.INVALID, "The same media is given twice.", field))
+    if len(ids) > maximum:
+        errors.append(DomainError(ErrorCode.TOO_MANY, f"At most {maximum} media.", field))
+    if errors:
+        raise _together(errors)
+    rows = {m.id: m for m in await Media.filter(id__in=ids)} if ids else {}
+    linked = await _linked_to(reattach, ids) if reattach else set()
+    found: list[Media] = []
+    for i, media_id in enumerate(ids):
+        path: tuple[PathSegment, ...] = (field, i)
+        media = rows.get(media_id)
+        if media is None or media.owner_id != owner_id:  # type: ignore[attr-defined]
+            errors.append(NotFound("Media", path))
+            continue
+        if media.status is not MediaStatus.READY:
+            errors.append(
+                DomainError(
+                    ErrorCode.MEDIA_NOT_READY,
+                    f"This media is {media.status.value}: only READY media can be attached.",
+                    path,
+                )
+            )
+            continue
+        if media.attached_at is not None and media.id not in linked:
+            errors.append(DomainError(ErrorCode.INVALID, "This media is attached to something else.", path))
+            continue
+        found.append(media)
+    if errors:
+        raise _together(errors)
+    return found
+
+
+def _together(errors: list[DomainError]) -> DomainError:
+    return errors[0] if len(errors) == 1 else ValidationErrors(errors)
+
+
+async def _linked_to(owner: tuple[MediaUse, int], ids: Sequence[int]) -> set[int]:
+    use, target = owner
+    if use is MediaUse.NOTE:
+        rows = await NoteMedia.filter(note_id=target, media_id__in=ids).values_list("media_id", flat=True)
+    elif use is MediaUse.PRODUCT:
+        rows = await ProductMedia.filter(product_id=target, media_id__in=ids).values_list(
+            "media_id", flat=True
+        )
+    else:
+        rows = await Media.filter(id__in=ids, owner_id=target, attached_to=MediaUse.AVATAR).values_list(
+            "id", flat=True
+        )
+    return {int(r) for r in rows}  # type: ignore[call-overload]
+
+
+def kinds(media: Sequence[Media]) -> set[MediaKind]:
+    return {m.kind for m in media}
+
+
+# What a note keeps of each of its media, on its own row (`Note.media`): READY media never change, so a
+# page of notes shows its pictures with no statement of its own (the feed's budget is 6 statements).
+SNAPSHOT_FIELDS = (
+    "id", "kind", "width", "height", "blurhash", "dominant_color", "alt_text", "duration_seconds", "files",
+)  # fmt: skip
+
+
+def snapshot(media: Media) -> dict[str, Any]:
+    return {name: getattr(media, name) for name in SNAPSHOT_FIELDS}
+
+
+def from_snapshot(data: dict[str, Any]) -> Media:
+    """The READY media a note's row describes (not read from the database)."""
+    return Media(**{name: data.get(name) for name in SNAPSHOT_FIELDS}, status=MediaStatus.READY)
+
+
+async def attach_to_note(note_id: int, media: Sequence[Media]) -> None:
+    """The note's media become exactly `media`, in order; those it had and lost are released. Call it
+    inside the note's transaction."""
+    await _release(MediaUse.NOTE, note_id, keep=[m.id for m in media])
+    await NoteMedia.filter(note_id=note_id).delete()
+    await NoteMedia.bulk_create(
+        [NoteMedia(note_id=note_id, media_id=m.id, position=i) for i, m in enumerate(media)]
+    )
+    await _mark_attached(media, MediaUse.NOTE)
+
+
+async def attach_to_product(product_id: int, media: Sequence[Media]) -> None:
+    """The product's images become exactly `media`, in order (inside the product's transaction)."""
+    await _release(MediaUse.PRODUCT, product_id, keep=[m.id for m in media])
+    await ProductMedia.filter(product_id=product_id).delete()
+    await ProductMedia.bulk_create(
+        [ProductMedia(product_id=product_id, media_id=m.id, position=i) for i, m in enumerate(media)]
+    )
+    await _mark_attached(media, MediaUse.PRODUCT)
+
+
+async def set_avatar(user_id: int, media: Media | None) -> None:
+    """The person's avatar becomes `media` (None: no uploaded avatar); the one it replaces is released."""
+    keep = [media.id] if media is not None else []
+    await (
+        Media.filter(owner_id=user_id, attached_to=MediaUse.AVATAR)
+        .exclude(id__in=keep)
+        .update(attached_to=None)
+    )
+    if media is not None:
+        await _mark_attached([media], MediaUse.AVATAR)
+
+
+async def release_note_media(note_id: int) -> None:
+    """A deleted note's media go (at the sweep's next pass)."""
+    await _release(MediaUse.NOTE, note_id, keep=[])
+
+
+async def _release(use: MediaUse, target: int, *, keep: Sequence[int]) -> None:
+    link = NoteMedia if use is MediaUse.NOTE else ProductMedia
+    column = "note_id" if use is MediaUse.NOTE else "product_id"
+    current = await link.filter(**{column: target}).values_list("media_id", flat=True)
+    gone = [int(m) for m in current if m not in keep]  # type: ignore[call-overload]
+    if gone:
+        await link.filter(media_id__in=gone).delete()
+        await Media.filter(id__in=gone).update(attached_to=None)
+
+
+async def _mark_attached(media: Sequence[Media], use: MediaUse) -> None:
+    if media:
+        await Media.filter(id__in=[m.id for m in media]).update(
+            attached_at=datetime.now(UTC), attached_to=use
+        )

@@ -1,0 +1,149 @@
+"""Uploaded media on notes and avatars, through the API: posted with `mediaIds`, read back in the feed with
+sizes and placeholders at no SQL cost, refused when not yours, not READY or already used, released (and
+then deleted by the sweep) when a note is edited or deleted or an avatar replaced."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from core.ids import decode_global_id
+from models import Media, MediaStatus
+from tests.conftest import GraphQLClient
+from tests.factories import sign_up
+from tests.media.files import gps_jpeg
+from tests.media.flow import CREATE, local_media_settings, upload
+
+NOTE_CREATE = """mutation Post($input: NoteCreateInput!) {
+  noteCreate(input: $input) {
+    note { id kind media { id kind status width height aspectRatio blurhash dominantColor url(variant: FEED) } }
+    errors { code field message }
+  }
+}"""
+NOTE_UPDATE = """mutation Edit($id: ID!, $input: NoteUpdateInput!) {
+  noteUpdate(id: $id, input: $input) { note { id media { id } } errors { code field } }
+}"""
+FEED = """{ followingFeed(first: 10) { edges { node { id title
+  media { id width height blurhash thumbnail: url(variant: THUMBNAIL) } } } } }"""
+
+
+@pytest.fixture
+async def client(db: str, tmp_path: Path) -> AsyncIterator[GraphQLClient]:
+    app = create_app(local_media_settings(tmp_path / "media"), manage_database=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        yield GraphQLClient(http, app)
+    await app.state.media.jobs.stop()
+
+
+async def _post(client: GraphQLClient, media_ids: list[str], **extra: Any) -> dict[str, Any]:
+    note = {"title": "今日穿搭 outfit", "body": "", "mediaIds": media_ids, **extra}
+    return (await client.data(NOTE_CREATE, {"input": note}))["noteCreate"]  # type: ignore[no-any-return]
+
+
+async def test_a_note_posted_with_uploads_shows_them_in_the_feed_with_sizes(client: GraphQLClient) -> None:
+    author = (await sign_up(client, "author"))["token"]
+    reader = await sign_up(client, "reader")
+    client.token = author
+    first, second = [await upload(client, gps_jpeg(), "image/jpeg") for _ in range(2)]
+    posted = await _post(client, [second, first])
+    assert posted["errors"] == []
+    note = posted["note"]
+    assert note["kind"] == "IMAGE"  # inferred from the uploads
+    assert [m["id"] for m in note["media"]] == [second, first]  # in the order given
+    assert all(m["width"] == 80 and m["height"] == 120 and m["blurhash"] for m in note["media"])
+    assert (await client.http.get(note["media"][0]["url"])).status_code == 200
+
+    follow = "mutation($id: ID!) { userFollow(userId: $id) { errors { code } } }"
+    author_id = (await client.data("{ viewer { id } }"))["viewer"]["id"]
+    await client.data(follow, {"id": author_id}, token=reader["token"])
+    body = await client.execute(FEED, token=reader["token"])
+    [edge] = body["data"]["followingFeed"]["edges"]
+    assert [m["id"] for m in edge["node"]["media"]] == [second, first]
+    assert edge["node"]["media"][0]["thumbnail"].startswith("http://testserver/media/files/media/")
+    # The pictures come with the note's row: the same statements as a feed of notes without media.
+    without = await client.execute("{ followingFeed(first: 10) { edges { node { id title } } } }",
+                                   token=reader["token"])  # fmt: skip
+    assert body["extensions"]["sqlStatements"] == without["extensions"]["sqlStatements"]
+    # Attached, the media are visible to anyone who sees the note.
+    seen = await client.data('query($id: ID!) { node(id: $id) { ... on Media { id } } }', {"id": first},
+                             token=reader["token"])  # fmt: skip
+    assert seen["node"] == {"id": first}
+
+
+async def test_media_that_are_not_yours_not_ready_or_in_use_are_refused(client: GraphQLClient) -> None:
+    owner = (await sign_up(client, "owner"))["token"]
+    other = (await sign_up(client, "other"))["token"]
+    mine = await upload(client, gps_jpeg(), "image/jpeg", token=owner)
+    client.token = other
+    stolen = await _post(client, [mine])
+    assert [(e["code"], e["field"]) for e in stolen["errors"]] == [("NOT_FOUND", ["input", "mediaIds", "0"])]
+
+    client.token = owner
+    photo = gps_jpeg()
+    fields = {"kind": "IMAGE", "contentType": "image/jpeg", "byteSize": len(photo), "filename": "x.jpg"}
+    waiting = (await client.data(CREATE, {"input": fields}))["mediaUploadCreate"]["media"]["id"]
+    early = await _post(client, [waiting])
+    assert [e["code"] for e in early["errors"]] == ["MEDIA_NOT_READY"]
+
+    assert (await _post(client, [mine]))["errors"] == []
+    again = await _post(client, [mine])
+    assert [e["code"] for e in again["errors"]] == ["INVALID"]
+    both = await _post(client, [mine], media=["https://cdn.example.com/a.jpg"])
+    assert [e["code"] for e in both["errors"]] == ["INVALID"]
+    video_note = await _post(client, [], kind="VIDEO")
+    assert video_note["errors"] and video_note["note"] is None
+
+
+async def test_edit_and_delete_release_media_and_the_sweep_deletes_their_files(client: GraphQLClient) -> None:
+    client.token = (await sign_up(client, "editor"))["token"]
+    old, new = [await upload(client, gps_jpeg(), "image/jpeg") for _ in range(2)]
+    note = (await _post(client, [old]))["note"]
+    edited = (await client.data(NOTE_UPDATE, {"id": note["id"], "input": {"mediaIds": [new]}}))["noteUpdate"]
+    assert edited["errors"] == [] and [m["id"] for m in edited["note"]["media"]] == [new]
+    storage = client.app.state.media.storage
+    old_row = await Media.get(id=decode_global_id(old, "Media", "id"))
+    old_files = [storage.file_path(f["key"]) for f in old_row.files.values()]
+    assert all(path is not None and path.exists() for path in old_files)
+
+    assert await client.app.state.media.sweep() == 1  # the picture the edit dropped
+    assert all(not path.exists() for path in old_files)
+    assert await Media.filter(id=old_row.id).count() == 0
+
+    await client.data("mutation($id: ID!) { noteDelete(id: $id) { errors { code } } }", {"id": note["id"]})
+    assert await client.app.state.media.sweep() == 1
+    assert await Media.all().count() == 0
+
+
+async def test_an_uploaded_avatar_replaces_the_last(client: GraphQLClient) -> None:
+    client.token = (await sign_up(client, "face"))["token"]
+    first, second = [await upload(client, gps_jpeg(), "image/jpeg") for _ in range(2)]
+    update = """mutation($id: ID!) { viewerUpdate(input: {avatarMediaId: $id}) {
+      user { avatarUrl } errors { code field } } }"""
+    set_first = (await client.data(update, {"id": first}))["viewerUpdate"]
+    assert set_first["errors"] == []
+    url = set_first["user"]["avatarUrl"]
+    assert url.endswith("/thumbnail.jpg") and (await client.http.get(url)).status_code == 200
+    set_second = (await client.data(update, {"id": second}))["viewerUpdate"]
+    assert set_second["user"]["avatarUrl"] != url
+    assert await client.app.state.media.sweep() == 1
+    assert (await client.http.get(url)).status_code == 404
+    assert await Media.filter(status=MediaStatus.READY).count() == 1
+
+
+async def test_notes_posted_with_urls_keep_working(client: GraphQLClient) -> None:
+    client.token = (await sign_up(client, "legacy"))["token"]
+    query = """mutation($input: NoteCreateInput!) { noteCreate(input: $input) {
+      note { mediaUrls media { id kind status width url(variant: THUMBNAIL) videoUrl } } errors { code } } }"""
+    posted = await client.data(query, {"input": {"title": "t", "media": ["https://cdn.example.com/1.jpg"]}})
+    note = posted["noteCreate"]["note"]
+    assert note["mediaUrls"] == ["https://cdn.example.com/1.jpg"]
+    [media] = note["media"]
+    assert (media["kind"], media["status"], media["width"]) == ("IMAGE", "READY", None)
+    assert (media["url"], media["videoUrl"]) == ("https://cdn.example.com/1.jpg", None)
