@@ -10,9 +10,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from commerce.money import max_charge, max_charge_text, normalize_currency
-from core.errors import AlreadyExists, ErrorCode, Forbidden, NotFound
+from core.errors import AlreadyExists, DomainError, ErrorCode, Forbidden, NotFound
 from core.validation import Checks
-from models import Product, ProductVariant, SearchKind
+from media.attach import MAX_PRODUCT_IMAGES, attach_to_product, attachable
+from models import Media, MediaKind, MediaUse, Product, ProductVariant, SearchKind
 from search.documents import reindex
 
 MAX_VARIANTS = 50
@@ -30,8 +31,15 @@ class VariantSpec:
 
 
 async def create_product(
-    *, merchant_id: int, title: str, description: str | None, variants: Sequence[VariantSpec]
+    *,
+    merchant_id: int,
+    title: str,
+    description: str | None,
+    variants: Sequence[VariantSpec],
+    media_ids: Sequence[int] = (),
 ) -> Product:
+    """A new product; `media_ids`: its images in order (uploaded pictures, READY, the merchant's own)."""
+    images = await _images(merchant_id, media_ids, product_id=None)
     checks = Checks()
     clean_title = checks.text("title", title, max_length=200)
     clean_description = checks.text("description", description or "", max_length=10_000, min_length=0)
@@ -45,8 +53,19 @@ async def create_product(
         await ProductVariant.bulk_create(
             [ProductVariant(product_id=product.id, **_variant_fields(v)) for v in cleaned]
         )
+        if images:
+            await attach_to_product(product.id, images)
         await reindex(SearchKind.PRODUCT, [product.id])
     return product
+
+
+async def _images(merchant_id: int, media_ids: Sequence[int], *, product_id: int | None) -> list[Media]:
+    reattach = (MediaUse.PRODUCT, product_id) if product_id is not None else None
+    images = await attachable(merchant_id, media_ids, maximum=MAX_PRODUCT_IMAGES, reattach=reattach)
+    for i, media in enumerate(images):
+        if media.kind is not MediaKind.IMAGE:
+            raise DomainError(ErrorCode.INVALID, "Product images are pictures.", ("media_ids", i))
+    return images
 
 
 async def update_product(
@@ -56,13 +75,16 @@ async def update_product(
     title: str | None = None,
     description: str | None = None,
     variants: Sequence[VariantSpec] | None = None,
+    media_ids: Sequence[int] | None = None,
 ) -> Product:
-    """Edit a product; `variants` given with an id update that variant, without one add a new one."""
+    """Edit a product; `variants` given with an id update that variant, without one add a new one;
+    `media_ids` replace its images (those dropped are deleted)."""
     product = await Product.get_or_none(id=product_id)
     if product is None:
         raise NotFound("Product", "id")
     if product.merchant_id != editor_id:  # type: ignore[attr-defined]
         raise Forbidden("Only the merchant who owns this product can edit it.", "id")
+    images = await _images(editor_id, media_ids, product_id=product_id) if media_ids is not None else None
     checks = Checks()
     clean_title = checks.text("title", title, max_length=200) if title is not None else None
     clean_description = (
@@ -93,6 +115,8 @@ async def update_product(
                     await ProductVariant.create(product_id=product_id, **_variant_fields(spec))
                 else:
                     await ProductVariant.filter(id=spec.id).update(**_variant_fields(spec))
+            if images is not None:
+                await attach_to_product(product_id, images)
             await reindex(SearchKind.PRODUCT, [product_id])
     except IntegrityError as exc:
         raise AlreadyExists("Each SKU may appear once per product.", "variants") from exc

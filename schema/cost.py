@@ -48,6 +48,7 @@ from commerce.cart import MAX_CART_LINES
 from commerce.catalog import MAX_VARIANTS
 from commerce.money import CURRENCY_EXPONENTS
 from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from media.attach import MAX_PRODUCT_IMAGES
 from social.notes import MAX_MEDIA, MAX_PRODUCTS, MAX_TOPICS
 from social.topics import MAX_HISTORY_DAYS
 
@@ -57,6 +58,7 @@ LIST_BOUNDS: dict[str, int] = {
     "Note.topics": MAX_TOPICS,
     "Note.products": MAX_PRODUCTS,
     "Product.variants": MAX_VARIANTS,
+    "Product.images": MAX_PRODUCT_IMAGES,
     "Cart.lines": MAX_CART_LINES,
     "Cart.warnings": 2 * MAX_CART_LINES,  # a price and a stock warning per line at most
     "Order.lines": MAX_CART_LINES,  # an order is a frozen cart

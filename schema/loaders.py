@@ -18,7 +18,7 @@ from aiodataloader import DataLoader
 
 from commerce.sales import NoteSales, sales_by_note, verified_purchases
 from core.sql import fetch_rows, model_from_row, placeholders, select_list
-from models import Board, Comment, Follow, Note, Product, ProductVariant, Topic, User
+from models import Board, Comment, Follow, Media, Note, Product, ProductVariant, Topic, User
 from social import policy
 from social.policy import Audience, comment_sql, user_sql
 
@@ -162,6 +162,10 @@ class Loaders:
         return self._loader(self._topics_by_note_id)
 
     @cached_property
+    def images_by_product_id(self) -> DataLoader:
+        return self._loader(self._images_by_product_id)
+
+    @cached_property
     def products_by_note_id(self) -> DataLoader:
         return self._loader(self._products_by_note_id)
 
@@ -276,6 +280,19 @@ class Loaders:
                 topic = topics[row["id"]] = model_from_row(Topic, row)
             grouped[row["nt_note_id"]].append(topic)
         return [grouped[n] for n in note_ids]
+
+    async def _images_by_product_id(self, product_ids: list[int]) -> list[list[Media]]:
+        """Each product's images in order: one statement for a page of products."""
+        grouped: dict[int, list[Media]] = defaultdict(list)
+        rows = await fetch_rows(
+            f"SELECT pm.product_id AS pm_product_id, {select_list(Media, 'm')} FROM product_media pm"
+            f" JOIN media m ON m.id = pm.media_id WHERE pm.product_id IN ({placeholders(len(product_ids))})"
+            " ORDER BY pm.product_id, pm.position, pm.id",
+            product_ids,
+        )
+        for row in rows:
+            grouped[row["pm_product_id"]].append(model_from_row(Media, row))
+        return [grouped[p] for p in product_ids]
 
     async def _products_by_note_id(self, note_ids: list[int]) -> list[list[Product]]:
         """Tagged products with their variants in one statement; primes the product and variant loaders."""

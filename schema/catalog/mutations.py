@@ -44,6 +44,10 @@ class ProductCreateInput:
     variants: list[ProductVariantInput] = strawberry.field(
         description="1–50 variants (leave their `id` out)."
     )
+    media_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Uploaded pictures (mediaUploadCreate; READY, your own), in display order, up to 10.",
+    )
 
 
 @strawberry.input(description="Only the fields given change; variants with an id are edited, others added.")
@@ -56,6 +60,15 @@ class ProductUpdateInput:
         default=None,
         description="Up to 50 variants to change (with `id`) or add (without); variants not listed stay.",
     )
+    media_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Uploaded pictures replacing the product's images, in order (up to 10); images no "
+        "longer shown are deleted.",
+    )
+
+
+def _media_ids(ids: list[strawberry.ID]) -> list[int]:
+    return [decode_global_id(g, "Media", ("media_ids", i)) for i, g in enumerate(ids)]
 
 
 @strawberry.type(description="The result of productCreate.")
@@ -102,6 +115,7 @@ class CatalogMutation:
             title=input.title,
             description=input.description,
             variants=_specs(input.variants),
+            media_ids=_media_ids(input.media_ids),
         )
         return ProductCreatePayload(product=ProductType.from_row(product))
 
@@ -119,6 +133,8 @@ class CatalogMutation:
             title=input.title,
             description=input.description,
             variants=_specs(input.variants) if input.variants is not None else None,
+            media_ids=_media_ids(input.media_ids) if input.media_ids is not None else None,
         )
         info.context.loaders.variants_by_product_id.clear(product.id)
+        info.context.loaders.images_by_product_id.clear(product.id)
         return ProductUpdatePayload(product=ProductType.from_row(product))

@@ -19,11 +19,13 @@ from schema.users.related import related_people
 from social.policy import note_sql
 
 if TYPE_CHECKING:
+    from schema.media.types import MediaType
     from schema.notes.types import NoteType
     from schema.users.types import UserType
 
 NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
 UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
+MediaRef = Annotated["MediaType", strawberry.lazy("schema.media.types")]
 
 
 @strawberry.type(name="ProductVariant", description="A purchasable version of a product (size, shade …).")
@@ -58,6 +60,13 @@ _merchants = related_people("merchant_id")
 async def _variants(products: list[ProductType], info: Info) -> list[list[ProductVariantType]]:
     found = await load_all(info.context.loaders.variants_by_product_id, [p.row.id for p in products])
     return [[ProductVariantType.from_row(v) for v in rows] for rows in found]
+
+
+async def _images(products: list[ProductType], info: Info) -> list[list[MediaType]]:
+    from schema.media.types import MediaType
+
+    found = await load_all(info.context.loaders.images_by_product_id, [p.row.id for p in products])
+    return [[MediaType.from_row(m) for m in rows] for rows in found]
 
 
 async def _prices(products: list[ProductType], info: Info) -> list[Money | None]:
@@ -111,6 +120,13 @@ class ProductType(Node):
     )
     async def variants(self, info: Info) -> list[ProductVariantType]:
         return (await _variants([self], info))[0]
+
+    @strawberry.field(
+        description="The product's pictures in display order (up to 10), with sizes and placeholders.",
+        metadata=batched(_images),
+    )
+    async def images(self, info: Info) -> list[MediaRef]:
+        return (await _images([self], info))[0]
 
     @strawberry.field(
         description='The lowest variant price, for a "from" label; null when the product has no variants.',

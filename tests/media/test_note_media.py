@@ -147,3 +147,31 @@ async def test_notes_posted_with_urls_keep_working(client: GraphQLClient) -> Non
     [media] = note["media"]
     assert (media["kind"], media["status"], media["width"]) == ("IMAGE", "READY", None)
     assert (media["url"], media["videoUrl"]) == ("https://cdn.example.com/1.jpg", None)
+
+
+async def test_a_product_shows_its_uploaded_images_in_order(client: GraphQLClient) -> None:
+    client.token = (await sign_up(client, "merchant"))["token"]
+    front, back = [await upload(client, gps_jpeg(), "image/jpeg") for _ in range(2)]
+    create = """mutation($input: ProductCreateInput!) { productCreate(input: $input) {
+      product { id images { id width height } } errors { code field } } }"""
+    variant = {"sku": "L-1", "name": "正红", "priceMinorUnits": 19900, "currency": "CNY", "stock": 5}
+    made = await client.data(
+        create, {"input": {"title": "口红", "variants": [variant], "mediaIds": [front, back]}}
+    )
+    product = made["productCreate"]["product"]
+    assert [(i["id"], i["width"], i["height"]) for i in product["images"]] == [
+        (front, 80, 120),
+        (back, 80, 120),
+    ]
+    page = await client.execute(
+        "query($id: ID!) { product(id: $id) { images { id url(variant: THUMBNAIL) } } }",
+        {"id": product["id"]},
+    )
+    assert [i["id"] for i in page["data"]["product"]["images"]] == [front, back]
+    # The product page's budget (4): its images are one statement, batched for a page of products.
+    assert page["extensions"]["sqlStatements"] <= 4
+    update = """mutation($id: ID!, $input: ProductUpdateInput!) { productUpdate(id: $id, input: $input) {
+      product { images { id } } errors { code field } } }"""
+    kept = (await client.data(update, {"id": product["id"], "input": {"mediaIds": [back]}}))["productUpdate"]
+    assert kept["errors"] == [] and kept["product"]["images"] == [{"id": back}]
+    assert await client.app.state.media.sweep() == 1  # the image the edit dropped
