@@ -82,7 +82,7 @@ def create_app(
     rate_limiter = RateLimiter.from_settings(settings)  # Redis when configured, so workers share counts
     # Background jobs (media processing): in this process, or from Redis when configured (core/jobs.py).
     jobs = Jobs.from_settings(settings.redis_url, in_process=settings.jobs_in_process)
-    media = media_from_settings(settings, jobs)
+    media = media_from_settings(settings, jobs, broker)
     mailer = mailer_from_settings(settings)
     # Operations: access lines, Prometheus metrics, traces (api/access_log.py); nothing of it when all off.
     metrics = Metrics() if settings.metrics else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
+import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,9 @@ SCHEMA_FILE = Path("schema.graphql")
 # Any fixed 64-bit number: every `vermilion migrate` on one PostgreSQL server takes this lock, so
 # machines that start together apply each migration once instead of racing on CREATE TABLE.
 MIGRATION_LOCK_KEY = 0x7665726D696C
+# `vermilion seed` draws pictures for worlds of up to this many users unless told: a 60-person world has
+# ~650 pictures (seconds), the benchmark's 10,000-person one would have ~100,000 (an hour or more).
+PICTURES_MAX_USERS = 200
 
 app = typer.Typer(
     name="vermilion",
@@ -317,6 +321,7 @@ def worker() -> None:
     """Run background jobs (media processing) from Redis: beside servers started with
     VERMILION_JOBS_IN_PROCESS=false, on machines of its own. Needs VERMILION_REDIS_URL."""
     from core.jobs import Jobs
+    from core.pubsub import create_broker
     from media.service import media_from_settings
 
     settings = _settings()
@@ -325,7 +330,8 @@ def worker() -> None:
 
     async def run() -> None:
         jobs = Jobs.from_settings(settings.redis_url, in_process=True)
-        media_from_settings(settings, jobs)
+        broker = create_broker(settings.redis_url)  # status changes reach subscribers on every server
+        media_from_settings(settings, jobs, broker)
         async with connected(settings.database_url):
             await jobs.start()
             typer.echo("Running jobs from Redis (Ctrl-C to stop).")
@@ -333,6 +339,7 @@ def worker() -> None:
                 await asyncio.Event().wait()
             finally:
                 await jobs.stop()
+                await broker.close()
 
     with contextlib.suppress(KeyboardInterrupt):
         _run(run())
@@ -420,11 +427,23 @@ def seed(
         bool, typer.Option("--if-empty", help="Do nothing, successfully, when data exists already.")
     ] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+    pictures: Annotated[
+        bool | None,
+        typer.Option(
+            "--pictures/--no-pictures",
+            help="Draw pictures (avatars, product shots, note photos) into the media storage. Default: "
+            f"on for worlds of at most {PICTURES_MAX_USERS} users (seconds of work), off for bigger ones "
+            "(the benchmark's: hours).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fill the database with bilingual demo users, notes, products and interactions."""
     if reset and if_empty:
         _fail("--reset and --if-empty exclude each other", code=2)
-    url = _settings().database_url
+    settings = _settings()
+    url = settings.database_url
+    draw = pictures if pictures is not None else users <= PICTURES_MAX_USERS
 
     async def run() -> Any:
         # Imported here: the demo data generator is only needed by this command.
@@ -442,8 +461,18 @@ def seed(
                     )
                 await empty_all_tables()
                 typer.echo("Emptied all tables.")
+            options: dict[str, Any] = {}
+            if draw:
+                from media.service import storage_from_settings
+
+                options = {"pictures": True, "media_storage": storage_from_settings(settings)}
             return await demo_seed.seed_database(
-                users=users, notes=notes, products=products, seed=seed_value, progress=not no_progress
+                users=users,
+                notes=notes,
+                products=products,
+                seed=seed_value,
+                progress=not no_progress,
+                **options,
             )
 
     summary = _run(run())
@@ -480,6 +509,10 @@ def serve(
     """Run the app with uvicorn (settings from the environment)."""
     import uvicorn
 
+    # Local media storage signs upload URLs and serves files at the address clients use: by default this
+    # server's own (the workers inherit the environment).
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else (f"[{host}]" if ":" in host else host)
+    os.environ.setdefault("VERMILION_PUBLIC_BASE_URL", f"http://{shown}:{port}")
     settings = _settings()
     if settings.is_sqlite and workers > 1:
         _warn("SQLite allows one writer process; starting 1 worker (use PostgreSQL for more)")

@@ -26,6 +26,7 @@ from tortoise.expressions import Q
 
 from core.errors import DomainError, ErrorCode, NotFound
 from core.jobs import Jobs
+from core.pubsub import Broker, announce
 from core.settings import Settings
 from core.validation import Checks
 from media.images import EncodedVariant, MediaRejected, ProcessedImage, process_image
@@ -56,6 +57,16 @@ CONTENT_TYPES: dict[MediaKind, dict[str, str]] = {
 }
 # After this many runs that raised (storage or worker trouble), processing gives up: FAILED.
 MAX_ATTEMPTS = 6
+
+
+def media_status_channel(media_id: int) -> str:
+    return f"vermilion:media:{media_id}:status"
+
+
+async def _announce(broker: Broker | None, media_id: int) -> None:
+    """Tell `mediaStatus` subscribers the media changed (after the change committed; best effort)."""
+    if broker is not None:
+        await announce(broker, media_status_channel(media_id), {"mediaId": media_id})
 
 
 @dataclass(frozen=True)
@@ -139,7 +150,12 @@ async def own_media(owner_id: int, media_id: int) -> Media:
 
 
 async def _refuse(
-    media: Media, storage: Storage, reason: FailureReason, code: ErrorCode, message: str
+    media: Media,
+    storage: Storage,
+    reason: FailureReason,
+    code: ErrorCode,
+    message: str,
+    broker: Broker | None,
 ) -> NoReturn:
     """A file that can never become this media: it is deleted and the media FAILED with `reason`; the
     caller reports `code`. Only an UPLOADING row is failed, so a concurrent complete that won keeps it."""
@@ -147,11 +163,18 @@ async def _refuse(
     await Media.filter(id=media.id, status=MediaStatus.UPLOADING).update(
         status=MediaStatus.FAILED, failure_reason=reason, processed_at=datetime.now(UTC)
     )
+    await _announce(broker, media.id)
     raise DomainError(code, message, "id")
 
 
 async def complete_upload(
-    owner_id: int, media_id: int, *, storage: Storage, limits: Limits, jobs: Jobs
+    owner_id: int,
+    media_id: int,
+    *,
+    storage: Storage,
+    limits: Limits,
+    jobs: Jobs,
+    broker: Broker | None = None,
 ) -> Media:
     """Check the uploaded file and queue its processing. Completing again changes nothing."""
     media = await own_media(owner_id, media_id)
@@ -174,6 +197,7 @@ async def complete_upload(
             ErrorCode.TOO_LARGE,
             f"The file has {stored.size} bytes; the upload was for {media.byte_size}"
             f" and a {media.kind.value.lower()} may have at most {limit}.",
+            broker,
         )
     found = sniff(await storage.read(media.upload_key, limit=SNIFF_BYTES))
     if found is None:
@@ -183,6 +207,7 @@ async def complete_upload(
             FailureReason.UNSUPPORTED_TYPE,
             ErrorCode.UNSUPPORTED_MEDIA_TYPE,
             "The file is not an accepted image or video, whatever its name or declared type.",
+            broker,
         )
     elif found.kind is not media.kind:
         await _refuse(
@@ -192,9 +217,11 @@ async def complete_upload(
             ErrorCode.UNSUPPORTED_MEDIA_TYPE,
             f"The file is {'an image' if found.kind is MediaKind.IMAGE else 'a video'}, but the upload was"
             f" for {'an image' if media.kind is MediaKind.IMAGE else 'a video'}.",
+            broker,
         )
     moved = await Media.filter(id=media.id, status=MediaStatus.UPLOADING).update(status=MediaStatus.PENDING)
     if moved:
+        await _announce(broker, media.id)
         await jobs.send(JOB_PROCESS, media.id)
     await media.refresh_from_db()
     return media
@@ -204,12 +231,21 @@ def _expired(media: Media) -> bool:
     return media.upload_expires_at < datetime.now(UTC)
 
 
-async def process_media(media_id: int, *, storage: Storage, limits: Limits) -> None:
+async def process_media(
+    media_id: int, *, storage: Storage, limits: Limits, broker: Broker | None = None
+) -> None:
     """The processing job: PENDING → READY, or FAILED with a reason. Safe to run twice (a retry, a second
     delivery): only a PENDING row is processed, and files are written under the media's own token."""
     media = await Media.get_or_none(id=media_id)
     if media is None or media.status is not MediaStatus.PENDING:
         return
+    try:
+        await _process(media, storage, limits)
+    finally:
+        await _announce(broker, media_id)
+
+
+async def _process(media: Media, storage: Storage, limits: Limits) -> None:
     attempts = media.attempts + 1
     await Media.filter(id=media.id).update(attempts=attempts)
     try:
@@ -346,6 +382,8 @@ class MediaServices:
     limits: Limits
     jobs: Jobs
     orphan_hours: float
+    # Where status changes are announced (`mediaStatus` subscriptions); None: nowhere.
+    broker: Broker | None = None
 
     def public_url(self, media: Media, variant: str) -> str | None:
         """Where clients download one processed file of READY media (None: not processed, or no such
@@ -355,7 +393,7 @@ class MediaServices:
 
     def register_jobs(self) -> None:
         async def process(media_id: int) -> None:
-            await process_media(media_id, storage=self.storage, limits=self.limits)
+            await process_media(media_id, storage=self.storage, limits=self.limits, broker=self.broker)
 
         self.jobs.register(JOB_PROCESS, process)
 
@@ -390,12 +428,13 @@ def storage_from_settings(settings: Settings) -> Storage:
     return LocalStorage(root=settings.media_root, base_url=base_url, secret=secret)
 
 
-def media_from_settings(settings: Settings, jobs: Jobs) -> MediaServices:
+def media_from_settings(settings: Settings, jobs: Jobs, broker: Broker | None = None) -> MediaServices:
     services = MediaServices(
         storage=storage_from_settings(settings),
         limits=limits_from_settings(settings),
         jobs=jobs,
         orphan_hours=settings.media_orphan_hours,
+        broker=broker,
     )
     services.register_jobs()
     return services

@@ -16,6 +16,7 @@ from schema.execution import VermilionExecutor
 from schema.feed.fields import FeedMutation, FeedQuery
 from schema.limits import ErrorCodes, protection_extensions
 from schema.media.mutations import MediaMutation
+from schema.media.subscriptions import MediaSubscription
 from schema.media.types import MediaType
 from schema.notes.mutations import NoteMutation
 from schema.notes.subscriptions import NoteSubscription
@@ -62,7 +63,7 @@ class Mutation(
     description="Live updates over WebSocket (graphql-transport-ws protocol, same path as queries); send "
     "the bearer token in the connection_init payload."
 )
-class Subscription(NoteSubscription, CommerceSubscription, NotificationSubscription):
+class Subscription(NoteSubscription, CommerceSubscription, NotificationSubscription, MediaSubscription):
     pass
 
 

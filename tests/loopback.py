@@ -40,14 +40,16 @@ def serve_on_loopback(
     sock.bind(("127.0.0.1", 0))
     sock.listen()
     port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    # "{base}" in a value is the server's own address (VERMILION_PUBLIC_BASE_URL).
+    extra = {key: value.replace("{base}", base) for key, value in (env or {}).items()}
     proc = subprocess.Popen(
         [sys.executable, "-c", script, str(sock.fileno()), *args],
         cwd=cwd,
         pass_fds=[sock.fileno()],
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **extra},
     )
     sock.close()
-    base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(name, base, proc, ready, timeout)
         yield base

@@ -133,5 +133,6 @@ class MediaMutation:
             storage=services.storage,
             limits=services.limits,
             jobs=services.jobs,
+            broker=services.broker,
         )
         return MediaUploadCompletePayload(media=MediaType.from_row(media))
