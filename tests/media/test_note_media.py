@@ -175,3 +175,28 @@ async def test_a_product_shows_its_uploaded_images_in_order(client: GraphQLClien
     kept = (await client.data(update, {"id": product["id"], "input": {"mediaIds": [back]}}))["productUpdate"]
     assert kept["errors"] == [] and kept["product"]["images"] == [{"id": back}]
     assert await client.app.state.media.sweep() == 1  # the image the edit dropped
+
+
+async def test_a_phone_video_becomes_a_video_note_with_its_poster(client: GraphQLClient) -> None:
+    from tests.media.files import turned_like_a_phone, video
+
+    client.token = (await sign_up(client, "filmer"))["token"]
+    clip = turned_like_a_phone(video(seconds=2.0))
+    media_id = await upload(client, clip, "video/mp4", kind="VIDEO")
+    posted = await _post(client, [media_id])
+    assert posted["errors"] == [] and posted["note"]["kind"] == "VIDEO"
+    read = """query($id: ID!) { note(id: $id) { media { kind width height durationSeconds videoUrl
+      poster: url(variant: FEED) } } }"""
+    [media] = (await client.data(read, {"id": posted["note"]["id"]}))["note"]["media"]
+    # Stored 96×64, shown upright: 64 wide, 96 high; two seconds long.
+    assert (media["kind"], media["width"], media["height"]) == ("VIDEO", 64, 96)
+    assert media["durationSeconds"] == pytest.approx(2.0, abs=0.2)
+    kept = await client.http.get(media["videoUrl"])
+    assert kept.status_code == 200 and kept.content == clip  # the file as uploaded
+    poster = await client.http.get(media["poster"])
+    assert poster.status_code == 200 and poster.headers["content-type"] == "image/jpeg"
+    # A video is one on its own: not beside pictures.
+    picture = await upload(client, gps_jpeg(), "image/jpeg")
+    other = await upload(client, clip, "video/mp4", kind="VIDEO")
+    mixed = await _post(client, [picture, other])
+    assert [e["code"] for e in mixed["errors"]] == ["INVALID"]
