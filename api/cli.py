@@ -431,9 +431,9 @@ def seed(
         bool | None,
         typer.Option(
             "--pictures/--no-pictures",
-            help="Draw pictures (avatars, product shots, note photos) into the media storage. Default: "
-            f"on for worlds of at most {PICTURES_MAX_USERS} users (seconds of work), off for bigger ones "
-            "(the benchmark's: hours).",
+            help="Draw pictures (avatars, product shots, note photos) into the media storage "
+            f"(VERMILION_MEDIA_ROOT, or S3). Default: on for up to {PICTURES_MAX_USERS} users, off above "
+            "(a big world such as the benchmark's would take hours).",
             show_default=False,
         ),
     ] = None,

@@ -228,7 +228,7 @@ async def _prepare_database(admin_url: str, name: str, users: int) -> str:
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     env = {**os.environ, "VERMILION_DATABASE_URL": url.replace("postgresql://", "postgres://")}
     subprocess.run(
-        [sys.executable, "-m", "api.cli", "seed", "--users", str(users)],
+        [sys.executable, "-m", "api.cli", "seed", "--users", str(users), "--no-pictures"],
         cwd=ROOT,
         env=env,
         check=True,

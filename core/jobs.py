@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from taskiq import AsyncBroker, InMemoryBroker, SmartRetryMiddleware
 from taskiq.api import run_receiver_task
 from taskiq.kicker import AsyncKicker
+from taskiq.message import TaskiqMessage
 from taskiq_redis import RedisStreamBroker
 
 log = logging.getLogger(__name__)
@@ -30,11 +32,31 @@ RETRIES = 5
 FIRST_DELAY_SECONDS = 1.0
 STREAM = "vermilion:jobs"
 CONSUMER_GROUP = "vermilion"
+STREAM_LENGTH = 100_000
+
+
+class _RetryAfterDelay(SmartRetryMiddleware):
+    """taskiq's retry middleware, with its delays kept."""
+
+    def make_delay(self, message: TaskiqMessage, retries: int) -> float:
+        # Doubling from the first delay (taskiq multiplies the last retry's delay by the retry number).
+        delay = min(self.default_delay * 2 ** (retries - 1), self.max_delay_exponent)
+        return delay + random.random() if self.use_jitter else delay
+
+    async def on_send(self, kicker: AsyncKicker[Any, Any], message: TaskiqMessage, delay: float) -> None:
+        # Without a schedule source taskiq only labels the retry with its delay, a label no broker reads: the
+        # retry ran at once. Waiting here (in one of the worker's job slots) keeps the failed message
+        # unacknowledged until its retry is queued, so a worker stopped meanwhile leaves it to redelivery.
+        await asyncio.sleep(delay)
+        await super().on_send(kicker, message, delay)
 
 
 def retry_middleware() -> SmartRetryMiddleware:
-    return SmartRetryMiddleware(
-        default_retry_count=RETRIES,
+    return _RetryAfterDelay(
+        # Every job is retried: the worker decides, as messages carry no labels (`send` names the job only).
+        default_retry_label=True,
+        # taskiq counts the first run among its retries.
+        default_retry_count=RETRIES + 1,
         default_delay=FIRST_DELAY_SECONDS,
         use_jitter=True,
         use_delay_exponent=True,
@@ -57,12 +79,20 @@ class Jobs:
         if redis_url is None:
             return cls(InMemoryBroker().with_middlewares(retry_middleware()), consume=True)
         broker = RedisStreamBroker(
-            redis_url, queue_name=STREAM, consumer_group_name=CONSUMER_GROUP
+            redis_url,
+            queue_name=STREAM,
+            consumer_group_name=CONSUMER_GROUP,
+            # The group is made by the first process that starts; from the stream's beginning, so jobs
+            # queued before any consumer existed are run too.
+            consumer_id="0",
+            # Done jobs stay in the stream until trimmed: keep about the last STREAM_LENGTH.
+            maxlen=STREAM_LENGTH,
+            approximate=True,
         ).with_middlewares(retry_middleware())
         return cls(broker, consume=in_process)
 
     def register(self, name: str, function: Callable[..., Awaitable[Any]]) -> None:
-        self.broker.register_task(function, task_name=name, retry_on_error=True, max_retries=RETRIES)
+        self.broker.register_task(function, task_name=name)
 
     async def send(self, name: str, *args: Any) -> None:
         """Queue the job `name` with `args` (JSON-serialisable). Call it after the transaction that made

@@ -14,8 +14,10 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 from tqdm import tqdm
 
+from core.settings import Settings
 from core.sql import dialect
 from demo.build import build_world
+from demo.media import DemoMedia, make_demo_media
 from demo.notifications import write_demo_notifications
 from demo.orders import write_demo_orders
 from demo.population import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
@@ -35,16 +37,21 @@ from demo.world import (
     World,
     to_datetime,
 )
+from media.service import storage_from_settings
+from media.storage import Storage
 from models import (
     Board,
     Collect,
     Comment,
     Follow,
     Like,
+    Media,
     Note,
+    NoteMedia,
     NoteProduct,
     NoteTopic,
     Product,
+    ProductMedia,
     ProductVariant,
     Topic,
     User,
@@ -91,8 +98,14 @@ async def seed_database(
     products: int | None = None,
     seed: int = 7,
     progress: bool = True,
+    pictures: bool = False,
+    media_storage: Storage | None = None,
 ) -> SeedSummary:
-    """Fill an empty database with a deterministic bilingual demo world; same arguments, same rows."""
+    """Fill an empty database with a deterministic bilingual demo world; same arguments, same rows.
+
+    `pictures`: also draw every avatar, product shot and note photo (demo.media), stored in
+    `media_storage` (default: the one the settings configure). Off by default: it costs seconds.
+    """
     started = time.perf_counter()
     note_total = users * 8 if notes is None else notes
     product_total = max(12, users // 8) if products is None else products
@@ -100,9 +113,16 @@ async def seed_database(
     world = await asyncio.to_thread(
         build_world, users=users, notes=note_total, products=product_total, seed=seed, progress=progress
     )
+    media = DemoMedia()
+    if pictures:
+        # Files first, rows in the transaction below: a failed seed leaves files nothing refers to (the
+        # next seed writes over them), never rows without files.
+        storage = media_storage or _configured_storage()
+        media = await make_demo_media(world, seed=seed, storage=storage, progress=progress)
+        media.apply_to(world)
     # Argon2 is slow on purpose: hash the one shared demo password once.
     password_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
-    rows = await _write(world, password_hash, progress)
+    rows = await _write(world, media, password_hash, progress)
     rows["search_documents"] = sum((await rebuild_index(progress=progress)).values())
     if dialect() == "postgres":
         await connections.get("default").execute_script("ANALYZE search_documents")
@@ -112,7 +132,11 @@ async def seed_database(
     return SeedSummary(seed=seed, rows=rows, seconds=time.perf_counter() - started)
 
 
-async def _write(world: World, password_hash: str, progress: bool) -> dict[str, int]:
+def _configured_storage() -> Storage:
+    return storage_from_settings(Settings())
+
+
+async def _write(world: World, media: DemoMedia, password_hash: str, progress: bool) -> dict[str, int]:
     """Insert every table in one transaction, so a failed seed leaves the database empty."""
     tables: list[tuple[type[Model], Sequence[Any], Callable[[Any], Model]]] = [
         (User, world.users, lambda u: _user(u, password_hash)),
@@ -127,6 +151,9 @@ async def _write(world: World, password_hash: str, progress: bool) -> dict[str, 
         (Board, world.boards, _board),
         (Collect, world.collects, _collect),
         (Comment, world.comments, _comment),
+        (Media, media.media, _as_is),
+        (NoteMedia, media.note_media, _as_is),
+        (ProductMedia, media.product_media, _as_is),
     ]
     written: dict[str, int] = {}
     async with in_transaction() as connection:
@@ -159,6 +186,10 @@ async def _advance_sequences(connection: BaseDBAsyncClient, tables: list[str]) -
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
             f" COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         )
+
+
+def _as_is(row: Model) -> Model:
+    return row
 
 
 def _user(row: UserRow, password_hash: str) -> User:

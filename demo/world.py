@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from demo.brands import Brand
 
@@ -100,7 +100,8 @@ class NoteRow:
     title: str
     body: str
     language: str
-    media: list[str]
+    # URLs, or what a note keeps of uploaded media (media.attach.snapshot) once pictures are drawn.
+    media: list[Any]
     review_product_id: int | None
     review_rating: int | None
     created_at: int

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 from tortoise.expressions import Q
 
 from core.errors import DomainError, ErrorCode, NotFound
-from core.jobs import Jobs
+from core.jobs import RETRIES, Jobs
 from core.pubsub import Broker, announce
 from core.settings import Settings
 from core.validation import Checks
@@ -55,8 +55,9 @@ CONTENT_TYPES: dict[MediaKind, dict[str, str]] = {
     },
     MediaKind.VIDEO: {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"},
 }
-# After this many runs that raised (storage or worker trouble), processing gives up: FAILED.
-MAX_ATTEMPTS = 6
+# After this many runs that raised (storage or worker trouble), processing gives up: FAILED. The job queue
+# runs a job once and retries it RETRIES times: the last run is the one that gives up.
+MAX_ATTEMPTS = 1 + RETRIES
 
 
 def media_status_channel(media_id: int) -> str:

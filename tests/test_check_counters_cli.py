@@ -10,7 +10,9 @@ from tests.test_cli import sqlite_url, vermilion
 
 def test_check_counters_passes_on_a_seeded_database_and_names_a_drifted_counter(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
-    seeded = vermilion("seed", "--users", "12", "--no-progress", cwd=tmp_path, database_url=url)
+    seeded = vermilion(
+        "seed", "--users", "12", "--no-progress", "--no-pictures", cwd=tmp_path, database_url=url
+    )
     assert seeded.returncode == 0, seeded.stderr
 
     exact = vermilion("check-counters", cwd=tmp_path, database_url=url)

@@ -169,7 +169,9 @@ def test_check_schema_fails_with_a_diff_when_out_of_date(tmp_path: Path) -> None
 
 def test_seed_refuses_a_seeded_database_unless_told(cli_database: str, tmp_path: Path) -> None:
     url = cli_database
-    first = vermilion("seed", "--users", "12", "--no-progress", cwd=tmp_path, database_url=url)
+    first = vermilion(
+        "seed", "--users", "12", "--no-progress", "--no-pictures", cwd=tmp_path, database_url=url
+    )
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Applied models.0001_initial" in first.stdout  # seeding migrates first
     assert "GraphiQL: http://127.0.0.1:8000/graphql" in first.stdout
@@ -177,7 +179,9 @@ def test_seed_refuses_a_seeded_database_unless_told(cli_database: str, tmp_path:
     counts = row_counts(url)
     assert counts["users"] >= 12
 
-    again = vermilion("seed", "--users", "12", "--no-progress", cwd=tmp_path, database_url=url)
+    again = vermilion(
+        "seed", "--users", "12", "--no-progress", "--no-pictures", cwd=tmp_path, database_url=url
+    )
     assert again.returncode == 1
     assert "already has data" in again.stderr
 
@@ -186,7 +190,9 @@ def test_seed_refuses_a_seeded_database_unless_told(cli_database: str, tmp_path:
     assert "already seeded" in kept.stdout
     assert row_counts(url) == counts
 
-    reset = vermilion("seed", "--users", "12", "--reset", "--no-progress", cwd=tmp_path, database_url=url)
+    reset = vermilion(
+        "seed", "--users", "12", "--reset", "--no-progress", "--no-pictures", cwd=tmp_path, database_url=url
+    )
     assert reset.returncode == 0, reset.stdout + reset.stderr
     assert row_counts(url) == counts  # the same seed gives the same data, not twice as much
 
@@ -210,7 +216,7 @@ async def database_is_empty() -> bool:
     return not await User.exists()
 
 
-async def seed_database(*, users=60, notes=None, products=None, seed=7, progress=True):
+async def seed_database(*, users=60, notes=None, products=None, seed=7, progress=True, pictures=False, media_storage=None):
     for i in range(users):
         await User.create(
             email=f"fake{i}@example.com", handle=f"fake{i}", display_name="Fake", password_hash="-"
