@@ -11,11 +11,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from core.errors import DomainError, ErrorCode, NotFound, PathSegment, ValidationErrors
+from core.validation import Checks
 from models.media import Media, MediaKind, MediaStatus, MediaUse, NoteMedia, ProductMedia
+from models.notes import Note
 
 MAX_NOTE_IMAGES = 18
 MAX_PRODUCT_IMAGES = 10
+MAX_ALT_TEXT = 1500  # Mastodon's limit
 
 
 async def attachable(
@@ -155,3 +160,27 @@ async def _mark_attached(media: Sequence[Media], use: MediaUse) -> None:
         await Media.filter(id__in=[m.id for m in media]).update(
             attached_at=datetime.now(UTC), attached_to=use
         )
+
+
+async def set_alt_text(owner_id: int, media_id: int, alt_text: str) -> Media:
+    """The owner describes their media for screen readers; a note showing it shows the new text too (its row
+    keeps a snapshot of its media)."""
+    checks = Checks()
+    text = checks.text("alt_text", alt_text, max_length=MAX_ALT_TEXT, min_length=0) or ""
+    checks.done()
+    media = await Media.get_or_none(id=media_id, owner_id=owner_id)
+    if media is None:
+        raise NotFound("Media", "id")
+    alt_text = text
+    async with in_transaction():
+        await Media.filter(id=media.id).update(alt_text=alt_text)
+        media.alt_text = alt_text
+        link = await NoteMedia.get_or_none(media_id=media.id)
+        if link is not None:
+            note = await Note.get(id=link.note_id)  # type: ignore[attr-defined]
+            note.media = [
+                snapshot(media) if isinstance(item, dict) and item.get("id") == media.id else item
+                for item in note.media or []
+            ]
+            await note.save(update_fields=["media"])
+    return media

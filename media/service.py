@@ -29,6 +29,7 @@ from core.jobs import RETRIES, Jobs
 from core.pubsub import Broker, announce
 from core.settings import Settings
 from core.validation import Checks
+from media.attach import MAX_ALT_TEXT
 from media.images import EncodedVariant, MediaRejected, ProcessedImage, process_image
 from media.sniff import SNIFF_BYTES, sniff
 from media.storage import LocalStorage, S3Storage, Storage, UploadTicket, new_upload_key, variant_key
@@ -41,7 +42,6 @@ JOB_PROCESS = "media.process"
 # Processed files never change (a new picture gets a new token): clients and CDNs keep them for a year.
 IMMUTABLE = "public, max-age=31536000, immutable"
 MAX_FILENAME = 255
-MAX_ALT_TEXT = 1500
 # Declared types accepted per kind; the bytes are judged again at completion (media.sniff).
 CONTENT_TYPES: dict[MediaKind, dict[str, str]] = {
     MediaKind.IMAGE: {
@@ -101,6 +101,7 @@ async def create_upload(
     filename: str,
     storage: Storage,
     limits: Limits,
+    alt_text: str = "",
 ) -> Upload:
     checks = Checks()
     declared = content_type.strip().lower()
@@ -120,7 +121,8 @@ async def create_upload(
             ErrorCode.TOO_LARGE,
             f"A {kind.value.lower()} may be at most {_megabytes(limits.max_bytes(kind))}.",
         )
-    name = checks.text("filename", filename, max_length=MAX_FILENAME, required=False) or ""
+    name = checks.text("filename", filename, max_length=MAX_FILENAME, min_length=0) or ""
+    description = checks.text("alt_text", alt_text, max_length=MAX_ALT_TEXT, min_length=0) or ""
     checks.done()
     assert extension is not None  # checks.done() raised otherwise
     token = secrets.token_hex(16)
@@ -137,6 +139,7 @@ async def create_upload(
         upload_key=key,
         token=token,
         upload_expires_at=ticket.expires_at,
+        alt_text=description,
     )
     return Upload(media, ticket)
 

@@ -67,6 +67,7 @@ WRITE_POINTS: dict[str, int] = {
     # checks a file the same person just sent.
     "mediaUploadCreate": CREATE,
     "mediaUploadComplete": 0,
+    "mediaUpdate": UPDATE,
 }
 
 

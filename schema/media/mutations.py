@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from core.errors import DomainError, ErrorCode
 from core.ids import decode_global_id
 from core.ratelimit import Action
+from media.attach import set_alt_text
 from media.service import MediaServices, complete_upload, create_upload
 from models.media import MediaKind
 from schema.context import Info
@@ -32,6 +33,10 @@ class MediaUploadCreateInput:
     )
     filename: str = strawberry.field(
         default="", description="The file's name on the device, kept for its owner."
+    )
+    alt_text: str = strawberry.field(
+        default="",
+        description="A description for screen readers, up to 1,500 characters (mediaUpdate changes it).",
     )
 
 
@@ -56,6 +61,12 @@ class MediaUploadCreatePayload:
     media: MediaType | None = strawberry.field(
         default=None, description="The new media, UPLOADING; null when refused."
     )
+    errors: list[UserError] = payload_errors()
+
+
+@strawberry.type(description="The result of mediaUpdate.")
+class MediaUpdatePayload:
+    media: MediaType | None = strawberry.field(default=None, description="The media now; null when refused.")
     errors: list[UserError] = payload_errors()
 
 
@@ -97,6 +108,7 @@ class MediaMutation:
             content_type=input.content_type,
             byte_size=input.byte_size,
             filename=input.filename,
+            alt_text=input.alt_text,
             storage=services.storage,
             limits=services.limits,
         )
@@ -136,3 +148,18 @@ class MediaMutation:
             broker=services.broker,
         )
         return MediaUploadCompletePayload(media=MediaType.from_row(media))
+
+    @strawberry.mutation(
+        description="Describe your media for screen readers (at any step, attached or not); notes showing it "
+        "show the new text."
+    )
+    @returns_errors
+    async def media_update(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A Media id of yours.")],
+        alt_text: Annotated[str, strawberry.argument(description='Up to 1,500 characters; "" removes it.')],
+    ) -> MediaUpdatePayload:
+        owner = info.context.require_viewer_id()
+        media = await set_alt_text(owner, decode_global_id(id, "Media", "id"), alt_text)
+        return MediaUpdatePayload(media=MediaType.from_row(media))

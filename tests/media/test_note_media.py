@@ -200,3 +200,37 @@ async def test_a_phone_video_becomes_a_video_note_with_its_poster(client: GraphQ
     other = await upload(client, clip, "video/mp4", kind="VIDEO")
     mixed = await _post(client, [picture, other])
     assert [e["code"] for e in mixed["errors"]] == ["INVALID"]
+
+
+async def test_alt_text_is_kept_and_can_be_changed_on_a_posted_note(client: GraphQLClient) -> None:
+    client.token = (await sign_up(client, "describer"))["token"]
+    photo = gps_jpeg()
+    fields = {
+        "kind": "IMAGE",
+        "contentType": "image/jpeg",
+        "byteSize": len(photo),
+        "altText": "一支口红 a lipstick",
+    }
+    started = (await client.data(CREATE, {"input": fields}))["mediaUploadCreate"]
+    too_long = (await client.data(CREATE, {"input": {**fields, "altText": "x" * 1501}}))["mediaUploadCreate"]
+    assert [(e["code"], e["field"]) for e in too_long["errors"]] == [("TOO_LONG", ["input", "altText"])]
+    ticket = started["upload"]
+    await client.http.request(ticket["method"], ticket["url"], content=photo, headers=ticket["headers"])
+    await client.data(
+        "mutation($id: ID!) { mediaUploadComplete(id: $id) { errors { code } } }", {"id": ticket["id"]}
+    )
+    from tests.media.flow import settled
+
+    assert (await settled(client, ticket["id"]))["status"] == "READY"
+    note = (await _post(client, [ticket["id"]]))["note"]
+    read = "query($id: ID!) { note(id: $id) { media { altText } } }"
+    assert (await client.data(read, {"id": note["id"]}))["note"]["media"] == [
+        {"altText": "一支口红 a lipstick"}
+    ]
+    change = "mutation($id: ID!, $t: String!) { mediaUpdate(id: $id, altText: $t) { media { altText } errors { code } } }"
+    changed = (await client.data(change, {"id": ticket["id"], "t": "正红色口红"}))["mediaUpdate"]
+    assert changed == {"media": {"altText": "正红色口红"}, "errors": []}
+    assert (await client.data(read, {"id": note["id"]}))["note"]["media"] == [{"altText": "正红色口红"}]
+    other = (await sign_up(client, "stranger"))["token"]
+    refused = (await client.data(change, {"id": ticket["id"], "t": "mine now"}, token=other))["mediaUpdate"]
+    assert [e["code"] for e in refused["errors"]] == ["NOT_FOUND"]
