@@ -38,8 +38,9 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # jieba's dictionary as one file (search/dictionary.py), built once into the image: each worker maps it
 # read-only in ~10 ms and all of them share its ≈ 3 MB of pages, instead of each holding a ≈ 60 MB dict.
-# /app/data is the only place the app writes (the file again if it is ever missing or damaged, and SQLite
-# when no database URL is given).
+# /app/data is the only place the app writes (the file again if it is ever missing or damaged, SQLite
+# when no database URL is given, and media under /app/data/media with VERMILION_MEDIA_STORAGE=local: set
+# VERMILION_PUBLIC_BASE_URL to the address clients reach the container at).
 RUN python -c "from pathlib import Path; from search.dictionary import load_frequencies; \
         load_frequencies(Path('/app/data/cache'))" \
     && chown -R vermilion:vermilion /app/data
