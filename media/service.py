@@ -17,14 +17,15 @@ import hmac
 import logging
 import secrets
 import tempfile
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from tortoise.expressions import Q
 
-from core.errors import DomainError, ErrorCode, NotFound
+from core.errors import DomainError, ErrorCode, NotFound, RequestCode, RequestRefused
 from core.jobs import RETRIES, Jobs
 from core.pubsub import Broker, announce
 from core.settings import Settings
@@ -32,11 +33,20 @@ from core.validation import Checks
 from media.attach import MAX_ALT_TEXT
 from media.images import EncodedVariant, MediaRejected, ProcessedImage, process_image
 from media.sniff import SNIFF_BYTES, sniff
-from media.storage import LocalStorage, S3Storage, Storage, UploadTicket, new_upload_key, variant_key
+from media.storage import (
+    STORAGE_ERRORS,
+    LocalStorage,
+    S3Storage,
+    Storage,
+    UploadTicket,
+    new_upload_key,
+    variant_key,
+)
 from media.video import probe_video
 from models.media import FailureReason, Media, MediaKind, MediaStatus
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 JOB_PROCESS = "media.process"
 # Processed files never change (a new picture gets a new token): clients and CDNs keep them for a year.
@@ -88,6 +98,22 @@ class Upload:
     ticket: UploadTicket
 
 
+async def _reach(step: Awaitable[T]) -> T:
+    """A storage call made while a client waits: storage down is SERVICE_UNAVAILABLE (503, retry), never
+    an internal error or a refusal of the client's input."""
+    try:
+        return await step
+    except STORAGE_ERRORS as exc:
+        log.warning("media storage unreachable: %s: %s", type(exc).__name__, exc)
+        refused = RequestRefused(
+            RequestCode.SERVICE_UNAVAILABLE,
+            "Media storage cannot be reached right now; try again shortly.",
+            http_status=503,
+        )
+        refused.headers["Retry-After"] = "5"
+        raise refused from exc
+
+
 def _megabytes(n: int) -> str:
     return f"{n / 1_000_000:g} MB"
 
@@ -127,8 +153,10 @@ async def create_upload(
     assert extension is not None  # checks.done() raised otherwise
     token = secrets.token_hex(16)
     key = new_upload_key(token, extension)
-    ticket = await storage.upload_ticket(
-        key, content_type=declared, byte_size=byte_size, expires_in=limits.upload_ttl_seconds
+    ticket = await _reach(
+        storage.upload_ticket(
+            key, content_type=declared, byte_size=byte_size, expires_in=limits.upload_ttl_seconds
+        )
     )
     media = await Media.create(
         owner_id=owner_id,
@@ -163,7 +191,7 @@ async def _refuse(
 ) -> NoReturn:
     """A file that can never become this media: it is deleted and the media FAILED with `reason`; the
     caller reports `code`. Only an UPLOADING row is failed, so a concurrent complete that won keeps it."""
-    await storage.delete(media.upload_key)
+    await _reach(storage.delete(media.upload_key))
     await Media.filter(id=media.id, status=MediaStatus.UPLOADING).update(
         status=MediaStatus.FAILED, failure_reason=reason, processed_at=datetime.now(UTC)
     )
@@ -184,7 +212,7 @@ async def complete_upload(
     media = await own_media(owner_id, media_id)
     if media.status is not MediaStatus.UPLOADING:
         return media
-    stored = await storage.stat(media.upload_key)
+    stored = await _reach(storage.stat(media.upload_key))
     if stored is None:
         raise DomainError(
             ErrorCode.UPLOAD_MISSING,
@@ -203,7 +231,7 @@ async def complete_upload(
             f" and a {media.kind.value.lower()} may have at most {limit}.",
             broker,
         )
-    found = sniff(await storage.read(media.upload_key, limit=SNIFF_BYTES))
+    found = sniff(await _reach(storage.read(media.upload_key, limit=SNIFF_BYTES)))
     if found is None:
         await _refuse(
             media,

@@ -27,7 +27,7 @@ from urllib.parse import quote, urlencode
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 # SigV4 presigned URLs cannot live longer than seven days; S3 refuses the URL otherwise.
 MAX_TICKET_SECONDS = 7 * 24 * 3600
@@ -80,6 +80,11 @@ class Storage(Protocol):
     async def write(self, key: str, data: bytes, *, content_type: str, cache_control: str) -> None: ...
     async def delete(self, *keys: str) -> None: ...
     def public_url(self, key: str) -> str: ...
+
+
+# What a storage call raises when the service is down, unreachable or refuses us (not a missing object:
+# `stat` answers None for that): local files' OSError, boto3's connection and service errors.
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError, BotoCoreError, ClientError)
 
 
 def new_upload_key(token: str, extension: str) -> str:

@@ -238,3 +238,30 @@ async def test_uploads_are_limited_per_person(db: str, tmp_path: Path) -> None:
             "errors"
         ] == []
     assert await Media.all().count() == 3
+
+
+async def test_storage_down_is_service_unavailable_and_changes_nothing(
+    media_client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = media_client
+    client.token = (await sign_up(client, "unlucky"))["token"]
+    photo = gps_jpeg()
+    upload = (await _start(client, photo, "image/jpeg"))["upload"]
+    await _send(client, upload, photo)
+    storage = client.app.state.media.storage
+
+    async def unreachable(key: str) -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(storage, "stat", unreachable)
+    response = await client.http.post(
+        "/graphql",
+        json={"query": COMPLETE, "variables": {"id": upload["id"]}},
+        headers={"Authorization": f"Bearer {client.token}"},
+    )
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE" and "storage" in error["message"]
+    assert (await Media.get()).status is MediaStatus.UPLOADING  # nothing changed: completing later works
+    monkeypatch.undo()
+    assert (await client.data(COMPLETE, {"id": upload["id"]}))["mediaUploadComplete"]["errors"] == []
