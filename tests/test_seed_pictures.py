@@ -27,7 +27,8 @@ from demo.pictures import cjk_font
 from demo.world import MEDIA_BASE
 from media.service import storage_from_settings
 from models import Media, MediaStatus, MediaUse, Note, NoteMedia, Product, ProductMedia, User
-from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, TEST_SECRET, GraphQLClient
+from tests.conftest import GraphQLClient
+from tests.media.flow import local_media_settings
 from tests.test_cli import row_counts, sqlite_url, vermilion
 
 # Small: every picture is drawn and processed (~40 ms of CPU each).
@@ -39,15 +40,7 @@ MEDIA_NODE = """query Media($id: ID!) {
 
 
 def media_settings(root: Path) -> Settings:
-    return Settings(
-        VERMILION_DATABASE_URL=DATABASE_URL,
-        VERMILION_SECRET_KEY=TEST_SECRET,
-        VERMILION_ENV="development",
-        STRIPE_API_KEY=None,
-        VERMILION_MEDIA_ROOT=str(root),
-        VERMILION_PUBLIC_BASE_URL=BASE_URL,
-        **GENEROUS_LIMITS,
-    )
+    return local_media_settings(root, VERMILION_PUBLIC_BASE_URL=BASE_URL)
 
 
 async def seed_with_pictures(settings: Settings, seed: int = 7) -> SeedSummary:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from api.app import create_app
 from core.settings import Settings
 from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, TEST_SECRET, GraphQLClient
 
@@ -24,17 +27,33 @@ COMPLETE = """mutation Complete($id: ID!) {
 STATUS = """query Media($id: ID!) { node(id: $id) { ... on Media { id status failureReason } } }"""
 
 
-def local_media_settings(root: Path, **overrides: Any) -> Settings:
-    """Settings with local media storage under `root`, served as http://testserver."""
+def media_settings(**overrides: Any) -> Settings:
+    """The test database's settings (development, no payments, generous limits) with `overrides`."""
     return Settings(
         VERMILION_DATABASE_URL=DATABASE_URL,
         VERMILION_SECRET_KEY=TEST_SECRET,
         VERMILION_ENV="development",
         STRIPE_API_KEY=None,
-        VERMILION_MEDIA_ROOT=str(root),
-        VERMILION_PUBLIC_BASE_URL="http://testserver",
         **{**GENEROUS_LIMITS, **overrides},
     )
+
+
+def local_media_settings(root: Path, **overrides: Any) -> Settings:
+    """Settings with local media storage under `root`, served as http://testserver."""
+    return media_settings(
+        **{"VERMILION_MEDIA_ROOT": str(root), "VERMILION_PUBLIC_BASE_URL": "http://testserver", **overrides}
+    )
+
+
+@asynccontextmanager
+async def media_client(settings: Settings) -> AsyncIterator[GraphQLClient]:
+    """A client of an app made with `settings`; its background jobs stopped at the end."""
+    app = create_app(settings, manage_database=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        yield GraphQLClient(http, app)
+    await app.state.media.jobs.stop()
 
 
 async def send(http: httpx.AsyncClient, upload: dict[str, Any], data: bytes) -> httpx.Response:

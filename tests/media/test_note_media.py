@@ -8,16 +8,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from api.app import create_app
 from core.ids import decode_global_id
 from models import Media, MediaStatus
 from tests.conftest import GraphQLClient
 from tests.factories import sign_up
 from tests.media.files import gps_jpeg
-from tests.media.flow import CREATE, local_media_settings, upload
+from tests.media.flow import CREATE, local_media_settings, media_client, upload
 
 NOTE_CREATE = """mutation Post($input: NoteCreateInput!) {
   noteCreate(input: $input) {
@@ -34,12 +32,8 @@ FEED = """{ followingFeed(first: 10) { edges { node { id title
 
 @pytest.fixture
 async def client(db: str, tmp_path: Path) -> AsyncIterator[GraphQLClient]:
-    app = create_app(local_media_settings(tmp_path / "media"), manage_database=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
-        yield GraphQLClient(http, app)
-    await app.state.media.jobs.stop()
+    async with media_client(local_media_settings(tmp_path / "media")) as client:
+        yield client
 
 
 async def _post(client: GraphQLClient, media_ids: list[str], **extra: Any) -> dict[str, Any]:

@@ -11,17 +11,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from api.app import _housekeeping, create_app
+from api.app import _housekeeping
 from core.ids import decode_global_id
 from media.service import sweep_orphans
 from models import Media
 from tests.conftest import GraphQLClient
 from tests.factories import sign_up
 from tests.media.files import gps_jpeg, text_file
-from tests.media.flow import COMPLETE, CREATE, STATUS, local_media_settings, send, upload
+from tests.media.flow import COMPLETE, CREATE, STATUS, local_media_settings, media_client, send, upload
 
 NOTE_CREATE = """mutation Post($input: NoteCreateInput!) {
   noteCreate(input: $input) { note { id } errors { code field message } }
@@ -37,12 +36,8 @@ async def client(db: str, tmp_path: Path) -> AsyncIterator[GraphQLClient]:
         VERMILION_MEDIA_ORPHAN_HOURS=ORPHAN_HOURS,
         VERMILION_SWEEP_INTERVAL_SECONDS=0.05,
     )
-    app = create_app(settings, manage_database=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
-        yield GraphQLClient(http, app)
-    await app.state.media.jobs.stop()
+    async with media_client(settings) as client:
+        yield client
 
 
 async def _unfinished(client: GraphQLClient, data: bytes) -> str:

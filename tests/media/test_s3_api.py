@@ -19,11 +19,10 @@ import pytest
 from PIL import Image
 
 from api.app import create_app
-from core.settings import Settings
-from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, TEST_SECRET, GraphQLClient
+from tests.conftest import GraphQLClient
 from tests.factories import sign_up
 from tests.media.files import gps_jpeg, text_file
-from tests.media.flow import COMPLETE, CREATE, STATUS, send, settled
+from tests.media.flow import COMPLETE, CREATE, STATUS, media_settings, send, settled
 
 REGION = "eu-west-1"
 VARIANTS = ("thumbnail", "feed", "original")
@@ -57,11 +56,7 @@ async def s3_app(db: str, s3_endpoint: str) -> AsyncIterator[Start]:
 
         async def start(**env: Any) -> S3App:
             name = f"test-{uuid.uuid4().hex[:20]}"
-            settings = Settings(
-                VERMILION_DATABASE_URL=DATABASE_URL,
-                VERMILION_SECRET_KEY=TEST_SECRET,
-                VERMILION_ENV="development",
-                STRIPE_API_KEY=None,
+            settings = media_settings(
                 VERMILION_REDIS_URL=None,
                 VERMILION_MEDIA_STORAGE="s3",
                 VERMILION_S3_ENDPOINT_URL=s3_endpoint,
@@ -70,7 +65,7 @@ async def s3_app(db: str, s3_endpoint: str) -> AsyncIterator[Start]:
                 VERMILION_S3_ACCESS_KEY_ID="testing",
                 VERMILION_S3_SECRET_ACCESS_KEY="testing",
                 VERMILION_MEDIA_MAX_IMAGE_BYTES=2_000_000,
-                **(GENEROUS_LIMITS | env),
+                **env,
             )
             app = create_app(settings, manage_database=False)
             stack.push_async_callback(app.state.media.jobs.stop)

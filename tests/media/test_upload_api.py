@@ -14,22 +14,13 @@ import pytest
 from PIL import Image
 
 from api.app import create_app
-from core.settings import Settings
 from models import Media, MediaStatus
-from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, TEST_SECRET, GraphQLClient
+from tests.conftest import GraphQLClient
 from tests.factories import sign_up
+from tests.media import flow
 from tests.media.files import gps_jpeg, png_bomb, text_file
+from tests.media.flow import COMPLETE, CREATE, local_media_settings
 
-CREATE = """mutation Create($input: MediaUploadCreateInput!) {
-  mediaUploadCreate(input: $input) {
-    upload { id url method headers fields expiresAt }
-    media { id status kind }
-    errors { code field message }
-  }
-}"""
-COMPLETE = """mutation Complete($id: ID!) {
-  mediaUploadComplete(id: $id) { media { id status failureReason } errors { code field message } }
-}"""
 MEDIA = """query Media($id: ID!) {
   node(id: $id) {
     ... on Media {
@@ -42,23 +33,13 @@ MEDIA = """query Media($id: ID!) {
 
 @pytest.fixture
 async def media_client(db: str, tmp_path: Path) -> AsyncIterator[GraphQLClient]:
-    settings = Settings(
-        VERMILION_DATABASE_URL=DATABASE_URL,
-        VERMILION_SECRET_KEY=TEST_SECRET,
-        VERMILION_ENV="development",
-        STRIPE_API_KEY=None,
-        VERMILION_MEDIA_ROOT=str(tmp_path / "media"),
-        VERMILION_PUBLIC_BASE_URL="http://testserver",
+    settings = local_media_settings(
+        tmp_path / "media",
         VERMILION_MEDIA_MAX_IMAGE_BYTES=2_000_000,
         VERMILION_MEDIA_MAX_IMAGE_PIXELS=40_000_000,
-        **GENEROUS_LIMITS,
     )
-    app = create_app(settings, manage_database=False)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
-        yield GraphQLClient(http, app)
-    await app.state.media.jobs.stop()
+    async with flow.media_client(settings) as client:
+        yield client
 
 
 async def _start(
@@ -73,16 +54,12 @@ async def _start(
 async def _send(client: GraphQLClient, upload: dict[str, Any], data: bytes) -> httpx.Response:
     """The file to the upload URL, as a client does: the method, URL and headers it was given."""
     assert upload["method"] == "PUT"
-    return await client.http.request(upload["method"], upload["url"], content=data, headers=upload["headers"])
+    return await flow.send(client.http, upload, data)
 
 
 async def _until_settled(client: GraphQLClient, media_id: str) -> dict[str, Any]:
-    for _ in range(400):
-        media = (await client.data(MEDIA, {"id": media_id}))["node"]
-        if media["status"] in ("READY", "FAILED"):
-            return media  # type: ignore[no-any-return]
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"media {media_id} still {media['status']}")
+    await flow.settled(client, media_id)
+    return (await client.data(MEDIA, {"id": media_id}))["node"]  # type: ignore[no-any-return]
 
 
 async def test_a_phone_photo_goes_from_upload_to_ready_upright_and_without_exif(
