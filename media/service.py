@@ -342,12 +342,7 @@ async def _process_video(media: Media, storage: Storage, limits: Limits) -> None
         # The video is kept as uploaded (no transcoding), under the processed prefix.
         extension = media.upload_key.rsplit(".", 1)[-1]
         key = variant_key(media.token, "video", extension)
-        await storage.write(
-            key,
-            await asyncio.to_thread(path.read_bytes),
-            content_type=media.content_type,
-            cache_control=IMMUTABLE,
-        )
+        await storage.write_file(key, path, content_type=media.content_type, cache_control=IMMUTABLE)
         files["VIDEO"] = {
             "key": key,
             "width": video.width,

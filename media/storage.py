@@ -78,6 +78,7 @@ class Storage(Protocol):
     async def read(self, key: str, *, limit: int | None = None) -> bytes: ...
     async def download_to(self, key: str, path: Path) -> None: ...
     async def write(self, key: str, data: bytes, *, content_type: str, cache_control: str) -> None: ...
+    async def write_file(self, key: str, path: Path, *, content_type: str, cache_control: str) -> None: ...
     async def delete(self, *keys: str) -> None: ...
     def public_url(self, key: str) -> str: ...
 
@@ -278,6 +279,17 @@ class S3Storage:
             CacheControl=cache_control,
         )
 
+    async def write_file(self, key: str, path: Path, *, content_type: str, cache_control: str) -> None:
+        """A local file stored at `key`, streamed in parts (a video can be 200 MB: never all in memory)."""
+        check_key(key)
+        await asyncio.to_thread(
+            self._client.upload_file,
+            str(path),
+            self.bucket,
+            key,
+            ExtraArgs={"ContentType": content_type, "CacheControl": cache_control},
+        )
+
     async def delete(self, *keys: str) -> None:
         unique = list(dict.fromkeys(check_key(key) for key in keys))
         for start in range(0, len(unique), 1000):  # DeleteObjects takes at most 1,000 keys
@@ -453,6 +465,9 @@ class LocalStorage:
         # caching from the prefix (processed files under media/ never change).
         await asyncio.to_thread(_write_file, self._path(key), data)
 
+    async def write_file(self, key: str, path: Path, *, content_type: str, cache_control: str) -> None:
+        await asyncio.to_thread(_copy_file, path, self._path(key))
+
     async def delete(self, *keys: str) -> None:
         paths = [self._path(key) for key in keys]
         await asyncio.to_thread(self._delete, paths)
@@ -517,6 +532,18 @@ def _write_file(target: Path, data: bytes) -> None:
     handle, temp = _open_temp_beside(target)
     try:
         handle.write(data)
+        _commit(handle, temp, target)
+    except BaseException:
+        _discard(handle, temp)
+        raise
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    """`source` copied to `target` in chunks, put in place only when complete (as `_write_file`)."""
+    handle, temp = _open_temp_beside(target)
+    try:
+        with source.open("rb") as file:
+            shutil.copyfileobj(file, handle)
         _commit(handle, temp, target)
     except BaseException:
         _discard(handle, temp)

@@ -74,6 +74,20 @@ async def test_a_written_file_can_be_inspected_read_and_downloaded(storage: Stor
     assert target.read_bytes() == JPEG
 
 
+async def test_a_large_local_file_is_stored_whole_from_disk(storage: Storage, tmp_path: Path) -> None:
+    # A video is copied from the worker's disk in parts (S3: a multipart upload above 8 MB), never read
+    # into memory whole.
+    source = tmp_path / "clip.mp4"
+    content = os.urandom(9 * 1024 * 1024 + 7)
+    source.write_bytes(content)
+    key = variant_key("tok2", "video", "mp4")
+    await storage.write_file(key, source, content_type="video/mp4", cache_control="public, max-age=60")
+    assert await storage.stat(key) == StoredObject(size=len(content), content_type="video/mp4")
+    target = tmp_path / "back.mp4"
+    await storage.download_to(key, target)
+    assert target.read_bytes() == content
+
+
 async def test_an_absent_key_has_no_object(storage: Storage, tmp_path: Path) -> None:
     key = new_upload_key("missing", "jpg")
     assert await storage.stat(key) is None
