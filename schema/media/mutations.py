@@ -74,8 +74,8 @@ class MediaUpdatePayload:
 class MediaUploadCompletePayload:
     media: MediaType | None = strawberry.field(
         default=None,
-        description="The media, PENDING while it is processed (poll `node(id)` or `viewer.media` until READY "
-        "or FAILED); null when refused.",
+        description="The media, PENDING while it is processed (follow `mediaStatus(id)`, or poll "
+        "`node(id)`, until READY or FAILED); null when refused.",
     )
     errors: list[UserError] = payload_errors()
 
