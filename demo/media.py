@@ -35,10 +35,10 @@ from demo.pictures import (
     product_picture,
 )
 from demo.world import World, to_datetime
-from media.attach import snapshot
+from media.attach import MAX_ALT_TEXT, snapshot
 from media.images import ProcessedImage, process_image
-from media.service import IMMUTABLE
-from media.storage import Storage, new_upload_key, variant_key
+from media.service import store_variants
+from media.storage import Storage, new_upload_key
 from models.media import Media, MediaKind, MediaStatus, MediaUse, MediaVariant, NoteMedia, ProductMedia
 
 NOTE_PICTURE_WEIGHTS = (60, 25, 15)  # 1, 2 or 3 photos
@@ -152,9 +152,9 @@ async def make_demo_media(
             # Each worker process has one picture in hand and one waiting: busy, and memory stays flat.
             for index, picture in queue:
                 source_size, image = await loop.run_in_executor(pool, make_picture, picture.spec)
-                media = _media_row(index + 1, picture, seed, source_size, image)
-                await _store(storage, media, image)
-                made[index] = media
+                token = _token(seed, picture)
+                files = await store_variants(storage, token, image)
+                made[index] = _media_row(index + 1, picture, token, source_size, image, files)
                 bar.update()
 
         try:
@@ -231,18 +231,15 @@ def _token(seed: int, picture: Picture) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
-def _media_row(media_id: int, picture: Picture, seed: int, source_size: int, image: ProcessedImage) -> Media:
-    token = _token(seed, picture)
+def _media_row(
+    media_id: int,
+    picture: Picture,
+    token: str,
+    source_size: int,
+    image: ProcessedImage,
+    files: dict[str, Any],
+) -> Media:
     made = to_datetime(picture.created_at)
-    files = {
-        variant.variant.value: {
-            "key": _key(token, variant.variant, variant.content_type),
-            "width": variant.width,
-            "height": variant.height,
-            "content_type": variant.content_type,
-        }
-        for variant in image.variants
-    }
     kind = picture.use.value.lower()
     return Media(
         id=media_id,
@@ -261,28 +258,10 @@ def _media_row(media_id: int, picture: Picture, seed: int, source_size: int, ima
         blurhash=image.blurhash,
         dominant_color=image.dominant_color,
         files=files,
-        alt_text=picture.alt_text[:1500],
+        alt_text=picture.alt_text[:MAX_ALT_TEXT],
         attached_at=made,
         attached_to=picture.use,
         attempts=1,
         created_at=made,
         processed_at=made,
-    )
-
-
-def _key(token: str, variant: MediaVariant, content_type: str) -> str:
-    return variant_key(token, variant.value, "webp" if content_type == "image/webp" else "jpg")
-
-
-async def _store(storage: Storage, media: Media, image: ProcessedImage) -> None:
-    await asyncio.gather(
-        *(
-            storage.write(
-                media.files[v.variant.value]["key"],
-                v.data,
-                content_type=v.content_type,
-                cache_control=IMMUTABLE,
-            )
-            for v in image.variants
-        )
     )

@@ -13,9 +13,9 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from core.errors import DomainError, ErrorCode, NotFound, PathSegment, ValidationErrors
+from core.errors import ErrorCode, NotFound, PathSegment
 from core.validation import Checks
-from models.media import Media, MediaKind, MediaStatus, MediaUse, NoteMedia, ProductMedia
+from models.media import Media, MediaStatus, MediaUse, NoteMedia, ProductMedia
 from models.notes import Note
 
 MAX_NOTE_IMAGES = 18
@@ -33,14 +33,13 @@ async def attachable(
 ) -> list[Media]:
     """The media of `media_ids`, in order, if the owner may attach them all; else every problem at once.
     `reattach`: what they may already be attached to (the note being edited keeps its own pictures)."""
-    errors: list[DomainError] = []
+    checks = Checks()
     ids = list(media_ids)
     if len(set(ids)) != len(ids):
-        errors.append(DomainError(ErrorCode.INVALID, "The same media is given twice.", field))
+        checks.fail(field, ErrorCode.INVALID, "The same media is given twice.")
     if len(ids) > maximum:
-        errors.append(DomainError(ErrorCode.TOO_MANY, f"At most {maximum} media.", field))
-    if errors:
-        raise _together(errors)
+        checks.fail(field, ErrorCode.TOO_MANY, f"At most {maximum} media.")
+    checks.done()
     rows = {m.id: m for m in await Media.filter(id__in=ids)} if ids else {}
     linked = await _linked_to(reattach, ids) if reattach else set()
     found: list[Media] = []
@@ -48,47 +47,38 @@ async def attachable(
         path: tuple[PathSegment, ...] = (field, i)
         media = rows.get(media_id)
         if media is None or media.owner_id != owner_id:  # type: ignore[attr-defined]
-            errors.append(NotFound("Media", path))
-            continue
-        if media.status is not MediaStatus.READY:
-            errors.append(
-                DomainError(
-                    ErrorCode.MEDIA_NOT_READY,
-                    f"This media is {media.status.value}: only READY media can be attached.",
-                    path,
-                )
+            checks.errors.append(NotFound("Media", path))
+        elif media.status is not MediaStatus.READY:
+            checks.fail(
+                path,
+                ErrorCode.MEDIA_NOT_READY,
+                f"This media is {media.status.value}: only READY media can be attached.",
             )
-            continue
-        if media.attached_at is not None and media.id not in linked:
-            errors.append(DomainError(ErrorCode.INVALID, "This media is attached to something else.", path))
-            continue
-        found.append(media)
-    if errors:
-        raise _together(errors)
+        elif media.attached_at is not None and media.id not in linked:
+            checks.fail(path, ErrorCode.INVALID, "This media is attached to something else.")
+        else:
+            found.append(media)
+    checks.done()
     return found
 
 
-def _together(errors: list[DomainError]) -> DomainError:
-    return errors[0] if len(errors) == 1 else ValidationErrors(errors)
+# How a note's and a product's media are linked to them, in order.
+_LINKS: dict[MediaUse, tuple[Any, str]] = {
+    MediaUse.NOTE: (NoteMedia, "note_id"),
+    MediaUse.PRODUCT: (ProductMedia, "product_id"),
+}
 
 
 async def _linked_to(owner: tuple[MediaUse, int], ids: Sequence[int]) -> set[int]:
     use, target = owner
-    if use is MediaUse.NOTE:
-        rows = await NoteMedia.filter(note_id=target, media_id__in=ids).values_list("media_id", flat=True)
-    elif use is MediaUse.PRODUCT:
-        rows = await ProductMedia.filter(product_id=target, media_id__in=ids).values_list(
-            "media_id", flat=True
-        )
-    else:
-        rows = await Media.filter(id__in=ids, owner_id=target, attached_to=MediaUse.AVATAR).values_list(
+    if use is MediaUse.AVATAR:
+        query = Media.filter(id__in=ids, owner_id=target, attached_to=MediaUse.AVATAR).values_list(
             "id", flat=True
         )
-    return {int(r) for r in rows}  # type: ignore[call-overload]
-
-
-def kinds(media: Sequence[Media]) -> set[MediaKind]:
-    return {m.kind for m in media}
+    else:
+        link, column = _LINKS[use]
+        query = link.filter(**{column: target, "media_id__in": ids}).values_list("media_id", flat=True)
+    return {int(r) for r in await query}  # type: ignore[call-overload]
 
 
 # What a note keeps of each of its media, on its own row (`Note.media`): READY media never change, so a
@@ -110,22 +100,22 @@ def from_snapshot(data: dict[str, Any]) -> Media:
 async def attach_to_note(note_id: int, media: Sequence[Media]) -> None:
     """The note's media become exactly `media`, in order; those it had and lost are released. Call it
     inside the note's transaction."""
-    await _release(MediaUse.NOTE, note_id, keep=[m.id for m in media])
-    await NoteMedia.filter(note_id=note_id).delete()
-    await NoteMedia.bulk_create(
-        [NoteMedia(note_id=note_id, media_id=m.id, position=i) for i, m in enumerate(media)]
-    )
-    await _mark_attached(media, MediaUse.NOTE)
+    await _attach(MediaUse.NOTE, note_id, media)
 
 
 async def attach_to_product(product_id: int, media: Sequence[Media]) -> None:
     """The product's images become exactly `media`, in order (inside the product's transaction)."""
-    await _release(MediaUse.PRODUCT, product_id, keep=[m.id for m in media])
-    await ProductMedia.filter(product_id=product_id).delete()
-    await ProductMedia.bulk_create(
-        [ProductMedia(product_id=product_id, media_id=m.id, position=i) for i, m in enumerate(media)]
+    await _attach(MediaUse.PRODUCT, product_id, media)
+
+
+async def _attach(use: MediaUse, target: int, media: Sequence[Media]) -> None:
+    link, column = _LINKS[use]
+    await _release(use, target, keep=[m.id for m in media])
+    await link.filter(**{column: target}).delete()
+    await link.bulk_create(
+        [link(**{column: target, "media_id": m.id, "position": i}) for i, m in enumerate(media)]
     )
-    await _mark_attached(media, MediaUse.PRODUCT)
+    await _mark_attached(media, use)
 
 
 async def set_avatar(user_id: int, media: Media | None) -> None:
@@ -146,12 +136,12 @@ async def release_note_media(note_id: int) -> None:
 
 
 async def _release(use: MediaUse, target: int, *, keep: Sequence[int]) -> None:
-    link = NoteMedia if use is MediaUse.NOTE else ProductMedia
-    column = "note_id" if use is MediaUse.NOTE else "product_id"
+    """Media `target` held and no longer keeps are released; their links go with them at the sweep
+    (deleting media deletes their links)."""
+    link, column = _LINKS[use]
     current = await link.filter(**{column: target}).values_list("media_id", flat=True)
     gone = [int(m) for m in current if m not in keep]  # type: ignore[call-overload]
     if gone:
-        await link.filter(media_id__in=gone).delete()
         await Media.filter(id__in=gone).update(attached_to=None)
 
 
@@ -171,10 +161,9 @@ async def set_alt_text(owner_id: int, media_id: int, alt_text: str) -> Media:
     media = await Media.get_or_none(id=media_id, owner_id=owner_id)
     if media is None:
         raise NotFound("Media", "id")
-    alt_text = text
     async with in_transaction():
-        await Media.filter(id=media.id).update(alt_text=alt_text)
-        media.alt_text = alt_text
+        await Media.filter(id=media.id).update(alt_text=text)
+        media.alt_text = text
         link = await NoteMedia.get_or_none(media_id=media.id)
         if link is not None:
             note = await Note.get(id=link.note_id)  # type: ignore[attr-defined]

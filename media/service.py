@@ -191,10 +191,7 @@ async def _refuse(
 ) -> NoReturn:
     """A file that can never become this media: it is deleted and the media FAILED with `reason`; the
     caller reports `code`. Only an UPLOADING row is failed, so a concurrent complete that won keeps it."""
-    await _reach(storage.delete(media.upload_key))
-    await Media.filter(id=media.id, status=MediaStatus.UPLOADING).update(
-        status=MediaStatus.FAILED, failure_reason=reason, processed_at=datetime.now(UTC)
-    )
+    await _fail(media, storage, MediaStatus.UPLOADING, reason)
     await _announce(broker, media.id)
     raise DomainError(code, message, "id")
 
@@ -252,10 +249,12 @@ async def complete_upload(
             broker,
         )
     moved = await Media.filter(id=media.id, status=MediaStatus.UPLOADING).update(status=MediaStatus.PENDING)
-    if moved:
-        await _announce(broker, media.id)
-        await jobs.send(JOB_PROCESS, media.id)
-    await media.refresh_from_db()
+    if not moved:  # a concurrent complete won: answer with what it made
+        await media.refresh_from_db()
+        return media
+    media.status = MediaStatus.PENDING
+    await _announce(broker, media.id)
+    await jobs.send(JOB_PROCESS, media.id)
     return media
 
 
@@ -287,31 +286,37 @@ async def _process(media: Media, storage: Storage, limits: Limits) -> None:
             await _process_video(media, storage, limits)
     except MediaRejected as rejected:
         log.info("media %s refused in processing: %s (%s)", media.id, rejected.reason, rejected.message)
-        await _finish_failed(media, storage, rejected.reason)
+        await _fail(media, storage, MediaStatus.PENDING, rejected.reason)
     except Exception:
         if attempts >= MAX_ATTEMPTS:
             log.exception("media %s failed processing %d times: given up", media.id, attempts)
-            await _finish_failed(media, storage, FailureReason.PROCESSING_ERROR)
+            await _fail(media, storage, MediaStatus.PENDING, FailureReason.PROCESSING_ERROR)
             return
         raise  # the job queue retries it, with backoff
 
 
-async def _finish_failed(media: Media, storage: Storage, reason: FailureReason) -> None:
-    await Media.filter(id=media.id, status=MediaStatus.PENDING).update(
+async def _fail(media: Media, storage: Storage, expected: MediaStatus, reason: FailureReason) -> None:
+    """The media FAILED with `reason` (only while still `expected`: a concurrent step that won keeps it),
+    and the uploaded file deleted: best effort, as the orphan sweep deletes a failed upload's file too."""
+    await Media.filter(id=media.id, status=expected).update(
         status=MediaStatus.FAILED, failure_reason=reason, processed_at=datetime.now(UTC)
     )
-    await storage.delete(media.upload_key)
+    try:
+        await storage.delete(media.upload_key)
+    except STORAGE_ERRORS as exc:
+        log.warning("media %s: the refused upload stays until the sweep: %s", media.id, exc)
 
 
 def _extension(content_type: str) -> str:
     return "webp" if content_type == "image/webp" else "jpg"
 
 
-async def _write_variants(media: Media, storage: Storage, image: ProcessedImage) -> dict[str, Any]:
+async def store_variants(storage: Storage, token: str, image: ProcessedImage) -> dict[str, Any]:
+    """Write a processed picture's variants under `token`; what `Media.files` holds of them."""
     files: dict[str, Any] = {}
 
     async def write(variant: EncodedVariant) -> None:
-        key = variant_key(media.token, variant.variant.value, _extension(variant.content_type))
+        key = variant_key(token, variant.variant.value, _extension(variant.content_type))
         await storage.write(key, variant.data, content_type=variant.content_type, cache_control=IMMUTABLE)
         files[variant.variant.value] = {
             "key": key,
@@ -327,7 +332,7 @@ async def _write_variants(media: Media, storage: Storage, image: ProcessedImage)
 async def _process_image(media: Media, storage: Storage, limits: Limits) -> None:
     data = await storage.read(media.upload_key)
     image = await asyncio.to_thread(process_image, data, max_pixels=limits.max_image_pixels)
-    files = await _write_variants(media, storage, image)
+    files = await store_variants(storage, media.token, image)
     await _finish_ready(media, storage, image, files, duration=None)
 
 
@@ -338,7 +343,7 @@ async def _process_video(media: Media, storage: Storage, limits: Limits) -> None
         video = await asyncio.to_thread(
             probe_video, str(path), max_seconds=limits.max_video_seconds, max_pixels=limits.max_image_pixels
         )
-        files = await _write_variants(media, storage, video.poster)
+        files = await store_variants(storage, media.token, video.poster)
         # The video is kept as uploaded (no transcoding), under the processed prefix.
         extension = media.upload_key.rsplit(".", 1)[-1]
         key = variant_key(media.token, "video", extension)

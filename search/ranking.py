@@ -50,9 +50,6 @@ class Field:
         starting = self.text.count(pattern[1])  # tokens that begin with it, itself included
         return exact + PREFIX_CREDIT * (starting - exact)
 
-    def frequency(self, token: Token) -> float:
-        return self.count(_pattern(token))
-
 
 # A token as the substrings counted in a field: itself between spaces, and for a prefix token the
 # space before it alone.

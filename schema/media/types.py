@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import strawberry
@@ -9,9 +10,11 @@ import strawberry
 from core.ids import to_global_id
 from media.attach import from_snapshot
 from models.media import FailureReason, Media, MediaKind, MediaStatus, MediaVariant
+from models.notes import NoteKind
 from schema.context import Info
 from schema.enums import described_enum
 from schema.relay import Node
+from social.notes import infer_kind
 
 MediaKindEnum = described_enum(
     MediaKind,
@@ -92,21 +95,10 @@ class MediaType(Node):
     def from_url(cls, note_id: int, position: int, url: str) -> MediaType:
         """A URL media of a note made before uploads: READY, no sizes, the URL for every variant. Its id is
         stable but `node(id:)` does not fetch it."""
-        video = url.lower().split("?")[0].endswith((".mp4", ".mov", ".m3u8", ".webm"))
-        row = Media(id=0, kind=MediaKind.VIDEO if video else MediaKind.IMAGE, status=MediaStatus.READY)
-        return cls(
-            row=row,
-            id=strawberry.ID(to_global_id("NoteMediaUrl", note_id * 100 + position)),
-            kind=row.kind,
-            status=row.status,
-            width=None,
-            height=None,
-            blurhash=None,
-            dominant_color=None,
-            alt_text="",
-            duration_seconds=None,
-            failure_reason=None,
-            legacy_url=url,
+        kind = MediaKind.VIDEO if infer_kind([url]) is NoteKind.VIDEO else MediaKind.IMAGE
+        shown = cls.from_row(Media(kind=kind, status=MediaStatus.READY))
+        return replace(
+            shown, id=strawberry.ID(to_global_id("NoteMediaUrl", note_id * 100 + position)), legacy_url=url
         )
 
     @classmethod
