@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 from tortoise import fields
 from tortoise.models import Model
 
+from models.safety import ModerationState
+
 if TYPE_CHECKING:
     from models.catalog import Product
     from models.users import User
@@ -52,6 +54,12 @@ class Note(Model):
     # Times the discovery feed served it, and times it was opened: the denominators of quality.
     impression_count = fields.IntField(default=0)
     view_count = fields.IntField(default=0)
+    # A moderator's decision and its reason (shown to the author alone), and whether the row is withheld
+    # from everyone but its author: moderated, or its author suspended or leaving. `social.policy` reads
+    # only `withheld`, one column every visibility filter can test.
+    moderation = fields.CharEnumField(ModerationState, max_length=8, default=ModerationState.NONE)
+    moderation_reason = fields.CharField(max_length=1000, default="")
+    withheld = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     # Soft delete: orders and carts keep pointing at the note they were bought from.

@@ -33,6 +33,14 @@ class NotificationKind(StrEnum):
     ORDER_REFUNDED = "ORDER_REFUNDED"
     SALE = "SALE"
     NOTE_SALE = "NOTE_SALE"
+    # A moderator acted on the recipient's account or content (the action says what and why).
+    MODERATION = "MODERATION"
+    # A report the recipient made was resolved (the action says how).
+    REPORT_RESOLVED = "REPORT_RESOLVED"
+    # The recipient's appeal was decided.
+    APPEAL_RESOLVED = "APPEAL_RESOLVED"
+    # The recipient's data export is ready to download.
+    EXPORT_READY = "EXPORT_READY"
 
 
 class Notification(Model):
@@ -58,6 +66,8 @@ class Notification(Model):
     order: fields.ForeignKeyNullableRelation["Order"] = fields.ForeignKeyField(
         "models.Order", related_name="notifications", null=True, on_delete=fields.CASCADE
     )
+    # The moderation action a MODERATION, REPORT_RESOLVED or APPEAL_RESOLVED entry is about.
+    moderation_action_id = fields.IntField(null=True)
     # How many activities (people, for grouped kinds) the entry holds.
     actor_count = fields.IntField(default=0)
     # The id of the entry's latest activity: the list's order, newest activity first, and its cursor.

@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from models.safety import ModerationState
+
 if TYPE_CHECKING:
     from models.notes import Note
     from models.users import User
@@ -98,6 +100,12 @@ class Comment(Model):
         "models.Comment", related_name="answers", null=True, on_delete=fields.SET_NULL
     )
     reply_count = fields.IntField(default=0)
+    # A moderator's decision and its reason (shown to the author alone), and whether the row is withheld
+    # from everyone but its author: moderated, or its author suspended or leaving. `social.policy` reads
+    # only `withheld`, one column every visibility filter can test.
+    moderation = fields.CharEnumField(ModerationState, max_length=8, default=ModerationState.NONE)
+    moderation_reason = fields.CharField(max_length=1000, default="")
+    withheld = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     deleted_at = fields.DatetimeField(null=True)
 

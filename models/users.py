@@ -3,6 +3,8 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from models.safety import Role
+
 
 class User(Model):
     id = fields.IntField(primary_key=True)
@@ -24,6 +26,16 @@ class User(Model):
     following_count = fields.IntField(default=0)
     note_count = fields.IntField(default=0)
     likes_and_collects_count = fields.IntField(default=0)
+    role = fields.CharEnumField(Role, max_length=10, default=Role.USER)
+    # A suspended account cannot sign in, its tokens stop working and its content is withheld until
+    # `suspended_until` (far in the future for "until lifted"); the reason is told at sign-in.
+    suspended_until = fields.DatetimeField(null=True)
+    suspension_reason = fields.CharField(max_length=1000, default="")
+    # Deletion asked for (`viewerDelete`): content withheld at once; signing in within the grace period
+    # cancels it; after it, the account is scrubbed and `deleted_at` set (the row stays, so others'
+    # replies and past orders still point somewhere: "deleted account").
+    deletion_requested_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
