@@ -52,6 +52,14 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     UPLOAD_MISSING = "UPLOAD_MISSING"
     MEDIA_NOT_READY = "MEDIA_NOT_READY"
+    # Safety: an action on someone who blocked you (or whom you blocked); a suspended account; a second open
+    # report of one subject by one person; an appeal after its window or of an action already appealed; a
+    # product that cannot be bought (delisted, withheld, or its merchant suspended).
+    BLOCKED = "BLOCKED"
+    SUSPENDED = "SUSPENDED"
+    ALREADY_REPORTED = "ALREADY_REPORTED"
+    APPEAL_CLOSED = "APPEAL_CLOSED"
+    PRODUCT_UNAVAILABLE = "PRODUCT_UNAVAILABLE"
 
 
 def domain_path(field: FieldLike) -> list[PathSegment] | None:

@@ -75,6 +75,15 @@ ErrorCodeEnum = described_enum(
         "UPLOAD_MISSING": "The upload was completed before its file reached the upload URL: send it there "
         "first (or ask for a new upload once it has expired).",
         "MEDIA_NOT_READY": "Media still being processed, or failed: wait for READY (or upload again).",
+        "BLOCKED": "One of you blocked the other: you cannot follow, like, collect, comment on or reply to their "
+        "content, and they cannot reach yours.",
+        "SUSPENDED": "The account is suspended (the message says until when and why); appeal with appealCreate.",
+        "ALREADY_REPORTED": "You already have an open report on this subject; it stays in the queue until a "
+        "moderator resolves it.",
+        "APPEAL_CLOSED": "The action can no longer be appealed: already appealed, or the 20-day window has "
+        "passed.",
+        "PRODUCT_UNAVAILABLE": "The product cannot be bought: delisted by a moderator, or its merchant is "
+        "suspended.",
     },
 )
 

@@ -11,6 +11,7 @@ from core.errors import Forbidden, NotFound
 from core.retry import retry_on_conflict
 from core.validation import Checks
 from models import Comment, Note, NotificationKind
+from social.blocks import refuse_if_blocked
 from social.engagement import live_note
 from social.notifications import notify
 from social.policy import can_delete_comment
@@ -23,13 +24,16 @@ async def create_comment(*, author_id: int, note_id: int, body: str, reply_to_id
     checks = Checks()
     text = checks.text("body", body, max_length=MAX_COMMENT)
     checks.done()
-    note = await live_note(note_id)
+    note = await live_note(note_id, author_id)
     root_id = None
     target = None
     if reply_to_id is not None:
         target = await Comment.get_or_none(id=reply_to_id, note_id=note_id, deleted_at=None)
         if target is None:
             raise NotFound("The comment you reply to", "reply_to_id")
+        if target.withheld and target.author_id != author_id:  # type: ignore[attr-defined]
+            raise NotFound("The comment you reply to", "reply_to_id")
+        await refuse_if_blocked(author_id, target.author_id, "reply_to_id")  # type: ignore[attr-defined]
         root_id = target.root_id or target.id  # type: ignore[attr-defined]
     async with in_transaction():
         comment = await Comment.create(

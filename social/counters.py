@@ -24,6 +24,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from tortoise import connections
+from tortoise.expressions import F
+
+from models import User
 
 MAX_REPORTED_PER_COUNTER = 20
 
@@ -117,3 +120,12 @@ async def counter_mismatches() -> list[str]:
                 f"{check.table}.{check.column}: {len(rows) - MAX_REPORTED_PER_COUNTER} more rows differ"
             )
     return problems
+
+
+async def shift_follow_counts(follower_id: int, followee_id: int, delta: int) -> None:
+    """Both users' counts, in id order: A following B while B follows A must not deadlock."""
+    for user_id in sorted((follower_id, followee_id)):
+        if user_id == followee_id:
+            await User.filter(id=user_id).update(follower_count=F("follower_count") + delta)
+        else:
+            await User.filter(id=user_id).update(following_count=F("following_count") + delta)

@@ -10,6 +10,8 @@ from core.errors import DomainError, ErrorCode, Forbidden, NotFound
 from core.retry import retry_on_conflict
 from core.validation import Checks
 from models import Board, Collect, Follow, Like, Note, NotificationKind, User
+from social.blocks import refuse_if_blocked
+from social.counters import shift_follow_counts
 from social.errors import CannotFollowSelf
 from social.notifications import notify
 from social.policy import audience_for, can_collect_into, can_view_board
@@ -18,17 +20,21 @@ MAX_BOARDS_PER_USER = 200
 DEFAULT_BOARD_NAME = {"zh": "默认收藏", "en": "Collected"}
 
 
-async def live_note(note_id: int) -> Note:
+async def live_note(note_id: int, actor_id: int | None = None) -> Note:
+    """A note `actor_id` may act on: not deleted, not withheld (unless it is theirs), and (BLOCKED) its
+    author and the actor not in a block."""
     note = await Note.get_or_none(id=note_id, deleted_at=None)
-    if note is None:
+    if note is None or (note.withheld and note.author_id != actor_id):  # type: ignore[attr-defined]
         raise NotFound("Note", "note_id")
+    if actor_id is not None:
+        await refuse_if_blocked(actor_id, note.author_id, "note_id")  # type: ignore[attr-defined]
     return note
 
 
 @retry_on_conflict
 async def like_note(*, user_id: int, note_id: int) -> Note:
     """Like once; liking again changes nothing."""
-    note = await live_note(note_id)
+    note = await live_note(note_id, user_id)
     try:
         async with in_transaction():
             if await Like.filter(user_id=user_id, note_id=note_id).exists():
@@ -94,7 +100,7 @@ async def default_board(user_id: int) -> Board:
 @retry_on_conflict
 async def collect_note(*, user_id: int, note_id: int, board_id: int | None) -> tuple[Note, Board]:
     """Collect into a board (the default one when none is named); collecting again moves the note."""
-    note = await live_note(note_id)
+    note = await live_note(note_id, user_id)
     if board_id is None:
         board = await default_board(user_id)
     else:
@@ -157,14 +163,15 @@ async def uncollect_note(*, user_id: int, note_id: int) -> Note:
 async def follow_user(*, follower_id: int, followee_id: int) -> User:
     if follower_id == followee_id:
         raise CannotFollowSelf("user_id")
-    followee = await User.get_or_none(id=followee_id)
+    followee = await User.get_or_none(id=followee_id, deleted_at=None)
     if followee is None:
         raise NotFound("User", "user_id")
+    await refuse_if_blocked(follower_id, followee_id, "user_id")
     try:
         async with in_transaction():
             if not await Follow.filter(follower_id=follower_id, followee_id=followee_id).exists():
                 await Follow.create(follower_id=follower_id, followee_id=followee_id)
-                await _shift_follow_counts(follower_id, followee_id, +1)
+                await shift_follow_counts(follower_id, followee_id, +1)
                 await notify(recipient_id=followee_id, actor_id=follower_id, kind=NotificationKind.FOLLOW)
     except IntegrityError:  # the same follow arrived twice at once
         pass
@@ -178,7 +185,7 @@ async def unfollow_user(*, follower_id: int, followee_id: int) -> User:
         raise NotFound("User", "user_id")
     async with in_transaction():
         if await Follow.filter(follower_id=follower_id, followee_id=followee_id).delete():
-            await _shift_follow_counts(follower_id, followee_id, -1)
+            await shift_follow_counts(follower_id, followee_id, -1)
     return followee
 
 
@@ -186,12 +193,3 @@ async def _shift_board_counts(deltas: dict[int, int]) -> None:
     """Change several boards' counts, locking them in id order so that opposite moves cannot deadlock."""
     for board_id in sorted(deltas):
         await Board.filter(id=board_id).update(note_count=F("note_count") + deltas[board_id])
-
-
-async def _shift_follow_counts(follower_id: int, followee_id: int, delta: int) -> None:
-    """Both users' counts, in id order: A following B while B follows A must not deadlock."""
-    for user_id in sorted((follower_id, followee_id)):
-        if user_id == followee_id:
-            await User.filter(id=user_id).update(follower_count=F("follower_count") + delta)
-        else:
-            await User.filter(id=user_id).update(following_count=F("following_count") + delta)
