@@ -9,6 +9,7 @@ exactly the content no moderator took down, and restoring a note of a suspended 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -32,7 +33,8 @@ async def refresh_owner(user_id: int) -> None:
     out = is_out(user)
     async with in_transaction():
         for model, owner in _OWNED:
-            mine = Q(**{owner: user_id})
+            condition: dict[str, Any] = {owner: user_id}
+            mine = Q(**condition)
             if out:
                 await model.filter(mine).update(withheld=True)
             else:
