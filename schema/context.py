@@ -23,7 +23,7 @@ from feed.trending import TrendingPool
 from media.service import MediaServices
 from schema.loaders import Loaders
 from schema.timeouts import refusal_for
-from social.policy import Audience
+from social.policy import Audience, audience_of
 from social.sessions import session_user
 from social.tokens import TokenClaims, read_claims
 
@@ -109,18 +109,21 @@ async def authenticate(context: Context) -> None:
     """Sign the request in from its bearer token, or refuse it (`token_refused`); no token: anonymous.
 
     The claims are checked first, so a malformed or forged token never reaches the database; then one
-    statement finds the session live and reads the viewer's row, which primes the request's user loader."""
+    statement finds the session live and reads the viewer's row, which primes the request's user loader,
+    and their blocks, mutes and filters, which make the request's audience."""
     if context.bearer is None:
         context.viewer_id, context.session = None, None
         return
     claims = read_claims(context.bearer, secret_key=context.settings.secret_key) if context.bearer else None
-    user = await session_user(claims) if claims is not None else None
-    if claims is None or user is None:
+    live = await session_user(claims) if claims is not None else None
+    if claims is None or live is None:
         context.viewer_id, context.session = None, None
         raise token_refused(context)
+    user, safety = live
     context.viewer_id, context.session = user.id, claims
     context.loaders = Loaders(viewer_id=user.id, cache=not context.long_lived)
     context.loaders.user_by_id.prime(user.id, user)
+    context.loaders.prime_audience(audience_of(user, safety))
 
 
 class Authentication(SchemaExtension):

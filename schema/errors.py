@@ -16,7 +16,13 @@ from typing import Any, ParamSpec, TypeVar, cast
 import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
-from commerce.errors import CurrencyMismatch, InvalidTransition, OutOfStock, RefundExceedsPaid
+from commerce.errors import (
+    CurrencyMismatch,
+    InvalidTransition,
+    OutOfStock,
+    ProductUnavailable,
+    RefundExceedsPaid,
+)
 from core.errors import DomainError, ErrorCode, PathSegment, ValidationErrors
 from core.ids import to_global_id
 from core.validation import UNSAFE_TEXT_MESSAGE, unsafe_text_paths
@@ -75,9 +81,10 @@ ErrorCodeEnum = described_enum(
         "UPLOAD_MISSING": "The upload was completed before its file reached the upload URL: send it there "
         "first (or ask for a new upload once it has expired).",
         "MEDIA_NOT_READY": "Media still being processed, or failed: wait for READY (or upload again).",
-        "BLOCKED": "One of you blocked the other: you cannot follow, like, collect, comment on or reply to their "
-        "content, and they cannot reach yours.",
-        "SUSPENDED": "The account is suspended (the message says until when and why); appeal with appealCreate.",
+        "BLOCKED": "One of you blocked the other: you cannot follow, like, collect, comment on or reply to "
+        "their content, and they cannot reach yours.",
+        "SUSPENDED": "The account is suspended (the message says until when and why); appeal with "
+        "appealCreate.",
         "ALREADY_REPORTED": "You already have an open report on this subject; it stays in the queue until a "
         "moderator resolves it.",
         "APPEAL_CLOSED": "The action can no longer be appealed: already appealed, or the 20-day window has "
@@ -97,7 +104,12 @@ _NOT_ARGUMENTS = frozenset({"self", "root", "info"})
 )
 class UserErrorDetail:
     variant_id: strawberry.ID | None = strawberry.field(
-        default=None, description="OUT_OF_STOCK: the product variant there is too little of."
+        default=None,
+        description="OUT_OF_STOCK: the product variant there is too little of. PRODUCT_UNAVAILABLE: the "
+        "variant that can no longer be bought.",
+    )
+    line_id: strawberry.ID | None = strawberry.field(
+        default=None, description="PRODUCT_UNAVAILABLE at checkout: the CartLine to remove."
     )
     available: int | None = strawberry.field(
         default=None, description="OUT_OF_STOCK: how many of that variant can still be bought (0: sold out)."
@@ -162,6 +174,11 @@ def error_detail(exc: DomainError) -> UserErrorDetail | None:
     if isinstance(exc, OutOfStock):
         return UserErrorDetail(
             variant_id=strawberry.ID(to_global_id("ProductVariant", exc.variant_id)), available=exc.available
+        )
+    if isinstance(exc, ProductUnavailable):
+        line = strawberry.ID(to_global_id("CartLine", exc.line_id)) if exc.line_id is not None else None
+        return UserErrorDetail(
+            variant_id=strawberry.ID(to_global_id("ProductVariant", exc.variant_id)), line_id=line
         )
     if isinstance(exc, InvalidTransition):
         return UserErrorDetail(order_status=exc.current)

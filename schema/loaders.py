@@ -125,6 +125,7 @@ class Loaders:
         self.viewer_id = viewer_id
         self._cache = cache
         self._audience: Audience | None = None
+        self._primed_audience: Audience | None = None
         self._audience_lock = asyncio.Lock()
 
     # Each loader is made on first use: a request touches a few of them, and every request pays for the
@@ -212,13 +213,19 @@ class Loaders:
                 value.clear_all()
                 del self.__dict__[name]
 
+    def prime_audience(self, audience: Audience) -> None:
+        """The audience read with the session: the first `audience()` of this operation returns it without
+        a statement (on a long-lived connection, later ones read afresh)."""
+        self._primed_audience = audience
+
     async def audience(self) -> Audience:
         """Whom this request shows things to: built once per request; on a long-lived connection (no
         cache) again for every operation and event, so a later change applies to live subscriptions."""
         async with self._audience_lock:
             if self._audience is not None:
                 return self._audience
-            audience = await policy.audience_for(self.viewer_id)
+            primed, self._primed_audience = self._primed_audience, None
+            audience = primed if primed is not None else await policy.audience_for(self.viewer_id)
             if self._cache:
                 self._audience = audience
             return audience

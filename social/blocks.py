@@ -12,6 +12,7 @@ own, whatever a page holds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core.errors import DomainError, ErrorCode
-from core.sql import dialect, fetch_all
+from core.sql import dialect
 from models import Block, Follow, Mute, User
 from social.counters import shift_follow_counts
 from social.filters import ActiveFilter, active_filters
@@ -76,12 +77,6 @@ def safety_state(row: Mapping[str, Any]) -> SafetyState:
     raw = row["safety_filters"]
     rows: Sequence[Any] = (json.loads(raw) if isinstance(raw, str) else raw) or ()
     return SafetyState(frozenset(blocked), frozenset(muted), active_filters(rows))
-
-
-async def read_safety_state(user_id: int) -> SafetyState:
-    """The state of one person, read on its own (where no session statement ran: a live subscription)."""
-    rows = await fetch_all(f"SELECT {safety_columns()} FROM users u WHERE u.id = $1", [user_id])
-    return safety_state(rows[0]) if rows else SafetyState(frozenset(), frozenset(), ())
 
 
 class Blocked(DomainError):
@@ -149,10 +144,8 @@ async def mute(user_id: int, target_id: int) -> User:
         return target
     if await Mute.filter(muter_id=user_id).count() >= MAX_MUTES:
         raise DomainError(ErrorCode.TOO_MANY, f"You can mute at most {MAX_MUTES} people.", "user_id")
-    try:
+    with contextlib.suppress(IntegrityError):  # the same mute made at the same moment: once is enough
         await Mute.create(muter_id=user_id, muted_id=target_id)
-    except IntegrityError:
-        pass
     return target
 
 

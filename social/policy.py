@@ -13,12 +13,15 @@ them, built once per request by `audience_for`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.expressions import Q
 
-from models import Board, Comment, Note, Notification, User
+from core.sql import fetch_all, model_from_row, select_list
+from models import Board, Comment, Note, Notification, Product, Role, User
+from social.blocks import SafetyState, safety_columns, safety_state
+from social.filters import ActiveFilter
 
 
 @dataclass(frozen=True)
@@ -26,22 +29,83 @@ class Audience:
     """Who is looking, and whose content is kept from them."""
 
     viewer_id: int | None
-    # Authors whose notes, comments, boards and profile this viewer must not see. Empty today; block lists
-    # and moderation fill it in `audience_for`.
-    hidden_author_ids: frozenset[int] = frozenset()
+    # People in a block with the viewer, either way: their profile, notes, comments, boards and products are
+    # hidden from the viewer (and the viewer's from them, by the same rule on their side).
+    blocked_ids: frozenset[int] = frozenset()
+    # People the viewer muted: their notes, comments, boards and notifications are hidden; their profile
+    # is not.
+    muted_ids: frozenset[int] = frozenset()
+    # The viewer's keyword filters in force (applied by the surfaces of their contexts).
+    filters: tuple[ActiveFilter, ...] = ()
+    role: Role = Role.USER
+    # Authors whose content this viewer must not see: blocked either way, or muted.
+    hidden_author_ids: frozenset[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden_author_ids", self.blocked_ids | self.muted_ids)
 
     def hides(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.hidden_author_ids
+
+    def blocks(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.blocked_ids
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.ADMIN)
+
+
+def audience_of(viewer: User | None, state: SafetyState | None = None) -> Audience:
+    """The audience of `viewer` (None: anonymous) with the block, mute and filter state read for them."""
+    if viewer is None:
+        return Audience(viewer_id=None)
+    if state is None:
+        return Audience(viewer_id=viewer.id, role=Role(viewer.role))
+    return Audience(
+        viewer_id=viewer.id,
+        blocked_ids=state.blocked_ids,
+        muted_ids=state.muted_ids,
+        filters=state.filters,
+        role=Role(viewer.role),
+    )
 
 
 async def audience_for(viewer_id: int | None) -> Audience:
     """The audience of one request (anonymous when `viewer_id` is None).
 
-    The one place that decides whose content a viewer never sees: extend it (one read of the viewer's
-    blocks, say) and every surface follows. It is called once per request and cached on the request's
-    context, so what it reads costs one statement per request, not one per object. Today it reads nothing.
-    """
-    return Audience(viewer_id=viewer_id)
+    The one place that decides whose content a viewer never sees. A signed-in request gets its audience
+    from the session statement (`social.sessions.session_user` reads the blocks, mutes and filters with
+    the viewer's row); this reads them on its own, one statement, where no session statement ran (an event
+    delivered to a live subscription, a rule checking a board)."""
+    if viewer_id is None:
+        return Audience(viewer_id=None)
+    rows = await fetch_all(
+        f"SELECT {select_list(User, 'u')}, {safety_columns()} FROM users u WHERE u.id = $1", [viewer_id]
+    )
+    if not rows:
+        return Audience(viewer_id=viewer_id)
+    return audience_of(model_from_row(User, rows[0]), safety_state(rows[0]))
+
+
+def _not_withheld(audience: Audience, column: str, owner_column: str) -> Q:
+    """Rows not withheld by moderation, suspension or deletion, or owned by the viewer (who sees their
+    own content with its state)."""
+    condition: dict[str, Any] = {column: False}
+    if audience.viewer_id is None:
+        return Q(**condition)
+    owned: dict[str, Any] = {owner_column: audience.viewer_id}
+    return Q(**condition) | Q(**owned)
+
+
+def _not_withheld_sql(audience: Audience, alias: str, owner_column: str, params: list[Any]) -> str:
+    if audience.viewer_id is None:
+        return f" AND {alias}.withheld = FALSE"
+    params.append(audience.viewer_id)
+    return f" AND ({alias}.withheld = FALSE OR {alias}.{owner_column} = ${len(params)})"
+
+
+def _owned_or_visible(withheld: bool, owner_id: int | None, audience: Audience) -> bool:
+    return not withheld or (owner_id is not None and owner_id == audience.viewer_id)
 
 
 def _path(via: str, field: str) -> str:
@@ -49,19 +113,24 @@ def _path(via: str, field: str) -> str:
     return f"{via}__{field}" if via else field
 
 
-def _not_hidden(audience: Audience, column: str) -> Q:
-    # No condition at all while nothing is hidden: today's statements stay exactly as they were.
-    if not audience.hidden_author_ids:
+def _not_hidden(audience: Audience, column: str, ids: frozenset[int] | None = None) -> Q:
+    """`column` not among `ids` (the authors hidden from the audience by default)."""
+    hidden = audience.hidden_author_ids if ids is None else ids
+    # No condition at all while nothing is hidden: most requests' statements stay exactly as they were.
+    if not hidden:
         return Q()
-    condition: dict[str, Any] = {f"{column}__not_in": sorted(audience.hidden_author_ids)}
+    condition: dict[str, Any] = {f"{column}__not_in": sorted(hidden)}
     return Q(**condition)
 
 
-def _not_hidden_sql(audience: Audience, column: str, params: list[Any]) -> str:
-    if not audience.hidden_author_ids:
+def _not_hidden_sql(
+    audience: Audience, column: str, params: list[Any], ids: frozenset[int] | None = None
+) -> str:
+    hidden = audience.hidden_author_ids if ids is None else ids
+    if not hidden:
         return ""
     start = len(params) + 1
-    params.extend(sorted(audience.hidden_author_ids))
+    params.extend(sorted(hidden))
     marks = ", ".join(f"${i}" for i in range(start, len(params) + 1))
     return f" AND {column} NOT IN ({marks})"
 
@@ -73,18 +142,31 @@ def note_filter(audience: Audience, *, via: str = "") -> Q:
     """Notes this audience may see: not deleted, not by a hidden author. `via` names the relation when
     filtering another model by its note (`Collect.filter(note_filter(a, via="note"))`)."""
     live: dict[str, Any] = {_path(via, "deleted_at"): None}
-    return Q(**live) & _not_hidden(audience, _path(via, "author_id"))
+    return (
+        Q(**live)
+        & _not_withheld(audience, _path(via, "withheld"), _path(via, "author_id"))
+        & _not_hidden(audience, _path(via, "author_id"))
+    )
 
 
 def note_sql(audience: Audience, alias: str, params: list[Any]) -> str:
     """`note_filter` as a raw SQL condition on the notes table aliased `alias` (its parameters appended
     to `params`)."""
-    return f"{alias}.deleted_at IS NULL" + _not_hidden_sql(audience, f"{alias}.author_id", params)
+    return (
+        f"{alias}.deleted_at IS NULL"
+        + _not_withheld_sql(audience, alias, "author_id", params)
+        + _not_hidden_sql(audience, f"{alias}.author_id", params)
+    )
 
 
 def can_view_note(note: Note, audience: Audience) -> bool:
     """The row twin of `note_filter`."""
-    return note.deleted_at is None and not audience.hides(note.author_id)  # type: ignore[attr-defined]
+    author_id: int = note.author_id  # type: ignore[attr-defined]
+    return (
+        note.deleted_at is None
+        and _owned_or_visible(note.withheld, author_id, audience)
+        and not audience.hides(author_id)
+    )
 
 
 def visible_notes(notes: Iterable[Note | None], audience: Audience) -> list[Note | None]:
@@ -96,19 +178,32 @@ def visible_notes(notes: Iterable[Note | None], audience: Audience) -> list[Note
 
 
 def comment_filter(audience: Audience) -> Q:
-    """Comments this audience may see: not deleted, not by a hidden author."""
-    return Q(deleted_at=None) & _not_hidden(audience, "author_id")
+    """Comments this audience may see: not deleted, not withheld (unless theirs), not by a hidden author."""
+    return (
+        Q(deleted_at=None)
+        & _not_withheld(audience, "withheld", "author_id")
+        & _not_hidden(audience, "author_id")
+    )
 
 
 def comment_sql(audience: Audience, alias: str, params: list[Any]) -> str:
     """`comment_filter` as a raw SQL condition on the comments table aliased `alias` (appending its
     parameters to `params`, numbered after those already there)."""
-    return f"{alias}.deleted_at IS NULL" + _not_hidden_sql(audience, f"{alias}.author_id", params)
+    return (
+        f"{alias}.deleted_at IS NULL"
+        + _not_withheld_sql(audience, alias, "author_id", params)
+        + _not_hidden_sql(audience, f"{alias}.author_id", params)
+    )
 
 
 def can_view_comment(comment: Comment, audience: Audience) -> bool:
     """The row twin of `comment_filter`."""
-    return comment.deleted_at is None and not audience.hides(comment.author_id)  # type: ignore[attr-defined]
+    author_id: int = comment.author_id  # type: ignore[attr-defined]
+    return (
+        comment.deleted_at is None
+        and _owned_or_visible(comment.withheld, author_id, audience)
+        and not audience.hides(author_id)
+    )
 
 
 # --- people ----------------------------------------------------------------------------------------------
@@ -117,18 +212,45 @@ def can_view_comment(comment: Comment, audience: Audience) -> bool:
 def user_sql(audience: Audience, column: str, params: list[Any]) -> str:
     """`user_filter` as a raw SQL condition on a column holding a person's id (`AND …`, or nothing when
     nobody is hidden), its parameters appended to `params`."""
-    return _not_hidden_sql(audience, column, params)
+    return _not_hidden_sql(audience, column, params, audience.blocked_ids)
 
 
 def user_filter(audience: Audience, *, via: str = "") -> Q:
-    """People this audience may see; `via` names a link's user column (`Follow.filter(user_filter(a,
-    via="follower"))`)."""
-    return _not_hidden(audience, f"{via}_id" if via else "id")
+    """People this audience may see: everyone but those in a block with the viewer (a muted person's
+    profile stays visible, so they can be unmuted); `via` names a link's user column
+    (`Follow.filter(user_filter(a, via="follower"))`)."""
+    return _not_hidden(audience, f"{via}_id" if via else "id", audience.blocked_ids)
 
 
 def can_view_user(user: User, audience: Audience) -> bool:
     """The row twin of `user_filter`: a profile shown on its own (by id, handle, search or a list)."""
-    return not audience.hides(user.id)
+    return not audience.blocks(user.id)
+
+
+# --- products --------------------------------------------------------------------------------------------
+
+
+def product_filter(audience: Audience) -> Q:
+    """Products this audience may see: not withheld (delisted, or the merchant suspended or leaving)
+    unless the viewer is the merchant, and not sold by someone in a block with the viewer."""
+    return _not_withheld(audience, "withheld", "merchant_id") & _not_hidden(
+        audience, "merchant_id", audience.blocked_ids
+    )
+
+
+def product_sql(audience: Audience, alias: str, params: list[Any]) -> str:
+    """`product_filter` as a raw SQL condition on the products table aliased `alias`."""
+    return (
+        "TRUE"
+        + _not_withheld_sql(audience, alias, "merchant_id", params)
+        + _not_hidden_sql(audience, f"{alias}.merchant_id", params, audience.blocked_ids)
+    )
+
+
+def can_view_product(product: Product, audience: Audience) -> bool:
+    """The row twin of `product_filter`."""
+    merchant_id: int = product.merchant_id  # type: ignore[attr-defined]
+    return _owned_or_visible(product.withheld, merchant_id, audience) and not audience.blocks(merchant_id)
 
 
 def is_self(user_id: int, viewer_id: int | None) -> bool:

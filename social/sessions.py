@@ -1,9 +1,10 @@
 """Sessions: is a bearer token still good, and signing out (one device, or everywhere).
 
 A token names its user, the user's session version when it was issued, and its own id (`social.tokens`).
-It is live while the user exists, the version is still the user's, and the token was not signed out on
-its own. Checking that is one statement per request, which also reads the viewer's row (served again
-from the request's loader, so a request that shows the viewer pays nothing more).
+It is live while the user exists (not suspended, not deleted), the version is still the user's, and the
+token was not signed out on its own. Checking that is one statement per request, which also reads the
+viewer's row (served again from the request's loader, so a request that shows the viewer pays nothing
+more) and their blocks, mutes and filters (`social.blocks.safety_columns`).
 """
 
 from __future__ import annotations
@@ -17,22 +18,34 @@ from tortoise.transactions import in_transaction
 
 from core.sql import fetch_all, model_from_row, select_list
 from models import RevokedToken, User
+from social.blocks import SafetyState, safety_columns, safety_state
 from social.tokens import TokenClaims
 
-_LIVE_SESSION_SQL = (
-    f"SELECT {select_list(User, 'u')},"
-    " EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.id = $2) AS token_revoked"
-    " FROM users u WHERE u.id = $1"
-)
+
+def _live_session_sql() -> str:
+    # The viewer's blocks, mutes and filters come as extra columns: a signed-in request learns what to hide
+    # from the statement it runs anyway.
+    return (
+        f"SELECT {select_list(User, 'u')}, {safety_columns()},"
+        " EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.id = $2) AS token_revoked"
+        " FROM users u WHERE u.id = $1"
+    )
 
 
-async def session_user(claims: TokenClaims) -> User | None:
-    """The user of a token whose session is live; None when signed out, superseded or the user is gone."""
-    rows = await fetch_all(_LIVE_SESSION_SQL, [claims.user_id, claims.token_id])
+def is_suspended(user: User, now: datetime | None = None) -> bool:
+    return user.suspended_until is not None and user.suspended_until > (now or datetime.now(UTC))
+
+
+async def session_user(claims: TokenClaims) -> tuple[User, SafetyState] | None:
+    """The user of a token whose session is live, with their block, mute and filter state; None when
+    signed out, superseded, suspended, or the user is gone."""
+    rows = await fetch_all(_live_session_sql(), [claims.user_id, claims.token_id])
     if not rows or rows[0]["token_revoked"]:
         return None
     user: User = model_from_row(User, rows[0])
-    return user if user.session_version == claims.session_version else None
+    if user.session_version != claims.session_version or user.deleted_at is not None or is_suspended(user):
+        return None
+    return user, safety_state(rows[0])
 
 
 async def sign_out(*, claims: TokenClaims, everywhere: bool = False) -> None:
