@@ -91,7 +91,15 @@ def is_valid_handle(handle: str) -> bool:
 
 
 async def sign_in(*, email: str, password: str) -> User:
-    """The account for these credentials; unknown email and wrong password look the same."""
+    """The account for these credentials; unknown email and wrong password look the same. A suspended
+    account is refused (SUSPENDED), and told so only once its password is verified."""
+    user = await check_credentials(email=email, password=password)
+    refuse_if_suspended(user)
+    return user
+
+
+async def check_credentials(*, email: str, password: str) -> User:
+    """The account these credentials prove, whatever its state (a suspended person appeals with them)."""
     if len(email) > 1000 or len(password) > MAX_PASSWORD:
         raise InvalidCredentials()  # no account has such credentials: no query, no hashing
     user = await User.get_or_none(email=email.strip().casefold())
@@ -99,6 +107,35 @@ async def sign_in(*, email: str, password: str) -> User:
     if not matches or user is None:
         raise InvalidCredentials()
     return user
+
+
+# The end of a suspension "until lifted": far beyond any account's life.
+UNTIL_LIFTED = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+class Suspended(DomainError):
+    """Sign-in refused: the account is suspended, until when and why."""
+
+    def __init__(self, until: datetime, reason: str) -> None:
+        until = until.astimezone(UTC)
+        when = (
+            "until further notice" if until.year >= UNTIL_LIFTED.year else f"until {until:%Y-%m-%d %H:%M} UTC"
+        )
+        why = f": {reason}" if reason else ""
+        super().__init__(
+            ErrorCode.SUSPENDED,
+            f"This account is suspended {when}{why}. "
+            "To appeal, send appealCreate with your email and password.",
+        )
+        self.until = until
+        self.reason = reason
+
+
+def refuse_if_suspended(user: User, now: datetime | None = None) -> None:
+    """SUSPENDED while the person's suspension lasts."""
+    until = user.suspended_until
+    if until is not None and until > (now or datetime.now(UTC)):
+        raise Suspended(until, user.suspension_reason)
 
 
 async def change_password(*, user_id: int, current_password: str, new_password: str) -> User:
