@@ -106,14 +106,27 @@ async def discover_page(
     plan: CandidatePlan = DEFAULT_PLAN,
     params: Params | None = None,
     trending: TrendingPool | None = None,
+    hidden_authors: frozenset[int] = frozenset(),
 ) -> FeedPage:
+    """A page of the discovery feed. `hidden_authors` (blocked or muted by the viewer) never enter a
+    snapshot, so their notes take no place in a page (the caller still checks each note it shows)."""
     viewer = viewer_id or 0
     moment = now or datetime.now(UTC)
     has_previous = False
 
     async def fresh() -> _Snapshot:
         return await _build(
-            viewer, onboarding, [], 0, moment, seed, snapshots, plan, params, trending=trending
+            viewer,
+            onboarding,
+            [],
+            0,
+            moment,
+            seed,
+            snapshots,
+            plan,
+            params,
+            trending=trending,
+            hidden_authors=hidden_authors,
         )
 
     if after is None:
@@ -156,6 +169,7 @@ async def discover_page(
             params,
             previous=snap,
             trending=trending,
+            hidden_authors=hidden_authors,
         )
         unengaged.update(snap.ids)
         offset = 0
@@ -223,6 +237,7 @@ async def _build(
     *,
     previous: _Snapshot | None = None,
     trending: TrendingPool | None = None,
+    hidden_authors: frozenset[int] = frozenset(),
 ) -> _Snapshot:
     session = secrets.token_hex(12)
     history = await load_history(viewer_id) if viewer_id else []
@@ -238,6 +253,7 @@ async def _build(
         depth=generation + 1,
         plan=plan,
         trending=await trending.ids(generation + 1, plan) if trending is not None else None,
+        exclude_authors=hidden_authors,
     )
     if not profile:
         # Nothing known about the viewer: the global topic prior of what is on offer.

@@ -93,11 +93,14 @@ async def load_candidates(
     depth: int = 1,
     plan: CandidatePlan = DEFAULT_PLAN,
     trending: Sequence[int] | None = None,
+    exclude_authors: frozenset[int] = frozenset(),
 ) -> list[Candidate]:
     """Every pool of feed/candidates.py in one statement, with each note's features and the filters:
     already served in the last 7 days, "not interested", already liked or collected, deleted, own.
     `depth` widens every pool (a continuation snapshot digs deeper). `trending`: the trending pool's
-    notes when known (`load_trending`); otherwise the statement finds them itself."""
+    notes when known (`load_trending`); otherwise the statement finds them itself. `exclude_authors`
+    (blocked or muted by the viewer) are dropped from the rows read, not in SQL: the statement and its
+    plan stay the same for every viewer."""
     sql, params = candidate_query(
         viewer_id=viewer_id,
         topics=topics,
@@ -108,7 +111,7 @@ async def load_candidates(
         plan=plan,
         trending=trending,
     )
-    return _candidates(await fetch_planned(sql, params), exclude)
+    return _candidates(await fetch_planned(sql, params), exclude, exclude_authors)
 
 
 # Long on purpose: it assembles one SQL statement (every pool and exclusion in one round trip).
@@ -214,7 +217,7 @@ def candidate_query(
         "u.follower_count AS author_followers, m.sources AS sources, "
         f"m.cf AS cf, m.cf_from AS cf_from, {names} AS topic_names "
         f"FROM merged m JOIN notes n ON n.id = m.note_id JOIN users u ON u.id = n.author_id {names_join}"
-        "WHERE n.deleted_at IS NULL AND n.author_id <> $1 "
+        "WHERE n.deleted_at IS NULL AND n.withheld = FALSE AND n.author_id <> $1 "
         "AND NOT EXISTS (SELECT 1 FROM feed_impressions i WHERE i.user_id = $1 AND i.note_id = n.id "
         "AND i.served_at >= $2) "
         "AND NOT EXISTS (SELECT 1 FROM feed_events f WHERE f.user_id = $1 AND f.note_id = n.id "
@@ -248,13 +251,15 @@ async def load_trending(depth: int, plan: CandidatePlan = DEFAULT_PLAN) -> list[
     return [int(r["note_id"]) for r in await fetch_all(trending_query(depth, plan))]
 
 
-def _candidates(rows: Sequence[Mapping[str, Any]], exclude: Sequence[int]) -> list[Candidate]:
+def _candidates(
+    rows: Sequence[Mapping[str, Any]], exclude: Sequence[int], exclude_authors: frozenset[int] = frozenset()
+) -> list[Candidate]:
     skip = set(exclude)
     best_cf = max((float(r["cf"] or 0.0) for r in rows), default=0.0)
     candidates: list[Candidate] = []
     for r in rows:
         note_id = int(r["id"])
-        if note_id in skip:
+        if note_id in skip or int(r["author_id"]) in exclude_authors:
             continue
         cf = float(r["cf"] or 0.0)
         candidates.append(

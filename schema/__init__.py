@@ -24,6 +24,7 @@ from schema.notes.types import NoteType, TopicType
 from schema.persisted import PersistedQueryLookup
 from schema.queries import SocialQuery
 from schema.runner import Schema
+from schema.safety.blocks import BlockMutation
 from schema.search.fields import SearchQuery
 from schema.social.mutations import SocialMutation
 from schema.social.notification_subscriptions import NotificationOutbox, NotificationSubscription
@@ -55,6 +56,7 @@ class Mutation(
     CommerceMutation,
     NotificationMutation,
     MediaMutation,
+    BlockMutation,
 ):
     pass
 

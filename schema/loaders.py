@@ -213,6 +213,10 @@ class Loaders:
                 value.clear_all()
                 del self.__dict__[name]
 
+    def forget_audience(self) -> None:
+        """Read the audience afresh at its next use (after a block or mute changed it)."""
+        self._audience, self._primed_audience = None, None
+
     def prime_audience(self, audience: Audience) -> None:
         """The audience read with the session: the first `audience()` of this operation returns it without
         a statement (on a long-lived connection, later ones read afresh)."""

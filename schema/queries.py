@@ -34,7 +34,7 @@ from schema.social.types import BoardType, load_comment
 from schema.users.types import UserType
 from social.accounts import is_valid_handle, normalize_handle
 from social.notifications import inbox_filter
-from social.policy import can_view_board, can_view_user, note_sql
+from social.policy import can_view_board, can_view_product, can_view_user, note_sql
 from social.topics import topic_name_or_none
 
 # Longest `user(handle:)` argument read: a handle of 30 characters with an @, spaces and invisible marks.
@@ -52,12 +52,16 @@ async def _user(info: Info, pk: int) -> Node | None:
 
 async def _product(info: Info, pk: int) -> Node | None:
     row = await info.context.loaders.product_by_id.load(pk)
-    return ProductType.from_row(row) if row else None
+    return ProductType.from_row(row) if row and can_view_product(row, await info.context.audience()) else None
 
 
 async def _variant(info: Info, pk: int) -> Node | None:
     row = await ProductVariant.get_or_none(id=pk)
-    return ProductVariantType.from_row(row) if row else None
+    if row is None:
+        return None
+    product = await info.context.loaders.product_by_id.load(row.product_id)  # type: ignore[attr-defined]
+    visible = product is not None and can_view_product(product, await info.context.audience())
+    return ProductVariantType.from_row(row) if visible else None
 
 
 async def _topic(info: Info, pk: int) -> Node | None:

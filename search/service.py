@@ -43,10 +43,13 @@ class KindSql:
 
 KINDS: dict[SearchKind, KindSql] = {
     SearchKind.NOTE: KindSql(
-        "notes", "(e.like_count + e.collect_count + e.comment_count)", "e.deleted_at IS NULL", "e.language"
+        "notes",
+        "(e.like_count + e.collect_count + e.comment_count)",
+        "e.deleted_at IS NULL AND e.withheld = FALSE",
+        "e.language",
     ),
-    SearchKind.USER: KindSql("users", "e.follower_count", "1 = 1", None),
-    SearchKind.PRODUCT: KindSql("products", "e.review_count", "1 = 1", None),
+    SearchKind.USER: KindSql("users", "e.follower_count", "e.deleted_at IS NULL", None),
+    SearchKind.PRODUCT: KindSql("products", "e.review_count", "e.withheld = FALSE", None),
     SearchKind.TOPIC: KindSql("topics", "e.note_count", "1 = 1", None),
 }
 
@@ -287,7 +290,7 @@ def note_relevance_statement(query: Query, *, relaxed: bool = False) -> tuple[st
         " SELECT m.object_id AS id, d.head, d.body,"
         f" {KINDS[SearchKind.NOTE].popularity} AS popularity, e.language AS language"
         " FROM matches m JOIN search_documents d ON d.kind = 'NOTE' AND d.object_id = m.object_id"
-        " JOIN notes e ON e.id = m.object_id WHERE e.deleted_at IS NULL"
+        f" JOIN notes e ON e.id = m.object_id WHERE {KINDS[SearchKind.NOTE].visible}"
     )
     return statement, [match_expression(query, "postgres", every_term=not relaxed)]
 

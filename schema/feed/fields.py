@@ -116,6 +116,7 @@ class FeedQuery:
                 snapshots=ctx.snapshots,
                 seed=seed,
                 trending=ctx.trending,
+                hidden_authors=(await ctx.audience()).hidden_author_ids,
             )
         loaders = ctx.loaders
         audience = await ctx.audience()

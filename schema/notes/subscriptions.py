@@ -13,7 +13,7 @@ from models import Comment, Note
 from schema.context import Info
 from schema.social.types import CommentType
 from social.events import note_comments_channel, note_likes_channel
-from social.policy import can_view_note, comment_filter, note_filter
+from social.policy import comment_filter, note_filter
 
 
 @strawberry.type(description="A note's like count at a moment.")
@@ -50,8 +50,9 @@ class NoteSubscription:
                 raise NotFound("Note", "note_id")
             yield NoteLikeCount(note_id=note_id, like_count=note.like_count)
             async for event in events:
-                # The audience is rebuilt per event on a connection: a note hidden since is no longer told.
-                if can_view_note(note, await info.context.audience()):
+                # The audience and the note are read again per event on a connection: a note hidden since
+                # (a block, a mute, a moderator) is no longer told.
+                if await _still_visible(info, pk):
                     yield NoteLikeCount(note_id=note_id, like_count=int(event["likeCount"]))
 
     @strawberry.subscription(description="Each new comment or reply on the note, as it is posted.")
@@ -68,5 +69,10 @@ class NoteSubscription:
             async for event in events:
                 audience = await info.context.audience()
                 comment = await Comment.filter(comment_filter(audience), id=int(event["commentId"])).first()
-                if comment is not None and can_view_note(note, audience):
+                if comment is not None and await _still_visible(info, pk):
                     yield CommentType.from_row(comment)
+
+
+async def _still_visible(info: Info, note_id: int) -> bool:
+    """Whether the subscriber may still see the note, read afresh (an event may come hours later)."""
+    return await Note.filter(note_filter(await info.context.audience()), id=note_id).exists()

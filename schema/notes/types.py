@@ -28,7 +28,7 @@ from schema.relay import (
     keyset_connection,
 )
 from schema.users.related import related_people
-from social.policy import can_see_sales, comment_filter, is_self, note_filter
+from social.policy import can_see_sales, can_view_product, comment_filter, is_self, note_filter
 from social.topics import topic_history
 
 if TYPE_CHECKING:
@@ -62,7 +62,11 @@ class NoteReview:
     product_id: strawberry.Private[int]
     author_id: strawberry.Private[int]
 
-    @strawberry.field(description="The reviewer bought this product here (a paid order).")
+    @strawberry.field(
+        description="The reviewer bought this product here: a paid order of it that was not refunded. An "
+        "order refunded in full, or whose merchant of this product gave back all of their part of it, does "
+        "not count; a partial refund does."
+    )
     async def verified_purchase(self, info: Info) -> bool:
         return bool(await info.context.loaders.verified_purchase.load((self.author_id, self.product_id)))
 
@@ -71,7 +75,11 @@ class NoteReview:
         from schema.catalog.types import ProductType
 
         row = await info.context.loaders.product_by_id.load(self.product_id)
-        return ProductType.from_row(row) if row else None
+        return (
+            ProductType.from_row(row)
+            if row and can_view_product(row, await info.context.audience())
+            else None
+        )
 
 
 @strawberry.type(description="How often a topic was used on one day (UTC).")
@@ -144,7 +152,10 @@ async def _products(notes: list[NoteType], info: Info) -> list[list[ProductType]
     from schema.catalog.types import ProductType
 
     found = await load_all(info.context.loaders.products_by_note_id, [n.row.id for n in notes])
-    return [[ProductType.from_row(p) for p in products] for products in found]
+    audience = await info.context.audience()
+    return [
+        [ProductType.from_row(p) for p in products if can_view_product(p, audience)] for products in found
+    ]
 
 
 async def _comments(

@@ -18,7 +18,7 @@ from schema.relay import After, Before, First, Last, PageInfo
 from schema.search.types import SearchConnection, SearchEdge, SearchSortEnum, SearchTypeEnum
 from schema.users.types import UserType
 from search.service import SearchSort, clean_language, search
-from social.policy import Audience, can_view_note, can_view_user
+from social.policy import Audience, can_view_note, can_view_product, can_view_user
 from social.topics import trending_topic_ids
 
 MAX_TRENDING = MAX_PAGE_SIZE  # the same range as every other list
@@ -174,7 +174,7 @@ async def _load(info: Info, kind: SearchKind, ids: list[int]) -> list[Any]:
     choices: dict[SearchKind, tuple[Any, Any, Any]] = {
         SearchKind.NOTE: (loaders.note_by_id, NoteType, can_view_note),
         SearchKind.USER: (loaders.user_by_id, UserType, can_view_user),
-        SearchKind.PRODUCT: (loaders.product_by_id, ProductType, _anyone),
+        SearchKind.PRODUCT: (loaders.product_by_id, ProductType, can_view_product),
         SearchKind.TOPIC: (loaders.topic_by_id, TopicType, _anyone),
     }
     loader, node, visible = choices[kind]

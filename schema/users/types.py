@@ -11,7 +11,7 @@ from tortoise.expressions import Subquery
 from commerce.cart import open_cart_of
 from core.cursors import page_request
 from core.ids import to_global_id
-from models import Board, Follow, Note, Order, OrderLine, User
+from models import Block, Board, Follow, Mute, Note, Order, OrderLine, User
 from schema.context import Info
 from schema.relay import (
     After,
@@ -250,6 +250,41 @@ class UserType(Node):
             to_node=UserType.from_row,
             total_count=self.row.following_count,
         )
+
+    @strawberry.field(
+        description="People you blocked, most recent first; null on anyone else's profile (nobody sees who "
+        "blocked whom)."
+    )
+    async def blocked_users(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[UserType] | None:
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await linked_connection(
+            Block.filter(blocker_id=self.row.id),
+            page_request(first, after, last, before),
+            target_id=lambda link: link.blocked_id,
+            loader=info.context.loaders.user_by_id,
+            to_node=UserType.from_row,
+        )
+
+    @strawberry.field(description="People you muted, most recent first; null on anyone else's profile.")
+    async def muted_users(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[UserType] | None:
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await linked_connection(
+            Mute.filter(muter_id=self.row.id),
+            page_request(first, after, last, before),
+            target_id=lambda link: link.muted_id,
+            loader=info.context.loaders.user_by_id,
+            to_node=UserType.from_row,
+        )
+
+    @strawberry.field(description="Whether you muted this person (false when signed out or on yourself).")
+    async def viewer_has_muted(self, info: Info) -> bool:
+        return self.row.id in (await info.context.audience()).muted_ids
 
 
 async def load_user(info: Info, user_id: int) -> UserType:
