@@ -41,6 +41,9 @@ K = NotificationKind
 GROUPED = frozenset({K.LIKE, K.COLLECT})
 # Order events: nobody is notified of them but the buyer, the merchants and the creators concerned.
 ORDER_KINDS = frozenset({K.ORDER_PAID, K.ORDER_FULFILLED, K.ORDER_REFUNDED, K.SALE, K.NOTE_SALE})
+# Kinds about one moderation action: one entry per action and person told (the person affected, each
+# reporter, the appellant).
+MODERATION_KINDS = frozenset({K.MODERATION, K.REPORT_RESOLVED, K.APPEAL_RESOLVED})
 
 
 def group_key(
@@ -51,6 +54,7 @@ def group_key(
     comment_id: int | None = None,
     order_id: UUID | None = None,
     detail: str = "",
+    moderation_action_id: int | None = None,
 ) -> str:
     """The key that makes activities one entry of a person's list (`detail` tells apart several
     entries of one kind about one order: the refund, the note that sold)."""
@@ -60,13 +64,16 @@ def group_key(
         return f"{kind}:user:{actor_id}"  # one entry per follower: an unfollow and a re-follow tell once
     if kind in (K.COMMENT, K.REPLY):
         return f"{kind}:comment:{comment_id}"
+    if kind in MODERATION_KINDS:
+        return f"{kind}:action:{moderation_action_id}"
     return f"{kind}:{order_id}" + (f":{detail}" if detail else "")
 
 
 _UPSERT = (
     "INSERT INTO notifications (recipient_id, group_key, kind, actor_id, note_id, comment_id, order_id,"
+    " moderation_action_id,"
     " actor_count, position, created_at, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8, $8)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $9, 0, 0, $8, $8)"
     # A no-op update rather than DO NOTHING: RETURNING then gives the id of an existing entry too, and
     # the entry's row is locked until the caller commits, so concurrent activities bump it one by one.
     " ON CONFLICT (recipient_id, group_key) DO UPDATE SET kind = excluded.kind RETURNING id"
@@ -90,6 +97,7 @@ async def notify(
     comment_id: int | None = None,
     order_id: UUID | None = None,
     detail: str = "",
+    moderation_action_id: int | None = None,
 ) -> None:
     """Record an activity in the recipient's list, in the caller's transaction; nobody is notified of
     their own actions, and nobody twice of the same person's like, collect or follow. Order events have
@@ -98,12 +106,19 @@ async def notify(
     if actor_id is not None and recipient_id == actor_id:
         return
     key = group_key(
-        kind, actor_id=actor_id, note_id=note_id, comment_id=comment_id, order_id=order_id, detail=detail
+        kind,
+        actor_id=actor_id,
+        note_id=note_id,
+        comment_id=comment_id,
+        order_id=order_id,
+        detail=detail,
+        moderation_action_id=moderation_action_id,
     )
     now = timezone.now()
     order = uuid_param(order_id) if order_id is not None else None
     (entry,) = await fetch_all(
-        _UPSERT, [recipient_id, key, kind.value, actor_id, note_id, comment_id, order, now]
+        _UPSERT,
+        [recipient_id, key, kind.value, actor_id, note_id, comment_id, order, now, moderation_action_id],
     )
     notification_id = int(entry["id"])
     activity = await fetch_all(_ACTIVITY, [notification_id, actor_id, now])
