@@ -61,6 +61,10 @@ class Action(StrEnum):
     SIGN_UP = "sign_up"
     PASSWORD_RESET = "password_reset"
     MEDIA_UPLOAD = "media_upload"
+    REPORT = "report"
+    # Moderators' own decisions, tiered: an admin's limit is its own action.
+    MODERATE = "moderate"
+    MODERATE_AS_ADMIN = "moderate_as_admin"
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,9 @@ class RateLimiter:
                 (Action.PASSWORD_RESET, "email"): parse_many(settings.password_reset_limits_per_email),
                 (Action.PASSWORD_RESET, "ip"): parse_many(settings.password_reset_limits_per_ip),
                 (Action.MEDIA_UPLOAD, "user"): parse_many(settings.media_upload_limits_per_user),
+                (Action.REPORT, "user"): parse_many(settings.report_limits_per_user),
+                (Action.MODERATE, "user"): parse_many(settings.moderation_limits_per_moderator),
+                (Action.MODERATE_AS_ADMIN, "user"): parse_many(settings.moderation_limits_per_admin),
             },
             pool=pool,
         )

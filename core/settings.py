@@ -229,6 +229,17 @@ class Settings(BaseSettings):
     media_upload_limits_per_user: str = Field(
         "30/30minutes", validation_alias=AliasChoices("VERMILION_MEDIA_UPLOAD_LIMITS_PER_USER")
     )
+    # Reports filed per signed-in person (reportCreate), and moderators' own decisions (moderationAction,
+    # appealResolve; DISMISS counts), tiered by role.
+    report_limits_per_user: str = Field(
+        "30/hour", validation_alias=AliasChoices("VERMILION_REPORT_LIMITS_PER_USER")
+    )
+    moderation_limits_per_moderator: str = Field(
+        "60/hour", validation_alias=AliasChoices("VERMILION_MODERATION_LIMITS_PER_MODERATOR")
+    )
+    moderation_limits_per_admin: str = Field(
+        "300/hour", validation_alias=AliasChoices("VERMILION_MODERATION_LIMITS_PER_ADMIN")
+    )
     password_reset_limits_per_email: str = Field(
         "5/30minutes", validation_alias=AliasChoices("VERMILION_PASSWORD_RESET_LIMITS_PER_EMAIL")
     )
