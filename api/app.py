@@ -23,6 +23,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from api import access_log, collector, sqlcount, tracing
 from api.access_log import AccessMiddleware
 from api.db import ConnectionLimits, tortoise_config
+from api.export_routes import download as export_download
 from api.graphiql import graphiql_routes
 from api.graphql_view import VermilionGraphQL
 from api.health import healthz
@@ -43,6 +44,8 @@ from core.settings import Settings
 from feed.recorder import SignalRecorder
 from feed.snapshots import FallbackSnapshots, RedisSnapshots, TableSnapshots, sweep_expired_snapshots
 from media.service import MediaServices, media_from_settings
+from safety.deletion import PURGE_INTERVAL_SECONDS, purge_due
+from safety.export import ExportServices, export_services
 from schema import build_schema
 from search.documents import load_topic_words
 from search.text import segmenter
@@ -83,6 +86,9 @@ def create_app(
     # Background jobs (media processing): in this process, or from Redis when configured (core/jobs.py).
     jobs = Jobs.from_settings(settings.redis_url, in_process=settings.jobs_in_process)
     media = media_from_settings(settings, jobs, broker)
+    # Data exports: built by a job of the same queue, stored beside the media (safety/export.py).
+    exports = export_services(settings, storage=media.storage, jobs=jobs, broker=broker)
+    exports.register_jobs()
     mailer = mailer_from_settings(settings)
     # Operations: access lines, Prometheus metrics, traces (api/access_log.py); nothing of it when all off.
     metrics = Metrics() if settings.metrics else None
@@ -116,7 +122,7 @@ def create_app(
             config = tortoise_config(settings.database_url, ConnectionLimits.of(settings))
             async with (
                 RegisterTortoise(app, config=config),
-                _background(_housekeeping(settings, payments, snapshots, media), settings),
+                _background(_housekeeping(settings, payments, snapshots, media, exports), settings),
                 _background(_load_topic_words(), settings, always=True) as words,
                 sending(mailer),  # the email outbox, sent after each commit and retried
             ):
@@ -161,6 +167,7 @@ def create_app(
                 ],
             ),
             Route("/media/files/{key:path}", media_file, methods=["GET", "HEAD"]),
+            Route("/exports/{link}", export_download, methods=["GET"]),
             *(graphiql_routes() if settings.graphiql else []),
             *([metrics.route(settings.metrics_token)] if metrics else []),
         ],
@@ -191,6 +198,7 @@ def create_app(
     app.state.recorder = recorder
     app.state.rate_limiter = rate_limiter
     app.state.media = media
+    app.state.exports = exports
     app.state.snapshots = snapshots
     app.state.metrics = metrics
     app.state.tracer_provider = tracer_provider
@@ -202,15 +210,33 @@ def _housekeeping(
     payments: Payments | None,
     snapshots: FallbackSnapshots | TableSnapshots,
     media: MediaServices,
+    exports: ExportServices,
 ) -> Coroutine[Any, Any, None]:
     """Expired stock reservations are released; expired feed sessions leave the table (Redis expires
     its own; the table also holds those made while Redis was down); media never attached within a day
-    are deleted with their files."""
+    are deleted with their files; expired data exports are deleted; accounts whose deletion's grace
+    period is over are purged (checked every PURGE_INTERVAL_SECONDS: it reads the users table)."""
 
     async def reservations() -> None:
         await sweep_expired(payments)
 
-    jobs: list[Callable[[], Awaitable[object]]] = [reservations, sweep_expired_snapshots, media.sweep]
+    last_purge: float | None = None
+
+    async def purge_deleted_accounts() -> None:
+        nonlocal last_purge
+        moment = asyncio.get_running_loop().time()
+        if last_purge is not None and moment - last_purge < PURGE_INTERVAL_SECONDS:
+            return
+        last_purge = moment
+        await purge_due(storage=media.storage)
+
+    jobs: list[Callable[[], Awaitable[object]]] = [
+        reservations,
+        sweep_expired_snapshots,
+        media.sweep,
+        exports.sweep,
+        purge_deleted_accounts,
+    ]
     return run_every(settings.sweep_interval_seconds, *jobs)
 
 

@@ -293,6 +293,30 @@ def search_reindex(
     typer.echo(_run(run()))
 
 
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("purge-deleted")
+def users_purge_deleted() -> None:
+    """Remove the accounts whose deletion (viewerDelete) is past its 30-day grace period (the server also
+    does this every hour). Safe to run again, and it finishes a purge that stopped halfway."""
+    from media.service import storage_from_settings
+    from safety.deletion import purge_due
+
+    settings = _settings()
+    storage = storage_from_settings(settings)  # media files and data exports are deleted with the account
+
+    async def run() -> str:
+        purged: list[int] = []
+        async with connected(settings.database_url, create=False):
+            while batch := await purge_due(storage=storage):
+                purged += batch
+        return f"{len(purged)} account(s) purged."
+
+    typer.echo(_run(run()))
+
+
 @app.command("sweep-reservations")
 def sweep_reservations() -> None:
     """Release the stock of unpaid orders whose reservation expired (the server also does this every
@@ -318,11 +342,12 @@ def sweep_reservations() -> None:
 
 @app.command()
 def worker() -> None:
-    """Run background jobs (media processing) from Redis: beside servers started with
+    """Run background jobs (media processing, data exports) from Redis: beside servers started with
     VERMILION_JOBS_IN_PROCESS=false, on machines of its own. Needs VERMILION_REDIS_URL."""
     from core.jobs import Jobs
     from core.pubsub import create_broker
     from media.service import media_from_settings
+    from safety.export import export_services
 
     settings = _settings()
     if settings.redis_url is None:
@@ -331,7 +356,8 @@ def worker() -> None:
     async def run() -> None:
         jobs = Jobs.from_settings(settings.redis_url, in_process=True)
         broker = create_broker(settings.redis_url)  # status changes reach subscribers on every server
-        media_from_settings(settings, jobs, broker)
+        media = media_from_settings(settings, jobs, broker)
+        export_services(settings, storage=media.storage, jobs=jobs, broker=broker).register_jobs()
         async with connected(settings.database_url):
             await jobs.start()
             typer.echo("Running jobs from Redis (Ctrl-C to stop).")

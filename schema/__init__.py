@@ -24,6 +24,7 @@ from schema.notes.types import NoteType, TopicType
 from schema.persisted import PersistedQueryLookup
 from schema.queries import SocialQuery
 from schema.runner import Schema
+from schema.safety.account import AccountMutation
 from schema.safety.blocks import BlockMutation
 from schema.search.fields import SearchQuery
 from schema.social.mutations import SocialMutation
@@ -57,6 +58,7 @@ class Mutation(
     NotificationMutation,
     MediaMutation,
     BlockMutation,
+    AccountMutation,
 ):
     pass
 

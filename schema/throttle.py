@@ -37,6 +37,9 @@ WRITE_POINTS: dict[str, int] = {
     "passwordResetComplete": 0,
     "viewerUpdate": UPDATE,
     "viewerPasswordChange": UPDATE,
+    # An archive is a full read of the person's data (one a day anyway); a deletion checks the password.
+    "viewerExportCreate": CREATE,
+    "viewerDelete": UPDATE,
     "userFollow": ENGAGE,
     "userUnfollow": ENGAGE,
     "userBlock": ENGAGE,

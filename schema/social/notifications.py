@@ -58,6 +58,8 @@ NotificationKindEnum = described_enum(
         "NOTE_SALE": "A paid order bought a product from your note (`note`; `actor` is the shop that sold "
         "it); who bought it stays private, so `order` is null. Not sent when you sell the product yourself "
         "(SALE tells you).",
+        "EXPORT_READY": "The archive of your data you asked for is ready: download it from "
+        "`viewer.exports` (`DataExport.url`) within 7 days.",
     },
 )
 

@@ -11,6 +11,7 @@ from commerce.cart import merge_guest_cart, open_cart_of
 from core.ids import decode_global_id, parse_uuid_global_id
 from core.ratelimit import Action
 from models import Media, MediaVariant, User
+from safety.deletion import cancel_deletion
 from schema.context import Info
 from schema.errors import UserError, payload_errors, returns_errors
 from schema.throttle import throttle
@@ -117,6 +118,11 @@ class AuthPayload:
         default=None,
         description="The account's open cart after merging `guestCartId` into it; null when no "
         "`guestCartId` was sent or the account has no open cart.",
+    )
+    deletion_cancelled: bool = strawberry.field(
+        default=False,
+        description="True when this sign-in cancelled the account's deletion (asked for with viewerDelete "
+        "within the last 30 days): tell the person their account and content are back.",
     )
     errors: list[UserError] = payload_errors()
 
@@ -249,7 +255,10 @@ class UserMutation:
     ) -> AuthPayload:
         await throttle(info, Action.SIGN_IN, email=input.email)
         user = await sign_in(email=input.email, password=input.password)
-        return await _with_guest_cart(_auth(info, user.id, user), user.id, input.guest_cart_id)
+        cancelled = await cancel_deletion(user)
+        payload = _auth(info, user.id, user)
+        payload.deletion_cancelled = cancelled
+        return await _with_guest_cart(payload, user.id, input.guest_cart_id)
 
     @strawberry.mutation(
         description="End this token's session, or with `everywhere` every session of the account; a token "

@@ -29,6 +29,7 @@ from social.policy import is_self, note_filter, user_filter, visible_boards
 if TYPE_CHECKING:
     from schema.commerce.types import CartType, OrderType
     from schema.notes.types import NoteType
+    from schema.safety.account import DataExportType
     from schema.social.notifications import NotificationType
     from schema.social.types import BoardType
 
@@ -37,6 +38,7 @@ BoardRef = Annotated["BoardType", strawberry.lazy("schema.social.types")]
 NotificationRef = Annotated["NotificationType", strawberry.lazy("schema.social.notifications")]
 CartRef = Annotated["CartType", strawberry.lazy("schema.commerce.types")]
 OrderRef = Annotated["OrderType", strawberry.lazy("schema.commerce.types")]
+DataExportRef = Annotated["DataExportType", strawberry.lazy("schema.safety.account")]
 
 
 @strawberry.type(name="User", description="A person: shopper, creator or merchant.")
@@ -212,6 +214,15 @@ class UserType(Node):
             return None
         sold = Subquery(OrderLine.filter(merchant_id=self.row.id).values("order_id"))
         return await order_connection(Order.filter(id__in=sold), request)
+
+    @strawberry.field(
+        description="Your archives of your data (viewerExportCreate), newest first; null on anyone else's "
+        "profile."
+    )
+    async def exports(self, info: Info) -> list[DataExportRef] | None:
+        from schema.safety.account import viewer_exports
+
+        return await viewer_exports(info, self.row)
 
     @strawberry.field(
         description="People who follow this person, most recent first; `totalCount` is `followerCount`, kept "
