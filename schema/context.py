@@ -123,7 +123,9 @@ async def authenticate(context: Context) -> None:
     context.viewer_id, context.session = user.id, claims
     context.loaders = Loaders(viewer_id=user.id, cache=not context.long_lived)
     context.loaders.user_by_id.prime(user.id, user)
-    context.loaders.prime_audience(audience_of(user, safety))
+    if not context.long_lived:
+        # On a connection, events come later, after blocks may have changed: each reads its own audience.
+        context.loaders.prime_audience(audience_of(user, safety))
 
 
 class Authentication(SchemaExtension):

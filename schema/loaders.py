@@ -20,7 +20,7 @@ from commerce.sales import NoteSales, sales_by_note, verified_purchases
 from core.sql import fetch_rows, model_from_row, placeholders, select_list
 from models import Board, Comment, Follow, Media, Note, Product, ProductVariant, Topic, User
 from social import policy
-from social.policy import Audience, comment_sql, user_sql
+from social.policy import Audience, actor_sql, comment_sql
 
 
 async def load_all(loader: DataLoader, keys: list[Any]) -> list[Any]:
@@ -395,7 +395,7 @@ class Loaders:
                 params.append(after)
                 conditions += f" AND a.id < ${len(params)}"
             # Filtered in SQL, before the window counts rows: a hidden person never shortens a page.
-            conditions += user_sql(audience, "a.actor_id", params)
+            conditions += actor_sql(audience, "a.actor_id", params)
             rows = await fetch_rows(
                 f"SELECT ranked.activity_id, ranked.notification_id, {person_columns()} FROM ("
                 " SELECT a.id AS activity_id, a.notification_id, a.actor_id,"

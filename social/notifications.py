@@ -32,7 +32,7 @@ from core.errors import DomainError, ErrorCode
 from core.sql import fetch_all, uuid_param
 from models import Notification, NotificationActivity, NotificationKind
 from social.events import NotificationChange, note_notification_change
-from social.policy import Audience, is_self, notification_filter, user_filter
+from social.policy import Audience, actor_filter, is_self, notification_filter
 
 MAX_MARK_READ = 100
 
@@ -141,7 +141,7 @@ def inbox_filter(recipient_id: int, audience: Audience) -> Q:
     if not is_self(recipient_id, audience.viewer_id) or not audience.hidden_author_ids:
         return visible
     seen = NotificationActivity.filter(
-        user_filter(audience, via="actor"), notification__recipient_id=recipient_id
+        actor_filter(audience), notification__recipient_id=recipient_id
     ).values("notification_id")
     return Q(recipient_id=recipient_id) & (Q(actor_id=None) | Q(id__in=Subquery(seen)))
 

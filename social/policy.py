@@ -222,6 +222,17 @@ def user_filter(audience: Audience, *, via: str = "") -> Q:
     return _not_hidden(audience, f"{via}_id" if via else "id", audience.blocked_ids)
 
 
+def actor_filter(audience: Audience, *, via: str = "actor") -> Q:
+    """People whose activity (a like, a comment, a follow) this audience may be told about: not blocked
+    either way, not muted. `via` names the link's user column."""
+    return _not_hidden(audience, f"{via}_id")
+
+
+def actor_sql(audience: Audience, column: str, params: list[Any]) -> str:
+    """`actor_filter` as a raw SQL condition on a column holding a person's id."""
+    return _not_hidden_sql(audience, column, params)
+
+
 def can_view_user(user: User, audience: Audience) -> bool:
     """The row twin of `user_filter`: a profile shown on its own (by id, handle, search or a list)."""
     return not audience.blocks(user.id)

@@ -15,6 +15,7 @@ from models import Notification, NotificationActivity, NotificationKind, Order
 from schema.context import Info
 from schema.enums import described_enum
 from schema.errors import UserError, payload_errors, returns_errors
+from schema.execution import batched
 from schema.loaders import Window
 from schema.relay import (
     After,
@@ -26,9 +27,12 @@ from schema.relay import (
     build_connection,
     keyset_window,
 )
+from schema.safety.filters import FILTERED_DESCRIPTION, FilteredBy, screened_notifications
+from schema.safety.moderation_types import NotificationModeration, notification_moderations
 from schema.social.types import CommentType
+from social.filters import FilterHit
 from social.notifications import inbox, mark_read
-from social.policy import Audience, user_filter
+from social.policy import Audience, actor_filter
 
 if TYPE_CHECKING:
     from schema.commerce.types import OrderType
@@ -58,6 +62,12 @@ NotificationKindEnum = described_enum(
         "NOTE_SALE": "A paid order bought a product from your note (`note`; `actor` is the shop that sold "
         "it); who bought it stays private, so `order` is null. Not sent when you sell the product yourself "
         "(SALE tells you).",
+        "MODERATION": "A moderator decided about your content or account (`moderation`: what, why, and until "
+        "when it can be appealed; `note` or `comment` when it is about one).",
+        "REPORT_RESOLVED": "A moderator decided about something you reported (`moderation.action` is the "
+        "outcome; the reason stays between the moderator and the person concerned).",
+        "APPEAL_RESOLVED": "Your appeal was decided (`moderation`: APPEAL_APPROVED or APPEAL_REJECTED, and "
+        "why).",
         "EXPORT_READY": "The archive of your data you asked for is ready: download it from "
         "`viewer.exports` (`DataExport.url`) within 7 days.",
     },
@@ -85,6 +95,8 @@ class NotificationType(Node):
     read: bool = strawberry.field(
         description="True once marked read with notificationsMarkRead; a new activity makes it unread again."
     )
+    # The viewer's WARN filter this entry matched (schema.safety.filters).
+    filter_hit: strawberry.Private[FilterHit | None] = None
 
     @classmethod
     def from_row(cls, row: Notification) -> NotificationType:
@@ -139,6 +151,18 @@ class NotificationType(Node):
             total_count=lambda: _actor_count(info, self.row),
         )
 
+    @strawberry.field(description=FILTERED_DESCRIPTION)
+    def filtered(self) -> FilteredBy | None:
+        return FilteredBy.of(self.filter_hit)
+
+    @strawberry.field(
+        description="For MODERATION, REPORT_RESOLVED and APPEAL_RESOLVED: the decision it is about; null for "
+        "other kinds.",
+        metadata=batched(notification_moderations),
+    )
+    async def moderation(self, info: Info) -> NotificationModeration | None:
+        return (await notification_moderations([self], info))[0]
+
     @strawberry.field(
         description="The note concerned; null for follows and orders, or when the note was deleted."
     )
@@ -176,7 +200,7 @@ async def visible_actor_count(row: Notification, audience: Audience) -> int:
     if not audience.hidden_author_ids:
         return row.actor_count  # kept with every activity, in its transaction: no statement
     return await NotificationActivity.filter(
-        user_filter(audience, via="actor"), notification_id=row.id, actor_id__isnull=False
+        actor_filter(audience), notification_id=row.id, actor_id__isnull=False
     ).count()
 
 
@@ -197,9 +221,10 @@ async def notification_connection(
     query = inbox(recipient_id, await info.context.audience(), unread_only=unread_only)
     cursor = request.id_cursor()
     page = await keyset_window(query, request, None if cursor is None else (cursor,), BY_LATEST_ACTIVITY)
-    return build_connection(
+    connection = build_connection(
         page, None, NotificationType.from_row, key=lambda row: row.position, total_count=query.count
     )
+    return await screened_notifications(info, connection)
 
 
 # --- marking read ----------------------------------------------------------------------------------------
