@@ -317,6 +317,36 @@ def users_purge_deleted() -> None:
     typer.echo(_run(run()))
 
 
+@users_app.command("grant-role")
+def users_grant_role(
+    handle: Annotated[str, typer.Argument(help="The person's handle (with or without @).")],
+    role: Annotated[str, typer.Argument(help="moderator, admin or user (user takes staff rights away).")],
+) -> None:
+    """Give a person a role: how the first admin is made (admins then grant roles in the API, `roleGrant`).
+    Logged in the moderation log as ROLE_GRANTED, with no moderator."""
+    from core.errors import DomainError
+    from models import Role
+    from safety.roles import grant_role_by_handle
+
+    try:
+        new_role = Role(role.strip().upper())
+    except ValueError:
+        _fail(f"unknown role {role!r}: choose moderator, admin or user")
+    url = _settings().database_url
+
+    async def run() -> str:
+        async with connected(url, create=False):
+            try:
+                user, previous = await grant_role_by_handle(handle, new_role)
+            except DomainError as exc:
+                raise CliError(exc.message) from exc
+        if previous is new_role:
+            return f"@{user.handle} is already {new_role.value.lower()}; nothing changed."
+        return f"@{user.handle} is now {new_role.value.lower()} (was {previous.value.lower()})."
+
+    typer.echo(_run(run()))
+
+
 @app.command("sweep-reservations")
 def sweep_reservations() -> None:
     """Release the stock of unpaid orders whose reservation expired (the server also does this every

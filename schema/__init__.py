@@ -26,6 +26,9 @@ from schema.queries import SocialQuery
 from schema.runner import Schema
 from schema.safety.account import AccountMutation
 from schema.safety.blocks import BlockMutation
+from schema.safety.moderation_mutations import ModerationMutation
+from schema.safety.moderation_queries import ModerationQuery
+from schema.safety.reports import ReportMutation
 from schema.search.fields import SearchQuery
 from schema.social.mutations import SocialMutation
 from schema.social.notification_subscriptions import NotificationOutbox, NotificationSubscription
@@ -40,7 +43,7 @@ from schema.users.types import UserType
     description="Everything a client can read. Anonymous requests may ask too: fields that need a "
     "signed-in person say so and answer null or empty for anyone else."
 )
-class Query(SocialQuery, FeedQuery, SearchQuery):
+class Query(SocialQuery, FeedQuery, SearchQuery, ModerationQuery):
     pass
 
 
@@ -58,6 +61,8 @@ class Mutation(
     NotificationMutation,
     MediaMutation,
     BlockMutation,
+    ReportMutation,
+    ModerationMutation,
     AccountMutation,
 ):
     pass

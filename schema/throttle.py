@@ -75,6 +75,14 @@ WRITE_POINTS: dict[str, int] = {
     "mediaUploadCreate": CREATE,
     "mediaUploadComplete": 0,
     "mediaUpdate": UPDATE,
+    # Reports and moderators' decisions have their own hourly limits too (VERMILION_REPORT_LIMITS_PER_USER,
+    # VERMILION_MODERATION_LIMITS_PER_*); an appeal without a token is throttled as a sign-in.
+    "reportCreate": CREATE,
+    "moderationAction": UPDATE,
+    "moderationCaseAssign": UPDATE,
+    "roleGrant": UPDATE,
+    "appealCreate": CREATE,
+    "appealResolve": UPDATE,
 }
 
 

@@ -21,11 +21,13 @@ from social.policy import note_sql
 if TYPE_CHECKING:
     from schema.media.types import MediaType
     from schema.notes.types import NoteType
+    from schema.safety.moderation_types import ModerationStatus
     from schema.users.types import UserType
 
 NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
 UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
 MediaRef = Annotated["MediaType", strawberry.lazy("schema.media.types")]
+ModerationStatusRef = Annotated["ModerationStatus", strawberry.lazy("schema.safety.moderation_types")]
 
 
 @strawberry.type(name="ProductVariant", description="A purchasable version of a product (size, shade …).")
@@ -109,6 +111,15 @@ class ProductType(Node):
         if self.row.review_count <= 0:
             return None
         return round(self.row.rating_sum / self.row.review_count, 2)
+
+    @strawberry.field(
+        description="A moderator's decision on the product and why (a delisted product is seen by its "
+        "merchant alone): for its merchant and staff; null for everyone else."
+    )
+    async def moderation(self, info: Info) -> ModerationStatusRef | None:
+        from schema.safety.moderation_types import moderation_status
+
+        return await moderation_status(info, self.row, self.row.merchant_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Who sells the product.", metadata=batched(_merchants))
     async def merchant(self, info: Info) -> UserRef:

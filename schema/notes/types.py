@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from schema.catalog.types import ProductType
     from schema.commerce.types import NoteSales
     from schema.media.types import MediaType
+    from schema.safety.moderation_types import ModerationStatus
     from schema.social.types import CommentType
     from schema.users.types import UserType
 
@@ -43,6 +44,7 @@ ProductRef = Annotated["ProductType", strawberry.lazy("schema.catalog.types")]
 MediaRef = Annotated["MediaType", strawberry.lazy("schema.media.types")]
 CommentRef = Annotated["CommentType", strawberry.lazy("schema.social.types")]
 NoteSalesRef = Annotated["NoteSales", strawberry.lazy("schema.commerce.types")]
+ModerationStatusRef = Annotated["ModerationStatus", strawberry.lazy("schema.safety.moderation_types")]
 
 NoteKindEnum = described_enum(
     NoteKind,
@@ -315,6 +317,15 @@ class NoteType(Node):
     @strawberry.field(description="True when the signed-in person wrote this note.")
     def viewer_is_author(self, info: Info) -> bool:
         return is_self(self.row.author_id, info.context.viewer_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="A moderator's decision on the note and why (hidden or removed notes are seen by their "
+        "author alone): for its author and staff; null for everyone else."
+    )
+    async def moderation(self, info: Info) -> ModerationStatusRef | None:
+        from schema.safety.moderation_types import moderation_status
+
+        return await moderation_status(info, self.row, self.row.author_id)  # type: ignore[attr-defined]
 
     @strawberry.field(
         description="Root comments, oldest first; each has its replies. `totalCount` counts root comments "

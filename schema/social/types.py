@@ -32,10 +32,12 @@ from social.policy import comment_filter, note_filter
 
 if TYPE_CHECKING:
     from schema.notes.types import NoteType
+    from schema.safety.moderation_types import ModerationStatus
     from schema.users.types import UserType
 
 UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
 NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
+ModerationStatusRef = Annotated["ModerationStatus", strawberry.lazy("schema.safety.moderation_types")]
 
 
 _comment_authors = related_people("author_id")
@@ -63,6 +65,15 @@ class CommentType(Node):
     @strawberry.field(description="True for a reply in a thread, false for a root comment on the note.")
     def is_reply(self) -> bool:
         return self.row.root_id is not None  # type: ignore[attr-defined]
+
+    @strawberry.field(
+        description="A moderator's decision on the comment and why (hidden or removed comments are seen by "
+        "their author alone): for its author and staff; null for everyone else."
+    )
+    async def moderation(self, info: Info) -> ModerationStatusRef | None:
+        from schema.safety.moderation_types import moderation_status
+
+        return await moderation_status(info, self.row, self.row.author_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Who wrote the comment.", metadata=batched(_comment_authors))
     async def author(self, info: Info) -> UserRef:

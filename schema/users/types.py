@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from schema.commerce.types import CartType, OrderType
     from schema.notes.types import NoteType
     from schema.safety.account import DataExportType
+    from schema.safety.moderation_enums import Role
+    from schema.safety.moderation_types import AppealType, ModerationActionType
+    from schema.safety.reports_types import ReportType
     from schema.social.notifications import NotificationType
     from schema.social.types import BoardType
 
@@ -39,6 +42,10 @@ NotificationRef = Annotated["NotificationType", strawberry.lazy("schema.social.n
 CartRef = Annotated["CartType", strawberry.lazy("schema.commerce.types")]
 OrderRef = Annotated["OrderType", strawberry.lazy("schema.commerce.types")]
 DataExportRef = Annotated["DataExportType", strawberry.lazy("schema.safety.account")]
+RoleRef = Annotated["Role", strawberry.lazy("schema.safety.moderation_enums")]
+ReportRef = Annotated["ReportType", strawberry.lazy("schema.safety.reports_types")]
+AppealRef = Annotated["AppealType", strawberry.lazy("schema.safety.moderation_types")]
+ModerationActionRef = Annotated["ModerationActionType", strawberry.lazy("schema.safety.moderation_types")]
 
 
 @strawberry.type(name="User", description="A person: shopper, creator or merchant.")
@@ -296,6 +303,59 @@ class UserType(Node):
     @strawberry.field(description="Whether you muted this person (false when signed out or on yourself).")
     async def viewer_has_muted(self, info: Info) -> bool:
         return self.row.id in (await info.context.audience()).muted_ids
+
+    @strawberry.field(
+        description="USER, MODERATOR or ADMIN: seen by the person themselves and by staff; null for anyone "
+        "else."
+    )
+    async def role(self, info: Info) -> RoleRef | None:
+        from schema.safety.moderation_types import viewer_is_staff
+
+        if is_self(self.row.id, info.context.viewer_id) or await viewer_is_staff(info):
+            return self.row.role  # type: ignore[return-value]
+        return None
+
+    @strawberry.field(
+        description="The reports you made, newest first, with their status and outcome; null on anyone "
+        "else's profile. `totalCount` is counted when asked for."
+    )
+    async def reports(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[ReportRef] | None:
+        from schema.safety.moderation_queries import viewer_reports
+
+        request = page_request(first, after, last, before)
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await viewer_reports(info, self.row.id, request)
+
+    @strawberry.field(
+        description="Your appeals, newest first; null on anyone else's profile. `totalCount` is counted when "
+        "asked for."
+    )
+    async def appeals(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[AppealRef] | None:
+        from schema.safety.moderation_queries import viewer_appeals
+
+        request = page_request(first, after, last, before)
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await viewer_appeals(info, self.row.id, request)
+
+    @strawberry.field(
+        description="Moderators' decisions about you and your content, newest first, with their reasons and "
+        "until when each can be appealed (`appealCreate`); null on anyone else's profile."
+    )
+    async def moderation_actions(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[ModerationActionRef] | None:
+        from schema.safety.moderation_queries import viewer_moderation_actions
+
+        request = page_request(first, after, last, before)
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await viewer_moderation_actions(info, self.row.id, request)
 
 
 async def load_user(info: Info, user_id: int) -> UserType:
