@@ -15,10 +15,10 @@ from uuid import UUID
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from commerce.errors import CartClosed, CurrencyMismatch
+from commerce.errors import CartClosed, CurrencyMismatch, ProductUnavailable
 from commerce.money import format_amount, max_charge, max_charge_text
 from commerce.policy import can_use_cart
-from core.errors import DomainError, ErrorCode, NotFound, Path
+from core.errors import DomainError, ErrorCode, NotFound, Path, ValidationErrors
 from core.retry import retry_on_conflict
 from core.sql import fetch_all, model_from_row, placeholders, select_list, uuid_param
 from core.validation import Checks
@@ -50,6 +50,7 @@ class WarningCode(StrEnum):
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
     OUT_OF_STOCK = "OUT_OF_STOCK"
     CURRENCY_CHANGED = "CURRENCY_CHANGED"
+    PRODUCT_UNAVAILABLE = "PRODUCT_UNAVAILABLE"
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,17 @@ class CartContents:
     lines: list[tuple[CartLine, ProductVariant]] = field(default_factory=list)
     # The lines' source notes that still exist, by id (read with the lines).
     notes: dict[int, Note] = field(default_factory=dict)
+    # Variants whose product is withheld from sale (read with the lines): they stay in the cart, unbuyable.
+    unavailable: frozenset[int] = frozenset()
 
     def payable(self) -> list[tuple[CartLine, ProductVariant]]:
-        """Lines still sold in the cart's currency (a merchant may have re-priced one in another)."""
-        return [(line, v) for line, v in self.lines if v.currency == self.cart.currency]
+        """Lines that can be bought: still for sale, in the cart's currency (a merchant may have re-priced
+        one in another)."""
+        return [
+            (line, v)
+            for line, v in self.lines
+            if v.currency == self.cart.currency and v.id not in self.unavailable
+        ]
 
     @property
     def subtotal_minor_units(self) -> int:
@@ -86,6 +94,16 @@ class CartContents:
     def warnings(self) -> list[CartWarning]:
         found: list[CartWarning] = []
         for line, variant in self.lines:
+            if variant.id in self.unavailable:
+                # Nothing else about an item that cannot be bought matters until it can again.
+                found.append(
+                    CartWarning(
+                        WarningCode.PRODUCT_UNAVAILABLE,
+                        f"{variant.name} is no longer available; remove it to check out.",
+                        line.id,
+                    )
+                )
+                continue
             if variant.currency != self.cart.currency:
                 found.append(
                     CartWarning(
@@ -132,11 +150,14 @@ async def cart_for(cart_id: UUID, viewer_id: int | None) -> Cart:
 
 
 async def load_contents(cart_id: UUID) -> CartContents | None:
-    """The cart, its lines, their variants and their live source notes, in one statement."""
+    """The cart, its lines, their variants (and whether each is still for sale) and their live source
+    notes, in one statement."""
     rows = await fetch_all(
         f"SELECT {select_list(Cart, 'c', 'c_')}, {select_list(CartLine, 'l', 'l_')}, "
-        f"{select_list(ProductVariant, 'v', 'v_')}, {select_list(Note, 'n', 'n_')} FROM carts c "
+        f"{select_list(ProductVariant, 'v', 'v_')}, {select_list(Note, 'n', 'n_')}, "
+        "p.withheld AS p_withheld FROM carts c "
         "LEFT JOIN cart_lines l ON l.cart_id = c.id LEFT JOIN product_variants v ON v.id = l.variant_id "
+        "LEFT JOIN products p ON p.id = v.product_id "
         "LEFT JOIN notes n ON n.id = l.source_note_id AND n.deleted_at IS NULL "
         "WHERE c.id = $1 ORDER BY l.id",
         [uuid_param(cart_id)],
@@ -148,6 +169,7 @@ async def load_contents(cart_id: UUID) -> CartContents | None:
         model_from_row(Cart, rows[0], "c_"),
         [(model_from_row(CartLine, r, "l_"), model_from_row(ProductVariant, r, "v_")) for r in lines],
         {int(r["n_id"]): model_from_row(Note, r, "n_") for r in lines if r["n_id"] is not None},
+        frozenset(int(r["v_id"]) for r in lines if r["p_withheld"]),
     )
 
 
@@ -209,12 +231,16 @@ async def add_lines(
     cart_id: UUID,
     viewer_id: int | None,
     lines: Sequence[LineSpec],
+    refuse_unavailable: bool = True,
 ) -> CartContents:
-    """Add lines; a variant already in the cart gets the quantities added together.
+    """Add lines; a variant already in the cart gets the quantities added together. A variant whose product
+    is withheld from sale is refused (PRODUCT_UNAVAILABLE), unless `refuse_unavailable` is False: a guest
+    cart merged at sign-in keeps such lines, which the cart then warns about.
 
-    At most five statements, in one transaction: the variants with the cart's lines for them; the cart
-    claimed by a conditional update (open, this viewer's, same currency — it also takes the row lock
-    on PostgreSQL); the source notes (only when given); one upsert of every line; the cart read back."""
+    At most five statements, in one transaction: the variants with the cart's lines for them (and whether
+    each is for sale); the cart claimed by a conditional update (open, this viewer's, same currency — it
+    also takes the row lock on PostgreSQL); the source notes (only when given); one upsert of every line;
+    the cart read back."""
     at = _LINES
     _check_specs(lines, at)
     merged: dict[int, LineSpec] = {}
@@ -228,12 +254,22 @@ async def add_lines(
             (before.source_note_id if before else None) or spec.source_note_id,
         )
     async with in_transaction():
-        found, line_count = await _lines_for_variants(cart_id, list(merged))
+        found, line_count, unavailable = await _lines_for_variants(cart_id, list(merged))
         known = {v.id: (line, v) for line, v in found}
         missing = [vid for vid in merged if vid not in known]
         if missing:
             index = next(i for i, s in enumerate(lines) if s.variant_id == missing[0])
             raise NotFound("Product variant", (*at, index, "variant_id"))
+        if refuse_unavailable and unavailable:
+            raise ValidationErrors(
+                [
+                    ProductUnavailable(
+                        spec.variant_id, name=known[spec.variant_id][1].name, field=(*at, i, "variant_id")
+                    )
+                    for i, spec in enumerate(lines)
+                    if spec.variant_id in unavailable
+                ]
+            )
         currencies = {v.currency for _, v in found}
         currency = currencies.pop()
         if currencies:
@@ -289,13 +325,15 @@ def _require_open(cart: Cart) -> None:
 
 async def _lines_for_variants(
     cart_id: UUID, variant_ids: list[int]
-) -> tuple[list[tuple[CartLine | None, ProductVariant]], int]:
-    """The requested variants, each with the cart's line for it when there is one, and how many lines
-    the cart has (one statement)."""
+) -> tuple[list[tuple[CartLine | None, ProductVariant]], int, set[int]]:
+    """The requested variants, each with the cart's line for it when there is one, how many lines the
+    cart has, and which of the variants are withheld from sale (one statement)."""
     rows = await fetch_all(
         f"SELECT {select_list(ProductVariant, 'v', 'v_')}, {select_list(CartLine, 'l', 'l_')}, "
+        "p.withheld AS p_withheld, "
         "(SELECT COUNT(*) FROM cart_lines c WHERE c.cart_id = $1) AS line_count "
-        "FROM product_variants v LEFT JOIN cart_lines l ON l.variant_id = v.id AND l.cart_id = $1 "
+        "FROM product_variants v JOIN products p ON p.id = v.product_id "
+        "LEFT JOIN cart_lines l ON l.variant_id = v.id AND l.cart_id = $1 "
         f"WHERE v.id IN ({placeholders(len(variant_ids), 2)})",
         [uuid_param(cart_id), *variant_ids],
     )
@@ -306,7 +344,8 @@ async def _lines_for_variants(
         )
         for r in rows
     ]
-    return found, int(rows[0]["line_count"]) if rows else 0
+    unavailable = {int(r["v_id"]) for r in rows if r["p_withheld"]}
+    return found, int(rows[0]["line_count"]) if rows else 0, unavailable
 
 
 async def _check_source_notes(lines: Sequence[LineSpec], at: Path) -> None:
@@ -428,7 +467,8 @@ async def merge_guest_cart(*, user_id: int, guest_cart_id: UUID) -> Cart | None:
                 status=CartStatus.MERGED
             )
             if taken and specs:
-                await add_lines(cart_id=mine.id, viewer_id=user_id, lines=specs)
+                # Items no longer for sale come along too: the cart warns about them, as the guest's did.
+                await add_lines(cart_id=mine.id, viewer_id=user_id, lines=specs, refuse_unavailable=False)
     except DomainError:
         pass  # e.g. the merged cart would be over the limits: keep both carts as they were
     return mine

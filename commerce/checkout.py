@@ -19,11 +19,18 @@ from tortoise.transactions import in_transaction
 
 from commerce import inventory, ledger
 from commerce.cart import CartContents, cart_for, check_total, contents_of
-from commerce.errors import CartClosed, CartEmpty, CheckoutInProgress, CurrencyMismatch, PaymentsNotConfigured
+from commerce.errors import (
+    CartClosed,
+    CartEmpty,
+    CheckoutInProgress,
+    CurrencyMismatch,
+    PaymentsNotConfigured,
+    ProductUnavailable,
+)
 from commerce.orders import latest_attempt, order_for, settle
 from commerce.payments import IntentStatus, PaymentProviderError, Payments
 from commerce.states import move_attempt
-from core.errors import ErrorCode
+from core.errors import ErrorCode, ValidationErrors
 from core.validation import Checks
 from models import (
     AttemptStatus,
@@ -222,8 +229,19 @@ class _LostRace(Exception):
 
 
 def _check_orderable(contents: CartContents) -> None:
+    """Every line can be bought: raised inside the transaction that froze the cart, so a refusal leaves
+    the cart open, nothing reserved and no PaymentIntent made."""
     if not contents.lines:
         raise CartEmpty("cart_id")
+    unavailable = [
+        ProductUnavailable(
+            v.id, name=v.name, line_id=line.id, field="cart_id", then="Remove it from the cart to check out."
+        )
+        for line, v in contents.lines
+        if v.id in contents.unavailable
+    ]
+    if unavailable:
+        raise ValidationErrors(unavailable)
     if len(contents.payable()) != len(contents.lines):
         raise CurrencyMismatch(
             "An item in the cart is now sold in another currency; remove it to check out.",
@@ -248,6 +266,7 @@ async def _resume(payments: Payments, order: Order, reservation: timedelta) -> b
         if intent.status == IntentStatus.SUCCEEDED:
             await settle(intent)
             return False
+    await _check_still_for_sale(order.id)
     async with in_transaction():
         await inventory.reserve_order_again(order.id, until=datetime.now(UTC) + reservation)
     if (
@@ -271,6 +290,26 @@ async def _resume(payments: Payments, order: Order, reservation: timedelta) -> b
         currency=order.currency,
     )
     return True
+
+
+async def _check_still_for_sale(order_id: UUID) -> None:
+    """Before an unpaid order takes its stock again and gets a fresh PaymentIntent: every product in it
+    can still be bought. Its cart is frozen, so the way on is a new cart without the item."""
+    gone = await OrderLine.filter(order_id=order_id, product__withheld=True).values_list(
+        "variant_id", "variant_name"
+    )
+    if gone:
+        raise ValidationErrors(
+            [
+                ProductUnavailable(
+                    int(variant_id),
+                    name=str(name),
+                    field="cart_id",
+                    then="Cancel this order (orderCancel) and check out a new cart without it.",
+                )
+                for variant_id, name in gone  # type: ignore[misc]
+            ]
+        )
 
 
 async def _ensure_intent(payments: Payments, order: Order, *, creator: bool) -> PaymentAttempt:

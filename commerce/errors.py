@@ -25,6 +25,27 @@ class OutOfStock(DomainError):
         super().__init__(ErrorCode.OUT_OF_STOCK, message, field)
 
 
+class ProductUnavailable(DomainError):
+    """`variant_id` belongs to a product that cannot be bought: withheld from sale (delisted or hidden by
+    a moderator, or its merchant suspended or leaving). `line_id` is the cart line holding it, if any."""
+
+    def __init__(
+        self,
+        variant_id: int,
+        *,
+        name: str | None = None,
+        line_id: int | None = None,
+        field: FieldLike = None,
+        then: str = "",
+    ):
+        self.variant_id = variant_id
+        self.line_id = line_id
+        self.name = name or "This item"
+        # `then` says what the shopper can do about it, where there is something.
+        message = f"{self.name} is no longer available." + (f" {then}" if then else "")
+        super().__init__(ErrorCode.PRODUCT_UNAVAILABLE, message, field)
+
+
 class InvalidTransition(DomainError):
     """An order in status `current` cannot take the step asked for (`target`; None for a refund, which
     may lead to REFUNDED or PARTIALLY_REFUNDED)."""

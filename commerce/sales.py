@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 from commerce.states import SOLD
 from core.sql import fetch_all, placeholders
+from models import RefundStatus
 
 _SOLD_SQL = ", ".join(f"'{s.value}'" for s in SOLD)
+_FAILED = RefundStatus.FAILED.value
 
 
 @dataclass
@@ -41,7 +43,15 @@ async def sales_by_note(note_ids: Sequence[int]) -> dict[int, NoteSales]:
 
 
 async def verified_purchases(pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
-    """Which (buyer, product) pairs have a paid order containing that product; one statement."""
+    """Which (buyer, product) pairs are verified purchases; one statement.
+
+    The rule: the buyer has at least one order counting as a sale (PAID, FULFILLED or PARTIALLY_REFUNDED;
+    a fully REFUNDED order never counts) with a line of that product that was not refunded in full. A
+    refund is an amount a merchant gives back on an order, not a line: a line counts as refunded in full
+    when its merchant's refunds on that order (succeeded or pending; failed ones gave nothing back) reach
+    the whole value of that merchant's lines in it. A partial refund by that merchant keeps the mark, as
+    does another merchant's refund of their own lines. Refunds made outside Vermilion (the Stripe
+    dashboard) belong to no merchant: they take the mark away only once they refund the whole order."""
     if not pairs:
         return set()
     buyers = sorted({b for b, _ in pairs})
@@ -50,7 +60,11 @@ async def verified_purchases(pairs: Sequence[tuple[int, int]]) -> set[tuple[int,
         "SELECT DISTINCT o.buyer_id AS buyer_id, l.product_id AS product_id "
         "FROM order_lines l JOIN orders o ON o.id = l.order_id "
         f"WHERE o.buyer_id IN ({placeholders(len(buyers))}) "
-        f"AND l.product_id IN ({placeholders(len(products), len(buyers) + 1)}) AND o.status IN ({_SOLD_SQL})",
+        f"AND l.product_id IN ({placeholders(len(products), len(buyers) + 1)}) AND o.status IN ({_SOLD_SQL}) "
+        "AND (SELECT COALESCE(SUM(r.amount_minor_units), 0) FROM refunds r "
+        f"     WHERE r.order_id = o.id AND r.merchant_id = l.merchant_id AND r.status <> '{_FAILED}') "
+        "  < (SELECT SUM(m.quantity * m.unit_price_minor_units) FROM order_lines m "
+        "     WHERE m.order_id = o.id AND m.merchant_id = l.merchant_id)",
         [*buyers, *products],
     )
     return {(int(r["buyer_id"]), int(r["product_id"])) for r in rows} & set(pairs)

@@ -113,6 +113,9 @@ CartWarningCodeEnum = described_enum(
         "OUT_OF_STOCK": "None are left.",
         "CURRENCY_CHANGED": "The variant is now sold in another currency than the cart's; remove the line "
         "to check out.",
+        "PRODUCT_UNAVAILABLE": "The product can no longer be bought (delisted by a moderator, or its "
+        "merchant is suspended or leaving); checkout refuses the cart until the line is removed. The line's "
+        "other warnings are left out.",
     },
 )
 
@@ -234,14 +237,17 @@ class CartType(Node):
         return self.contents.quantity
 
     @strawberry.field(
-        description="At today's prices, of the items sold in the cart's currency; null when there are none."
+        description="At today's prices, of the items that can be bought (for sale, in the cart's currency); "
+        "null when there are none."
     )
     def subtotal(self) -> Money | None:
         if not self.contents.payable() or self.contents.cart.currency is None:
             return None
         return Money.of(self.contents.subtotal_minor_units, self.contents.cart.currency)
 
-    @strawberry.field(description="Price changes and stock shortfalls since items were added.")
+    @strawberry.field(
+        description="Price changes, stock shortfalls and items no longer for sale since items were added."
+    )
     def warnings(self) -> list[CartWarning]:
         return [
             CartWarning(
