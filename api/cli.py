@@ -293,6 +293,27 @@ def search_reindex(
     typer.echo(_run(run()))
 
 
+moderation_app = typer.Typer(help="Moderation: rules that fill the queue.", no_args_is_help=True)
+app.add_typer(moderation_app, name="moderation")
+
+
+@moderation_app.command("scan-reviews")
+def moderation_scan_reviews() -> None:
+    """Run the fake-review rule over every existing review (new reviews are checked as they are posted):
+    a review by an account created after the product, with no purchase of it, goes to the moderation
+    queue. Safe to run again: a review already flagged is not flagged twice."""
+    from safety.signals import scan_reviews
+
+    url = _settings().database_url
+
+    async def run() -> str:
+        async with connected(url, create=False):
+            report = await scan_reviews()
+        return f"{report.reviews} review(s) checked; {report.flagged} newly flagged as possible fake reviews."
+
+    typer.echo(_run(run()))
+
+
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 

@@ -9,6 +9,7 @@ import strawberry
 
 from core.ids import decode_global_id
 from core.outages import database_unreachable
+from safety.signals import check_new_review
 from schema.context import Info
 from schema.errors import UserError, payload_errors, returns_errors
 from schema.notes.types import NoteKindEnum, NoteType
@@ -198,6 +199,8 @@ class NoteMutation:
             review=_review(input.review),
         )
         info.context.loaders.user_by_id.clear(author)
+        if input.review is not None:
+            await check_new_review(note.id)  # the fake-review rule (safety/signals.py)
         return NoteCreatePayload(note=await fresh_note(info, note.id))
 
     @strawberry.mutation(description="Edit your note; fields left out stay as they are.")
@@ -222,6 +225,8 @@ class NoteMutation:
         note = await update_note(
             note_id=decode_global_id(id, "Note", "id"), editor_id=editor, changes=changes
         )
+        if input.review is not None and not input.remove_review:
+            await check_new_review(note.id)  # a review of a (new) product: the fake-review rule
         return NoteUpdatePayload(note=await fresh_note(info, note.id))
 
     @strawberry.mutation(description="Delete your note.")
