@@ -26,6 +26,7 @@ from schema.queries import SocialQuery
 from schema.runner import Schema
 from schema.safety.account import AccountMutation
 from schema.safety.blocks import BlockMutation
+from schema.safety.filters import FilterMutation
 from schema.safety.moderation_mutations import ModerationMutation
 from schema.safety.moderation_queries import ModerationQuery
 from schema.safety.reports import ReportMutation
@@ -61,6 +62,7 @@ class Mutation(
     NotificationMutation,
     MediaMutation,
     BlockMutation,
+    FilterMutation,
     ReportMutation,
     ModerationMutation,
     AccountMutation,

@@ -50,6 +50,7 @@ from commerce.money import CURRENCY_EXPONENTS
 from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from media.attach import MAX_PRODUCT_IMAGES
 from safety.export import MAX_LISTED as MAX_LISTED_EXPORTS
+from social.filters import MAX_FILTERS
 from social.notes import MAX_MEDIA, MAX_PRODUCTS, MAX_TOPICS
 from social.topics import MAX_HISTORY_DAYS
 
@@ -67,6 +68,7 @@ LIST_BOUNDS: dict[str, int] = {
     "Order.refunds": 25,
     "Order.paymentEvents": 50,
     "NoteSales.revenue": len(CURRENCY_EXPONENTS),  # one amount per currency
+    "User.filters": MAX_FILTERS,
     "User.exports": MAX_LISTED_EXPORTS,
 }
 # Lists bounded by what they hold, wherever they appear.

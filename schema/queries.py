@@ -13,6 +13,7 @@ from commerce.policy import can_use_cart, can_view_order
 from core.cursors import page_request
 from core.ids import parse_global_id, parse_uuid_global_id
 from models import Media, Note, Notification, Order, ProductVariant, Topic, User
+from models.safety import FilterContext
 from schema.catalog.types import ProductType, ProductVariantType
 from schema.commerce.types import CartType, OrderType
 from schema.context import Info
@@ -29,6 +30,7 @@ from schema.relay import (
     empty_connection,
     sql_connection,
 )
+from schema.safety.filters import screened_notes
 from schema.social.notifications import NotificationType
 from schema.social.types import BoardType, load_comment
 from schema.users.types import UserType
@@ -243,7 +245,8 @@ class SocialQuery:
     @strawberry.field(
         description="Notes by the people the viewer follows, newest first; empty when anonymous. "
         "`totalCount` is null: no counter is kept for it, and counting would read every followed "
-        "person's notes."
+        "person's notes. Your keyword filters of FEED apply (HIDE leaves notes out, WARN sets `filtered`), "
+        "so a page may hold fewer than `first` notes; its cursors continue where it ended all the same."
     )
     async def following_feed(
         self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
@@ -262,4 +265,6 @@ class SocialQuery:
             authors=info.context.loaders.user_by_id,
             among_authors="SELECT f.followee_id FROM follows f WHERE f.follower_id = $1",
         )
-        return await sql_connection(notes, request, NoteType.from_row)
+        return await screened_notes(
+            info, FilterContext.FEED, await sql_connection(notes, request, NoteType.from_row)
+        )

@@ -46,6 +46,8 @@ WRITE_POINTS: dict[str, int] = {
     "userUnblock": ENGAGE,
     "userMute": ENGAGE,
     "userUnmute": ENGAGE,
+    "filterCreate": CREATE,
+    "filterDelete": DELETE,
     "noteCreate": CREATE,
     "noteUpdate": UPDATE,
     "noteDelete": DELETE,

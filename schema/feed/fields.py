@@ -12,11 +12,13 @@ from core.ids import decode_global_id
 from core.validation import Checks
 from feed.service import FeedPage, discover_page, discover_page_before
 from feed.signals import mark_not_interested, view_note
+from models.safety import FilterContext
 from schema.context import Info
 from schema.errors import UserError, payload_errors, returns_errors
 from schema.feed.types import DiscoverFeedConnection, DiscoverFeedEdge, FeedReason
 from schema.notes.types import NoteType
 from schema.relay import First, Last, PageInfo
+from schema.safety.filters import keep_edges, screen_notes
 from social.policy import visible_notes
 from social.topics import clean_topic_names
 
@@ -39,7 +41,9 @@ class FeedQuery:
         "order reproducible (tests, debugging). Pages back with `last` and `before` within the session "
         "a cursor comes from (a feed has no end to count back from, so `last` needs `before`). "
         "`totalCount` is how many notes the session has ranked so far: it grows when paging past the end "
-        "of a ranking continues with a fresh one."
+        "of a ranking continues with a fresh one. Your keyword filters of FEED apply (HIDE leaves notes "
+        "out, WARN sets `filtered`), so a page may hold fewer than `first` notes; its cursors continue "
+        "where it ended all the same."
     )
     async def discover_feed(
         self,
@@ -134,6 +138,8 @@ class FeedQuery:
             for item, row in zip(page.items, rows, strict=True)
             if row is not None  # deleted since the snapshot was built, or hidden from this audience
         ]
+        # The viewer's keyword filters of FEED; what they hide was not seen, so it is no impression.
+        edges = keep_edges(edges, await screen_notes(info, FilterContext.FEED, [e.node for e in edges]))
         if not request.backward:  # paging back shows notes already served: no new impressions
             ctx.recorder.impressions(ctx.viewer_id, [e.node.row.id for e in edges])
         return DiscoverFeedConnection(

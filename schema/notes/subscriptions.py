@@ -11,6 +11,7 @@ from core.errors import NotFound
 from core.ids import decode_global_id
 from models import Comment, Note
 from schema.context import Info
+from schema.safety.filters import screen_comments
 from schema.social.types import CommentType
 from social.events import note_comments_channel, note_likes_channel
 from social.policy import comment_filter, note_filter
@@ -70,7 +71,9 @@ class NoteSubscription:
                 audience = await info.context.audience()
                 comment = await Comment.filter(comment_filter(audience), id=int(event["commentId"])).first()
                 if comment is not None and await _still_visible(info, pk):
-                    yield CommentType.from_row(comment)
+                    # The viewer's filters of COMMENTS, as on the list: hidden, or sent with `filtered`.
+                    for shown in await screen_comments(info, [CommentType.from_row(comment)]):
+                        yield shown
 
 
 async def _still_visible(info: Info, note_id: int) -> bool:

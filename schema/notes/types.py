@@ -27,7 +27,9 @@ from schema.relay import (
     build_connection,
     keyset_connection,
 )
+from schema.safety.filters import FILTERED_DESCRIPTION, FilteredBy, screened_comments
 from schema.users.related import related_people
+from social.filters import FilterHit
 from social.policy import can_see_sales, can_view_product, comment_filter, is_self, note_filter
 from social.topics import topic_history
 
@@ -190,7 +192,9 @@ async def _comments(
         windows = await load_all(loader, [Window(n.row.id, request.size, None) for n in notes])
         pages = [KeysetPage(w.rows, w.has_next) for w in windows]
     return [
-        build_connection(page, None, CommentType.from_row, total_count=count(note))
+        await screened_comments(
+            info, build_connection(page, None, CommentType.from_row, total_count=count(note))
+        )
         for page, note in zip(pages, notes, strict=True)
     ]
 
@@ -214,6 +218,8 @@ class NoteType(Node):
     updated_at: datetime = strawberry.field(
         description="When the note was last edited (its posting time if never)."
     )
+    # The viewer's WARN filter this note matched on the surface that listed it (schema.safety.filters).
+    filter_hit: strawberry.Private[FilterHit | None] = None
 
     @classmethod
     def from_row(cls, row: Note) -> NoteType:
@@ -327,9 +333,15 @@ class NoteType(Node):
 
         return await moderation_status(info, self.row, self.row.author_id)  # type: ignore[attr-defined]
 
+    @strawberry.field(description=FILTERED_DESCRIPTION)
+    def filtered(self) -> FilteredBy | None:
+        return FilteredBy.of(self.filter_hit)
+
     @strawberry.field(
         description="Root comments, oldest first; each has its replies. `totalCount` counts root comments "
-        "when asked for (one indexed count per note; `commentCount`, kept exact, includes replies).",
+        "when asked for (one indexed count per note; `commentCount`, kept exact, includes replies). Your "
+        "keyword filters of COMMENTS apply (HIDE leaves comments out, WARN sets `filtered`), so a page may "
+        "hold fewer than `first`; its cursors continue where it ended all the same.",
         metadata=batched(_comments),
     )
     async def comments(

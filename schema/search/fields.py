@@ -11,10 +11,12 @@ from core.cursors import MAX_PAGE_SIZE, page_request
 from core.errors import DomainError, ErrorCode
 from core.validation import without_unsafe_text
 from models import SearchKind
+from models.safety import FilterContext
 from schema.catalog.types import ProductType
 from schema.context import Info
 from schema.notes.types import NoteType, TopicType
 from schema.relay import After, Before, First, Last, PageInfo
+from schema.safety.filters import keep_edges, screen_notes
 from schema.search.types import SearchConnection, SearchEdge, SearchSortEnum, SearchTypeEnum
 from schema.users.types import UserType
 from search.service import SearchSort, clean_language, search
@@ -66,7 +68,9 @@ class SearchQuery:
         "Accept-Language header) rank higher; `language` keeps only notes in one language. Pages both "
         "ways: `last` and `before` page back through the same results. `totalCount`: RELEVANCE, the "
         "length of the ranking (at most 500); POPULAR and LATEST, null (it would mean counting every "
-        "match)."
+        "match). Your keyword filters of SEARCH apply to notes (HIDE leaves them out, WARN sets "
+        "`filtered`), so a page may hold fewer than `first` results; its cursors continue where it ended "
+        "all the same."
     )
     async def search(
         self,
@@ -119,6 +123,9 @@ class SearchQuery:
             for hit, node in zip(page.hits, nodes, strict=True)
             if node is not None  # deleted between the match and the load, or hidden from this audience
         ]
+        if kind is SearchKind.NOTE:  # the viewer's keyword filters of SEARCH
+            notes = [e.node for e in edges if isinstance(e.node, NoteType)]
+            edges = keep_edges(edges, await screen_notes(info, FilterContext.SEARCH, notes))
         return SearchConnection(
             edges=edges,
             page_info=PageInfo(

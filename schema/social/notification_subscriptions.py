@@ -19,6 +19,7 @@ from strawberry.types.graphql import OperationType
 
 from models import Notification
 from schema.context import Context, Info
+from schema.safety.filters import screen_notifications
 from schema.social.notifications import NotificationType
 from social.events import flush_notification_changes, notifications_channel, open_notification_outbox
 from social.notifications import inbox_filter, latest_position, unread_count
@@ -73,7 +74,9 @@ class NotificationSubscription:
                 sent.move_to_end(notification_id)
                 if len(sent) > REMEMBERED:
                     sent.popitem(last=False)
-                yield NotificationType.from_row(row)
+                # The viewer's filters of NOTIFICATIONS, as on the list: hidden, or sent with `filtered`.
+                for entry in await screen_notifications(info, [NotificationType.from_row(row)]):
+                    yield entry
 
     @strawberry.subscription(
         name="unreadNotificationCount",

@@ -27,7 +27,9 @@ from schema.relay import (
     keyset_window,
     linked_connection,
 )
+from schema.safety.filters import FILTERED_DESCRIPTION, FilteredBy, screened_comments
 from schema.users.related import related_people
+from social.filters import FilterHit
 from social.policy import comment_filter, note_filter
 
 if TYPE_CHECKING:
@@ -51,6 +53,8 @@ class CommentType(Node):
         description="Replies in this thread (root comments only; 0 for replies)."
     )
     created_at: datetime = strawberry.field(description="When the comment was posted.")
+    # The viewer's WARN filter this comment matched on the list that showed it (schema.safety.filters).
+    filter_hit: strawberry.Private[FilterHit | None] = None
 
     @classmethod
     def from_row(cls, row: Comment) -> CommentType:
@@ -75,6 +79,10 @@ class CommentType(Node):
 
         return await moderation_status(info, self.row, self.row.author_id)  # type: ignore[attr-defined]
 
+    @strawberry.field(description=FILTERED_DESCRIPTION)
+    def filtered(self) -> FilteredBy | None:
+        return FilteredBy.of(self.filter_hit)
+
     @strawberry.field(description="Who wrote the comment.", metadata=batched(_comment_authors))
     async def author(self, info: Info) -> UserRef:
         return (await _comment_authors([self], info))[0]  # type: ignore[no-any-return]
@@ -91,7 +99,9 @@ class CommentType(Node):
 
     @strawberry.field(
         description="Replies in this thread, oldest first (empty for replies); `totalCount` is `replyCount`, "
-        "kept with every reply and deletion."
+        "kept with every reply and deletion. Your keyword filters of COMMENTS apply (HIDE leaves replies "
+        "out, WARN sets `filtered`), so a page may hold fewer than `first`; its cursors continue where it "
+        "ended all the same."
     )
     async def replies(
         self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
@@ -106,7 +116,8 @@ class CommentType(Node):
             request,
             Comment.filter(visible, root_id=self.row.id),
         )
-        return build_connection(page, None, CommentType.from_row, total_count=self.row.reply_count)
+        connection = build_connection(page, None, CommentType.from_row, total_count=self.row.reply_count)
+        return await screened_comments(info, connection)
 
 
 async def comment_page(loader: Any, parent_id: int, request: PageRequest, queryset: Any) -> KeysetPage:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from schema.commerce.types import CartType, OrderType
     from schema.notes.types import NoteType
     from schema.safety.account import DataExportType
+    from schema.safety.filters import FilterType
     from schema.safety.moderation_enums import Role
     from schema.safety.moderation_types import AppealType, ModerationActionType
     from schema.safety.reports_types import ReportType
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
 BoardRef = Annotated["BoardType", strawberry.lazy("schema.social.types")]
 NotificationRef = Annotated["NotificationType", strawberry.lazy("schema.social.notifications")]
+FilterRef = Annotated["FilterType", strawberry.lazy("schema.safety.filters")]
 CartRef = Annotated["CartType", strawberry.lazy("schema.commerce.types")]
 OrderRef = Annotated["OrderType", strawberry.lazy("schema.commerce.types")]
 DataExportRef = Annotated["DataExportType", strawberry.lazy("schema.safety.account")]
@@ -155,7 +157,9 @@ class UserType(Node):
         "moves back to the top, unread. Pages both ways (`first`/`after`, `last`/`before`) by the entries' "
         "latest activity: a page never repeats an entry, but one that moves up while you page down shows "
         "on your next refresh. `totalCount`: the entries (unread ones with `unreadOnly`), counted when asked "
-        "for — one indexed count."
+        "for — one indexed count. Your keyword filters of NOTIFICATIONS apply (HIDE leaves entries out, WARN "
+        "sets `filtered`), so a page may hold fewer than `first` entries; its cursors continue where it "
+        "ended all the same, and `totalCount` counts entries filtered out too."
     )
     async def notifications(
         self,
@@ -303,6 +307,17 @@ class UserType(Node):
     @strawberry.field(description="Whether you muted this person (false when signed out or on yourself).")
     async def viewer_has_muted(self, info: Info) -> bool:
         return self.row.id in (await info.context.audience()).muted_ids
+
+    @strawberry.field(
+        description="Your keyword filters in force, newest first (expired ones are left out: they no longer "
+        "apply); null on anyone else's profile."
+    )
+    async def filters(self, info: Info) -> list[FilterRef] | None:
+        from schema.safety.filters import viewer_filters
+
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await viewer_filters(self.row.id)
 
     @strawberry.field(
         description="USER, MODERATOR or ADMIN: seen by the person themselves and by staff; null for anyone "
