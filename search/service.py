@@ -17,7 +17,7 @@ from typing import Any
 
 from core.cursors import DEFAULT_PAGE_SIZE, bad_cursor, decode_cursor, encode_cursor
 from core.errors import DomainError, ErrorCode
-from core.sql import dialect, fetch_all
+from core.sql import dialect, fetch_all, placeholders
 from models.search import SearchKind
 from search.language import LANGUAGE_CODES
 from search.ranking import Relevance, final_score
@@ -39,6 +39,9 @@ class KindSql:
     popularity: str  # over alias `e`
     visible: str
     language: str | None  # column holding a detected language, when the kind has one
+    # The person an object belongs to (a note's author, a product's merchant, a person themselves): results
+    # of people a viewer blocked or muted are left out by it.
+    owner: str | None = None
 
 
 KINDS: dict[SearchKind, KindSql] = {
@@ -47,9 +50,10 @@ KINDS: dict[SearchKind, KindSql] = {
         "(e.like_count + e.collect_count + e.comment_count)",
         "e.deleted_at IS NULL AND e.withheld = FALSE",
         "e.language",
+        "e.author_id",
     ),
-    SearchKind.USER: KindSql("users", "e.follower_count", "e.deleted_at IS NULL", None),
-    SearchKind.PRODUCT: KindSql("products", "e.review_count", "e.withheld = FALSE", None),
+    SearchKind.USER: KindSql("users", "e.follower_count", "e.deleted_at IS NULL", None, "e.id"),
+    SearchKind.PRODUCT: KindSql("products", "e.review_count", "e.withheld = FALSE", None, "e.merchant_id"),
     SearchKind.TOPIC: KindSql("topics", "e.note_count", "1 = 1", None),
 }
 
@@ -190,10 +194,13 @@ async def search(
     before: str | None = None,
     language: str | None = None,
     preferred_languages: Sequence[str] = (),
+    exclude_owners: frozenset[int] = frozenset(),
 ) -> SearchPage:
     """One page of results: `first` after `after`, or (given `last` or `before`) `last` before `before`.
 
-    `language` keeps only notes detected in that language; `preferred_languages` ranks notes in them higher.
+    `language` keeps only notes detected in that language; `preferred_languages` ranks notes in them higher;
+    `exclude_owners` leaves out what belongs to those people (blocked or muted by the viewer), so pages stay
+    full.
     """
     backward = last is not None or before is not None
     asked = last if backward else first
@@ -204,7 +211,7 @@ async def search(
     if query.empty or size == 0:  # nothing to read: an empty query has no results, a page of 0 shows none
         return SearchPage([], False, terms, False, total_count=0 if query.empty else None)
     relaxed = position[0] if position else False
-    args = (query, kind, sort, size, backward, language, preferred_languages)
+    args = (query, kind, sort, size, backward, language, preferred_languages, exclude_owners)
     page = await _page(*args, position, relaxed)
     if not page.hits and position is None and sort is SearchSort.RELEVANCE and len(query.terms) > 1:
         # Nothing has every word: show what has at least half of them, best first, and say so. (POPULAR and
@@ -216,13 +223,20 @@ async def search(
     )
 
 
-def _filters(kind: SearchKind, language: str | None, params: list[Any]) -> str:
+def _filters(
+    kind: SearchKind, language: str | None, params: list[Any], exclude_owners: frozenset[int] = frozenset()
+) -> str:
     """Extra WHERE conditions (appending their parameters)."""
-    column = KINDS[kind].language
-    if language is None or column is None:
-        return ""
-    params.append(language)
-    return f" AND {column} = ${len(params)}"
+    conditions = ""
+    column, owner = KINDS[kind].language, KINDS[kind].owner
+    if language is not None and column is not None:
+        params.append(language)
+        conditions += f" AND {column} = ${len(params)}"
+    if exclude_owners and owner is not None:
+        start = len(params) + 1
+        params.extend(sorted(exclude_owners))
+        conditions += f" AND {owner} NOT IN ({placeholders(len(exclude_owners), start)})"
+    return conditions
 
 
 def relevance_statement(
@@ -245,7 +259,7 @@ def general_relevance_statement(
     head_param = f"${len(params)}"
     columns = (
         f"d.object_id AS id, d.head, d.body, {sql.popularity} AS popularity,"
-        f" {sql.language or 'NULL'} AS language"
+        f" {sql.language or 'NULL'} AS language, {sql.owner or 'NULL'} AS owner"
     )
 
     def tier(match_param: str) -> str:
@@ -288,7 +302,7 @@ def note_relevance_statement(query: Query, *, relaxed: bool = False) -> tuple[st
     statement = (
         f"WITH head AS ({tier('head_tsv')}), matches AS ({_head_then_anywhere(tier('tsv'))})"
         " SELECT m.object_id AS id, d.head, d.body,"
-        f" {KINDS[SearchKind.NOTE].popularity} AS popularity, e.language AS language"
+        f" {KINDS[SearchKind.NOTE].popularity} AS popularity, e.language AS language, e.author_id AS owner"
         " FROM matches m JOIN search_documents d ON d.kind = 'NOTE' AND d.object_id = m.object_id"
         f" JOIN notes e ON e.id = m.object_id WHERE {KINDS[SearchKind.NOTE].visible}"
     )
@@ -303,6 +317,7 @@ async def _page(
     backward: bool,
     language: str | None,
     preferred_languages: Sequence[str],
+    exclude_owners: frozenset[int],
     position: Position | None,
     relaxed: bool,
 ) -> _Hits:
@@ -310,11 +325,13 @@ async def _page(
     database = dialect()
     if sort is SearchSort.RELEVANCE:
         statement, arguments = relevance_statement(query, kind, database, relaxed=relaxed, language=language)
-        ranked = rank_candidates(query, await fetch_all(statement, arguments), relaxed, preferred_languages)
+        # Candidates of people left out are dropped here, not in SQL: one statement text for every viewer.
+        rows = [r for r in await fetch_all(statement, arguments) if r["owner"] not in exclude_owners]
+        ranked = rank_candidates(query, rows, relaxed, preferred_languages)
         return _relevance_slice(ranked, size, backward, position, relaxed)
     sql = KINDS[kind]
     params: list[Any] = [match_expression(query, database)]
-    where = _filters(kind, language, params)
+    where = _filters(kind, language, params, exclude_owners)
     order = "popularity DESC, d.object_id DESC" if sort is SearchSort.POPULAR else "d.object_id DESC"
     if backward:
         order = order.replace("DESC", "ASC")
