@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-
 from commerce.states import SOLD
 from core.outages import database_unreachable
 from core.sql import fetch_all, model_from_row, placeholders, select_list
-from models import CaseSource, CaseStatus, ModerationCase, ReportCategory, SubjectKind, User
+from models import CaseSource, CaseStatus, ModerationCase, SubjectKind, User
+from safety.queue import Subject, open_case
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +81,10 @@ def signal_of(facts: ReviewFacts) -> dict[str, Any]:
 async def flag_fake_reviews(note_ids: Sequence[int]) -> list[int]:
     """Apply the rule to these notes (those that are live reviews); the ids of the notes flagged now.
 
-    One statement reads them all; one more per note flagged writes its case. Idempotent: a note whose
-    case already carries this rule's signal for the same product is left as it is, even after a
-    moderator resolved that case."""
+    One statement reads them all; a note flagged costs one more to write its evidence on its case (two
+    when the case is new). Idempotent: a note whose case already carries this rule's signal for the same
+    product is left as it is, even after a moderator resolved that case. Moderators find the cases the
+    rule opened with `moderationQueue(source: FAKE_REVIEW_RULE)`."""
     if not note_ids:
         return []
     rows = await fetch_all(
@@ -158,26 +158,17 @@ def _already_flagged(case: ModerationCase, facts: ReviewFacts) -> bool:
 async def _open_case(facts: ReviewFacts) -> bool:
     """Open the note's case with the rule's signal, or add the signal to the case it has (reopening it
     when resolved: this is evidence no moderator has seen). False when the case already had it."""
-    case = facts.case
-    if case is None:
-        try:
-            await ModerationCase.create(
-                subject_kind=SubjectKind.NOTE,
-                subject_id=facts.note_id,
-                subject_owner_id=facts.author_id,
-                status=CaseStatus.OPEN,
-                source=CaseSource.FAKE_REVIEW_RULE,
-                # The queue's category filter finds the case under FAKE_REVIEW before anyone reports it.
-                top_category=ReportCategory.FAKE_REVIEW,
-                signal=signal_of(facts),
-            )
-            return True
-        except IntegrityError:
-            # A report opened the case meanwhile (one case per subject): add to that one.
-            case = await ModerationCase.get(subject_kind=SubjectKind.NOTE, subject_id=facts.note_id)
-    if _already_flagged(case, facts):
+    if facts.case is None:
+        # Made the way reports make cases: one per subject, race-safe (a report winning the race to open
+        # it keeps its source, and the evidence joins its case).
+        case_id, _ = await open_case(
+            Subject(SubjectKind.NOTE, facts.note_id), facts.author_id, source=CaseSource.FAKE_REVIEW_RULE
+        )
+    elif _already_flagged(facts.case, facts):
         return False
-    await ModerationCase.filter(id=case.id).update(
+    else:
+        case_id = facts.case.id
+    await ModerationCase.filter(id=case_id).update(
         signal=signal_of(facts), status=CaseStatus.OPEN, resolved_at=None, updated_at=datetime.now(UTC)
     )
     return True

@@ -27,6 +27,7 @@ from models import (
     Product,
     ProductVariant,
     ReportCategory,
+    Role,
     SubjectKind,
     User,
 )
@@ -87,6 +88,9 @@ mutation($id: ID!, $input: NoteUpdateInput!) {
   noteUpdate(id: $id, input: $input) { note { id review { rating } } errors { field code } }
 }"""
 VERIFIED = "query($id: ID!) { note(id: $id) { review { verifiedPurchase } } }"
+QUEUE = """query($source: ModerationCaseSource) {
+  moderationQueue(source: $source) { edges { node { subjectId source openReportCount reportCount signal } } }
+}"""
 
 
 def pk(global_id: str, type_name: str) -> int:
@@ -410,7 +414,6 @@ async def test_a_new_account_reviewing_without_a_purchase_is_flagged(
         0,
         0,
     )
-    assert case.top_category == ReportCategory.FAKE_REVIEW
     assert case.subject_owner_id == pk(newcomer["user"]["id"], "User")  # type: ignore[attr-defined]
     account = await User.get(id=pk(newcomer["user"]["id"], "User"))
     product = await Product.get(id=pk(w.product["id"], "Product"))
@@ -427,6 +430,20 @@ async def test_a_new_account_reviewing_without_a_purchase_is_flagged(
     assert await case_of(bought["id"]) is None
     assert await case_of(older["id"]) is None
     assert (await Note.get(id=pk(suspect["id"], "Note"))).withheld is False
+
+    # Moderators see it in the queue, with no report and the rule's evidence.
+    moderator = await sign_up(shop, f"mod{uuid.uuid4().hex[:6]}")
+    await User.filter(id=pk(moderator["user"]["id"], "User")).update(role=Role.MODERATOR)
+    queue = await shop.data(QUEUE, {"source": "FAKE_REVIEW_RULE"}, token=moderator["token"])
+    assert [e["node"] for e in queue["moderationQueue"]["edges"]] == [
+        {
+            "subjectId": suspect["id"],
+            "source": "FAKE_REVIEW_RULE",
+            "openReportCount": 0,
+            "reportCount": 0,
+            "signal": case.signal,
+        }
+    ]
 
     # Running the rule again (and the scan) adds nothing: one case per review.
     assert await flag_fake_reviews([pk(suspect["id"], "Note")]) == []
