@@ -54,7 +54,9 @@ def live_server(
         SERVER,
         [database_url, TEST_SECRET, "1" if migrate else "0"],
         lambda base: httpx.get(f"{base}/healthz", timeout=1).status_code == 200,
-        timeout=15,
+        # Migrating a fresh file replays every migration through Tortoise's state (some 5 CPU seconds at
+        # 0010, more on a busy machine) before the server answers.
+        timeout=45,
         cwd=ROOT,
         # Generous rate limits, counted under a prefix of this server's own (Redis outlives test runs).
         env={
