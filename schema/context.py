@@ -23,7 +23,8 @@ from feed.trending import TrendingPool
 from media.service import MediaServices
 from schema.loaders import Loaders
 from schema.timeouts import refusal_for
-from social.policy import Audience, audience_of
+from social import policy
+from social.policy import Audience
 from social.sessions import session_user
 from social.tokens import TokenClaims, read_claims
 
@@ -125,7 +126,7 @@ async def authenticate(context: Context) -> None:
     context.loaders.user_by_id.prime(user.id, user)
     if not context.long_lived:
         # On a connection, events come later, after blocks may have changed: each reads its own audience.
-        context.loaders.prime_audience(audience_of(user, safety))
+        context.loaders.prime_audience(policy.audience_of(user, safety))
 
 
 class Authentication(SchemaExtension):

@@ -135,6 +135,19 @@ SURFACES: dict[str, str | Exempt] = {
     "CommentCreatePayload.comment": OWN,
     "AuthPayload.user": SELF,
     "ViewerUpdatePayload.user": SELF,
+    "User.blockedUsers": Exempt("the viewer's own list of whom they blocked (null on anyone else)"),
+    "User.mutedUsers": Exempt("the viewer's own list of whom they muted (null on anyone else)"),
+    "UserRelationPayload.user": Exempt("the person just blocked, unblocked, muted or unmuted by id"),
+    "RoleGrantPayload.user": Exempt("an admin's grant: the person whose role changed (staff see everyone)"),
+    # Moderation records: shown to staff (who must see what was reported, whoever blocked whom) and to the
+    # person a record concerns, never to the public (schema/safety: require_staff_viewer, is_self).
+    "ModerationCase.subject": Exempt("staff only: the subject under review"),
+    "ModerationCase.owner": Exempt("staff only: the subject's owner"),
+    "ModerationCase.assignee": Exempt("staff only: a moderator"),
+    "ModerationAction.moderator": Exempt("staff only (null for the person affected)"),
+    "ModerationAction.targetUser": Exempt("staff, and the person affected themselves"),
+    "Report.reporter": Exempt("staff, and the reporter themselves"),
+    "Appeal.appellant": Exempt("staff, and the appellant themselves"),
     "UserFollowPayload.user": Exempt(
         "the person just followed or unfollowed by id; refusing that action is social.engagement's rule"
     ),
@@ -402,13 +415,18 @@ async def build_world(client: GraphQLClient) -> World:
 
 @pytest.fixture
 def hidden_authors(monkeypatch: pytest.MonkeyPatch) -> set[int]:
-    """Authors `audience_for` hides from everyone, for as long as the test fills this set."""
+    """Authors the policy hides from everyone (as a block does), for as long as the test fills this set:
+    both ways an audience is made, read on its own (`audience_for`) or with the session (`audience_of`)."""
     hidden: set[int] = set()
 
     async def audience_for(viewer_id: int | None) -> policy.Audience:
-        return policy.Audience(viewer_id=viewer_id, hidden_author_ids=frozenset(hidden))
+        return policy.Audience(viewer_id=viewer_id, blocked_ids=frozenset(hidden))
+
+    def audience_of(viewer: Any, state: Any = None) -> policy.Audience:
+        return policy.Audience(viewer_id=viewer.id if viewer else None, blocked_ids=frozenset(hidden))
 
     monkeypatch.setattr(policy, "audience_for", audience_for)
+    monkeypatch.setattr(policy, "audience_of", audience_of)
     return hidden
 
 
@@ -492,7 +510,7 @@ from social import policy
 async def _audience_for(viewer_id):
     with open(os.environ["VERMILION_TEST_HIDDEN_FILE"]) as f:
         hidden = json.load(f).get(str(viewer_id), [])
-    return policy.Audience(viewer_id=viewer_id, hidden_author_ids=frozenset(hidden))
+    return policy.Audience(viewer_id=viewer_id, blocked_ids=frozenset(hidden))
 
 policy.audience_for = _audience_for
 """
@@ -514,7 +532,7 @@ async def test_subscriptions_check_the_policy_at_subscribe_time_and_per_event(tm
         HIDING_SERVER,
         [f"sqlite://{tmp_path / 'live.sqlite3'}", TEST_SECRET, "1"],
         lambda base: httpx.get(f"{base}/healthz", timeout=1).status_code == 200,
-        timeout=15,
+        timeout=45,
         cwd=ROOT,
         env={"VERMILION_TEST_HIDDEN_FILE": str(hidden_file)},
     ) as base:
