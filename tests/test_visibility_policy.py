@@ -43,17 +43,22 @@ GUARDED_ARGUMENTS = {"noteId", "commentId", "userId", "boardId"}
 # --- (a) the schema's surfaces --------------------------------------------------------------------------
 
 
-def _contains(schema: GraphQLSchema, output: GraphQLOutputType, seen: frozenset[str] = frozenset()) -> bool:
+def _contains(
+    schema: GraphQLSchema,
+    output: GraphQLOutputType,
+    guarded: frozenset[str] | set[str] = GUARDED,
+    seen: frozenset[str] = frozenset(),
+) -> bool:
     """The type can carry a guarded object: itself, a union or interface member, or inside a page."""
     named = get_named_type(output)
-    if named.name in GUARDED:
+    if named.name in guarded:
         return True
     if isinstance(named, GraphQLUnionType):
-        return any(member.name in GUARDED for member in named.types)
+        return any(member.name in guarded for member in named.types)
     if isinstance(named, GraphQLInterfaceType):
-        return any(t.name in GUARDED for t in schema.get_possible_types(named))
+        return any(t.name in guarded for t in schema.get_possible_types(named))
     if isinstance(named, GraphQLObjectType) and _is_page(named.name) and named.name not in seen:
-        return any(_contains(schema, f.type, seen | {named.name}) for f in named.fields.values())
+        return any(_contains(schema, f.type, guarded, seen | {named.name}) for f in named.fields.values())
     return False
 
 
@@ -61,9 +66,9 @@ def _is_page(type_name: str) -> bool:
     return type_name.endswith(("Connection", "Edge"))
 
 
-def schema_surfaces() -> set[str]:
-    """`Type.field` of every field that can return a note, comment, person or board (pages are looked
-    into; their own edges/nodes fields belong to the field that returns the page)."""
+def schema_surfaces(guarded: frozenset[str] | set[str] = GUARDED) -> set[str]:
+    """`Type.field` of every field that can return a note, comment, person or board (or the `guarded` types
+    given; pages are looked into, their own edges/nodes fields belong to the field that returns the page)."""
     settings = Settings(VERMILION_SECRET_KEY=TEST_SECRET)
     schema = build_schema(settings)._schema
     found: set[str] = set()
@@ -72,7 +77,7 @@ def schema_surfaces() -> set[str]:
             continue
         for field_name, field in named.fields.items():
             names_one = name in ("Query", "Subscription") and GUARDED_ARGUMENTS & set(field.args)
-            if _contains(schema, field.type) or names_one:
+            if _contains(schema, field.type, guarded) or names_one:
                 found.add(f"{name}.{field_name}")
     return found
 
