@@ -175,7 +175,7 @@ async def assign_case(*, moderator_id: int, case_id: int, assignee_id: int | Non
     if assignee_id is not None and case.subject_owner_id == assignee_id:  # type: ignore[attr-defined]
         raise Forbidden("A case never goes to the person it is about.", "assignee_id")
     async with in_transaction():
-        await ModerationCase.filter(id=case_id).update(assignee_id=assignee_id)
+        await ModerationCase.filter(id=case_id).update(assignee_id=assignee_id, updated_at=timezone.now())
         await ModerationAction.create(
             case_id=case_id,
             moderator_id=moderator.id,
