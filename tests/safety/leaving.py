@@ -1,6 +1,6 @@
 """A person with a full life on Vermilion, built through the public API, for the export and deletion tests:
 notes (one with an uploaded picture, one a review), comments (one answered by a friend), likes, collects
-into a board of their own, follows both ways, a block, a mute, a filter, a report and a paid order."""
+into a board of their own, follows both ways, a report, a block, a mute, a filter and a paid order."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import httpx
 
 from api.app import create_app
 from core.ids import parse_global_id
-from models import ContentFilter, ModerationCase, Report, ReportCategory, SubjectKind
 from tests.commerce.fake_payments import FakePayments
 from tests.conftest import GraphQLClient
 from tests.factories import create_note, sign_up
@@ -32,6 +31,8 @@ COMMENT = f"mutation($i: CommentCreateInput!) {{ commentCreate(input: $i) {{ com
 FOLLOW = f"mutation($u: ID!) {{ userFollow(userId: $u) {{ {ERRORS} }} }}"
 BLOCK = f"mutation($u: ID!) {{ userBlock(userId: $u) {{ {ERRORS} }} }}"
 MUTE = f"mutation($u: ID!) {{ userMute(userId: $u) {{ {ERRORS} }} }}"
+FILTER = f"mutation($i: FilterCreateInput!) {{ filterCreate(input: $i) {{ filter {{ id }} {ERRORS} }} }}"
+REPORT = f"mutation($i: ReportCreateInput!) {{ reportCreate(input: $i) {{ report {{ id }} {ERRORS} }} }}"
 SIGN_IN = f"""mutation($i: SignInInput!) {{
   signIn(input: $i) {{ token deletionCancelled user {{ id handle }} {ERRORS} }}
 }}"""
@@ -130,22 +131,12 @@ async def a_life(client: GraphQLClient, payments: FakePayments) -> Life:
     await act(client, FOLLOW, {"u": friend["user"]["id"]}, mine)
     await act(client, FOLLOW, {"u": me["user"]["id"]}, theirs)
     await act(client, FOLLOW, {"u": me["user"]["id"]}, shop.merchant["token"])
-    await act(client, BLOCK, {"u": troll["user"]["id"]}, mine)
     await act(client, MUTE, {"u": shop.merchant["user"]["id"]}, mine)
-    me_id = pk(me["user"]["id"])
-    await ContentFilter.create(owner_id=me_id, phrase="广告", contexts=["FEED"])
+    await act(client, FILTER, {"i": {"phrase": "广告", "contexts": ["FEED"]}}, mine)
     troll_note = await create_note(client, troll["token"], title="加我微信")
-    case = await ModerationCase.create(
-        subject_kind=SubjectKind.NOTE,
-        subject_id=pk(troll_note["id"]),
-        subject_owner_id=pk(troll["user"]["id"]),
-        open_report_count=1,
-        report_count=1,
-        top_category=ReportCategory.SPAM,
-    )
-    await Report.create(
-        reporter_id=me_id, case_id=case.id, category=ReportCategory.SPAM, comment="广告", open_case_id=case.id
-    )
+    report = {"subjectId": troll_note["id"], "category": "SPAM", "comment": "广告"}
+    await act(client, REPORT, {"i": report}, mine)
+    await act(client, BLOCK, {"u": troll["user"]["id"]}, mine)
     started = await start(client, shop, token=mine)
     payments.succeed(started["payment"]["paymentIntentId"])
     order = (

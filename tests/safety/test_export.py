@@ -214,3 +214,28 @@ async def test_no_url_before_an_archive_is_ready(db: str, export_status: ExportS
     export = await DataExport.create(user_id=user.id, token="c" * 32, status=export_status)
 
     assert services.url(export) is None
+
+
+async def test_the_archive_tells_decisions_about_the_person_but_not_who_made_them(db: str) -> None:
+    from models import ModerationAction, ModerationActionKind, SubjectKind
+    from safety.export import archive_of
+
+    person = await User.create(email="a@example.com", handle="a_person", display_name="A", password_hash="!")
+    moderator = await User.create(email="m@example.com", handle="a_mod", display_name="M", password_hash="!")
+    for kind in (ModerationActionKind.ASSIGN, ModerationActionKind.SUSPEND):
+        await ModerationAction.create(
+            moderator_id=moderator.id,
+            target_user_id=person.id,
+            subject_kind=SubjectKind.USER,
+            subject_id=person.id,
+            action=kind,
+            reason="spam",
+            duration_days=3,
+        )
+
+    archive = await archive_of(person, media_url=str)
+
+    (action,) = archive["moderationActions"]
+    assert (action["action"], action["reason"], action["durationDays"]) == ("SUSPEND", "spam", 3)
+    assert action["subject"]["kind"] == "USER"
+    assert set(action) == {"id", "action", "subject", "reason", "durationDays", "expiresAt", "createdAt"}
