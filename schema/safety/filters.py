@@ -24,6 +24,7 @@ from schema.errors import UserError, payload_errors, returns_errors
 from schema.loaders import load_all
 from social.filters import (
     MAX_FILTERS,
+    ActiveFilter,
     FilterHit,
     create_filter,
     delete_filter,
@@ -195,7 +196,7 @@ async def viewer_filters(owner_id: int) -> list[FilterType]:
 N = TypeVar("N")
 
 
-async def _applying(info: Info, context: FilterContext) -> tuple[Any, ...]:
+async def _applying(info: Info, context: FilterContext) -> tuple[ActiveFilter, ...]:
     """The viewer's filters in force for `context` (none for anonymous requests): read with the session."""
     return tuple(f for f in (await info.context.audience()).filters if context in f.contexts)
 
