@@ -10,12 +10,14 @@ import strawberry
 
 from core.errors import DomainError, ErrorCode
 from core.ids import to_global_id
+from core.ratelimit import Action
 from models import DataExport, ExportStatus, User
 from safety.deletion import GRACE, purge_due_at, request_deletion
 from safety.export import ARCHIVE_DAYS, ExportServices, export_services, exports_of, request_export
 from schema.context import Info
 from schema.enums import described_enum
 from schema.errors import UserError, payload_errors, returns_errors
+from schema.throttle import throttle
 from social.policy import is_self
 
 DataExportStatusEnum = described_enum(
@@ -145,6 +147,9 @@ class AccountMutation:
         info: Info,
         input: Annotated[ViewerDeleteInput, strawberry.argument(description="Your password.")],
     ) -> ViewerDeletePayload:
-        user = await request_deletion(user_id=info.context.require_viewer_id(), password=input.password)
+        viewer = await info.context.loaders.user_by_id.load(info.context.require_viewer_id())
+        # A password check like a sign-in's, throttled like one: a stolen token cannot guess passwords here.
+        await throttle(info, Action.SIGN_IN, email=viewer.email)
+        user = await request_deletion(user_id=viewer.id, password=input.password)
         info.context.loaders.user_by_id.clear(user.id)
         return ViewerDeletePayload(deletion_scheduled_at=purge_due_at(user))

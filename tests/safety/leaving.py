@@ -52,11 +52,11 @@ def pk(global_id: str) -> int:
 
 
 @asynccontextmanager
-async def leaving_client(root: Path) -> AsyncIterator[tuple[GraphQLClient, FakePayments]]:
-    """A client of an app with local storage under `root` and the in-memory payments door; its background
-    jobs stopped at the end."""
+async def leaving_client(root: Path, **settings: Any) -> AsyncIterator[tuple[GraphQLClient, FakePayments]]:
+    """A client of an app with local storage under `root`, the in-memory payments door and `settings`; its
+    background jobs stopped at the end."""
     payments = FakePayments()
-    app = create_app(local_media_settings(root), payments=payments, manage_database=False)
+    app = create_app(local_media_settings(root, **settings), payments=payments, manage_database=False)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as http:

@@ -217,6 +217,22 @@ async def test_a_wrong_password_deletes_nothing(db: str, tmp_path: Path) -> None
     assert (await User.get(handle="lily")).deletion_requested_at is None
 
 
+async def test_password_checks_are_throttled_like_sign_ins(db: str, tmp_path: Path) -> None:
+    async with leaving_client(tmp_path, VERMILION_SIGN_IN_LIMITS_PER_EMAIL="2/5minutes") as (client, _):
+        me = await sign_up(client, "lily")
+        for _ in range(2):
+            await delete_me(client, me["token"], password="guess")
+        third = await client.http.post(
+            "/graphql",
+            json={"query": DELETE, "variables": {"i": {"password": "correct horse"}}},
+            headers={"Authorization": f"Bearer {me['token']}"},
+        )
+
+    assert third.status_code == 429
+    assert third.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert (await User.get(handle="lily")).deletion_requested_at is None
+
+
 async def test_past_the_grace_period_signing_in_no_longer_cancels(db: str, tmp_path: Path) -> None:
     async with leaving_client(tmp_path) as (client, _):
         me = await sign_up(client, "lily")
