@@ -22,8 +22,11 @@ from safety.export import (
 )
 from tests.conftest import GraphQLClient
 from tests.factories import sign_up
+from tests.media import conftest as media_fixtures
 from tests.safety.leaving import EXPORT, EXPORTS, a_life, leaving_client, ready_export
 
+# The moto S3 server of the media tests, for the session: its base URL.
+moto_s3 = media_fixtures.s3_endpoint
 NOTIFICATIONS = "{ viewer { notifications(first: 5) { nodes { kind } } } }"
 
 
@@ -239,3 +242,46 @@ async def test_the_archive_tells_decisions_about_the_person_but_not_who_made_the
     assert (action["action"], action["reason"], action["durationDays"]) == ("SUSPEND", "spam", 3)
     assert action["subject"]["kind"] == "USER"
     assert set(action) == {"id", "action", "subject", "reason", "durationDays", "expiresAt", "createdAt"}
+
+
+async def test_on_s3_the_archive_is_private_in_the_bucket_and_streamed_by_the_app(
+    db: str, moto_s3: str
+) -> None:
+    """On S3 storage (moto on loopback) the archive lands under exports/, which the bucket does not serve to
+    anyone (only media/ is public), and the app streams it to the holder of the link."""
+    import uuid
+
+    import httpx
+
+    from api.app import create_app
+    from tests.media.flow import media_settings
+
+    bucket = f"test-{uuid.uuid4().hex[:20]}"
+    settings = media_settings(
+        VERMILION_MEDIA_STORAGE="s3",
+        VERMILION_S3_ENDPOINT_URL=moto_s3,
+        VERMILION_S3_BUCKET=bucket,
+        VERMILION_S3_REGION="eu-west-1",
+        VERMILION_S3_ACCESS_KEY_ID="testing",
+        VERMILION_S3_SECRET_ACCESS_KEY="testing",
+        VERMILION_PUBLIC_BASE_URL="http://testserver",
+    )
+    app = create_app(settings, manage_database=False)
+    await app.state.media.storage.ensure_bucket()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        client = GraphQLClient(http, app)
+        me = await sign_up(client, "lily")
+        await client.data(EXPORT, token=me["token"])
+        export = await ready_export(client, me["token"])
+        archive = await download(client, export["url"])
+        row = await DataExport.get(status=ExportStatus.READY)
+        assert row.storage_key is not None
+        async with httpx.AsyncClient() as anyone:
+            public = await anyone.get(f"{moto_s3}/{bucket}/{row.storage_key}")
+    await app.state.media.jobs.stop()
+
+    assert archive["profile"]["handle"] == "lily"
+    assert row.storage_key.startswith("exports/")
+    assert public.status_code == 403
