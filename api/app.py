@@ -210,7 +210,7 @@ def _housekeeping(
     payments: Payments | None,
     snapshots: FallbackSnapshots | TableSnapshots,
     media: MediaServices,
-    exports: ExportServices,
+    exports: ExportServices | None = None,
 ) -> Coroutine[Any, Any, None]:
     """Expired stock reservations are released; expired feed sessions leave the table (Redis expires
     its own; the table also holds those made while Redis was down); media never attached within a day
@@ -234,7 +234,7 @@ def _housekeeping(
         reservations,
         sweep_expired_snapshots,
         media.sweep,
-        exports.sweep,
+        *([exports.sweep] if exports is not None else []),
         purge_deleted_accounts,
     ]
     return run_every(settings.sweep_interval_seconds, *jobs)

@@ -338,3 +338,31 @@ async def test_a_root_others_answered_stays_unless_a_moderator_took_it_down(
     shown = [c["id"] for c in thread["comments"]["nodes"]]
     assert shown == ([] if moderated else [root_id])
     assert await counter_mismatches() == []
+
+
+async def test_the_servers_housekeeping_purges_what_is_due(db: str, tmp_path: Path) -> None:
+    import asyncio
+
+    from api.app import _housekeeping
+
+    async with leaving_client(tmp_path, VERMILION_SWEEP_INTERVAL_SECONDS=0.05) as (client, _):
+        me = await sign_up(client, "lily")
+        await delete_me(client, me["token"])
+        await User.filter(handle="lily").update(
+            deletion_requested_at=datetime.now(UTC) - GRACE - timedelta(days=1)
+        )
+        state = client.app.state
+        housekeeping = asyncio.create_task(
+            _housekeeping(state.settings, state.payments, state.snapshots, state.media, state.exports)
+        )
+        try:
+            for _ in range(200):
+                if not await User.filter(handle="lily").exists():
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            housekeeping.cancel()
+            await asyncio.gather(housekeeping, return_exceptions=True)
+
+    assert not await User.filter(handle="lily").exists()
+    assert await User.filter(display_name="Deleted account", deleted_at__isnull=False).count() == 1
