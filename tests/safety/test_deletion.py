@@ -366,3 +366,36 @@ async def test_the_servers_housekeeping_purges_what_is_due(db: str, tmp_path: Pa
 
     assert not await User.filter(handle="lily").exists()
     assert await User.filter(display_name="Deleted account", deleted_at__isnull=False).count() == 1
+
+
+def test_the_cli_purges_a_seeded_shopper_and_every_counter_stays_exact(tmp_path: Path) -> None:
+    """`vermilion users purge-deleted` on the demo world: the shopper `demo` (follows, likes, collects,
+    comments, boards) asked to leave 31 days ago; afterwards `vermilion check-counters` finds nothing."""
+    import sqlite3
+
+    from tests.test_cli import sqlite_url, vermilion
+
+    url = sqlite_url(tmp_path)
+    seeded = vermilion(
+        "seed", "--users", "12", "--no-progress", "--no-pictures", cwd=tmp_path, database_url=url
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    asked = (datetime.now(UTC) - timedelta(days=31)).isoformat()
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as conn:
+        conn.execute("UPDATE users SET deletion_requested_at = ? WHERE handle = 'demo'", (asked,))
+        (activity,) = conn.execute(
+            "SELECT (SELECT COUNT(*) FROM likes l JOIN users u ON u.id = l.user_id WHERE u.handle = 'demo')"
+            " + (SELECT COUNT(*) FROM follows f JOIN users u ON u.id = f.follower_id WHERE u.handle = 'demo')"
+        ).fetchone()
+    assert activity > 0  # there is something to undo
+
+    purged = vermilion("users", "purge-deleted", cwd=tmp_path, database_url=url)
+    again = vermilion("users", "purge-deleted", cwd=tmp_path, database_url=url)
+    counters = vermilion("check-counters", cwd=tmp_path, database_url=url)
+
+    assert purged.returncode == 0, purged.stderr
+    assert "1 account(s) purged." in purged.stdout
+    assert "0 account(s) purged." in again.stdout
+    assert counters.returncode == 0, counters.stdout + counters.stderr
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM users WHERE handle = 'demo'").fetchone() == (0,)
