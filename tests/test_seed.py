@@ -57,7 +57,7 @@ async def test_small_world_has_the_requested_sizes_and_matches_its_summary(db: s
     summary = await seed_database(users=USERS, progress=False)
 
     assert not await database_is_empty()
-    assert summary.rows["users"] == USERS
+    assert summary.rows["users"] == USERS + 1  # the world's people and the demo moderator
     assert summary.rows["notes"] == USERS * 8
     assert summary.rows["products"] == 12
     for model in TABLES:
@@ -152,6 +152,7 @@ async def test_demo_accounts_sign_in_and_have_their_roles(seeded: SeedSummary) -
         "demo@vermilion.dev",
         "creator@vermilion.dev",
         "merchant@vermilion.dev",
+        "moderator@vermilion.dev",
     ]
     for account in seeded.accounts:
         user = await User.get(email=account.email)
@@ -195,7 +196,7 @@ async def test_rows_added_after_the_seed_get_fresh_ids(seeded: SeedSummary) -> N
         email="new@vermilion.example", handle="newcomer", display_name="N", password_hash="x"
     )
     note = await Note.create(author=user, kind="TEXT", title="hi", body="hello")
-    assert user.id == USERS + 1
+    assert user.id == seeded.rows["users"] + 1  # after the world's people and the demo moderator
     assert note.id == seeded.rows["notes"] + 1
 
 
