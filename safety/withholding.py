@@ -28,8 +28,12 @@ def is_out(user: User, now: datetime | None = None) -> bool:
 
 
 async def refresh_owner(user_id: int) -> None:
-    """Recompute `withheld` on everything `user_id` owns, after their suspension or deletion changed."""
+    """Recompute `withheld` on everything `user_id` owns, after their suspension or deletion changed. Not
+    for an account already purged: what is left of it (a root comment others replied to, kept as a
+    "Deleted account" tombstone) stays as the purge left it."""
     user = await User.get(id=user_id)
+    if user.deleted_at is not None:
+        return
     out = is_out(user)
     async with in_transaction():
         for model, owner in _OWNED:

@@ -66,6 +66,8 @@ def group_key(
         return f"{kind}:comment:{comment_id}"
     if kind in MODERATION_KINDS:
         return f"{kind}:action:{moderation_action_id}"
+    if order_id is None:
+        return f"{kind}:{detail}"  # about no order (an export ready: its detail names it)
     return f"{kind}:{order_id}" + (f":{detail}" if detail else "")
 
 
