@@ -90,9 +90,7 @@ async def is_blocked_between(a: int, b: int) -> bool:
     """Whether either of the two blocked the other."""
     if a == b:
         return False
-    return await Block.filter(
-        Q(blocker_id=a, blocked_id=b) | Q(blocker_id=b, blocked_id=a)
-    ).exists()
+    return await Block.filter(Q(blocker_id=a, blocked_id=b) | Q(blocker_id=b, blocked_id=a)).exists()
 
 
 async def refuse_if_blocked(actor_id: int, owner_id: int, field: Any = None) -> None:

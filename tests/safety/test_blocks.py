@@ -442,7 +442,7 @@ async def test_a_block_hides_each_side_from_the_other_on_every_surface(client: G
     assert (
         await _q(client, w.bob["token"], "query($id: ID!) { note(id: $id) { id } }", id=ids["alice_note"])
     )["note"] is None
-    refusals = [
+    refusals: list[tuple[str, dict[str, Any]]] = [
         (FOLLOW, {"u": ids["alice"]}),
         (LIKE, {"n": ids["alice_note"]}),
         (COLLECT, {"n": ids["alice_note"]}),

@@ -63,7 +63,7 @@ async def test_a_session_is_live_until_signed_out(db: str) -> None:
     one = claims_of(issue_token(user_id=user.id, secret_key=KEY, ttl_seconds=60))
     two = claims_of(issue_token(user_id=user.id, secret_key=KEY, ttl_seconds=60))
     live = await session_user(one)
-    assert live is not None and live.handle == "ann"
+    assert live is not None and live[0].handle == "ann"
 
     await sign_out(claims=one)
     await sign_out(claims=one)  # twice is harmless
