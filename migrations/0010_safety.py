@@ -226,6 +226,10 @@ class Migration(migrations.Migration):
             name='suspension_reason',
             field=fields.CharField(default='', max_length=1000),
         ),
+        ops.AddIndex(
+            model_name='User',
+            index=Index(fields=['deletion_requested_at']),
+        ),
         AlterFieldState(
             model_name='Notification',
             name='kind',
