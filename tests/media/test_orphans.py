@@ -150,7 +150,8 @@ async def test_the_periodic_housekeeping_sweeps_orphans_past_the_configured_hour
     )
     try:
         deadline = time.monotonic() + 10
-        while await _seen_by_owner(client, old) is not None:
+        # The row goes first and its files right after: wait for both before stopping the loop.
+        while await _seen_by_owner(client, old) is not None or any(path.exists() for path in old_files):
             assert time.monotonic() < deadline, "the housekeeping never swept the orphan"
             await asyncio.sleep(0.05)
     finally:
