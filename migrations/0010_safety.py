@@ -7,17 +7,7 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 from tortoise.indexes import Index
 from models.notifications import NotificationKind
-
-
-class AlterFieldState(ops.AlterField):
-    """New notification kinds change only the enum's description (the column stays a VARCHAR(16)). Applied
-    to the migration state alone: on SQLite a real AlterField rebuilds the table and drops its indexes."""
-
-    async def database_forward(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return None
-
-    async def database_backward(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return None
+from core.migration_ops import AlterFieldState
 
 
 class Migration(migrations.Migration):

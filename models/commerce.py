@@ -33,6 +33,11 @@ class Cart(Model):
     status = fields.CharEnumField(CartStatus, max_length=8, default=CartStatus.OPEN)
     # Fixed by the first line: one currency per cart.
     currency = fields.CharField(max_length=3, null=True)
+    # Where it ships (cartShippingAddressSet): its country prices the delivery options.
+    shipping_address: fields.Field[dict[str, str] | None] = fields.JSONField(null=True)
+    # Per merchant (id as text): the shipping rate chosen, and the discount code applied.
+    delivery_rate_ids: fields.Field[dict[str, int]] = fields.JSONField(default=dict)
+    discount_code_ids: fields.Field[dict[str, int]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -91,6 +96,10 @@ class Order(Model):
     email = fields.CharField(max_length=254)
     shipping_address: fields.Field[dict[str, str]] = fields.JSONField()
     currency = fields.CharField(max_length=3)
+    # total = subtotal + shipping − discounts (lines' and shipping's), never below zero.
+    subtotal_minor_units = fields.BigIntField(default=0)
+    shipping_minor_units = fields.BigIntField(default=0)
+    discount_minor_units = fields.BigIntField(default=0)
     total_minor_units = fields.BigIntField()
     paid_minor_units = fields.BigIntField(default=0)
     # Refunds requested or done; a refund adds here before Stripe is called, so two refunds at once can
@@ -135,6 +144,10 @@ class OrderLine(Model):
     sku = fields.CharField(max_length=64)
     quantity = fields.IntField()
     unit_price_minor_units = fields.BigIntField()
+    # The line's share of its merchant's discount (largest-remainder allocation: shares add up exactly).
+    discount_minor_units = fields.BigIntField(default=0)
+    shipped_quantity = fields.IntField(default=0)
+    returned_quantity = fields.IntField(default=0)
 
     class Meta:
         table = "order_lines"
@@ -205,6 +218,11 @@ class PaymentEventKind(StrEnum):
     REFUND_FAILED = "REFUND_FAILED"
     # A refund made outside Vermilion (e.g. the Stripe dashboard), seen through charge.refunded.
     EXTERNAL_REFUND = "EXTERNAL_REFUND"
+    # The steps of a return (amount: what the returned lines were paid); its refund is REFUND_*.
+    RETURN_REQUESTED = "RETURN_REQUESTED"
+    RETURN_APPROVED = "RETURN_APPROVED"
+    RETURN_REJECTED = "RETURN_REJECTED"
+    RETURN_RECEIVED = "RETURN_RECEIVED"
 
 
 class PaymentEvent(Model):

@@ -41,6 +41,10 @@ class NotificationKind(StrEnum):
     APPEAL_RESOLVED = "APPEAL_RESOLVED"
     # The recipient's data export is ready to download.
     EXPORT_READY = "EXPORT_READY"
+    # A parcel of the recipient's order shipped or was delivered.
+    SHIPMENT_UPDATED = "SHIPMENT_UPDATED"
+    # A return changed: requested (to the merchant), approved, rejected, received, refunded (to the buyer).
+    RETURN_UPDATED = "RETURN_UPDATED"
 
 
 class Notification(Model):
