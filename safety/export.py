@@ -470,7 +470,7 @@ async def _people(links: Any, column: str) -> list[dict[str, Any]]:
 async def _filters(user_id: int) -> list[dict[str, Any]]:
     return [
         {
-            "id": _gid("ContentFilter", f.id),
+            "id": _gid("Filter", f.id),
             "phrase": f.phrase,
             "contexts": list(f.contexts or []),
             "action": f.action.value,
