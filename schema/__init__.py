@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 from core.settings import Settings
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.types import ProductType, ProductVariantType
+from schema.commerce.discounts import DiscountMutation
 from schema.commerce.mutations import CommerceMutation
 from schema.commerce.subscriptions import CommerceSubscription
 from schema.commerce.types import CartType, OrderType
@@ -59,6 +60,7 @@ class Mutation(
     FeedMutation,
     CatalogMutation,
     CommerceMutation,
+    DiscountMutation,
     NotificationMutation,
     MediaMutation,
     BlockMutation,

@@ -46,6 +46,7 @@ from graphql import (
 
 from commerce.cart import MAX_CART_LINES
 from commerce.catalog import MAX_VARIANTS
+from commerce.discounts import MAX_CODE_PRODUCTS
 from commerce.money import CURRENCY_EXPONENTS
 from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from media.attach import MAX_PRODUCT_IMAGES
@@ -64,6 +65,7 @@ LIST_BOUNDS: dict[str, int] = {
     "Cart.lines": MAX_CART_LINES,
     "Cart.warnings": 2 * MAX_CART_LINES,  # a price and a stock warning per line at most
     "Order.lines": MAX_CART_LINES,  # an order is a frozen cart
+    "DiscountCode.products": MAX_CODE_PRODUCTS,
     # No rule caps these; an order with more refunds or ledger entries than this is an anomaly.
     "Order.refunds": 25,
     "Order.paymentEvents": 50,

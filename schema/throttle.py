@@ -62,6 +62,8 @@ WRITE_POINTS: dict[str, int] = {
     "commentDelete": DELETE,
     "productCreate": CREATE,
     "productUpdate": UPDATE,
+    "discountCodeCreate": CREATE,
+    "discountCodeDeactivate": UPDATE,
     "cartCreate": CREATE,
     "cartLinesAdd": UPDATE,
     "cartLinesUpdate": UPDATE,

@@ -27,6 +27,7 @@ from social.notifications import unread_count
 from social.policy import is_self, note_filter, user_filter, visible_boards
 
 if TYPE_CHECKING:
+    from schema.commerce.discounts import DiscountCodeType
     from schema.commerce.types import CartType, OrderType
     from schema.notes.types import NoteType
     from schema.safety.account import DataExportType
@@ -43,6 +44,7 @@ NotificationRef = Annotated["NotificationType", strawberry.lazy("schema.social.n
 FilterRef = Annotated["FilterType", strawberry.lazy("schema.safety.filters")]
 CartRef = Annotated["CartType", strawberry.lazy("schema.commerce.types")]
 OrderRef = Annotated["OrderType", strawberry.lazy("schema.commerce.types")]
+DiscountCodeRef = Annotated["DiscountCodeType", strawberry.lazy("schema.commerce.discounts")]
 DataExportRef = Annotated["DataExportType", strawberry.lazy("schema.safety.account")]
 RoleRef = Annotated["Role", strawberry.lazy("schema.safety.moderation_enums")]
 ReportRef = Annotated["ReportType", strawberry.lazy("schema.safety.reports_types")]
@@ -225,6 +227,20 @@ class UserType(Node):
             return None
         sold = Subquery(OrderLine.filter(merchant_id=self.row.id).values("order_id"))
         return await order_connection(Order.filter(id__in=sold), request)
+
+    @strawberry.field(
+        description="Your discount codes (discountCodeCreate), newest first, with their uses; null on anyone "
+        "else's profile. `totalCount` is counted when asked for, one indexed count."
+    )
+    async def discount_codes(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[DiscountCodeRef] | None:
+        from schema.commerce.discounts import discount_code_connection
+
+        request = page_request(first, after, last, before)
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await discount_code_connection(self.row.id, request)
 
     @strawberry.field(
         description="Your archives of your data (viewerExportCreate), newest first; null on anyone else's "
