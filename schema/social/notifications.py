@@ -70,6 +70,10 @@ NotificationKindEnum = described_enum(
         "why).",
         "EXPORT_READY": "The archive of your data you asked for is ready: download it from "
         "`viewer.exports` (`DataExport.url`) within 7 days.",
+        "SHIPMENT_UPDATED": "A parcel of your order shipped or was delivered (`order`; `actor` is the "
+        "merchant).",
+        "RETURN_UPDATED": "A return changed: asked for (to the merchant), then approved, rejected, received "
+        "or refunded (to the buyer); `order`.",
     },
 )
 
