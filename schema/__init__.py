@@ -10,6 +10,7 @@ from schema.catalog.mutations import CatalogMutation
 from schema.catalog.types import ProductType, ProductVariantType
 from schema.commerce.discounts import DiscountMutation
 from schema.commerce.mutations import CommerceMutation
+from schema.commerce.shipping import ShippingMutation
 from schema.commerce.subscriptions import CommerceSubscription
 from schema.commerce.types import CartType, OrderType
 from schema.context import Authentication
@@ -61,6 +62,7 @@ class Mutation(
     CatalogMutation,
     CommerceMutation,
     DiscountMutation,
+    ShippingMutation,
     NotificationMutation,
     MediaMutation,
     BlockMutation,

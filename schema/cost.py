@@ -48,6 +48,7 @@ from commerce.cart import MAX_CART_LINES
 from commerce.catalog import MAX_VARIANTS
 from commerce.discounts import MAX_CODE_PRODUCTS
 from commerce.money import CURRENCY_EXPONENTS
+from commerce.shipping import MAX_LISTED_RATES
 from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from media.attach import MAX_PRODUCT_IMAGES
 from safety.export import MAX_LISTED as MAX_LISTED_EXPORTS
@@ -72,6 +73,7 @@ LIST_BOUNDS: dict[str, int] = {
     "NoteSales.revenue": len(CURRENCY_EXPONENTS),  # one amount per currency
     "User.filters": MAX_FILTERS,
     "User.exports": MAX_LISTED_EXPORTS,
+    "User.shippingRates": MAX_LISTED_RATES,
 }
 # Lists bounded by what they hold, wherever they appear.
 ELEMENT_BOUNDS: dict[str, int] = {

@@ -28,6 +28,7 @@ from social.policy import is_self, note_filter, user_filter, visible_boards
 
 if TYPE_CHECKING:
     from schema.commerce.discounts import DiscountCodeType
+    from schema.commerce.shipping import ShippingRateType
     from schema.commerce.types import CartType, OrderType
     from schema.notes.types import NoteType
     from schema.safety.account import DataExportType
@@ -46,6 +47,7 @@ CartRef = Annotated["CartType", strawberry.lazy("schema.commerce.types")]
 OrderRef = Annotated["OrderType", strawberry.lazy("schema.commerce.types")]
 DiscountCodeRef = Annotated["DiscountCodeType", strawberry.lazy("schema.commerce.discounts")]
 DataExportRef = Annotated["DataExportType", strawberry.lazy("schema.safety.account")]
+ShippingRateRef = Annotated["ShippingRateType", strawberry.lazy("schema.commerce.shipping")]
 RoleRef = Annotated["Role", strawberry.lazy("schema.safety.moderation_enums")]
 ReportRef = Annotated["ReportType", strawberry.lazy("schema.safety.reports_types")]
 AppealRef = Annotated["AppealType", strawberry.lazy("schema.safety.moderation_types")]
@@ -334,6 +336,23 @@ class UserType(Node):
         if not is_self(self.row.id, info.context.viewer_id):
             return None
         return await viewer_filters(self.row.id)
+
+    @strawberry.field(
+        description="Your shipping rates (shippingRateCreate): the live ones, oldest first, then with "
+        "`includeArchived` the most recently archived ones, up to 100 in all; null on anyone else's profile."
+    )
+    async def shipping_rates(
+        self,
+        info: Info,
+        include_archived: Annotated[
+            bool, strawberry.argument(description="Also the rates you archived.")
+        ] = False,
+    ) -> list[ShippingRateRef] | None:
+        from schema.commerce.shipping import viewer_shipping_rates
+
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await viewer_shipping_rates(self.row.id, include_archived=include_archived)
 
     @strawberry.field(
         description="USER, MODERATOR or ADMIN: seen by the person themselves and by staff; null for anyone "
