@@ -366,6 +366,8 @@ EXEMPT = {
     "Query.viewer": "the viewer themselves",
     "User.blockedUsers": "the viewer's own list of whom they blocked",
     "User.mutedUsers": "the viewer's own list of whom they muted",
+    # A merchant's own codes (viewer.discountCodes, null on anyone else's profile): their own products.
+    "DiscountCode.products": "the merchant's own products, on their own codes",
     # Orders and carts are records of purchases: they keep what was bought, and from whom.
     "CartLine.product": "a purchase record",
     "CartLine.variant": "a purchase record",
