@@ -66,6 +66,7 @@ from models import (
 from safety.export import delete_exports_of
 from safety.withholding import refresh_owner
 from social.accounts import MAX_PASSWORD
+from social.comments import delete_comment
 from social.errors import InvalidCredentials, WrongPassword
 from social.notes import delete_note
 from social.passwords import in_password_thread, verify_password
@@ -183,7 +184,7 @@ async def purge_account(user_id: int, *, storage: Storage, now: datetime | None 
         return False
     log.info("purging account %s (deletion asked for at %s)", user_id, user.deletion_requested_at)
     await _remove_notes(user_id)
-    await _remove_comments(user_id, moment)
+    await _remove_comments(user_id)
     await _until_done(_likes_chunk, user_id)
     await _until_done(_collects_chunk, user_id)
     await Board.filter(owner_id=user_id).delete()  # empty now: their collects went above
@@ -216,34 +217,28 @@ async def _remove_notes(user_id: int) -> None:
     await Note.filter(author_id=user_id).update(title="", body="", media=[])
 
 
-async def _remove_comments(user_id: int, now: datetime) -> None:
-    """Replies first, each with its thread's and note's counts; then roots: one nobody else answered is
-    removed, one with others' replies stays as the deleted account's, emptied."""
-    replies = await Comment.filter(author_id=user_id, deleted_at=None, root_id__not_isnull=True)
-    for reply in replies:
-        await _remove_reply(reply, now)
-    roots = await Comment.filter(author_id=user_id, deleted_at=None, root_id=None)
-    for root in roots:
-        await _remove_root(root, now)
+async def _remove_comments(user_id: int) -> None:
+    """Replies first, each as its author would delete it (its thread's and note's counts with it); then
+    roots: one nobody else answered is removed, one with others' replies stays as the deleted account's;
+    then all of them are emptied."""
+    replies = Comment.filter(author_id=user_id, deleted_at=None, root_id__not_isnull=True)
+    for reply_id in await replies.values_list("id", flat=True):
+        with contextlib.suppress(NotFound):  # deleted meanwhile
+            await delete_comment(comment_id=int(reply_id), editor_id=user_id)  # type: ignore[call-overload]
+    for root in await Comment.filter(author_id=user_id, deleted_at=None, root_id=None):
+        await _remove_root(root)
     await Comment.filter(author_id=user_id).update(body="")
 
 
 @retry_on_conflict
-async def _remove_reply(reply: Comment, now: datetime) -> None:
-    async with in_transaction():
-        if await Comment.filter(id=reply.id, deleted_at=None).update(deleted_at=now, body=""):
-            await Comment.filter(id=reply.root_id).update(reply_count=F("reply_count") - 1)  # type: ignore[attr-defined]
-            await Note.filter(id=reply.note_id).update(comment_count=F("comment_count") - 1)  # type: ignore[attr-defined]
-
-
-@retry_on_conflict
-async def _remove_root(root: Comment, now: datetime) -> None:
+async def _remove_root(root: Comment) -> None:
+    """Not `delete_comment`, which takes a root's replies with it: a root others answered stays."""
     async with in_transaction():
         # The root's row locked first, so a reply arriving now waits and then finds the thread's state.
         await Comment.select_for_update().filter(id=root.id).first()
         if await Comment.filter(root_id=root.id, deleted_at=None).exists():
-            await Comment.filter(id=root.id).update(body="")
-        elif await Comment.filter(id=root.id, deleted_at=None).update(deleted_at=now, body=""):
+            return
+        if await Comment.filter(id=root.id, deleted_at=None).update(deleted_at=datetime.now(UTC)):
             await Note.filter(id=root.note_id).update(comment_count=F("comment_count") - 1)  # type: ignore[attr-defined]
 
 
