@@ -9,7 +9,7 @@ they chose.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -136,97 +136,77 @@ async def _own_rate(merchant_id: int, rate_id: int) -> ShippingRate:
     return rate
 
 
+# A rate's fields as a merchant gives them, in the order they are checked.
+_FIELDS = (
+    "name",
+    "countries",
+    "currency",
+    "price_minor_units",
+    "free_over_minor_units",
+    "min_delivery_days",
+    "max_delivery_days",
+)
+
+
 def _checked(checks: Checks, spec: RateSpec, *, current: ShippingRate | None) -> dict[str, Any]:
-    """The fields to store, each checked; on update (`current`), only those given, checked together with
-    the stored ones they depend on (the currency for amounts, the other bound for days)."""
-    creating = current is None
-    fields: dict[str, Any] = {}
-    if creating or spec.name is not None:
-        name = checks.text("name", spec.name, max_length=MAX_NAME)
-        if name is not None:
-            fields["name"] = name
-    if creating or spec.countries is not None:
-        countries = _countries(checks, spec.countries)
-        if countries is not None:
-            fields["countries"] = countries
-    currency = current.currency if current is not None else None
-    if creating or spec.currency is not None:
-        currency = normalize_currency(spec.currency or "")
-        if currency is None:
-            given = (spec.currency or "")[:8]
-            checks.fail("currency", ErrorCode.INVALID_CURRENCY, f"'{given}' is not a supported currency.")
-        else:
-            fields["currency"] = currency
-    limit = max_charge(currency or "")
-    if creating or spec.price_minor_units is not None or spec.currency is not None:
-        price = spec.price_minor_units
-        if price is None and current is not None:
-            price = current.price_minor_units
-        if price is None:
-            checks.fail("price_minor_units", ErrorCode.REQUIRED, "Price minor units is required.")
-        elif not 0 <= price <= limit:
-            checks.fail(
-                "price_minor_units",
-                ErrorCode.OUT_OF_RANGE,
-                f"Shipping prices are 0 (free) to {max_charge_text(currency or '')}, in minor units.",
-            )
-        elif spec.price_minor_units is not None:
-            fields["price_minor_units"] = price
-    if creating or spec.set_free_over or spec.currency is not None:
-        free_over = (
-            spec.free_over_minor_units if creating or spec.set_free_over else current.free_over_minor_units  # type: ignore[union-attr]
+    """The given fields, cleaned, to store. They are checked as the rate they make: on update (`current`),
+    the given fields over the stored ones, so an amount is checked in the currency the rate will have and
+    one bound of delivery days against the other, whichever of them changed."""
+    given = {f: value for f in _FIELDS if (value := getattr(spec, f)) is not None}
+    given.pop("free_over_minor_units", None)  # None means "never free": `set_free_over` says if it is given
+    if spec.set_free_over:
+        given["free_over_minor_units"] = spec.free_over_minor_units
+    rate = {f: getattr(current, f, None) for f in _FIELDS} | given
+    rate["name"] = checks.text("name", rate["name"], max_length=MAX_NAME)
+    rate["countries"] = _countries(checks, rate["countries"])
+    currency = rate["currency"] = normalize_currency(rate["currency"] or "")
+    if currency is None:
+        named = (given.get("currency") or "")[:8]
+        checks.fail("currency", ErrorCode.INVALID_CURRENCY, f"'{named}' is not a supported currency.")
+    limit, most = max_charge(currency or ""), max_charge_text(currency or "")
+    price, free_over = rate["price_minor_units"], rate["free_over_minor_units"]
+    if price is None:
+        checks.fail("price_minor_units", ErrorCode.REQUIRED, "Price minor units is required.")
+    elif not 0 <= price <= limit:
+        checks.fail(
+            "price_minor_units",
+            ErrorCode.OUT_OF_RANGE,
+            f"Shipping prices are 0 (free) to {most}, in minor units.",
         )
-        if free_over is not None and not 0 <= free_over <= limit:
-            checks.fail(
-                "free_over_minor_units",
-                ErrorCode.OUT_OF_RANGE,
-                f"The free-shipping threshold is 0 to {max_charge_text(currency or '')} in minor units, "
-                "or null: never free.",
-            )
-        elif creating or spec.set_free_over:
-            fields["free_over_minor_units"] = free_over
-    _days(checks, spec, current, fields)
-    return fields
+    if free_over is not None and not 0 <= free_over <= limit:
+        checks.fail(
+            "free_over_minor_units",
+            ErrorCode.OUT_OF_RANGE,
+            f"The free-shipping threshold is 0 to {most} in minor units, or null: never free.",
+        )
+    _check_days(checks, rate["min_delivery_days"], rate["max_delivery_days"])
+    return {f: rate[f] for f in given}
 
 
-def _days(checks: Checks, spec: RateSpec, current: ShippingRate | None, fields: dict[str, Any]) -> None:
-    least, most = spec.min_delivery_days, spec.max_delivery_days
-    if current is not None:
-        if least is None and most is None:
-            return
-        least = current.min_delivery_days if least is None else least
-        most = current.max_delivery_days if most is None else most
-    bad = False
+def _check_days(checks: Checks, least: int | None, most: int | None) -> None:
+    in_range = True
     for field, value in (("min_delivery_days", least), ("max_delivery_days", most)):
         if value is None:
             checks.fail(field, ErrorCode.REQUIRED, f"{field.replace('_', ' ').capitalize()} is required.")
-            bad = True
+            in_range = False
         elif not 0 <= value <= MAX_DELIVERY_DAYS:
             checks.fail(field, ErrorCode.OUT_OF_RANGE, f"Delivery days are 0 to {MAX_DELIVERY_DAYS}.")
-            bad = True
-    if bad:
-        return
-    assert least is not None and most is not None
-    if least > most:
+            in_range = False
+    if in_range and least is not None and most is not None and least > most:
         checks.fail(
             "min_delivery_days",
             ErrorCode.OUT_OF_RANGE,
             "The fewest delivery days cannot be more than the most.",
         )
-        return
-    fields["min_delivery_days"] = least
-    fields["max_delivery_days"] = most
 
 
-def _countries(checks: Checks, given: Iterable[str] | None) -> list[str] | None:
-    """Upper-cased, deduplicated (first mention kept), each an ISO 3166-1 alpha-2 code; None with an
-    error recorded when empty, too many or holding an unknown code."""
+def _countries(checks: Checks, given: Sequence[str] | None) -> list[str]:
+    """Upper-cased, deduplicated (first mention kept), each an ISO 3166-1 alpha-2 code; an error recorded
+    when there are none, too many or an unknown one."""
     values = list(given or [])
-    if len(values) > MAX_COUNTRIES:
-        checks.fail("countries", ErrorCode.TOO_MANY, f"Countries: at most {MAX_COUNTRIES}.")
-        return None
+    if not checks.count("countries", values, maximum=MAX_COUNTRIES, minimum=1):
+        return []
     codes: list[str] = []
-    failed = False
     for i, value in enumerate(values):
         code = value.strip().upper()
         if code not in COUNTRY_CODES:
@@ -235,10 +215,6 @@ def _countries(checks: Checks, given: Iterable[str] | None) -> list[str] | None:
                 ErrorCode.INVALID,
                 f"'{value[:8]}' is not an ISO 3166-1 alpha-2 country code (such as CN, US, JP).",
             )
-            failed = True
         elif code not in codes:
             codes.append(code)
-    if not values:
-        checks.fail("countries", ErrorCode.REQUIRED, "Name at least one country the rate ships to.")
-        return None
-    return None if failed else codes
+    return codes
