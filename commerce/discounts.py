@@ -157,33 +157,29 @@ async def create_discount_code(*, merchant_id: int, spec: DiscountCodeSpec) -> D
 
 
 def _check_amounts(checks: Checks, spec: DiscountCodeSpec) -> str | None:
-    """The code's currency (normalised) after checking its value and minimum against its kind."""
-    currency = normalize_currency(spec.currency) if spec.currency is not None else None
-    if spec.currency is not None and currency is None:
-        checks.fail("currency", ErrorCode.INVALID_CURRENCY, f"'{spec.currency[:8]}' is not supported.")
-    needs_currency = spec.kind is DiscountKind.FIXED or spec.min_subtotal_minor_units > 0
-    if needs_currency and spec.currency is None:
+    """The code's currency (normalised) after checking its value and minimum against its kind: amounts are
+    within what one payment can charge."""
+    currency = None
+    if spec.currency is not None:
+        currency = normalize_currency(spec.currency)
+        if currency is None:
+            checks.fail("currency", ErrorCode.INVALID_CURRENCY, f"'{spec.currency[:8]}' is not supported.")
+    elif spec.kind is DiscountKind.FIXED or spec.min_subtotal_minor_units > 0:
         checks.fail(
             "currency", ErrorCode.REQUIRED, "A fixed amount or a minimum subtotal needs its currency."
         )
+    limit = max_charge(currency or "")
     if spec.kind is DiscountKind.PERCENT and not 1 <= spec.value <= MAX_PERCENT_BASIS_POINTS:
         checks.fail("value", ErrorCode.OUT_OF_RANGE, "A percentage is 1–10,000 basis points (1500 = 15 %).")
-    if (
-        spec.kind is DiscountKind.FIXED
-        and currency is not None
-        and not 0 < spec.value <= max_charge(currency)
-    ):
+    elif spec.kind is DiscountKind.FIXED and not 0 < spec.value <= limit:
         checks.fail(
             "value",
             ErrorCode.OUT_OF_RANGE,
-            f"A fixed amount is above 0 and at most {max_charge_text(currency)}.",
+            f"A fixed amount is above 0 and at most {max_charge_text(currency or '')}.",
         )
-    if spec.kind is DiscountKind.FIXED and currency is None and spec.value <= 0:
-        checks.fail("value", ErrorCode.OUT_OF_RANGE, "A fixed amount is above 0.")
-    if spec.kind is DiscountKind.FREE_SHIPPING and spec.value != 0:
+    elif spec.kind is DiscountKind.FREE_SHIPPING and spec.value != 0:
         checks.fail("value", ErrorCode.INVALID, "Free shipping takes no value: send 0.")
-    ceiling = max_charge(currency) if currency is not None else MAX_LIMIT * 100
-    if not 0 <= spec.min_subtotal_minor_units <= ceiling:
+    if not 0 <= spec.min_subtotal_minor_units <= limit:
         checks.fail(
             "min_subtotal_minor_units", ErrorCode.OUT_OF_RANGE, "The minimum is 0 or more, within a charge."
         )
