@@ -32,7 +32,7 @@ def active_filters(rows: Iterable[Any], now: datetime | None = None) -> tuple[Ac
     moment = now or datetime.now(UTC)
     found: list[ActiveFilter] = []
     for filter_id, phrase, contexts, action, expires_at in rows:
-        if expires_at is not None and _moment(expires_at) <= moment:
+        if expires_at is not None and _aware(expires_at) <= moment:
             continue
         found.append(
             ActiveFilter(
@@ -43,14 +43,6 @@ def active_filters(rows: Iterable[Any], now: datetime | None = None) -> tuple[Ac
             )
         )
     return tuple(sorted(found, key=lambda f: f.id))
-
-
-def _moment(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00").replace(" ", "T", 1))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- a person's filters ----------------------------------------------------------------------------------
@@ -148,8 +140,10 @@ def _action(checks: Checks, action: FilterAction | str) -> FilterAction | None:
         return None
 
 
-def _aware(moment: datetime) -> datetime:
-    # A time without a zone is read as UTC, as the API documents.
+def _aware(value: datetime | str) -> datetime:
+    """`value` with its zone: ISO text (as either database writes a timestamp into JSON, with a "T" or a
+    space) is read as it comes, and a time without a zone is UTC, as the API documents."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
