@@ -20,9 +20,8 @@ from tests.conftest import GraphQLClient
 from tests.factories import create_note, sign_up
 from tests.media.files import encode, solid
 from tests.media.flow import local_media_settings, upload
-from tests.shop import CHECKOUT_COMPLETE, World, ok, start, world
+from tests.shop import CHECKOUT_COMPLETE, PASSWORD, World, ok, start, world
 
-PASSWORD = "correct horse"  # tests.factories.sign_up's
 ERRORS = "errors { field message code }"
 LIKE = f"mutation($n: ID!) {{ noteLike(noteId: $n) {{ {ERRORS} }} }}"
 COLLECT = f"mutation($n: ID!, $b: ID) {{ noteCollect(noteId: $n, boardId: $b) {{ {ERRORS} }} }}"

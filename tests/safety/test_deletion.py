@@ -42,6 +42,7 @@ from tests.safety.leaving import (
     DELETE,
     EXPORT,
     LIKE,
+    PASSWORD,
     a_life,
     act,
     leaving_client,
@@ -49,6 +50,7 @@ from tests.safety.leaving import (
     ready_export,
     sign_in,
 )
+from tests.shop import email_of
 
 NOTE = "query($id: ID!) { note(id: $id) { id title } }"
 THREAD = """query($id: ID!) {
@@ -70,11 +72,7 @@ ORDER = """query($id: ID!) {
 }"""
 
 
-def email_of(account: dict[str, Any]) -> str:
-    return f"{account['user']['handle']}@example.com"
-
-
-async def delete_me(client: GraphQLClient, token: str, password: str = "correct horse") -> dict[str, Any]:
+async def delete_me(client: GraphQLClient, token: str, password: str = PASSWORD) -> dict[str, Any]:
     return dict((await client.data(DELETE, {"i": {"password": password}}, token=token))["viewerDelete"])
 
 
