@@ -34,6 +34,7 @@ from safety.roles import MAX_REASON, refuse_unless_may_act_on, require_staff
 from safety.withholding import refresh_owner, set_moderation
 from social.accounts import check_credentials
 from social.notifications import notify
+from social.sessions import is_suspended
 
 APPEAL_WINDOW = timedelta(days=20)
 MAX_TEXT = 2000
@@ -74,8 +75,7 @@ async def appellant_by_credentials(*, email: str, password: str) -> User:
 
 async def _current_suspension(user: User) -> ModerationAction:
     """The decision behind the person's suspension in force."""
-    now = datetime.now(UTC)
-    if user.suspended_until is None or user.suspended_until <= now:
+    if not is_suspended(user):
         raise DomainError(ErrorCode.REQUIRED, "Name the decision you appeal (actionId).", "action_id")
     action = (
         await ModerationAction.filter(target_user_id=user.id, action=ModerationActionKind.SUSPEND)

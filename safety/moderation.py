@@ -114,7 +114,7 @@ def _refuse_pointless(decision: Decision, facts: SubjectFacts) -> None:
     if state is not None and facts.state is state:
         already = "not moderated" if state is ModerationState.NONE else state.value.lower()
         raise DomainError(ErrorCode.INVALID, f"It is {already} already.", "action")
-    if decision is Decision.UNSUSPEND and not facts.owner_suspended():
+    if decision is Decision.UNSUSPEND and not facts.owner_suspended:
         raise DomainError(ErrorCode.INVALID, "The account is not suspended.", "action")
 
 

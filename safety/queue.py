@@ -11,7 +11,6 @@ so concurrent reports of one subject update its counters one at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import timezone
@@ -36,6 +35,7 @@ from models import (
     User,
 )
 from safety.roles import is_staff, require_staff
+from social.sessions import is_suspended
 
 # The content kinds, each with its model and the column naming its owner.
 CONTENT: dict[SubjectKind, tuple[type[Note] | type[Comment] | type[Product], str]] = {
@@ -63,16 +63,12 @@ class SubjectFacts:
     # Content only (None for a person): the moderator's state, and whether only its owner sees it.
     state: ModerationState | None = None
     withheld: bool = False
-    # A person only: the end of their suspension, when suspended.
-    suspended_until: datetime | None = None
+    # Whether the owner is suspended now.
+    owner_suspended: bool = False
 
     @property
     def is_content(self) -> bool:
         return self.subject.kind is not SubjectKind.USER
-
-    def owner_suspended(self, now: datetime | None = None) -> bool:
-        until = self.suspended_until
-        return until is not None and until > (now or datetime.now(UTC))
 
 
 async def subject_facts(subject: Subject, field: str = "subject_id") -> SubjectFacts:
@@ -81,7 +77,7 @@ async def subject_facts(subject: Subject, field: str = "subject_id") -> SubjectF
         user = await User.get_or_none(id=subject.id, deleted_at=None)
         if user is None:
             raise NotFound("User", field)
-        return SubjectFacts(subject, user.id, Role(user.role), suspended_until=user.suspended_until)
+        return SubjectFacts(subject, user.id, Role(user.role), owner_suspended=is_suspended(user))
     model, owner_column = CONTENT[subject.kind]
     row: Any = await model.get_or_none(id=subject.id)
     if row is None or getattr(row, "deleted_at", None) is not None:
@@ -93,7 +89,7 @@ async def subject_facts(subject: Subject, field: str = "subject_id") -> SubjectF
         Role(owner.role),
         state=ModerationState(row.moderation),
         withheld=bool(row.withheld),
-        suspended_until=owner.suspended_until,
+        owner_suspended=is_suspended(owner),
     )
 
 

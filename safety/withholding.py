@@ -8,13 +8,14 @@ exactly the content no moderator took down, and restoring a note of a suspended 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import Comment, ModerationState, Note, Product, User
+from social.sessions import is_suspended
 
 # Each model with its owner column.
 _OWNED = ((Note, "author_id"), (Comment, "author_id"), (Product, "merchant_id"))
@@ -22,9 +23,7 @@ _OWNED = ((Note, "author_id"), (Comment, "author_id"), (Product, "merchant_id"))
 
 def is_out(user: User, now: datetime | None = None) -> bool:
     """Whether a person's content is withheld whatever its own state: suspended, or leaving."""
-    moment = now or datetime.now(UTC)
-    suspended = user.suspended_until is not None and user.suspended_until > moment
-    return suspended or user.deletion_requested_at is not None or user.deleted_at is not None
+    return is_suspended(user, now) or user.deletion_requested_at is not None or user.deleted_at is not None
 
 
 async def refresh_owner(user_id: int) -> None:

@@ -23,6 +23,7 @@ from search.documents import reindex
 from social.engagement import create_default_board
 from social.errors import InvalidCredentials, WrongPassword
 from social.passwords import hash_password, in_password_thread, verify_password
+from social.sessions import is_suspended
 from social.topics import clean_topic_names
 
 HANDLE = re.compile(r"^[a-z0-9_]{3,30}$")
@@ -131,11 +132,11 @@ class Suspended(DomainError):
         self.reason = reason
 
 
-def refuse_if_suspended(user: User, now: datetime | None = None) -> None:
+def refuse_if_suspended(user: User) -> None:
     """SUSPENDED while the person's suspension lasts."""
-    until = user.suspended_until
-    if until is not None and until > (now or datetime.now(UTC)):
-        raise Suspended(until, user.suspension_reason)
+    if is_suspended(user):
+        assert user.suspended_until is not None
+        raise Suspended(user.suspended_until, user.suspension_reason)
 
 
 async def change_password(*, user_id: int, current_password: str, new_password: str) -> User:
