@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 
 from core.errors import DomainError, ErrorCode, NotFound
 from core.validation import Checks
+from models import Comment, Note
 from models.safety import ContentFilter, FilterAction, FilterContext
 from search.phrases import compile_phrase, prepare
 
@@ -163,20 +164,55 @@ class FilterHit:
         return self.action is FilterAction.HIDE
 
 
-def verdict(
-    filters: Iterable[ActiveFilter], context: FilterContext, texts: Sequence[str]
-) -> FilterHit | None:
-    """What the viewer's `filters` say of an item whose text is `texts` (a note's title, body and topics;
-    a comment's body) on a surface of `context`: None when none of them matches. HIDE wins over WARN;
-    among filters of one action, the oldest."""
+@dataclass(frozen=True)
+class Screen:
+    """A viewer's filters of one surface, ready to judge the items of a page (`screen`): chosen and put in
+    the order they are tried once for the page, not once per item."""
+
+    viewer_id: int | None
+    filters: tuple[ActiveFilter, ...]  # HIDE before WARN; among filters of one action, the oldest first
+
+    def judges(self, author_id: int | None) -> bool:
+        """Whether an item by `author_id` is judged at all: not without filters, never the viewer's own."""
+        return bool(self.filters) and author_id != self.viewer_id
+
+    def texts(self, texts: Sequence[str]) -> FilterHit | None:
+        """The first filter that matches one of `texts`; None when none does."""
+        if not self.filters:
+            return None
+        text = prepare(*texts)  # once for all the filters
+        for candidate in self.filters:
+            if compile_phrase(candidate.phrase).matches(text):
+                return FilterHit(candidate.action, candidate.id, candidate.phrase)
+        return None
+
+    def note(self, note: Note, topics: Sequence[str] = ()) -> FilterHit | None:
+        """The verdict on a note, read by its title, body and `topics` (their names; each apart, so a
+        phrase never spans two); None for the viewer's own."""
+        if not self.judges(note.author_id):  # type: ignore[attr-defined]
+            return None
+        return self.texts([note.title, note.body, *topics])
+
+    def comment(self, comment: Comment) -> FilterHit | None:
+        """The verdict on a comment, read by its body; None for the viewer's own."""
+        if not self.judges(comment.author_id):  # type: ignore[attr-defined]
+            return None
+        return self.texts([comment.body])
+
+
+def screen(filters: Iterable[ActiveFilter], context: FilterContext, viewer_id: int | None = None) -> Screen:
+    """`filters` (the viewer's in force) that apply on a surface of `context`, to judge items shown there
+    to `viewer_id`. HIDE wins over WARN; among filters of one action, the oldest."""
     relevant = sorted(
         (f for f in filters if context in f.contexts),
         key=lambda f: (f.action is not FilterAction.HIDE, f.id),
     )
-    if not relevant:
-        return None
-    text = prepare(*texts)  # once for all the filters
-    for candidate in relevant:
-        if compile_phrase(candidate.phrase).matches(text):
-            return FilterHit(candidate.action, candidate.id, candidate.phrase)
-    return None
+    return Screen(viewer_id, tuple(relevant))
+
+
+def verdict(
+    filters: Iterable[ActiveFilter], context: FilterContext, texts: Sequence[str]
+) -> FilterHit | None:
+    """What the viewer's `filters` say of an item whose text is `texts` (a note's title, body and topics;
+    a comment's body) on a surface of `context`: None when none of them matches (`screen`, for one item)."""
+    return screen(filters, context).texts(texts)

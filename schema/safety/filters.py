@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 import strawberry
 
 from core.ids import decode_global_id, to_global_id
-from models import Comment, ContentFilter, Note
+from models import ContentFilter
 from models.safety import FilterAction, FilterContext
 from schema.context import Info
 from schema.enums import described_enum
@@ -24,12 +24,12 @@ from schema.errors import UserError, payload_errors, returns_errors
 from schema.loaders import load_all
 from social.filters import (
     MAX_FILTERS,
-    ActiveFilter,
     FilterHit,
+    Screen,
     create_filter,
     delete_filter,
     filters_in_force,
-    verdict,
+    screen,
 )
 
 if TYPE_CHECKING:
@@ -196,50 +196,38 @@ async def viewer_filters(owner_id: int) -> list[FilterType]:
 N = TypeVar("N")
 
 
-async def _applying(info: Info, context: FilterContext) -> tuple[ActiveFilter, ...]:
-    """The viewer's filters in force for `context` (none for anonymous requests): read with the session."""
-    return tuple(f for f in (await info.context.audience()).filters if context in f.contexts)
-
-
-def note_texts(note: Note, topics: Sequence[str] = ()) -> list[str]:
-    """What a filter reads of a note: its title, body and topics (each apart: a phrase never spans two)."""
-    return [note.title, note.body, *topics]
+async def _screen(info: Info, context: FilterContext) -> Screen:
+    """The viewer's filters of `context` (none for anonymous requests), read with the session."""
+    audience = await info.context.audience()
+    return screen(audience.filters, context, audience.viewer_id)
 
 
 async def screen_notes(info: Info, context: FilterContext, notes: Sequence[NoteType]) -> list[NoteType]:
     """`notes` without those a HIDE filter of `context` matches; the rest carry any WARN filter they match.
     The viewer's own notes are never filtered.
 
-    Topics are part of a note's text: with filters to apply, a page's topics are read in one statement
+    Topics are part of a note's text: with notes to judge, a page's topics are read in one statement
     through the request's loader (a page that shows them reads them once either way); without, nothing
     is read."""
-    filters = await _applying(info, context)
-    others = [n for n in notes if n.row.author_id != info.context.viewer_id]  # type: ignore[attr-defined]
-    if not filters or not others:
+    judge = await _screen(info, context)
+    judged = [n for n in notes if judge.judges(n.row.author_id)]  # type: ignore[attr-defined]
+    if not judged:
         return list(notes)
-    topics = await load_all(info.context.loaders.topics_by_note_id, [n.row.id for n in others])
+    topics = await load_all(info.context.loaders.topics_by_note_id, [n.row.id for n in judged])
     hits = {
-        id(note): verdict(filters, context, note_texts(note.row, [t.name for t in its_topics]))
-        for note, its_topics in zip(others, topics, strict=True)
+        id(note): judge.note(note.row, [t.name for t in its_topics])
+        for note, its_topics in zip(judged, topics, strict=True)
     }
     return _kept(notes, hits)
 
 
-async def screen_comments(
-    info: Info, comments: Sequence[CommentType], context: FilterContext = FilterContext.COMMENTS
-) -> list[CommentType]:
-    """`comments` without those a HIDE filter matches (by their body); the rest carry any WARN match. The
-    viewer's own comments are never filtered."""
-    filters = await _applying(info, context)
-    if not filters:
+async def screen_comments(info: Info, comments: Sequence[CommentType]) -> list[CommentType]:
+    """`comments` without those a HIDE filter of COMMENTS matches (by their body); the rest carry any WARN
+    match. The viewer's own comments are never filtered."""
+    judge = await _screen(info, FilterContext.COMMENTS)
+    if not judge.filters:
         return list(comments)
-    viewer_id = info.context.viewer_id
-    hits = {
-        id(comment): verdict(filters, context, [comment.row.body])
-        for comment in comments
-        if comment.row.author_id != viewer_id  # type: ignore[attr-defined]
-    }
-    return _kept(comments, hits)
+    return _kept(comments, {id(comment): judge.comment(comment.row) for comment in comments})
 
 
 async def screen_notifications(info: Info, entries: Sequence[NotificationType]) -> list[NotificationType]:
@@ -248,9 +236,8 @@ async def screen_notifications(info: Info, entries: Sequence[NotificationType]) 
     never today: likes, collects and sales are of one's own notes). The rest carry any WARN match. Comments
     and notes are read through the request's loaders, one statement each for the page (shared with the
     entries' `comment` and `note` fields), and only when a filter applies."""
-    context = FilterContext.NOTIFICATIONS
-    filters = await _applying(info, context)
-    if not filters or not entries:
+    judge = await _screen(info, FilterContext.NOTIFICATIONS)
+    if not judge.filters or not entries:
         return list(entries)
     loaders = info.context.loaders
     comment_ids = [e.row.comment_id for e in entries if e.row.comment_id]  # type: ignore[attr-defined]
@@ -263,16 +250,14 @@ async def screen_notifications(info: Info, entries: Sequence[NotificationType]) 
     notes = dict(zip(note_ids, await load_all(loaders.note_by_id, note_ids), strict=True))
     hits: dict[int, FilterHit | None] = {}
     for entry in entries:
-        about: Comment | Note | None = (
-            comments.get(entry.row.comment_id)  # type: ignore[attr-defined]
-            if entry.row.comment_id  # type: ignore[attr-defined]
-            else notes.get(entry.row.note_id)  # type: ignore[attr-defined]
-        )
-        if about is None or about.author_id == info.context.viewer_id:  # type: ignore[union-attr]
-            continue
-        # A note's topics are left out here: an entry shows none, and they would cost a statement.
-        texts = [about.body] if isinstance(about, Comment) else note_texts(about)
-        hits[id(entry)] = verdict(filters, context, texts)
+        comment_id, note_id = entry.row.comment_id, entry.row.note_id  # type: ignore[attr-defined]
+        if comment_id:
+            comment = comments.get(comment_id)
+            hits[id(entry)] = judge.comment(comment) if comment is not None else None
+        else:
+            # A note's topics are left out here: an entry shows none, and they would cost a statement.
+            note = notes.get(note_id)
+            hits[id(entry)] = judge.note(note) if note is not None else None
     return _kept(entries, hits)
 
 
