@@ -51,10 +51,11 @@ _COLUMNS = {
 }
 
 
-def safety_columns() -> str:
+def safety_columns(database: str | None = None) -> str:
     """Select-list items, on the users table aliased `u`, that read the person's blocks (both ways),
-    mutes and keyword filters: added to a statement that reads the user anyway."""
-    return _COLUMNS[dialect()]
+    mutes and keyword filters: added to a statement that reads the user anyway. `database`: "postgres"
+    or "sqlite" (default: the current connection's)."""
+    return _COLUMNS[database or dialect()]
 
 
 @dataclass(frozen=True)

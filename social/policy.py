@@ -19,7 +19,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from core.sql import fetch_all, model_from_row, select_list
-from models import Board, Comment, Note, Notification, Product, Role, User
+from models import Board, Comment, Note, Notification, Product, Role, SearchKind, User
 from social.blocks import SafetyState, safety_columns, safety_state
 from social.filters import ActiveFilter
 
@@ -55,12 +55,8 @@ class Audience:
         return self.role in (Role.MODERATOR, Role.ADMIN)
 
 
-def audience_of(viewer: User | None, state: SafetyState | None = None) -> Audience:
-    """The audience of `viewer` (None: anonymous) with the block, mute and filter state read for them."""
-    if viewer is None:
-        return Audience(viewer_id=None)
-    if state is None:
-        return Audience(viewer_id=viewer.id, role=Role(viewer.role))
+def audience_of(viewer: User, state: SafetyState) -> Audience:
+    """The audience of `viewer` with the block, mute and filter state read for them."""
     return Audience(
         viewer_id=viewer.id,
         blocked_ids=state.blocked_ids,
@@ -209,12 +205,6 @@ def can_view_comment(comment: Comment, audience: Audience) -> bool:
 # --- people ----------------------------------------------------------------------------------------------
 
 
-def user_sql(audience: Audience, column: str, params: list[Any]) -> str:
-    """`user_filter` as a raw SQL condition on a column holding a person's id (`AND …`, or nothing when
-    nobody is hidden), its parameters appended to `params`."""
-    return _not_hidden_sql(audience, column, params, audience.blocked_ids)
-
-
 def user_filter(audience: Audience, *, via: str = "") -> Q:
     """People this audience may see: everyone but those in a block with the viewer (a muted person's
     profile stays visible, so they can be unmuted); `via` names a link's user column
@@ -241,25 +231,10 @@ def can_view_user(user: User, audience: Audience) -> bool:
 # --- products --------------------------------------------------------------------------------------------
 
 
-def product_filter(audience: Audience) -> Q:
-    """Products this audience may see: not withheld (delisted, or the merchant suspended or leaving)
-    unless the viewer is the merchant, and not sold by someone in a block with the viewer."""
-    return _not_withheld(audience, "withheld", "merchant_id") & _not_hidden(
-        audience, "merchant_id", audience.blocked_ids
-    )
-
-
-def product_sql(audience: Audience, alias: str, params: list[Any]) -> str:
-    """`product_filter` as a raw SQL condition on the products table aliased `alias`."""
-    return (
-        "TRUE"
-        + _not_withheld_sql(audience, alias, "merchant_id", params)
-        + _not_hidden_sql(audience, f"{alias}.merchant_id", params, audience.blocked_ids)
-    )
-
-
 def can_view_product(product: Product, audience: Audience) -> bool:
-    """The row twin of `product_filter`."""
+    """A product this audience may see: not withheld (delisted, or the merchant suspended or leaving)
+    unless the viewer is the merchant, and not sold by someone in a block with the viewer. Products are
+    only ever shown by id, tagged on a note or found by search (`search_exclusions`): no SQL twin yet."""
     merchant_id: int = product.merchant_id  # type: ignore[attr-defined]
     return _owned_or_visible(product.withheld, merchant_id, audience) and not audience.blocks(merchant_id)
 
@@ -303,6 +278,18 @@ def can_view_notification(notification: Notification, audience: Audience) -> boo
     return is_self(recipient_id, audience.viewer_id) and not audience.hides(
         notification.actor_id  # type: ignore[attr-defined]
     )
+
+
+# --- search ----------------------------------------------------------------------------------------------
+
+
+def search_exclusions(audience: Audience, kind: SearchKind) -> frozenset[int]:
+    """Whose results this audience never sees, for search to leave out before paging: notes of people
+    blocked or muted; people and products of people in a block with the viewer (a muted person can still
+    be found)."""
+    if kind is SearchKind.NOTE:
+        return audience.hidden_author_ids
+    return audience.blocked_ids if kind in (SearchKind.USER, SearchKind.PRODUCT) else frozenset()
 
 
 # --- permissions -----------------------------------------------------------------------------------------

@@ -11,35 +11,38 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from core.sql import fetch_all, model_from_row, select_list
+from core.sql import dialect, fetch_all, model_from_row, select_list
 from models import RevokedToken, User
 from social.blocks import SafetyState, safety_columns, safety_state
 from social.tokens import TokenClaims
 
 
-def _live_session_sql() -> str:
+@lru_cache(maxsize=2)
+def _live_session_sql(database: str) -> str:
     # The viewer's blocks, mutes and filters come as extra columns: a signed-in request learns what to hide
-    # from the statement it runs anyway.
+    # from the statement it runs anyway. Built once per database: every signed-in request runs it.
     return (
-        f"SELECT {select_list(User, 'u')}, {safety_columns()},"
+        f"SELECT {select_list(User, 'u')}, {safety_columns(database)},"
         " EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.id = $2) AS token_revoked"
         " FROM users u WHERE u.id = $1"
     )
 
 
 def is_suspended(user: User, now: datetime | None = None) -> bool:
+    """Whether the person is suspended now (or at `now`): their tokens are refused, their content withheld."""
     return user.suspended_until is not None and user.suspended_until > (now or datetime.now(UTC))
 
 
 async def session_user(claims: TokenClaims) -> tuple[User, SafetyState] | None:
     """The user of a token whose session is live, with their block, mute and filter state; None when
     signed out, superseded, suspended, or the user is gone."""
-    rows = await fetch_all(_live_session_sql(), [claims.user_id, claims.token_id])
+    rows = await fetch_all(_live_session_sql(dialect()), [claims.user_id, claims.token_id])
     if not rows or rows[0]["token_revoked"]:
         return None
     user: User = model_from_row(User, rows[0])

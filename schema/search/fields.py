@@ -20,7 +20,7 @@ from schema.safety.filters import keep_edges, screen_notes
 from schema.search.types import SearchConnection, SearchEdge, SearchSortEnum, SearchTypeEnum
 from schema.users.types import UserType
 from search.service import SearchSort, clean_language, search
-from social.policy import Audience, can_view_note, can_view_product, can_view_user
+from social.policy import Audience, can_view_note, can_view_product, can_view_user, search_exclusions
 from social.topics import trending_topic_ids
 
 MAX_TRENDING = MAX_PAGE_SIZE  # the same range as every other list
@@ -115,7 +115,7 @@ class SearchQuery:
             before=request.cursor if request.backward else None,
             language=clean_language(language),
             preferred_languages=await _preferred_languages(info) if sort is SearchSortEnum.RELEVANCE else (),
-            exclude_owners=_left_out(kind, await info.context.audience()),
+            exclude_owners=search_exclusions(await info.context.audience(), kind),
         )
         nodes = await _load(info, kind, [hit.object_id for hit in page.hits])
         # Cursors are the hits' own positions, so a hit left out here never shifts the next page.
@@ -169,14 +169,6 @@ class SearchQuery:
 
 def _edge_score(sort: SearchSortEnum, score: float) -> float:
     return 0.0 if sort is SearchSortEnum.LATEST else score
-
-
-def _left_out(kind: SearchKind, audience: Audience) -> frozenset[int]:
-    """Whose results this viewer never sees: notes of people blocked or muted; people and products of
-    people in a block with them (a muted person can still be found)."""
-    if kind is SearchKind.NOTE:
-        return audience.hidden_author_ids
-    return audience.blocked_ids if kind in (SearchKind.USER, SearchKind.PRODUCT) else frozenset()
 
 
 def _anyone(row: Any, audience: Audience) -> bool:
