@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import subprocess
+import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,18 +48,54 @@ uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
 """
 
 
+# Migrates one SQLite file in a process of its own (the test session's Tortoise state stays untouched).
+MIGRATE = """
+import asyncio, sys
+from tortoise import Tortoise
+from api.db import apply_migrations, tortoise_config
+
+async def migrate():
+    await Tortoise.init(config=tortoise_config(sys.argv[1]))
+    await apply_migrations()
+    await Tortoise.close_connections()
+
+asyncio.run(migrate())
+"""
+_template: Path | None = None
+
+
+def migrated_sqlite(url: str) -> bool:
+    """Make the SQLite file `url` names a copy of a freshly migrated database; False for any other URL.
+
+    Replaying the migrations costs some 10 CPU seconds (Tortoise re-renders its migration state at every
+    operation): it is done once per test session, into a template every live server's file is copied from."""
+    global _template
+    path = url.removeprefix("sqlite://")
+    if not url.startswith("sqlite://") or path == ":memory:":
+        return False
+    if _template is None:
+        template = Path(tempfile.mkdtemp(prefix="vermilion-migrated-")) / "template.sqlite3"
+        subprocess.run(
+            [sys.executable, "-c", MIGRATE, f"sqlite://{template}"], cwd=ROOT, check=True, timeout=300
+        )
+        _template = template
+    shutil.copyfile(_template, path)
+    return True
+
+
 @contextmanager
 def live_server(
     database_url: str, *, migrate: bool = True, env: dict[str, str] | None = None
 ) -> Iterator[str]:
     """Base URL of the app running under uvicorn on 127.0.0.1, on a port no one else holds."""
+    # A SQLite file starts as a copy of the session's migrated template; another database migrates itself.
+    migrate_here = migrate and not migrated_sqlite(database_url)
     with serve_on_loopback(
         "server",
         SERVER,
-        [database_url, TEST_SECRET, "1" if migrate else "0"],
+        [database_url, TEST_SECRET, "1" if migrate_here else "0"],
         lambda base: httpx.get(f"{base}/healthz", timeout=1).status_code == 200,
-        # Migrating a fresh file replays every migration through Tortoise's state (some 5 CPU seconds at
-        # 0010, more on a busy machine) before the server answers.
+        # Importing the app alone takes seconds on a busy machine (jieba, Pillow, PyAV, graphql-core).
         timeout=45,
         cwd=ROOT,
         # Generous rate limits, counted under a prefix of this server's own (Redis outlives test runs).

@@ -31,7 +31,7 @@ from schema import build_schema
 from social import policy
 from tests.conftest import TEST_SECRET, GraphQLClient
 from tests.factories import create_note, create_product, sign_up
-from tests.live_server import ROOT, SERVER
+from tests.live_server import ROOT, SERVER, migrated_sqlite
 from tests.loopback import serve_on_loopback
 from tests.test_subscriptions import gql, next_message, open_socket, subscribe
 
@@ -532,10 +532,12 @@ async def test_subscriptions_check_the_policy_at_subscribe_time_and_per_event(tm
         """Hide these authors from the subscribing viewer only (the people acting see everything)."""
         hidden_file.write_text(json.dumps({str(viewer_pk): list(user_ids)}))
 
+    database = f"sqlite://{tmp_path / 'live.sqlite3'}"
+    migrated_sqlite(database)
     with serve_on_loopback(
         "server",
         HIDING_SERVER,
-        [f"sqlite://{tmp_path / 'live.sqlite3'}", TEST_SECRET, "1"],
+        [database, TEST_SECRET, "0"],
         lambda base: httpx.get(f"{base}/healthz", timeout=1).status_code == 200,
         timeout=45,
         cwd=ROOT,
