@@ -21,11 +21,12 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
 from commerce.money import max_charge, max_charge_text, normalize_currency
 from core.errors import AlreadyExists, DomainError, ErrorCode, Forbidden, NotFound
 from core.validation import Checks
-from models import Product
+from models import Product, User
 from models.fulfilment import DiscountCode, DiscountKind
 
 CODE_PATTERN = re.compile(r"[A-Z0-9_-]{3,32}")
@@ -131,27 +132,30 @@ async def create_discount_code(*, merchant_id: int, spec: DiscountCodeSpec) -> D
     if checks.count("product_ids", spec.product_ids, maximum=MAX_CODE_PRODUCTS):
         await _check_products(checks, merchant_id, spec.product_ids)
     checks.done()
-    active = await DiscountCode.filter(merchant_id=merchant_id, active=True).count()
-    if active >= MAX_ACTIVE_CODES:
-        raise DomainError(
-            ErrorCode.TOO_MANY,
-            f"At most {MAX_ACTIVE_CODES} active codes per merchant: deactivate one first.",
-            "code",
-        )
     try:
-        return await DiscountCode.create(
-            merchant_id=merchant_id,
-            code=code,
-            kind=spec.kind,
-            value=spec.value,
-            currency=currency,
-            min_subtotal_minor_units=spec.min_subtotal_minor_units,
-            starts_at=spec.starts_at,
-            ends_at=spec.ends_at,
-            usage_limit=spec.usage_limit,
-            per_customer_limit=spec.per_customer_limit,
-            product_ids=product_ids,
-        )
+        async with in_transaction():
+            # The merchant's row, locked on PostgreSQL, keeps two concurrent creates from both passing the
+            # count (as for shipping rates).
+            await User.filter(id=merchant_id).select_for_update().only("id").first()
+            if await DiscountCode.filter(merchant_id=merchant_id, active=True).count() >= MAX_ACTIVE_CODES:
+                raise DomainError(
+                    ErrorCode.TOO_MANY,
+                    f"At most {MAX_ACTIVE_CODES} active codes per merchant: deactivate one first.",
+                    "code",
+                )
+            return await DiscountCode.create(
+                merchant_id=merchant_id,
+                code=code,
+                kind=spec.kind,
+                value=spec.value,
+                currency=currency,
+                min_subtotal_minor_units=spec.min_subtotal_minor_units,
+                starts_at=spec.starts_at,
+                ends_at=spec.ends_at,
+                usage_limit=spec.usage_limit,
+                per_customer_limit=spec.per_customer_limit,
+                product_ids=product_ids,
+            )
     except IntegrityError as exc:  # the unique code, taken by anyone (checked here, not before: no race)
         raise AlreadyExists(f"The code {code} is taken.", "code") from exc
 

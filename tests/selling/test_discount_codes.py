@@ -316,6 +316,19 @@ async def test_a_merchant_keeps_at_most_the_active_codes_allowed(
     assert await DiscountCode.filter(merchant__handle="busyseller", active=True).count() == 2
 
 
+async def test_concurrent_creates_never_pass_the_active_codes_allowed(
+    client: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(commerce.discounts, "MAX_ACTIVE_CODES", 3)
+    merchant = await sign_up(client, "rushseller")
+
+    made = await asyncio.gather(*(create(client, merchant["token"], code=f"RUSH-{i}") for i in range(12)))
+
+    assert sum(1 for m in made if m["errors"] == []) == 3
+    assert all(refusals(m) == {(("input", "code"), "TOO_MANY")} for m in made if m["errors"])
+    assert await DiscountCode.filter(merchant__handle="rushseller").count() == 3
+
+
 async def test_only_its_merchant_deactivates_a_code_and_doing_it_twice_is_harmless(
     client: GraphQLClient,
 ) -> None:
