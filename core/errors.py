@@ -60,6 +60,13 @@ class ErrorCode(StrEnum):
     ALREADY_REPORTED = "ALREADY_REPORTED"
     APPEAL_CLOSED = "APPEAL_CLOSED"
     PRODUCT_UNAVAILABLE = "PRODUCT_UNAVAILABLE"
+    # Selling: a merchant's goods with no shipping to the address; a discount code past its dates, used up
+    # (overall or by this customer), not for anything in the cart, or a second code for one merchant.
+    NOT_SHIPPABLE = "NOT_SHIPPABLE"
+    DISCOUNT_EXPIRED = "DISCOUNT_EXPIRED"
+    DISCOUNT_EXHAUSTED = "DISCOUNT_EXHAUSTED"
+    DISCOUNT_NOT_APPLICABLE = "DISCOUNT_NOT_APPLICABLE"
+    DISCOUNT_NOT_COMBINABLE = "DISCOUNT_NOT_COMBINABLE"
 
 
 def domain_path(field: FieldLike) -> list[PathSegment] | None:

@@ -91,6 +91,15 @@ ErrorCodeEnum = described_enum(
         "passed.",
         "PRODUCT_UNAVAILABLE": "The product cannot be bought: delisted by a moderator, or its merchant is "
         "suspended.",
+        "NOT_SHIPPABLE": "A merchant in the cart has no shipping rate to the address's country (or none was "
+        "set): remove their items or ship elsewhere.",
+        "DISCOUNT_EXPIRED": "The discount code is not valid at this time: before its start or after its end.",
+        "DISCOUNT_EXHAUSTED": "The discount code has been used as often as it may be, overall or by this "
+        "customer.",
+        "DISCOUNT_NOT_APPLICABLE": "The discount code discounts nothing in this cart: another merchant's, "
+        "for other products, another currency, or below its minimum subtotal.",
+        "DISCOUNT_NOT_COMBINABLE": "The cart already carries a code of this merchant: one code per merchant; "
+        "remove the other first.",
     },
 )
 
