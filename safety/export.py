@@ -65,6 +65,7 @@ from models import (
     SubjectKind,
     User,
 )
+from safety.reports import SUBJECT_TYPES
 from social.events import flush_notification_changes, open_notification_outbox
 from social.notifications import notify
 
@@ -88,12 +89,6 @@ PRIVATE = "private, no-store"
 
 # Queue bookkeeping, not decisions about the person.
 _INTERNAL_ACTIONS = (ModerationActionKind.ASSIGN,)
-_SUBJECT_TYPES = {
-    SubjectKind.NOTE: "Note",
-    SubjectKind.COMMENT: "Comment",
-    SubjectKind.USER: "User",
-    SubjectKind.PRODUCT: "Product",
-}
 
 
 def archive_key(token: str) -> str:
@@ -544,7 +539,7 @@ async def _orders(user_id: int) -> list[dict[str, Any]]:
 
 
 def _subject(kind: SubjectKind, subject_id: int) -> dict[str, Any]:
-    return {"kind": kind.value, "id": _gid(_SUBJECT_TYPES[kind], subject_id)}
+    return {"kind": kind.value, "id": _gid(SUBJECT_TYPES[kind], subject_id)}
 
 
 async def _reports(user_id: int) -> list[dict[str, Any]]:

@@ -15,10 +15,17 @@ from tortoise.transactions import in_transaction
 
 from core.errors import DomainError, ErrorCode, NotFound
 from core.validation import Checks
-from models import CaseStatus, ModerationCase, Report, ReportCategory
+from models import CaseStatus, ModerationCase, Report, ReportCategory, SubjectKind
 from safety.queue import Subject, open_case, subject_facts, top_category
 
 MAX_COMMENT = 1000
+# The API type of each subject kind: a subject's global id, in the API and in a person's data export.
+SUBJECT_TYPES = {
+    SubjectKind.NOTE: "Note",
+    SubjectKind.COMMENT: "Comment",
+    SubjectKind.USER: "User",
+    SubjectKind.PRODUCT: "Product",
+}
 
 
 class AlreadyReported(DomainError):

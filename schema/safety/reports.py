@@ -11,11 +11,11 @@ from core.ids import parse_global_id
 from core.ratelimit import Action
 from models import ReportCategory
 from safety.queue import Subject
-from safety.reports import file_report
+from safety.reports import SUBJECT_TYPES, file_report
 from schema.context import Info
 from schema.errors import UserError, payload_errors, returns_errors
 from schema.safety.moderation_enums import ReportCategoryEnum
-from schema.safety.reports_types import SUBJECT_TYPES, ReportType
+from schema.safety.reports_types import ReportType
 from schema.throttle import throttle
 
 _KINDS = {type_name: kind for kind, type_name in SUBJECT_TYPES.items()}

@@ -9,6 +9,7 @@ import strawberry
 
 from core.ids import to_global_id
 from models import Report, SubjectKind
+from safety.reports import SUBJECT_TYPES
 from schema.context import Info
 from schema.safety.moderation_enums import (
     ActionKindEnum,
@@ -22,14 +23,6 @@ if TYPE_CHECKING:
     from schema.users.types import UserType
 
 UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
-
-# The GraphQL type of each subject kind, for the subject's global id.
-SUBJECT_TYPES = {
-    SubjectKind.NOTE: "Note",
-    SubjectKind.COMMENT: "Comment",
-    SubjectKind.USER: "User",
-    SubjectKind.PRODUCT: "Product",
-}
 
 
 def subject_global_id(kind: SubjectKind | str, subject_id: int) -> strawberry.ID:
