@@ -109,6 +109,7 @@ def create_app(
         recorder=recorder,
         rate_limiter=rate_limiter,
         media=media,
+        exports=exports,
     )
 
     @asynccontextmanager

@@ -34,6 +34,7 @@ from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
 from feed.trending import TrendingPool
 from media.service import MediaServices
+from safety.export import ExportServices
 from schema.context import Context, authenticate_connection, build_context
 from schema.limits import code_missing
 
@@ -65,6 +66,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
         recorder: SignalRecorder | None = None,
         rate_limiter: RateLimiter | None = None,
         media: MediaServices | None = None,
+        exports: ExportServices | None = None,
     ) -> None:
         # Without GraphiQL, Strawberry answers a browser's GET /graphql (no `query`) with 404 Not Found.
         super().__init__(
@@ -89,6 +91,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
         self.trusted_proxies = parse_networks(settings.trusted_proxies_csv)
         self.persisted_queries = PersistedQueries.from_settings(settings)
         self.media = media
+        self.exports = exports
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         websocket = isinstance(request, WebSocket)
@@ -111,6 +114,7 @@ class VermilionGraphQL(GraphQL[Context, None]):
         context.trending = self.trending
         context.persisted_queries = self.persisted_queries
         context.media = self.media
+        context.exports = self.exports
         context.client_ip = client_address(
             request.client.host if request.client else None,
             request.headers.get("x-forwarded-for"),

@@ -21,6 +21,7 @@ from feed.recorder import SignalRecorder
 from feed.snapshots import SnapshotStore, TableSnapshots
 from feed.trending import TrendingPool
 from media.service import MediaServices
+from safety.export import ExportServices
 from schema.loaders import Loaders
 from schema.timeouts import refusal_for
 from social import policy
@@ -61,6 +62,8 @@ class Context:
     persisted_queries: PersistedQueries | None = None
     # Uploads, storage and processing (None: media are not configured, e.g. a bare test context).
     media: MediaServices | None = None
+    # Data exports (storage, jobs, the link-signing key), made once with the app; None where media are not.
+    exports: ExportServices | None = None
 
     async def audience(self) -> Audience:
         """Whom this request shows things to (`social.policy`): built once per request, and again for

@@ -13,7 +13,7 @@ from core.ids import to_global_id
 from core.ratelimit import Action
 from models import DataExport, ExportStatus, User
 from safety.deletion import GRACE, purge_due_at, request_deletion
-from safety.export import ARCHIVE_DAYS, ExportServices, export_services, exports_of, request_export
+from safety.export import ARCHIVE_DAYS, exports_of, request_export
 from schema.context import Info
 from schema.enums import described_enum
 from schema.errors import UserError, payload_errors, returns_errors
@@ -30,13 +30,6 @@ DataExportStatusEnum = described_enum(
         "FAILED": "Could not be built; ask for a new one.",
     },
 )
-
-
-def _services(info: Info) -> ExportServices | None:
-    media = info.context.media
-    if media is None:
-        return None
-    return export_services(info.context.settings, storage=media.storage, jobs=media.jobs, broker=media.broker)
 
 
 @strawberry.type(
@@ -77,7 +70,7 @@ class DataExportType:
         "until READY, once expired, and for anyone but you."
     )
     def url(self, info: Info) -> str | None:
-        services = _services(info)
+        services = info.context.exports
         owner: int = self.row.user_id  # type: ignore[attr-defined]
         if services is None or not is_self(owner, info.context.viewer_id):
             return None
@@ -127,7 +120,7 @@ class AccountMutation:
     @returns_errors
     async def viewer_export_create(self, info: Info) -> ViewerExportCreatePayload:
         viewer = info.context.require_viewer_id()
-        services = _services(info)
+        services = info.context.exports
         if services is None:
             raise DomainError(ErrorCode.INVALID, "Data exports are not configured on this server.")
         export = await request_export(user_id=viewer, jobs=services.jobs)
