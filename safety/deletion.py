@@ -69,6 +69,7 @@ from social.accounts import MAX_PASSWORD
 from social.comments import delete_comment
 from social.errors import InvalidCredentials, WrongPassword
 from social.notes import delete_note
+from social.notifications import regroup
 from social.passwords import in_password_thread, verify_password
 from social.sessions import end_all_sessions
 
@@ -339,7 +340,7 @@ async def _activities_chunk(user_id: int) -> bool:
     async with in_transaction():
         taken = await _take("notification_activities", "actor_id", user_id, "notification_id")
         for notification_id in sorted({int(r["notification_id"]) for r in taken}):
-            await _regroup(notification_id)
+            await regroup(notification_id)
     return bool(taken)
 
 
@@ -348,30 +349,6 @@ async def _remove_notifications(user_id: int) -> None:
     too (a follow, a comment, a purchase of theirs) while a grouped one shows its remaining people."""
     await Notification.filter(recipient_id=user_id).delete()  # activities cascade
     await _until_done(_activities_chunk, user_id)
-
-
-_LATEST_ACTIVITY = (
-    "SELECT id, actor_id, created_at FROM notification_activities WHERE notification_id = $1"
-    " ORDER BY id DESC LIMIT 1"
-)
-_PEOPLE = (
-    "SELECT COUNT(*) AS n FROM notification_activities WHERE notification_id = $1 AND actor_id IS NOT NULL"
-)
-
-
-async def _regroup(notification_id: int) -> None:
-    """An entry after one of its activities went: as `notify` would have left it without that activity."""
-    latest = await fetch_all(_LATEST_ACTIVITY, [notification_id])
-    if not latest:
-        await Notification.filter(id=notification_id).delete()
-        return
-    (people,) = await fetch_all(_PEOPLE, [notification_id])
-    await Notification.filter(id=notification_id).update(
-        actor_id=latest[0]["actor_id"],
-        actor_count=int(people["n"]),
-        position=int(latest[0]["id"]),
-        updated_at=latest[0]["created_at"],
-    )
 
 
 async def _remove_media(user_id: int, storage: Storage) -> None:

@@ -131,6 +131,32 @@ async def notify(
     note_notification_change(NotificationChange(recipient_id, notification_id))
 
 
+_LATEST_ACTIVITY = (
+    "SELECT id, actor_id, created_at FROM notification_activities WHERE notification_id = $1"
+    " ORDER BY id DESC LIMIT 1"
+)
+_PEOPLE = (
+    "SELECT COUNT(*) AS n FROM notification_activities WHERE notification_id = $1 AND actor_id IS NOT NULL"
+)
+
+
+async def regroup(notification_id: int) -> None:
+    """An entry after one of its activities went (an account purged): as `notify` would have left it
+    without that activity — its latest actor, count and position from the activities left — and gone
+    when none is left."""
+    latest = await fetch_all(_LATEST_ACTIVITY, [notification_id])
+    if not latest:
+        await Notification.filter(id=notification_id).delete()
+        return
+    (people,) = await fetch_all(_PEOPLE, [notification_id])
+    await Notification.filter(id=notification_id).update(
+        actor_id=latest[0]["actor_id"],
+        actor_count=int(people["n"]),
+        position=int(latest[0]["id"]),
+        updated_at=latest[0]["created_at"],
+    )
+
+
 # --- reading ---------------------------------------------------------------------------------------------
 
 
