@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from core.ids import parse_global_id
 from tests.conftest import GraphQLClient
 from tests.factories import create_note, create_product, sign_up
 from tests.stripe_emulator import pay, stripe_client
@@ -165,6 +166,13 @@ def checkout_input(cart_id: str, key: str | None = None, **extra: Any) -> dict[s
 def gid(type_name: str, pk: int | uuid.UUID | str) -> str:
     """A Relay global id, made the way clients never should (to name objects that do not exist)."""
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def pk(global_id: str) -> int:
+    """The database id a global id names."""
+    parsed = parse_global_id(global_id)
+    assert parsed is not None, global_id
+    return parsed[1]
 
 
 def err(code: str, field: list[str] | None, message: str) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 
 from api.app import create_app
-from core.ids import parse_global_id
 from tests.commerce.fake_payments import FakePayments
 from tests.conftest import GraphQLClient
 from tests.factories import create_note, sign_up
@@ -42,12 +41,6 @@ EXPORTS = "{ viewer { exports { id status byteSize readyAt expiresAt url } } }"
 DELETE = f"""mutation($i: ViewerDeleteInput!) {{
   viewerDelete(input: $i) {{ deletionScheduledAt {ERRORS} }}
 }}"""
-
-
-def pk(global_id: str) -> int:
-    parsed = parse_global_id(global_id)
-    assert parsed is not None, global_id
-    return parsed[1]
 
 
 @asynccontextmanager

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.ids import parse_global_id
 from models import Role, User
 from safety.roles import grant_role
 from social.passwords import hash_password
 from social.tokens import issue_token
 from tests.conftest import TEST_SECRET, GraphQLClient
 from tests.factories import sign_up
+from tests.shop import pk
 
 PASSWORD = "correct horse"  # tests.factories.sign_up's
 ERRORS = "errors { field message code }"
@@ -59,12 +59,6 @@ NOTIFICATIONS = """{ viewer { notifications(first: 20) { edges { node {
   moderation { action subjectKind actionId reason expiresAt appealableUntil }
 } } } } }"""
 NOTE = "query($id: ID!) { note(id: $id) { id title moderation { state reason withheld } } }"
-
-
-def pk(global_id: str) -> int:
-    parsed = parse_global_id(global_id)
-    assert parsed is not None, global_id
-    return parsed[1]
 
 
 async def person(client: GraphQLClient, handle: str, role: Role = Role.USER) -> dict[str, Any]:

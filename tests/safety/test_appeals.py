@@ -15,7 +15,8 @@ from models import Appeal, AppealStatus, ModerationAction, ModerationState, Note
 from safety.appeals import APPEAL_WINDOW, appealable_until
 from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, TEST_SECRET, GraphQLClient
 from tests.factories import create_note
-from tests.safety.moderating import APPEAL, NOTE, NOTIFICATIONS, PASSWORD, RESOLVE, act, codes, person, pk
+from tests.safety.moderating import APPEAL, NOTE, NOTIFICATIONS, PASSWORD, RESOLVE, act, codes, person
+from tests.shop import pk
 
 APPEALS = "{ viewer { appeals { totalCount edges { node { id status resolution action { action } } } } } }"
 PENDING = (

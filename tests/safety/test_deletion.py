@@ -46,11 +46,10 @@ from tests.safety.leaving import (
     a_life,
     act,
     leaving_client,
-    pk,
     ready_export,
     sign_in,
 )
-from tests.shop import email_of
+from tests.shop import email_of, pk
 
 NOTE = "query($id: ID!) { note(id: $id) { id title } }"
 THREAD = """query($id: ID!) {

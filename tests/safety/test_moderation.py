@@ -41,9 +41,9 @@ from tests.safety.moderating import (
     codes,
     crowd,
     person,
-    pk,
     report,
 )
+from tests.shop import pk
 
 COMMENT = "mutation($i: CommentCreateInput!) { commentCreate(input: $i) { comment { id } errors { code } } }"
 PRODUCT = "query($id: ID!) { product(id: $id) { id moderation { state reason withheld } } }"

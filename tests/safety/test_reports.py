@@ -14,7 +14,8 @@ from safety.queue import Subject, top_category
 from safety.reports import file_report
 from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, TEST_SECRET, GraphQLClient
 from tests.factories import create_note, create_product
-from tests.safety.moderating import NOTE, REPORT, act, codes, crowd, person, pk, report
+from tests.safety.moderating import NOTE, REPORT, act, codes, crowd, person, report
+from tests.shop import pk
 
 COMMENT = (
     """mutation($i: CommentCreateInput!) { commentCreate(input: $i) { comment { id } errors { code } } }"""

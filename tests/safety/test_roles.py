@@ -14,7 +14,8 @@ import pytest
 from models import ModerationAction, ModerationActionKind, Role, User
 from tests.conftest import GraphQLClient
 from tests.databases import drop_postgres_database
-from tests.safety.moderating import QUEUE, ROLE_GRANT, codes, person, pk
+from tests.safety.moderating import QUEUE, ROLE_GRANT, codes, person
+from tests.shop import pk
 from tests.test_cli import POSTGRES_SERVER, sqlite_url, vermilion
 
 DEMOS = "WHERE target_user_id = (SELECT id FROM users WHERE handle = 'demo')"
