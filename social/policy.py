@@ -50,10 +50,6 @@ class Audience:
     def blocks(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.blocked_ids
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role in (Role.MODERATOR, Role.ADMIN)
-
 
 def audience_of(viewer: User, state: SafetyState) -> Audience:
     """The audience of `viewer` with the block, mute and filter state read for them."""
