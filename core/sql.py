@@ -74,6 +74,14 @@ async def execute_many(
         await conn.execute_many(_for(conn, sql), [list(r) for r in rows])
 
 
+def aware_datetime(value: datetime | str) -> datetime:
+    """A timestamp as a raw statement or a JSON column gives it (a datetime from PostgreSQL, ISO text from
+    SQLite, with a "T" or a space), with its zone: the text is read as it comes, and a time without a zone
+    is UTC, as the API documents."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def dialect(connection: BaseDBAsyncClient | None = None) -> str:
     """ "postgres" or "sqlite"."""
     return str((connection or connections.get("default")).capabilities.dialect)

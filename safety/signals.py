@@ -20,8 +20,8 @@ from typing import Any
 
 from commerce.states import SOLD
 from core.outages import database_unreachable
-from core.sql import fetch_all, model_from_row, placeholders, select_list
-from models import CaseSource, CaseStatus, ModerationCase, SubjectKind, User
+from core.sql import aware_datetime, fetch_all, model_from_row, placeholders, select_list
+from models import CaseSource, CaseStatus, ModerationCase, SubjectKind
 from safety.queue import Subject, open_case
 
 log = logging.getLogger(__name__)
@@ -121,25 +121,16 @@ async def scan_reviews(*, batch: int = SCAN_BATCH) -> ScanReport:
         after = int(rows[-1]["note_id"])
 
 
-_CREATED_AT = User._meta.fields_map["created_at"]
-
-
 def _facts(row: dict[str, Any]) -> ReviewFacts:
     return ReviewFacts(
         note_id=int(row["note_id"]),
         author_id=int(row["author_id"]),
         product_id=int(row["product_id"]),
-        account_created_at=_moment(row["account_created_at"]),
-        product_created_at=_moment(row["product_created_at"]),
+        account_created_at=aware_datetime(row["account_created_at"]),
+        product_created_at=aware_datetime(row["product_created_at"]),
         bought=bool(row["bought"]),
         case=model_from_row(ModerationCase, row, "c_") if row["c_id"] is not None else None,
     )
-
-
-def _moment(value: Any) -> datetime:
-    # PostgreSQL gives datetimes, SQLite ISO text: the field converts either.
-    moment: datetime = _CREATED_AT.to_python_value(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def _flag(reviews: Sequence[ReviewFacts]) -> list[int]:

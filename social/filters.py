@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core.errors import DomainError, ErrorCode, NotFound
+from core.sql import aware_datetime
 from core.validation import Checks
 from models import Comment, Note
 from models.safety import ContentFilter, FilterAction, FilterContext
@@ -33,7 +34,7 @@ def active_filters(rows: Iterable[Any], now: datetime | None = None) -> tuple[Ac
     moment = now or datetime.now(UTC)
     found: list[ActiveFilter] = []
     for filter_id, phrase, contexts, action, expires_at in rows:
-        if expires_at is not None and _aware(expires_at) <= moment:
+        if expires_at is not None and aware_datetime(expires_at) <= moment:
             continue
         found.append(
             ActiveFilter(
@@ -78,7 +79,7 @@ async def create_filter(
         )
     chosen = _contexts(checks, contexts)
     chosen_action = _action(checks, action)
-    until = _aware(expires_at) if expires_at is not None else None
+    until = aware_datetime(expires_at) if expires_at is not None else None
     if until is not None and until <= moment:
         checks.fail("expires_at", ErrorCode.INVALID, "The expiry must be in the future (or null: never).")
     checks.done()
@@ -139,13 +140,6 @@ def _action(checks: Checks, action: FilterAction | str) -> FilterAction | None:
     except ValueError:
         checks.fail("action", ErrorCode.INVALID, "The action is HIDE or WARN.")
         return None
-
-
-def _aware(value: datetime | str) -> datetime:
-    """`value` with its zone: ISO text (as either database writes a timestamp into JSON, with a "T" or a
-    space) is read as it comes, and a time without a zone is UTC, as the API documents."""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- the verdict -----------------------------------------------------------------------------------------
