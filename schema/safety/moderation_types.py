@@ -10,7 +10,7 @@ of every case are each read in one statement for the page (`schema.execution.bat
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -94,6 +94,21 @@ async def _people(info: Info, ids: Sequence[int | None]) -> list[UserType | None
     wanted = [i for i in ids if i is not None]
     found = dict(zip(wanted, await load_all(info.context.loaders.user_by_id, wanted), strict=True))
     return [UserType.from_row(found[i]) if i is not None and found.get(i) else None for i in ids]
+
+
+def _people_at(
+    attribute: str, *, staff_only: bool = False
+) -> Callable[..., Awaitable[list[UserType | None]]]:
+    """A batch resolver (`schema.execution.batched`): the person `row.<attribute>` of each source names,
+    null where it names none; with `staff_only`, null throughout for anyone but staff."""
+
+    async def people(sources: list[Any], info: Info) -> list[UserType | None]:
+        if staff_only and not await viewer_is_staff(info):
+            return [None] * len(sources)
+        return await _people(info, [getattr(source.row, attribute) for source in sources])
+
+    people.__name__ = f"people_at_{attribute}"
+    return people
 
 
 async def first_pages(model: type[Any], parent: str, parent_ids: list[int], size: int) -> list[KeysetPage]:
@@ -218,16 +233,8 @@ async def notification_moderations(
 # --- the log -------------------------------------------------------------------------------------------
 
 
-async def _moderators(entries: list[ModerationActionType], info: Info) -> list[UserType | None]:
-    if not await viewer_is_staff(info):
-        return [None] * len(entries)
-    return await _people(info, [e.row.moderator_id for e in entries])
-
-
-async def _targets(entries: list[ModerationActionType], info: Info) -> list[UserType | None]:
-    if not await viewer_is_staff(info):
-        return [None] * len(entries)
-    return await _people(info, [e.row.target_user_id for e in entries])
+_moderators = _people_at("moderator_id", staff_only=True)
+_targets = _people_at("target_user_id", staff_only=True)
 
 
 async def _appeals_of(entries: list[ModerationActionType], info: Info) -> list[AppealType | None]:
@@ -382,12 +389,8 @@ async def _subjects(cases: list[ModerationCaseType], info: Info) -> list[Node | 
     return [found.get((SubjectKind(c.row.subject_kind), c.row.subject_id)) for c in cases]
 
 
-async def _owners(cases: list[ModerationCaseType], info: Info) -> list[UserType | None]:
-    return await _people(info, [c.row.subject_owner_id for c in cases])  # type: ignore[attr-defined]
-
-
-async def _assignees(cases: list[ModerationCaseType], info: Info) -> list[UserType | None]:
-    return await _people(info, [c.row.assignee_id for c in cases])  # type: ignore[attr-defined]
+_owners = _people_at("subject_owner_id")
+_assignees = _people_at("assignee_id")
 
 
 async def _reports(
