@@ -3,13 +3,19 @@ sends them."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
+
+from api.app import create_app
+from core.settings import Settings
 from models import Role, User
 from safety.roles import grant_role
 from social.passwords import hash_password
 from social.tokens import issue_token
-from tests.conftest import TEST_SECRET, GraphQLClient
+from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, TEST_SECRET, GraphQLClient
 from tests.factories import sign_up
 from tests.shop import pk
 
@@ -59,6 +65,21 @@ NOTIFICATIONS = """{ viewer { notifications(first: 20) { edges { node {
   moderation { action subjectKind actionId reason expiresAt appealableUntil }
 } } } } }"""
 NOTE = "query($id: ID!) { note(id: $id) { id title moderation { state reason withheld } } }"
+COMMENT = "mutation($i: CommentCreateInput!) { commentCreate(input: $i) { comment { id } errors { code } } }"
+
+
+@asynccontextmanager
+async def limited_client(**limits: str) -> AsyncIterator[GraphQLClient]:
+    """A client of an app with the tests' generous rate limits but `limits` (VERMILION_…_LIMITS_… settings)."""
+    settings = Settings(
+        VERMILION_DATABASE_URL=DATABASE_URL,
+        VERMILION_SECRET_KEY=TEST_SECRET,
+        VERMILION_ENV="development",
+        **(GENEROUS_LIMITS | limits),
+    )
+    app = create_app(settings, manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        yield GraphQLClient(http, app)
 
 
 async def person(client: GraphQLClient, handle: str, role: Role = Role.USER) -> dict[str, Any]:
@@ -83,6 +104,12 @@ async def crowd(size: int, prefix: str = "reporter") -> list[str]:
         for i in range(size)
     ]
     return [issue_token(user_id=p.id, secret_key=TEST_SECRET, ttl_seconds=3600) for p in people]
+
+
+async def comment_on(client: GraphQLClient, token: str, note_id: str, body: str) -> dict[str, Any]:
+    """The comment ({id}) the holder of `token` made on the note `note_id`."""
+    data = await client.data(COMMENT, {"i": {"noteId": note_id, "body": body}}, token=token)
+    return data["commentCreate"]["comment"]  # type: ignore[no-any-return]
 
 
 async def report(

@@ -7,15 +7,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
-from api.app import create_app
-from core.settings import Settings
 from models import Appeal, AppealStatus, ModerationAction, ModerationState, Note, User
 from safety.appeals import APPEAL_WINDOW, appealable_until
-from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, TEST_SECRET, GraphQLClient
+from tests.conftest import GraphQLClient
 from tests.factories import create_note
-from tests.safety.moderating import APPEAL, NOTE, NOTIFICATIONS, PASSWORD, RESOLVE, act, codes, person
+from tests.safety.moderating import (
+    APPEAL,
+    NOTE,
+    NOTIFICATIONS,
+    PASSWORD,
+    RESOLVE,
+    act,
+    codes,
+    limited_client,
+    person,
+)
 from tests.shop import pk
 
 APPEALS = "{ viewer { appeals { totalCount edges { node { id status resolution action { action } } } } } }"
@@ -210,17 +216,10 @@ async def test_a_suspended_person_appeals_with_email_and_password(client: GraphQ
 
 
 async def test_appealing_with_a_password_is_throttled_as_signing_in(db: str) -> None:
-    settings = Settings(
-        VERMILION_DATABASE_URL=DATABASE_URL,
-        VERMILION_SECRET_KEY=TEST_SECRET,
-        VERMILION_ENV="development",
-        **(GENEROUS_LIMITS | {"VERMILION_SIGN_IN_LIMITS_PER_EMAIL": "2/5minutes"}),
-    )
-    app = create_app(settings, manage_database=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+    async with limited_client(VERMILION_SIGN_IN_LIMITS_PER_EMAIL="2/5minutes") as client:
         variables = {"i": {"text": "x", "email": "nobody@example.com", "password": "guess"}}
         statuses = [
-            (await http.post("/graphql", json={"query": APPEAL, "variables": variables})).status_code
+            (await client.http.post("/graphql", json={"query": APPEAL, "variables": variables})).status_code
             for _ in range(3)
         ]
     assert statuses == [200, 200, 429]

@@ -8,10 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
-from api.app import create_app
-from core.settings import Settings
 from models import (
     CaseStatus,
     ModerationAction,
@@ -25,7 +21,7 @@ from models import (
     User,
 )
 from social.counters import counter_mismatches
-from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, TEST_SECRET, GraphQLClient
+from tests.conftest import GraphQLClient
 from tests.factories import create_note, create_product
 from tests.safety.moderating import (
     ACT,
@@ -39,13 +35,14 @@ from tests.safety.moderating import (
     SIGN_IN,
     act,
     codes,
+    comment_on,
     crowd,
+    limited_client,
     person,
     report,
 )
 from tests.shop import pk
 
-COMMENT = "mutation($i: CommentCreateInput!) { commentCreate(input: $i) { comment { id } errors { code } } }"
 PRODUCT = "query($id: ID!) { product(id: $id) { id moderation { state reason withheld } } }"
 
 
@@ -350,9 +347,7 @@ async def test_a_suspension_ends_sessions_withholds_content_and_refuses_sign_in(
     author = await person(client, "author")
     reader = await person(client, "reader")
     note = await create_note(client, author["token"])
-    comment = (
-        await client.data(COMMENT, {"i": {"noteId": note["id"], "body": "置顶"}}, token=author["token"])
-    )["commentCreate"]["comment"]
+    comment = await comment_on(client, author["token"], note["id"], "置顶")
 
     # Suspending through the comment acts on its author.
     suspended = await act(
@@ -450,9 +445,7 @@ async def test_warning_a_comment_tells_its_author_and_hides_nothing(client: Grap
     author = await person(client, "author")
     commenter = await person(client, "commenter")
     note = await create_note(client, author["token"])
-    comment = (
-        await client.data(COMMENT, {"i": {"noteId": note["id"], "body": "刷屏"}}, token=commenter["token"])
-    )["commentCreate"]["comment"]
+    comment = await comment_on(client, commenter["token"], note["id"], "刷屏")
 
     warned = await act(
         client, moderator["token"], subjectId=comment["id"], action="WARN", reason="No flooding."
@@ -528,21 +521,9 @@ async def test_the_moderation_log_is_append_only(client: GraphQLClient) -> None:
 
 
 async def test_moderators_have_an_hourly_limit_tiered_by_role(db: str) -> None:
-    settings = Settings(
-        VERMILION_DATABASE_URL=DATABASE_URL,
-        VERMILION_SECRET_KEY=TEST_SECRET,
-        VERMILION_ENV="development",
-        **(
-            GENEROUS_LIMITS
-            | {
-                "VERMILION_MODERATION_LIMITS_PER_MODERATOR": "2/hour",
-                "VERMILION_MODERATION_LIMITS_PER_ADMIN": "3/hour",
-            }
-        ),
-    )
-    app = create_app(settings, manage_database=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-        client = GraphQLClient(http, app)
+    async with limited_client(
+        VERMILION_MODERATION_LIMITS_PER_MODERATOR="2/hour", VERMILION_MODERATION_LIMITS_PER_ADMIN="3/hour"
+    ) as client:
         moderator = await person(client, "mod", Role.MODERATOR)
         admin = await person(client, "admin", Role.ADMIN)
         author = await person(client, "author")
@@ -552,7 +533,7 @@ async def test_moderators_have_an_hourly_limit_tiered_by_role(db: str) -> None:
             await report(client, reporter, note["id"])
 
         async def decide(token: str, note: dict[str, Any]) -> int:
-            response = await http.post(
+            response = await client.http.post(
                 "/graphql",
                 json={
                     "query": ACT,

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-
-from api.app import create_app
-from core.settings import Settings
 from models import CaseStatus, ModerationCase, Report, ReportCategory, Role, SubjectKind, User
 from safety.queue import Subject, top_category
 from safety.reports import file_report
-from tests.conftest import DATABASE_URL, GENEROUS_LIMITS, TEST_SECRET, GraphQLClient
+from tests.conftest import GraphQLClient
 from tests.factories import create_note, create_product
-from tests.safety.moderating import NOTE, REPORT, act, codes, crowd, person, report
+from tests.safety.moderating import (
+    NOTE,
+    REPORT,
+    act,
+    codes,
+    comment_on,
+    crowd,
+    limited_client,
+    person,
+    report,
+)
 from tests.shop import pk
 
-COMMENT = (
-    """mutation($i: CommentCreateInput!) { commentCreate(input: $i) { comment { id } errors { code } } }"""
-)
 MY_REPORTS = """{ viewer { reports(first: 10) { totalCount edges { node {
   category comment status outcome subjectKind subjectId reporter { handle }
 } } } } }"""
@@ -87,9 +90,7 @@ async def test_every_kind_of_subject_can_be_reported(client: GraphQLClient) -> N
         productIds=[product["id"]],
         review={"productId": product["id"], "rating": 1},
     )
-    comment = (
-        await client.data(COMMENT, {"i": {"noteId": note["id"], "body": "滚"}}, token=author["token"])
-    )["commentCreate"]["comment"]
+    comment = await comment_on(client, author["token"], note["id"], "滚")
 
     for subject_id, category in (
         (note["id"], "MISLEADING"),
@@ -181,21 +182,13 @@ async def test_reports_never_act_by_themselves_and_a_resolved_case_reopens(clien
 
 
 async def test_reports_per_person_are_limited(db: str) -> None:
-    settings = Settings(
-        VERMILION_DATABASE_URL=DATABASE_URL,
-        VERMILION_SECRET_KEY=TEST_SECRET,
-        VERMILION_ENV="development",
-        **(GENEROUS_LIMITS | {"VERMILION_REPORT_LIMITS_PER_USER": "2/hour"}),
-    )
-    app = create_app(settings, manage_database=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-        client = GraphQLClient(http, app)
+    async with limited_client(VERMILION_REPORT_LIMITS_PER_USER="2/hour") as client:
         author = await person(client, "author")
         notes = [await create_note(client, author["token"], title=f"n{i}") for i in range(3)]
         (token,) = await crowd(1)
         for note in notes[:2]:
             assert (await report(client, token, note["id"]))["errors"] == []
-        response = await http.post(
+        response = await client.http.post(
             "/graphql",
             json={"query": REPORT, "variables": {"i": {"subjectId": notes[2]["id"], "category": "SPAM"}}},
             headers={"Authorization": f"Bearer {token}"},
