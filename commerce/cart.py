@@ -72,6 +72,9 @@ class CartContents:
     notes: dict[int, Note] = field(default_factory=dict)
     # Variants whose product is withheld from sale (read with the lines): they stay in the cart, unbuyable.
     unavailable: frozenset[int] = frozenset()
+    # Each line's variant's merchant, by variant id (read with the lines): a cart ships in one delivery
+    # group per merchant.
+    merchant_of: dict[int, int] = field(default_factory=dict)
 
     def payable(self) -> list[tuple[CartLine, ProductVariant]]:
         """Lines that can be bought: still for sale, in the cart's currency (a merchant may have re-priced
@@ -150,12 +153,12 @@ async def cart_for(cart_id: UUID, viewer_id: int | None) -> Cart:
 
 
 async def load_contents(cart_id: UUID) -> CartContents | None:
-    """The cart, its lines, their variants (and whether each is still for sale) and their live source
-    notes, in one statement."""
+    """The cart, its lines, their variants (whether each is still for sale, and whose it is) and their
+    live source notes, in one statement."""
     rows = await fetch_all(
         f"SELECT {select_list(Cart, 'c', 'c_')}, {select_list(CartLine, 'l', 'l_')}, "
         f"{select_list(ProductVariant, 'v', 'v_')}, {select_list(Note, 'n', 'n_')}, "
-        "p.withheld AS p_withheld FROM carts c "
+        "p.withheld AS p_withheld, p.merchant_id AS p_merchant_id FROM carts c "
         "LEFT JOIN cart_lines l ON l.cart_id = c.id LEFT JOIN product_variants v ON v.id = l.variant_id "
         "LEFT JOIN products p ON p.id = v.product_id "
         "LEFT JOIN notes n ON n.id = l.source_note_id AND n.deleted_at IS NULL "
@@ -170,6 +173,7 @@ async def load_contents(cart_id: UUID) -> CartContents | None:
         [(model_from_row(CartLine, r, "l_"), model_from_row(ProductVariant, r, "v_")) for r in lines],
         {int(r["n_id"]): model_from_row(Note, r, "n_") for r in lines if r["n_id"] is not None},
         frozenset(int(r["v_id"]) for r in lines if r["p_withheld"]),
+        {int(r["v_id"]): int(r["p_merchant_id"]) for r in lines},
     )
 
 

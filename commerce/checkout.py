@@ -17,7 +17,8 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from commerce import inventory, ledger
+from commerce import inventory, ledger, redemptions
+from commerce.addresses import Address, check_address
 from commerce.cart import CartContents, cart_for, check_total, contents_of
 from commerce.errors import (
     CartClosed,
@@ -27,10 +28,12 @@ from commerce.errors import (
     PaymentsNotConfigured,
     ProductUnavailable,
 )
+from commerce.money import max_charge, max_charge_text
 from commerce.orders import latest_attempt, order_for, settle
 from commerce.payments import IntentStatus, PaymentProviderError, Payments
+from commerce.pricing import CartPricing, not_shippable_message, priced
 from commerce.states import move_attempt
-from core.errors import ErrorCode, ValidationErrors
+from core.errors import DomainError, ErrorCode, ValidationErrors
 from core.validation import Checks
 from models import (
     AttemptStatus,
@@ -44,25 +47,13 @@ from models import (
     Product,
     StockState,
 )
+from models.fulfilment import DiscountCode, OrderDeliveryGroup
 
 DEFAULT_RESERVATION = timedelta(minutes=15)
 # A request that claimed an attempt and has not finished within this long is presumed dead.
 CLAIM_TIMEOUT = timedelta(seconds=30)
 WAIT_STEP_SECONDS = 0.05
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-
-
-@dataclass(frozen=True)
-class Address:
-    name: str
-    line1: str
-    city: str
-    postal_code: str
-    country: str
-    line2: str | None = None
-    region: str | None = None
-    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,8 +62,11 @@ class CheckoutResult:
     attempt: PaymentAttempt
 
 
-def _check_input(email: str | None, address: Address, idempotency_key: str) -> tuple[str, dict[str, Any]]:
-    """The receipt email and the cleaned address (empty optional parts dropped), or every problem."""
+def _check_input(
+    email: str | None, address: Address | None, idempotency_key: str
+) -> tuple[str, dict[str, Any] | None]:
+    """The receipt email and the cleaned address (empty optional parts dropped; None when not given), or
+    every problem."""
     checks = Checks()
     if not 1 <= len(idempotency_key.strip()) <= 200:
         checks.fail(
@@ -81,22 +75,9 @@ def _check_input(email: str | None, address: Address, idempotency_key: str) -> t
     clean_email = (email or "").strip()
     if not _EMAIL.match(clean_email) or len(clean_email) > 254:
         checks.fail("email", ErrorCode.INVALID, "Enter a valid email address for the receipt.")
-    at = Checks(prefix=("shipping_address",))
-    fields = {
-        "name": at.text("name", address.name, max_length=100),
-        "line1": at.text("line1", address.line1, max_length=200),
-        "line2": at.text("line2", address.line2, max_length=200, min_length=0, required=False),
-        "city": at.text("city", address.city, max_length=100),
-        "region": at.text("region", address.region, max_length=100, min_length=0, required=False),
-        "postalCode": at.text("postal_code", address.postal_code, max_length=20),
-        "phone": at.text("phone", address.phone, max_length=40, min_length=0, required=False),
-        "country": address.country.strip().upper(),
-    }
-    if not _COUNTRY.match(fields["country"] or ""):
-        at.fail("country", ErrorCode.INVALID, "Use the two-letter country code, e.g. CN or US.")
-    checks.errors += at.errors
+    address_fields = check_address(checks, address) if address is not None else None
     checks.done()
-    return clean_email, {k: v for k, v in fields.items() if v}
+    return clean_email, address_fields
 
 
 async def checkout_start(
@@ -106,17 +87,25 @@ async def checkout_start(
     viewer_email: str | None,
     cart_id: UUID,
     email: str | None,
-    shipping_address: Address,
+    shipping_address: Address | None,
     idempotency_key: str,
     reservation: timedelta = DEFAULT_RESERVATION,
 ) -> CheckoutResult:
-    """Turn the cart into an order with reserved stock and a PaymentIntent; idempotent per key.
+    """Turn the cart into an order with reserved stock and a PaymentIntent; idempotent per key. The
+    order ships to `shipping_address`, or to the cart's when it is not given.
 
     The input and the cart are checked before the payment provider, so a client learns what is wrong with
     what it sent even where payments are not configured."""
-    clean_email, address = _check_input(email or viewer_email, shipping_address, idempotency_key)
+    clean_email, given = _check_input(email or viewer_email, shipping_address, idempotency_key)
     key = idempotency_key.strip()
     cart = await cart_for(cart_id, viewer_id)
+    address = given or cart.shipping_address
+    if address is None:
+        raise DomainError(
+            ErrorCode.REQUIRED,
+            "Give a shipping address, here or on the cart (cartShippingAddressSet).",
+            "shipping_address",
+        )
     if payments is None:
         raise PaymentsNotConfigured()
     order = await Order.get_or_none(cart_id=cart_id)
@@ -178,6 +167,8 @@ async def _write_order(
         for p in await Product.filter(id__in={v.product_id for _, v in contents.lines})  # type: ignore[attr-defined]
     }
     currency = contents.cart.currency or contents.lines[0][1].currency
+    pricing = await priced(contents, country=address["country"], now=now)
+    uses = await _check_priced(pricing, buyer_id, email, now)
     await inventory.reserve(
         [(v.id, line.quantity) for line, v in contents.lines],
         {v.id: ("cart_id",) for _, v in contents.lines},
@@ -189,12 +180,17 @@ async def _write_order(
         email=email,
         shipping_address=address,
         currency=currency,
-        total_minor_units=contents.subtotal_minor_units,
+        subtotal_minor_units=pricing.subtotal_minor_units,
+        shipping_minor_units=pricing.shipping_minor_units,
+        discount_minor_units=pricing.discount_minor_units,
+        total_minor_units=pricing.total_minor_units,
         status=OrderStatus.PENDING_PAYMENT,
         stock_state=StockState.RESERVED,
         reserved_until=now + reservation,
     )
-    await OrderLine.bulk_create(_order_lines(order.id, contents, products))
+    await redemptions.reserve(order.id, uses, customer_id=buyer_id, email=email)
+    await OrderLine.bulk_create(_order_lines(order.id, contents, products, pricing))
+    await OrderDeliveryGroup.bulk_create(_delivery_groups(order.id, pricing))
     await PaymentAttempt.create(
         order_id=order.id,
         claimed_at=now,
@@ -204,9 +200,84 @@ async def _write_order(
     return order
 
 
-def _order_lines(order_id: UUID, contents: CartContents, products: dict[int, Product]) -> list[OrderLine]:
+async def _check_priced(
+    pricing: CartPricing, buyer_id: int | None, email: str, now: datetime
+) -> list[tuple[DiscountCode, int]]:
+    """Inside the transaction that froze the cart: every group can ship, every code on the cart still
+    applies (dates, limits, this customer's uses: re-checked here, not trusted from the cart), and one
+    payment can charge the total. The codes to take a use of, each with what it takes off."""
+    unshippable = pricing.unshippable()
+    if unshippable:
+        raise ValidationErrors(
+            [
+                DomainError(
+                    ErrorCode.NOT_SHIPPABLE, not_shippable_message(g, pricing.country) or "", "cart_id"
+                )
+                for g in unshippable
+            ]
+        )
+    uses: list[tuple[DiscountCode, int]] = []
+    for group in pricing.groups:
+        applied = group.code
+        if applied is None:
+            continue
+        if applied.problem is not None:
+            raise DomainError(
+                applied.problem, f"{applied.message} Remove it from the cart to check out.", "cart_id"
+            )
+        limit = applied.code.per_customer_limit
+        if limit is not None and await redemptions.customer_uses(applied.code, buyer_id, email) >= limit:
+            raise DomainError(
+                ErrorCode.DISCOUNT_EXHAUSTED,
+                f"The code {applied.code.code} has been used as often as one customer may use it.",
+                "cart_id",
+            )
+        uses.append((applied.code, applied.total_minor_units))
+    currency = pricing.currency or ""
+    if currency and pricing.total_minor_units > max_charge(currency):
+        raise DomainError(
+            ErrorCode.OUT_OF_RANGE,
+            f"An order may be worth at most {max_charge_text(currency)}, the most one payment can charge.",
+            "cart_id",
+        )
+    if pricing.total_minor_units <= 0:
+        raise DomainError(
+            ErrorCode.OUT_OF_RANGE,
+            "This order comes to nothing after discounts, and a card payment needs an amount; add an item "
+            "or remove a code.",
+            "cart_id",
+        )
+    return uses
+
+
+def _delivery_groups(order_id: UUID, pricing: CartPricing) -> list[OrderDeliveryGroup]:
+    """Each merchant's part as chosen: the rate is copied, so later edits never rewrite the order."""
+    groups = []
+    for g in pricing.groups:
+        rate = g.selected.rate if g.selected else None
+        groups.append(
+            OrderDeliveryGroup(
+                order_id=order_id,
+                merchant_id=g.merchant_id,
+                rate_id=rate.id if rate else None,
+                rate_name=rate.name if rate else "",
+                min_delivery_days=rate.min_delivery_days if rate else None,
+                max_delivery_days=rate.max_delivery_days if rate else None,
+                subtotal_minor_units=g.subtotal_minor_units,
+                shipping_minor_units=g.shipping_minor_units,
+                discount_minor_units=g.discount_minor_units,
+                shipping_discount_minor_units=g.shipping_discount_minor_units,
+                discount_code=g.code.code.code if g.code else None,
+            )
+        )
+    return groups
+
+
+def _order_lines(
+    order_id: UUID, contents: CartContents, products: dict[int, Product], pricing: CartPricing
+) -> list[OrderLine]:
     """The cart's lines as bought: titles, names and prices are copied, so catalogue edits never
-    rewrite an order."""
+    rewrite an order; each line keeps its share of its merchant's discount."""
     return [
         OrderLine(
             order_id=order_id,
@@ -219,6 +290,7 @@ def _order_lines(order_id: UUID, contents: CartContents, products: dict[int, Pro
             sku=v.sku,
             quantity=line.quantity,
             unit_price_minor_units=v.price_minor_units,
+            discount_minor_units=pricing.line_discount(line.id),
         )
         for line, v in contents.lines
     ]

@@ -19,6 +19,7 @@ from uuid import UUID
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from commerce import redemptions
 from commerce.errors import OutOfStock
 from commerce.states import move_stock
 from core.errors import DomainError, FieldLike
@@ -65,16 +66,19 @@ async def order_quantities(order_id: UUID) -> list[tuple[int, int]]:
 
 async def release_order(order_id: UUID, *, status: OrderStatus | None = None) -> bool:
     """RESERVED → RELEASED with the order's quantities back in stock, once; False when its stock was not
-    reserved (or the order is no longer `status`). Call inside the caller's transaction."""
+    reserved (or the order is no longer `status`). Its discount code uses go back with it. Call inside
+    the caller's transaction."""
     if not await move_stock(order_id, from_=StockState.RESERVED, to=StockState.RELEASED, status=status):
         return False
     await restock(await order_quantities(order_id))
+    await redemptions.release(order_id)
     return True
 
 
 async def reserve_order_again(order_id: UUID, *, until: datetime) -> bool:
     """RELEASED → RESERVED for an unpaid order whose shopper tries again, taking its quantities again
-    (OUT_OF_STOCK when they are gone). Call inside the caller's transaction, so a refusal rolls back."""
+    (OUT_OF_STOCK when they are gone) and its discount code uses (DISCOUNT_EXHAUSTED when one is used up).
+    Call inside the caller's transaction, so a refusal rolls back."""
     if not await move_stock(
         order_id,
         from_=StockState.RELEASED,
@@ -84,6 +88,7 @@ async def reserve_order_again(order_id: UUID, *, until: datetime) -> bool:
     ):
         return False
     await reserve(await order_quantities(order_id))
+    await redemptions.reserve_again(order_id)
     return True
 
 

@@ -13,13 +13,13 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
-from commerce import inventory, ledger
+from commerce import inventory, ledger, redemptions
 from commerce.errors import CheckoutInProgress, InvalidTransition
-from commerce.order_notifications import notify_fulfilled, notify_paid
+from commerce.order_notifications import notify_paid
 from commerce.payments import IntentState, IntentStatus, Payments
 from commerce.policy import can_view_order, is_merchant_of
 from commerce.states import check_transition, move_order
-from core.errors import Forbidden, NotFound
+from core.errors import NotFound
 from models import (
     Cart,
     CartStatus,
@@ -111,6 +111,7 @@ async def settle_paid(order_id: UUID, intent: IntentState, *, stripe_event_id: s
             )
             if moved:
                 await Cart.filter(id=order.cart_id).update(status=CartStatus.CLOSED)  # type: ignore[attr-defined]
+                await redemptions.spend(order_id)
                 await ledger.record(
                     order_id,
                     PaymentEventKind.PAYMENT_SUCCEEDED,
@@ -182,21 +183,4 @@ async def cancel_order(*, payments: Payments | None, viewer_id: int | None, orde
     if not await cancel_pending(order_id, reason):
         current = await Order.get(id=order_id)
         check_transition(current.status, S.CANCELLED)
-    return await Order.get(id=order_id)
-
-
-async def fulfill_order(*, viewer_id: int, order_id: UUID) -> Order:
-    """A merchant of the order marks it shipped."""
-    if not await is_merchant_of(order_id, viewer_id):
-        await order_for(order_id, viewer_id)  # NOT_FOUND for strangers, before FORBIDDEN for the buyer
-        raise Forbidden("Only a merchant of this order can fulfil it.", "order_id")
-    order = await Order.get(id=order_id)
-    check_transition(order.status, S.FULFILLED)
-    async with in_transaction():  # the buyer is told in the move's transaction
-        moved = await move_order(order_id, from_=order.status, to=S.FULFILLED)
-        if moved:
-            await notify_fulfilled(order, viewer_id)
-    if not moved:
-        current = await Order.get(id=order_id)
-        check_transition(current.status, S.FULFILLED)
     return await Order.get(id=order_id)

@@ -1,4 +1,5 @@
-"""Every state an order, its stock, its payment attempts and its refunds can be in, and the moves between.
+"""Every state an order, its stock, its payment attempts, its refunds, shipments and returns can be in, and
+the moves between.
 
 The tables below are the only moves Vermilion makes. The `move_*` helpers perform one as a single
 conditional UPDATE on the state it expects (`… SET stock_state = 'RELEASED' WHERE stock_state =
@@ -18,7 +19,19 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from commerce.errors import InvalidTransition
-from models import AttemptStatus, Order, OrderStatus, PaymentAttempt, Refund, RefundStatus, StockState
+from models import (
+    AttemptStatus,
+    Order,
+    OrderStatus,
+    PaymentAttempt,
+    Refund,
+    RefundStatus,
+    ReturnRequest,
+    ReturnStatus,
+    Shipment,
+    ShipmentStatus,
+    StockState,
+)
 
 S = OrderStatus
 # The transitions people may ask for. CANCELLED → PAID is not here: only a payment that succeeded
@@ -68,6 +81,23 @@ REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
     RefundStatus.PENDING: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED}),
     RefundStatus.SUCCEEDED: frozenset(),
     RefundStatus.FAILED: frozenset(),
+}
+
+# A parcel is SHIPPED when a merchant fulfils lines with it, then DELIVERED (commerce/fulfilment.py).
+SHIPMENT_TRANSITIONS: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
+    ShipmentStatus.SHIPPED: frozenset({ShipmentStatus.DELIVERED}),
+    ShipmentStatus.DELIVERED: frozenset(),
+}
+
+R = ReturnStatus
+# A return (commerce/returns.py): the buyer asks, the merchant approves or rejects it, receives the goods,
+# and the refund of what they were paid makes it REFUNDED.
+RETURN_TRANSITIONS: dict[ReturnStatus, frozenset[ReturnStatus]] = {
+    R.REQUESTED: frozenset({R.APPROVED, R.REJECTED}),
+    R.APPROVED: frozenset({R.RECEIVED}),
+    R.RECEIVED: frozenset({R.REFUNDED}),
+    R.REJECTED: frozenset(),
+    R.REFUNDED: frozenset(),
 }
 
 _State = TypeVar("_State", bound=StrEnum)
@@ -141,3 +171,17 @@ async def move_refund(refund_id: int, *, from_: RefundStatus, to: RefundStatus, 
     """The refund `from_` → `to`, if it is still `from_`."""
     _allowed(REFUND_TRANSITIONS, "A refund", from_, to)
     return bool(await Refund.filter(id=refund_id, status=from_).update(status=to, **changes))
+
+
+async def move_shipment(
+    shipment_id: int, *, from_: ShipmentStatus, to: ShipmentStatus, **changes: Any
+) -> bool:
+    """The shipment `from_` → `to`, if it is still `from_`."""
+    _allowed(SHIPMENT_TRANSITIONS, "A shipment", from_, to)
+    return bool(await Shipment.filter(id=shipment_id, status=from_).update(status=to, **changes))
+
+
+async def move_return(return_id: int, *, from_: ReturnStatus, to: ReturnStatus, **changes: Any) -> bool:
+    """The return `from_` → `to`, if it is still `from_`."""
+    _allowed(RETURN_TRANSITIONS, "A return", from_, to)
+    return bool(await ReturnRequest.filter(id=return_id, status=from_).update(status=to, **changes))

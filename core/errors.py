@@ -67,6 +67,11 @@ class ErrorCode(StrEnum):
     DISCOUNT_EXHAUSTED = "DISCOUNT_EXHAUSTED"
     DISCOUNT_NOT_APPLICABLE = "DISCOUNT_NOT_APPLICABLE"
     DISCOUNT_NOT_COMBINABLE = "DISCOUNT_NOT_COMBINABLE"
+    # Fulfilment and returns: a line that has already shipped; a return of goods not delivered yet, or
+    # delivered longer ago than the return window.
+    ALREADY_SHIPPED = "ALREADY_SHIPPED"
+    NOT_DELIVERED = "NOT_DELIVERED"
+    RETURN_WINDOW_CLOSED = "RETURN_WINDOW_CLOSED"
 
 
 def domain_path(field: FieldLike) -> list[PathSegment] | None:

@@ -8,8 +8,11 @@ from strawberry.schema.config import StrawberryConfig
 from core.settings import Settings
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.types import ProductType, ProductVariantType
+from schema.commerce.cart_choices import CartChoiceMutation
 from schema.commerce.discounts import DiscountMutation
+from schema.commerce.fulfilment import FulfilmentMutation
 from schema.commerce.mutations import CommerceMutation
+from schema.commerce.returns import ReturnMutation
 from schema.commerce.shipping import ShippingMutation
 from schema.commerce.subscriptions import CommerceSubscription
 from schema.commerce.types import CartType, OrderType
@@ -61,8 +64,11 @@ class Mutation(
     FeedMutation,
     CatalogMutation,
     CommerceMutation,
+    CartChoiceMutation,
     DiscountMutation,
     ShippingMutation,
+    FulfilmentMutation,
+    ReturnMutation,
     NotificationMutation,
     MediaMutation,
     BlockMutation,

@@ -26,7 +26,7 @@ from commerce.errors import (
 from core.errors import DomainError, ErrorCode, PathSegment, ValidationErrors
 from core.ids import to_global_id
 from core.validation import UNSAFE_TEXT_MESSAGE, unsafe_text_paths
-from schema.commerce.types import OrderStatusEnum
+from schema.commerce.enums import OrderStatusEnum
 from schema.enums import described_enum
 from schema.money import Money
 
@@ -65,7 +65,8 @@ ErrorCodeEnum = described_enum(
         "CART_EMPTY": "The cart has nothing to check out.",
         "CART_CLOSED": "The cart was checked out or merged into another and can no longer change.",
         "INVALID_TRANSITION": "The order's status does not allow this step (e.g. cancelling a paid order); "
-        "`detail.orderStatus` is its status now.",
+        "`detail.orderStatus` is its status now. For a return's step (receiving a return not yet approved), "
+        "`detail` is null: read `ReturnRequest.status`.",
         "REFUND_EXCEEDS_PAID": "The refund is more than can still be refunded; `detail.refundable` is the "
         "most that can.",
         "PAYMENTS_NOT_CONFIGURED": "This server has no payment provider configured: nothing can be paid "
@@ -100,6 +101,11 @@ ErrorCodeEnum = described_enum(
         "for other products, another currency, or below its minimum subtotal.",
         "DISCOUNT_NOT_COMBINABLE": "The cart already carries a code of this merchant: one code per merchant; "
         "remove the other first.",
+        "ALREADY_SHIPPED": "The order line has already shipped (or, with no lines named, all of your lines "
+        "of the order have): it is in one of `Order.shipments`.",
+        "NOT_DELIVERED": "Only goods in a DELIVERED shipment can be returned: this line has not been "
+        "delivered yet.",
+        "RETURN_WINDOW_CLOSED": "The line was delivered more than 30 days ago: it can no longer be returned.",
     },
 )
 

@@ -71,11 +71,21 @@ WRITE_POINTS: dict[str, int] = {
     "cartLinesAdd": UPDATE,
     "cartLinesUpdate": UPDATE,
     "cartLinesRemove": DELETE,
+    "cartShippingAddressSet": UPDATE,
+    "cartDeliveryOptionSelect": UPDATE,
+    "cartDiscountCodeApply": UPDATE,
+    "cartDiscountCodeRemove": UPDATE,
     "checkoutStart": CREATE,
     "checkoutComplete": UPDATE,
     "orderCancel": UPDATE,
     "orderFulfill": UPDATE,
     "orderRefund": CREATE,
+    "shipmentMarkDelivered": UPDATE,
+    "returnRequestCreate": CREATE,
+    "returnApprove": UPDATE,
+    "returnReject": UPDATE,
+    # Refunds what the goods were paid, as orderRefund does.
+    "returnReceive": CREATE,
     "notificationsMarkRead": UPDATE,
     # Uploads have their own limit per person (VERMILION_MEDIA_UPLOAD_LIMITS_PER_USER); completing one
     # checks a file the same person just sent.

@@ -1,4 +1,5 @@
-"""Mutations of buying: cart lines, checkout, and what happens to an order afterwards."""
+"""Mutations of buying: cart lines, checkout, and what happens to an order afterwards (its parcels and
+returns: schema/commerce/fulfilment.py and returns.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from uuid import UUID
 import strawberry
 
 from commerce import cart as carts
-from commerce.checkout import Address, checkout_complete, checkout_start
+from commerce.addresses import Address
+from commerce.checkout import checkout_complete, checkout_start
 from commerce.events import publish_order_status
-from commerce.orders import cancel_order, fulfill_order
+from commerce.orders import cancel_order
 from commerce.refunds import refund_order
 from core.ids import decode_global_id, decode_uuid_global_id
 from schema.commerce.types import CartType, OrderType, Payment, RefundType
@@ -65,7 +67,11 @@ class CheckoutStartInput:
     email: str | None = strawberry.field(
         default=None, description="For the receipt; defaults to the account's. Guests must give one."
     )
-    shipping_address: ShippingAddressInput = strawberry.field(description="Where to deliver.")
+    shipping_address: ShippingAddressInput | None = strawberry.field(
+        default=None,
+        description="Where to deliver; defaults to the cart's (cartShippingAddressSet). Given, it is the "
+        "address the cart's delivery is priced for.",
+    )
     idempotency_key: str = strawberry.field(
         description="One per checkout attempt, made by the client (e.g. a UUID), 1–200 characters: retries "
         "with the same key return the same order and payment."
@@ -140,8 +146,21 @@ def _line_specs(lines: list[CartLineInput]) -> list[carts.LineSpec]:
     ]
 
 
-def _cart_id(cart_id: strawberry.ID) -> UUID:
+def cart_uuid(cart_id: strawberry.ID) -> UUID:
     return decode_uuid_global_id(cart_id, "Cart", "cart_id")
+
+
+def address_of(a: ShippingAddressInput) -> Address:
+    return Address(
+        name=a.name,
+        line1=a.line1,
+        line2=a.line2,
+        city=a.city,
+        region=a.region,
+        postal_code=a.postal_code,
+        country=a.country,
+        phone=a.phone,
+    )
 
 
 def _order_id(order_id: strawberry.ID) -> UUID:
@@ -176,7 +195,7 @@ class CommerceMutation:
         ],
     ) -> CartPayload:
         contents = await carts.add_lines(
-            cart_id=_cart_id(cart_id),
+            cart_id=cart_uuid(cart_id),
             viewer_id=info.context.viewer_id,
             lines=_line_specs(lines),
         )
@@ -198,7 +217,7 @@ class CommerceMutation:
             for i, c in enumerate(lines[: carts.MAX_CART_LINES + 1])
         ]
         contents = await carts.update_lines(
-            cart_id=_cart_id(cart_id), viewer_id=info.context.viewer_id, changes=changes
+            cart_id=cart_uuid(cart_id), viewer_id=info.context.viewer_id, changes=changes
         )
         return CartPayload(cart=CartType.of(contents))
 
@@ -217,7 +236,7 @@ class CommerceMutation:
             for i, line_id in enumerate(line_ids[: carts.MAX_CART_LINES + 1])
         ]
         contents = await carts.remove_lines(
-            cart_id=_cart_id(cart_id), viewer_id=info.context.viewer_id, line_ids=ids
+            cart_id=cart_uuid(cart_id), viewer_id=info.context.viewer_id, line_ids=ids
         )
         return CartPayload(cart=CartType.of(contents))
 
@@ -233,23 +252,13 @@ class CommerceMutation:
     ) -> CheckoutStartPayload:
         ctx = info.context
         viewer = await ctx.loaders.user_by_id.load(ctx.viewer_id) if ctx.viewer_id else None
-        a = input.shipping_address
         result = await checkout_start(
             payments=ctx.payments,
             viewer_id=ctx.viewer_id,
             viewer_email=viewer.email if viewer else None,
-            cart_id=_cart_id(input.cart_id),
+            cart_id=cart_uuid(input.cart_id),
             email=input.email,
-            shipping_address=Address(
-                name=a.name,
-                line1=a.line1,
-                line2=a.line2,
-                city=a.city,
-                region=a.region,
-                postal_code=a.postal_code,
-                country=a.country,
-                phone=a.phone,
-            ),
+            shipping_address=address_of(input.shipping_address) if input.shipping_address else None,
             idempotency_key=input.idempotency_key,
             reservation=timedelta(minutes=ctx.settings.reservation_minutes),
         )
@@ -282,13 +291,6 @@ class CommerceMutation:
         order = await cancel_order(
             payments=info.context.payments, viewer_id=info.context.viewer_id, order_id=_order_id(order_id)
         )
-        await publish_order_status(info.context.broker, order.id)
-        return OrderPayload(order=OrderType.from_row(order))
-
-    @strawberry.mutation(description="Mark a paid order shipped (a merchant of the order).")
-    @returns_errors
-    async def order_fulfill(self, info: Info, order_id: MerchantOrderId) -> OrderPayload:
-        order = await fulfill_order(viewer_id=info.context.require_viewer_id(), order_id=_order_id(order_id))
         await publish_order_status(info.context.broker, order.id)
         return OrderPayload(order=OrderType.from_row(order))
 

@@ -8,7 +8,9 @@ from typing import Annotated
 import strawberry
 
 from commerce.events import order_status_channel
+from commerce.fulfilment import shipment_state
 from commerce.orders import order_for
+from commerce.returns import return_state
 from core.ids import decode_uuid_global_id
 from models import Order
 from schema.commerce.types import OrderType
@@ -18,7 +20,8 @@ from schema.context import Info
 @strawberry.type
 class CommerceSubscription:
     @strawberry.subscription(
-        description="The order now, then again whenever its status or payment changes (buyer and merchants)."
+        description="The order now, then again whenever its status, payment, parcels (`shipments`) or "
+        "returns change (buyer and merchants)."
     )
     async def order_status(
         self,
@@ -34,12 +37,23 @@ class CommerceSubscription:
         async with info.context.broker.subscribe(order_status_channel(pk)) as events:
             order = await order_for(pk, info.context.viewer_id)
             yield OrderType.from_row(order)
-            last = (order.status, order.paid_minor_units, order.refunded_minor_units)
+            last = await _state(order)
             async for _ in events:
                 current = await Order.get_or_none(id=pk)
                 if current is None:
                     return
-                state = (current.status, current.paid_minor_units, current.refunded_minor_units)
+                state = await _state(current)
                 if state != last:
                     last = state
                     yield OrderType.from_row(current)
+
+
+async def _state(order: Order) -> tuple[object, ...]:
+    """What a subscriber is told again when it changes."""
+    return (
+        order.status,
+        order.paid_minor_units,
+        order.refunded_minor_units,
+        await shipment_state(order.id),
+        await return_state(order.id),
+    )

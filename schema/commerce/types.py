@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
@@ -9,8 +11,10 @@ from uuid import UUID
 import strawberry
 
 from commerce.cart import CartContents, WarningCode, load_contents
+from commerce.fulfilment import viewer_scope
 from commerce.orders import latest_attempt
 from commerce.policy import can_see_client_secret, can_view_order, is_merchant_of
+from commerce.pricing import CartPricing, priced
 from core.cursors import PageRequest, bad_cursor, decode_cursor
 from core.ids import to_global_id
 from models import (
@@ -19,7 +23,6 @@ from models import (
     Note,
     Order,
     OrderLine,
-    OrderStatus,
     PaymentEvent,
     PaymentEventKind,
     ProductVariant,
@@ -27,6 +30,15 @@ from models import (
     RefundStatus,
     StockState,
 )
+from schema.commerce.cart_pricing import (
+    CartDiscountType,
+    DeliveryGroupType,
+    DiscountAllocation,
+    allocations_of,
+    discounts_of,
+    groups_of,
+)
+from schema.commerce.enums import OrderStatusEnum
 from schema.context import Info
 from schema.enums import described_enum
 from schema.money import Money
@@ -35,6 +47,8 @@ from social.policy import can_view_note
 
 if TYPE_CHECKING:
     from schema.catalog.types import ProductType, ProductVariantType
+    from schema.commerce.fulfilment import ShipmentType
+    from schema.commerce.returns import ReturnRequestType
     from schema.notes.types import NoteType
     from schema.users.types import UserType
 
@@ -42,6 +56,8 @@ NoteRef = Annotated["NoteType", strawberry.lazy("schema.notes.types")]
 UserRef = Annotated["UserType", strawberry.lazy("schema.users.types")]
 ProductRef = Annotated["ProductType", strawberry.lazy("schema.catalog.types")]
 VariantRef = Annotated["ProductVariantType", strawberry.lazy("schema.catalog.types")]
+ShipmentRef = Annotated["ShipmentType", strawberry.lazy("schema.commerce.fulfilment")]
+ReturnRequestRef = Annotated["ReturnRequestType", strawberry.lazy("schema.commerce.returns")]
 
 CartStatusEnum = described_enum(
     CartStatus,
@@ -52,20 +68,6 @@ CartStatusEnum = described_enum(
         "ORDERED": "Checkout started: the cart became its order (`Cart.order`) and no longer changes.",
         "CLOSED": "Its order was paid.",
         "MERGED": "A guest cart folded into the account's own cart at sign-in; use that cart.",
-    },
-)
-OrderStatusEnum = described_enum(
-    OrderStatus,
-    name="OrderStatus",
-    description="PENDING_PAYMENT → PAID → FULFILLED; PENDING_PAYMENT → CANCELLED; "
-    "PAID → (PARTIALLY_)REFUNDED.",
-    values={
-        "PENDING_PAYMENT": "Waiting for the payment; the stock is held until `reservedUntil`.",
-        "PAID": "The payment succeeded; the merchants ship it.",
-        "FULFILLED": "Shipped by the merchants.",
-        "CANCELLED": "Called off before payment (see `cancelReason`); its stock was released.",
-        "REFUNDED": "Everything paid was refunded.",
-        "PARTIALLY_REFUNDED": "Part of what was paid was refunded; more can be (`refundable`).",
     },
 )
 StockStateEnum = described_enum(
@@ -154,19 +156,27 @@ class CartLineType:
     variant_row: strawberry.Private[ProductVariant]
     note_row: strawberry.Private[Note | None]
     cart_currency: strawberry.Private[str]
+    pricing: strawberry.Private[Callable[[], Awaitable[CartPricing]]]
     id: strawberry.ID = strawberry.field(
         description="The line's id, for cartLinesUpdate and cartLinesRemove (not a Node: not fetchable)."
     )
     quantity: int = strawberry.field(description="How many, 1–999.")
 
     @classmethod
-    def of(cls, line: CartLine, variant: ProductVariant, contents: CartContents) -> CartLineType:
+    def of(
+        cls,
+        line: CartLine,
+        variant: ProductVariant,
+        contents: CartContents,
+        pricing: Callable[[], Awaitable[CartPricing]],
+    ) -> CartLineType:
         source = line.source_note_id  # type: ignore[attr-defined]
         return cls(
             line=line,
             variant_row=variant,
             note_row=contents.notes.get(source) if source is not None else None,
             cart_currency=contents.cart.currency or variant.currency,
+            pricing=pricing,
             id=strawberry.ID(to_global_id("CartLine", line.id)),
             quantity=line.quantity,
         )
@@ -206,6 +216,13 @@ class CartLineType:
     def line_total(self) -> Money:
         return Money.of(self.variant_row.price_minor_units * self.line.quantity, self.variant_row.currency)
 
+    @strawberry.field(
+        description="The line's shares of discount codes, in whole minor units (a code's shares across its "
+        "lines add up to its amount exactly); empty when no code discounts it."
+    )
+    async def discount_allocations(self) -> list[DiscountAllocation]:
+        return allocations_of(await self.pricing(), self.line.id)
+
 
 @strawberry.type(
     name="Cart", description="A shopping cart. A guest cart is reached by its id alone: keep it private."
@@ -220,6 +237,15 @@ class CartType(Node):
         "empty."
     )
     updated_at: datetime = strawberry.field(description="When the cart last changed.")
+    # The cart priced once per response, however many fields ask (commerce/pricing.py).
+    pricing_task: strawberry.Private[list[asyncio.Future[CartPricing]]] = strawberry.field(
+        default_factory=list
+    )
+
+    async def pricing(self) -> CartPricing:
+        if not self.pricing_task:
+            self.pricing_task.append(asyncio.ensure_future(priced(self.contents)))
+        return await self.pricing_task[0]
 
     @classmethod
     def of(cls, contents: CartContents) -> CartType:
@@ -234,7 +260,10 @@ class CartType(Node):
 
     @strawberry.field(description="The items, in the order they were first added.")
     def lines(self) -> list[CartLineType]:
-        return [CartLineType.of(line, variant, self.contents) for line, variant in self.contents.lines]
+        return [
+            CartLineType.of(line, variant, self.contents, self.pricing)
+            for line, variant in self.contents.lines
+        ]
 
     @strawberry.field(description="Items in the cart, counting quantities.")
     def total_quantity(self) -> int:
@@ -248,6 +277,46 @@ class CartType(Node):
         if not self.contents.payable() or self.contents.cart.currency is None:
             return None
         return Money.of(self.contents.subtotal_minor_units, self.contents.cart.currency)
+
+    @strawberry.field(description="Where the cart ships; null until cartShippingAddressSet.")
+    def shipping_address(self) -> ShippingAddress | None:
+        address = self.contents.cart.shipping_address
+        return ShippingAddress.of(address) if address else None
+
+    @strawberry.field(
+        description="The cart split by merchant, each group with its delivery options, the option chosen "
+        "and its discount code, priced for the shipping address's country."
+    )
+    async def delivery_groups(self) -> list[DeliveryGroupType]:
+        return groups_of(await self.pricing())
+
+    @strawberry.field(
+        description="The discount codes on the cart, one per merchant at most, and what each takes off."
+    )
+    async def discounts(self) -> list[CartDiscountType]:
+        return discounts_of(await self.pricing())
+
+    @strawberry.field(
+        description="What the groups' selected options cost together; null while the cart is empty."
+    )
+    async def shipping(self) -> Money | None:
+        pricing = await self.pricing()
+        return Money.of(pricing.shipping_minor_units, pricing.currency) if pricing.currency else None
+
+    @strawberry.field(
+        description="What the codes take off, lines and shipping together; null while the cart is empty."
+    )
+    async def discount(self) -> Money | None:
+        pricing = await self.pricing()
+        return Money.of(pricing.discount_minor_units, pricing.currency) if pricing.currency else None
+
+    @strawberry.field(
+        description="What checkout would charge now: subtotal + shipping − discounts (never below zero); "
+        "null while the cart is empty."
+    )
+    async def total(self) -> Money | None:
+        pricing = await self.pricing()
+        return Money.of(pricing.total_minor_units, pricing.currency) if pricing.currency else None
 
     @strawberry.field(
         description="Price changes, stock shortfalls and items no longer for sale since items were added."
@@ -278,20 +347,30 @@ async def cart_type(cart_id: UUID) -> CartType | None:
 class OrderLineType:
     row: strawberry.Private[OrderLine]
     currency: strawberry.Private[str]
+    id: strawberry.ID = strawberry.field(
+        description="The line's id, for orderFulfill and returnRequestCreate (not a Node: not fetchable)."
+    )
     product_title: str = strawberry.field(description="The product's title at checkout.")
     variant_name: str = strawberry.field(description="The variant's name at checkout.")
     sku: str = strawberry.field(description="The variant's SKU at checkout.")
     quantity: int = strawberry.field(description="How many were bought.")
+    shipped_quantity: int = strawberry.field(description="How many have shipped (`Order.shipments`).")
+    returned_quantity: int = strawberry.field(
+        description="How many came back in received returns (`Order.returns`)."
+    )
 
     @classmethod
     def of(cls, row: OrderLine, currency: str) -> OrderLineType:
         return cls(
             row=row,
             currency=currency,
+            id=strawberry.ID(to_global_id("OrderLine", row.id)),
             product_title=row.product_title,
             variant_name=row.variant_name,
             sku=row.sku,
             quantity=row.quantity,
+            shipped_quantity=row.shipped_quantity,
+            returned_quantity=row.returned_quantity,
         )
 
     @strawberry.field(description="The price of one, as charged at checkout.")
@@ -301,6 +380,19 @@ class OrderLineType:
     @strawberry.field(description="`unitPrice` × `quantity`.")
     def line_total(self) -> Money:
         return Money.of(self.row.unit_price_minor_units * self.row.quantity, self.currency)
+
+    @strawberry.field(
+        description="The line's share of its merchant's discount code, in whole minor units (shares across "
+        "a code's lines add up to what it took off)."
+    )
+    def discount(self) -> Money:
+        return Money.of(self.row.discount_minor_units, self.currency)
+
+    @strawberry.field(description="What the buyer paid for the line: `lineTotal` − `discount`.")
+    def paid_total(self) -> Money:
+        return Money.of(
+            self.row.unit_price_minor_units * self.row.quantity - self.row.discount_minor_units, self.currency
+        )
 
     @strawberry.field(description="The product as it is now; null if it no longer exists.")
     async def product(self, info: Info) -> ProductRef | None:
@@ -385,6 +477,19 @@ class ShippingAddress:
     country: str = strawberry.field(description="ISO 3166-1 two-letter country code, e.g. CN, US.")
     phone: str | None = strawberry.field(description="A phone number for the courier; null when none.")
 
+    @classmethod
+    def of(cls, a: dict[str, Any]) -> ShippingAddress:
+        return cls(
+            name=a.get("name", ""),
+            line1=a.get("line1", ""),
+            line2=a.get("line2"),
+            city=a.get("city", ""),
+            region=a.get("region"),
+            postal_code=a.get("postalCode", ""),
+            country=a.get("country", ""),
+            phone=a.get("phone"),
+        )
+
 
 @strawberry.type(
     name="Order", description="A cart that went to checkout. Seen by its buyer and its merchants."
@@ -424,9 +529,24 @@ class OrderType(Node):
             paid_at=row.paid_at,
         )
 
-    @strawberry.field(description="What the order costs: its lines at their checkout prices.")
+    @strawberry.field(
+        description="What the order costs: its lines at their checkout prices, plus shipping, less discounts "
+        "(`subtotal` + `shipping` − `discount`); what the PaymentIntent charges."
+    )
     def total(self) -> Money:
         return Money.of(self.row.total_minor_units, self.row.currency)
+
+    @strawberry.field(description="The lines at their checkout prices, before discounts.")
+    def subtotal(self) -> Money:
+        return Money.of(self.row.subtotal_minor_units, self.row.currency)
+
+    @strawberry.field(description="Shipping, the merchants' chosen rates together.")
+    def shipping(self) -> Money:
+        return Money.of(self.row.shipping_minor_units, self.row.currency)
+
+    @strawberry.field(description="What discount codes took off, lines and shipping together.")
+    def discount(self) -> Money:
+        return Money.of(self.row.discount_minor_units, self.row.currency)
 
     @strawberry.field(description="What Stripe received for the order; zero until it is paid.")
     def paid(self) -> Money:
@@ -442,22 +562,36 @@ class OrderType(Node):
 
     @strawberry.field(description="Where to deliver.")
     def shipping_address(self) -> ShippingAddress:
-        a = self.row.shipping_address or {}
-        return ShippingAddress(
-            name=a.get("name", ""),
-            line1=a.get("line1", ""),
-            line2=a.get("line2"),
-            city=a.get("city", ""),
-            region=a.get("region"),
-            postal_code=a.get("postalCode", ""),
-            country=a.get("country", ""),
-            phone=a.get("phone"),
-        )
+        return ShippingAddress.of(self.row.shipping_address or {})
 
-    @strawberry.field(description="What was bought, one line per variant.")
-    async def lines(self) -> list[OrderLineType]:
-        rows = await OrderLine.filter(order_id=self.row.id).order_by("id")
-        return [OrderLineType.of(r, self.row.currency) for r in rows]
+    @strawberry.field(
+        description="What was bought, one line per variant: all of them for the buyer, your own for a "
+        "merchant."
+    )
+    async def lines(self, info: Info) -> list[OrderLineType]:
+        rows = OrderLine.filter(order_id=self.row.id)
+        merchant_id = await viewer_scope(self.row, info.context.viewer_id)
+        if merchant_id is not None:  # a merchant sees their own part of the order
+            rows = rows.filter(merchant_id=merchant_id)
+        return [OrderLineType.of(r, self.row.currency) for r in await rows.order_by("id")]
+
+    @strawberry.field(
+        description="The parcels sent, oldest first, with their tracking: all of them for the buyer, your "
+        "own for a merchant."
+    )
+    async def shipments(self, info: Info) -> list[ShipmentRef]:
+        from schema.commerce.fulfilment import shipments_of
+
+        return await shipments_of(info, self.row)
+
+    @strawberry.field(
+        description="Returns asked for, oldest first: all of them for the buyer, those of your goods for a "
+        "merchant."
+    )
+    async def returns(self, info: Info) -> list[ReturnRequestRef]:
+        from schema.commerce.returns import returns_of
+
+        return await returns_of(info, self.row)
 
     @strawberry.field(description="The signed-in shopper who placed the order; null for guest orders.")
     async def buyer(self, info: Info) -> UserRef | None:

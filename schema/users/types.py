@@ -28,6 +28,7 @@ from social.policy import is_self, note_filter, user_filter, visible_boards
 
 if TYPE_CHECKING:
     from schema.commerce.discounts import DiscountCodeType
+    from schema.commerce.returns import ReturnRequestType, ReturnStatusEnum
     from schema.commerce.shipping import ShippingRateType
     from schema.commerce.types import CartType, OrderType
     from schema.notes.types import NoteType
@@ -46,6 +47,8 @@ FilterRef = Annotated["FilterType", strawberry.lazy("schema.safety.filters")]
 CartRef = Annotated["CartType", strawberry.lazy("schema.commerce.types")]
 OrderRef = Annotated["OrderType", strawberry.lazy("schema.commerce.types")]
 DiscountCodeRef = Annotated["DiscountCodeType", strawberry.lazy("schema.commerce.discounts")]
+ReturnRequestRef = Annotated["ReturnRequestType", strawberry.lazy("schema.commerce.returns")]
+ReturnStatusRef = Annotated["ReturnStatusEnum", strawberry.lazy("schema.commerce.returns")]  # type: ignore[valid-type]
 DataExportRef = Annotated["DataExportType", strawberry.lazy("schema.safety.account")]
 ShippingRateRef = Annotated["ShippingRateType", strawberry.lazy("schema.commerce.shipping")]
 RoleRef = Annotated["Role", strawberry.lazy("schema.safety.moderation_enums")]
@@ -229,6 +232,30 @@ class UserType(Node):
             return None
         sold = Subquery(OrderLine.filter(merchant_id=self.row.id).values("order_id"))
         return await order_connection(Order.filter(id__in=sold), request)
+
+    @strawberry.field(
+        description="Returns of goods you sold, newest first (for merchants; empty if none), those in "
+        "`status` when given; null on anyone else's profile. `totalCount` is counted when asked for, one "
+        "indexed count."
+    )
+    async def return_requests(
+        self,
+        info: Info,
+        status: Annotated[
+            ReturnStatusRef | None,
+            strawberry.argument(description="Only returns in this state, e.g. REQUESTED: those to decide."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ReturnRequestRef] | None:
+        from schema.commerce.returns import merchant_returns
+
+        request = page_request(first, after, last, before)
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await merchant_returns(self.row.id, status, request)
 
     @strawberry.field(
         description="Your discount codes (discountCodeCreate), newest first, with their uses; null on anyone "

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from commerce.orders import cancel_order, fulfill_order
+from commerce.fulfilment import fulfil
+from commerce.orders import cancel_order
 from commerce.payments import IntentStatus
 from commerce.reservations import sweep_expired
 from core.errors import DomainError, ErrorCode
@@ -94,14 +95,14 @@ async def test_only_a_merchant_fulfils_and_only_a_paid_order(db: str, payments: 
     pending = await create_pending_order(payments=payments, buyer=buyer, variant=variant)
 
     with pytest.raises(DomainError) as unpaid:
-        await fulfill_order(viewer_id=merchant.id, order_id=pending.order.id)
+        await fulfil(viewer_id=merchant.id, order_id=pending.order.id)
     with pytest.raises(DomainError) as not_theirs:
-        await fulfill_order(viewer_id=buyer.id, order_id=pending.order.id)
+        await fulfil(viewer_id=buyer.id, order_id=pending.order.id)
 
     assert unpaid.value.code == ErrorCode.INVALID_TRANSITION
     assert not_theirs.value.code == ErrorCode.FORBIDDEN
     paid = await create_paid_order(payments=payments, variant=variant)
-    assert (await fulfill_order(viewer_id=merchant.id, order_id=paid.id)).status == OrderStatus.FULFILLED
+    assert (await fulfil(viewer_id=merchant.id, order_id=paid.id)).order.status == OrderStatus.FULFILLED
 
 
 async def test_the_sweep_cancels_expired_reservations_only(db: str, payments: FakePayments) -> None:
