@@ -36,8 +36,8 @@ class CommerceSubscription:
         pk = decode_uuid_global_id(order_id, "Order", "order_id")
         async with info.context.broker.subscribe(order_status_channel(pk)) as events:
             order = await order_for(pk, info.context.viewer_id)
+            last = await _state(order)  # before the yield: what changes while the client reads counts
             yield OrderType.from_row(order)
-            last = await _state(order)
             async for _ in events:
                 current = await Order.get_or_none(id=pk)
                 if current is None:

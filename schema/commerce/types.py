@@ -103,10 +103,13 @@ PaymentEventKindEnum = described_enum(
         "REFUND_SUCCEEDED": "A refund made in Vermilion succeeded.",
         "REFUND_FAILED": "A refund made in Vermilion failed (see `detail`).",
         "EXTERNAL_REFUND": "A refund made outside Vermilion, e.g. in the Stripe dashboard.",
-        "RETURN_REQUESTED": "The buyer asked to return some lines (`amount`: what they were paid).",
-        "RETURN_APPROVED": "The merchant approved a return.",
-        "RETURN_REJECTED": "The merchant rejected a return (see `detail`).",
-        "RETURN_RECEIVED": "The merchant received the returned goods; their refund follows as REFUND_*.",
+        "RETURN_REQUESTED": "The buyer asked to return some lines (`reference`: the return; `amount` 0, "
+        "as for every step of a return: money moves only in its refund, REFUND_SUCCEEDED; `detail` says "
+        "what the lines were paid and why they come back).",
+        "RETURN_APPROVED": "The merchant approved a return (`detail`: their note).",
+        "RETURN_REJECTED": "The merchant rejected a return (`detail`: their note).",
+        "RETURN_RECEIVED": "The merchant received the returned goods (`detail`: what they were paid, and "
+        "whether they were restocked); their refund follows as REFUND_*.",
     },
 )
 CartWarningCodeEnum = described_enum(

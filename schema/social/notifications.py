@@ -70,10 +70,12 @@ NotificationKindEnum = described_enum(
         "why).",
         "EXPORT_READY": "The archive of your data you asked for is ready: download it from "
         "`viewer.exports` (`DataExport.url`) within 7 days.",
-        "SHIPMENT_UPDATED": "A parcel of your order shipped or was delivered (`order`; `actor` is the "
-        "merchant).",
-        "RETURN_UPDATED": "A return changed: asked for (to the merchant), then approved, rejected, received "
-        "or refunded (to the buyer); `order`.",
+        "SHIPMENT_UPDATED": "A parcel of your order shipped or was delivered (`order`, whose `shipments` "
+        "show it; `actor` is the merchant). One entry per parcel and step; the parcel that completes the "
+        "order tells ORDER_FULFILLED instead.",
+        "RETURN_UPDATED": "A return changed (`order`, whose `returns` show it): asked for (to the merchant, "
+        "`actor` the buyer), then approved, rejected or received (to the buyer, `actor` the merchant); one "
+        "entry per return and step. Its refund tells the buyer ORDER_REFUNDED, as every refund does.",
     },
 )
 
@@ -123,8 +125,9 @@ class NotificationType(Node):
 
     @strawberry.field(
         description="Who did it most recently: the liker, commenter or follower; the shop for order "
-        "events (ORDER_PAID, ORDER_FULFILLED, ORDER_REFUNDED, NOTE_SALE); the buyer for SALE, and null only "
-        "when that buyer was a guest. The whole list is `actors`."
+        "events (ORDER_PAID, ORDER_FULFILLED, ORDER_REFUNDED, NOTE_SALE, SHIPMENT_UPDATED, RETURN_UPDATED "
+        "to the buyer); the buyer for SALE and for RETURN_UPDATED to the merchant, and null only when that "
+        "buyer was a guest. The whole list is `actors`."
     )
     async def actor(self, info: Info) -> UserRef | None:
         from schema.users.types import UserType, load_user
@@ -184,8 +187,9 @@ class NotificationType(Node):
         return CommentType.from_row(row) if row else None
 
     @strawberry.field(
-        description="The order, for ORDER_PAID, ORDER_FULFILLED, ORDER_REFUNDED and SALE, while you may see "
-        "it; null otherwise (always for NOTE_SALE: the buyer's order is theirs and the merchant's)."
+        description="The order, for ORDER_PAID, ORDER_FULFILLED, ORDER_REFUNDED, SALE, SHIPMENT_UPDATED and "
+        "RETURN_UPDATED, while you may see it; null otherwise (always for NOTE_SALE: the buyer's order is "
+        "theirs and the merchant's)."
     )
     async def order(self, info: Info) -> OrderRef | None:
         from schema.commerce.types import OrderType

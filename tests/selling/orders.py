@@ -99,11 +99,25 @@ async def read(client: GraphQLClient, order_id: str, token: str) -> dict[str, An
     return dict(order)
 
 
+CODE_CREATE = f"""
+mutation($input: DiscountCodeCreateInput!) {{
+  discountCodeCreate(input: $input) {{ discountCode {{ id code }} {ERRORS} }}
+}}"""
+CODE_APPLY = f"""
+mutation($cartId: ID!, $code: String!) {{ cartDiscountCodeApply(cartId: $cartId, code: $code) {{ {ERRORS} }} }}"""
+
+
 async def two_shop_order(
-    client: GraphQLClient, base: str, *, quantity: int = 2, other_quantity: int = 1, stock: int = 10
+    client: GraphQLClient,
+    base: str,
+    *,
+    quantity: int = 2,
+    other_quantity: int = 1,
+    stock: int = 10,
+    discount: int = 0,
 ) -> TwoShops:
     """A PAID order of the shopper's: `quantity` of the world's variant and `other_quantity` of a second
-    shop's."""
+    shop's; with `discount`, the first shop's FIXED code for that many minor units applied."""
     w = await world(client, stock=stock)
     other = await sign_up(client, f"shop{uuid.uuid4().hex[:6]}")
     product = await create_product(
@@ -128,13 +142,19 @@ async def two_shop_order(
     cart = (
         await ok(client, CART_CREATE, {"input": {"lines": lines}}, "cartCreate", token=w.shopper["token"])
     )["cart"]
+    if discount:
+        code = f"OFF{uuid.uuid4().hex[:6]}".upper()
+        fixed = {"code": code, "kind": "FIXED", "value": discount, "currency": "CNY"}
+        await ok(client, CODE_CREATE, {"input": fixed}, "discountCodeCreate", token=w.merchant["token"])
+        applied = {"cartId": cart["id"], "code": code}
+        await ok(client, CODE_APPLY, applied, "cartDiscountCodeApply", token=w.shopper["token"])
     started = await ok(
         client, CHECKOUT_START, checkout_input(cart["id"]), "checkoutStart", token=w.shopper["token"]
     )
     assert await pay(base, started["payment"]["paymentIntentId"]) == "succeeded"
     paid = await complete(client, started["order"]["id"], w.shopper["token"])
     assert paid["status"] == "PAID"
-    assert paid["paid"]["minorUnits"] == quantity * PRICE + other_quantity * OTHER_PRICE
+    assert paid["paid"]["minorUnits"] == quantity * PRICE + other_quantity * OTHER_PRICE - discount
     order = await read(client, paid["id"], w.shopper["token"])
     return TwoShops(w, other, variant, order)
 
