@@ -52,7 +52,7 @@ async def ledger_mismatches() -> list[str]:
     pending = {
         str(o) for o in await Refund.filter(status=RefundStatus.PENDING).values_list("order_id", flat=True)
     }
-    problems = []
+    problems = await amount_mismatches()
     for order in await Order.all():
         key = str(order.id)
         if key in pending:
@@ -68,4 +68,62 @@ async def ledger_mismatches() -> list[str]:
             problems.append(f"order {key}: refunded {refunded} exceeds paid {paid}")
         if order.status == OrderStatus.REFUNDED and refunded != paid:
             problems.append(f"order {key}: REFUNDED but {refunded} of {paid} refunded")
+    return problems
+
+
+async def _sums(sql: str) -> dict[str, dict[str, int]]:
+    return {
+        str(r["order_id"]): {k: int(v) for k, v in r.items() if k != "order_id"} for r in await fetch_all(sql)
+    }
+
+
+async def amount_mismatches() -> list[str]:
+    """Orders whose amounts disagree with their parts: total = subtotal + shipping - discount; the subtotal
+    is the lines at their prices; shipping is the delivery groups'; the discount is the lines' shares plus
+    the groups' shipping discounts, and what the codes' redemptions took; a paid order without an
+    `attention` note was paid its total. Empty when all agree."""
+    lines = await _sums(
+        "SELECT order_id, SUM(quantity * unit_price_minor_units) AS goods, SUM(discount_minor_units) AS off "
+        "FROM order_lines GROUP BY order_id"
+    )
+    groups = await _sums(
+        "SELECT order_id, SUM(shipping_minor_units) AS shipping, SUM(shipping_discount_minor_units) AS off, "
+        "SUM(discount_minor_units) AS lines_off FROM order_delivery_groups GROUP BY order_id"
+    )
+    codes = await _sums(
+        "SELECT order_id, SUM(amount_minor_units) AS taken FROM discount_redemptions GROUP BY order_id"
+    )
+    problems = []
+    for order in await Order.all():
+        key = str(order.id)
+        own = lines.get(key, {"goods": 0, "off": 0})
+        group = groups.get(key, {"shipping": 0, "off": 0, "lines_off": 0})
+        if (
+            order.total_minor_units
+            != order.subtotal_minor_units + order.shipping_minor_units - order.discount_minor_units
+        ):
+            problems.append(
+                f"order {key}: total {order.total_minor_units} is not subtotal + shipping - discount"
+            )
+        if order.subtotal_minor_units != own["goods"]:
+            problems.append(f"order {key}: subtotal {order.subtotal_minor_units}, lines {own['goods']}")
+        if order.shipping_minor_units != group["shipping"]:
+            problems.append(f"order {key}: shipping {order.shipping_minor_units}, groups {group['shipping']}")
+        if order.discount_minor_units != own["off"] + group["off"] or own["off"] != group["lines_off"]:
+            problems.append(
+                f"order {key}: discount {order.discount_minor_units}, lines {own['off']} + shipping "
+                f"{group['off']} (groups' line discounts {group['lines_off']})"
+            )
+        if key in codes and codes[key]["taken"] != order.discount_minor_units:
+            problems.append(
+                f"order {key}: codes took {codes[key]['taken']}, discount {order.discount_minor_units}"
+            )
+        if (
+            order.paid_at is not None
+            and not order.attention
+            and order.paid_minor_units != order.total_minor_units
+        ):
+            problems.append(
+                f"order {key}: paid {order.paid_minor_units} of a total of {order.total_minor_units}"
+            )
     return problems

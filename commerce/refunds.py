@@ -26,7 +26,6 @@ from core.retry import retry_on_conflict
 from core.sql import fetch_all, uuid_param
 from models import (
     Order,
-    OrderLine,
     OrderStatus,
     PaymentAttempt,
     PaymentEvent,
@@ -103,10 +102,16 @@ def _same_refund(refund: Refund, amount: int) -> Refund:
 
 
 async def _merchant_total(order_id: UUID, merchant_id: int) -> int:
-    rows = await OrderLine.filter(order_id=order_id, merchant_id=merchant_id).values_list(
-        "quantity", "unit_price_minor_units"
+    """What the buyer paid for `merchant_id`'s part of the order: their lines less their discount shares,
+    plus their group's shipping less what a code took off it. The most that merchant may refund."""
+    rows = await fetch_all(
+        "SELECT COALESCE(SUM(l.quantity * l.unit_price_minor_units - l.discount_minor_units), 0) AS goods, "
+        "(SELECT COALESCE(SUM(g.shipping_minor_units - g.shipping_discount_minor_units), 0) "
+        " FROM order_delivery_groups g WHERE g.order_id = $1 AND g.merchant_id = $2) AS shipping "
+        "FROM order_lines l WHERE l.order_id = $1 AND l.merchant_id = $2",
+        [uuid_param(order_id), merchant_id],
     )
-    return sum(int(q) * int(p) for q, p in rows)
+    return int(rows[0]["goods"]) + int(rows[0]["shipping"]) if rows else 0
 
 
 @retry_on_conflict

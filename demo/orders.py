@@ -87,6 +87,7 @@ async def write_demo_orders(connection: BaseDBAsyncClient) -> int:
             email=shopper.email,
             shipping_address=ADDRESS,
             currency=variant.currency,
+            subtotal_minor_units=total,
             total_minor_units=total,
             paid_minor_units=total,
             status=OrderStatus.FULFILLED if index % 2 else OrderStatus.PAID,

@@ -22,6 +22,7 @@ from demo.notifications import write_demo_notifications
 from demo.orders import write_demo_orders
 from demo.population import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from demo.safety import MODERATOR, seed_safety
+from demo.selling import write_demo_selling
 from demo.world import (
     BoardRow,
     CollectRow,
@@ -171,6 +172,7 @@ async def _write(world: World, media: DemoMedia, password_hash: str, progress: b
             written[table] = len(rows)
         written["notifications"] = await write_demo_notifications(connection)
         written["orders"] = await write_demo_orders(connection)
+        written["shipping_rates"], written["discount_codes"] = await write_demo_selling(connection)
         # bulk_create stamps auto_now fields with the wall clock; the demo's history is fixed instead.
         for table in ("notes", "products"):
             await connection.execute_query(f"UPDATE {table} SET updated_at = created_at")

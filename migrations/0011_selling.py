@@ -161,6 +161,8 @@ class Migration(migrations.Migration):
             name='subtotal_minor_units',
             field=fields.BigIntField(default=0),
         ),
+        # Orders placed before shipping and discounts cost their lines alone: their subtotal is their total.
+        ops.RunSQL("UPDATE orders SET subtotal_minor_units = total_minor_units"),
         ops.AddField(
             model_name='OrderLine',
             name='discount_minor_units',

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -249,3 +250,37 @@ async def test_demo_orders_show_sales_and_agree_with_the_ledger(seeded: SeedSumm
     lines = await OrderLine.all()
     sales = await sales_by_note([line.source_note_id for line in lines])  # type: ignore[attr-defined]
     assert sum(s.items_sold for s in sales.values()) == sum(line.quantity for line in lines)
+
+
+async def test_demo_merchants_ship_and_the_demo_codes_price_a_cart(seeded: SeedSummary) -> None:
+    from commerce.cart import load_contents
+    from commerce.pricing import priced
+    from models import Cart, CartLine, DiscountCode, ProductVariant, ShippingRate, User
+
+    assert seeded.rows["shipping_rates"] == await ShippingRate.all().count() > 0
+    shop = await User.get(handle="shop")
+    variant = await ProductVariant.filter(product__merchant_id=shop.id, stock__gt=0, currency="CNY").first()
+    assert variant is not None
+    welcome = await DiscountCode.get(code="WELCOME10")
+    cart = await Cart.create(
+        currency="CNY",
+        shipping_address={
+            "name": "Demo",
+            "line1": "1",
+            "city": "上海",
+            "postalCode": "200040",
+            "country": "CN",
+        },
+        discount_code_ids={str(shop.id): welcome.id},
+    )
+    await CartLine.create(
+        cart=cart, variant=variant, quantity=1, unit_price_minor_units=variant.price_minor_units
+    )
+    contents = await load_contents(cart.id)
+    assert contents is not None
+    (group,) = (await priced(contents)).groups
+    assert [o.rate.name for o in group.options if o.rate] == ["标准快递 Standard", "顺丰次日 SF next day"]
+    assert group.code is not None and group.code.problem is None
+    assert group.discount_minor_units == variant.price_minor_units // 10
+    expired = await DiscountCode.get(code="SPRING2025")
+    assert expired.ends_at is not None and expired.ends_at < datetime.now(UTC)  # shows DISCOUNT_EXPIRED
