@@ -18,6 +18,7 @@ from models import OrderLine, ReturnRequest, Shipment
 from tests.conftest import GraphQLClient
 from tests.factories import sign_up
 from tests.selling.orders import (
+    DELIVERED,
     RETURN_APPROVE,
     RETURN_CREATE,
     RETURN_RECEIVE,
@@ -32,7 +33,19 @@ from tests.selling.orders import (
     return_step,
     two_shop_order,
 )
-from tests.shop import PRICE, emulator_refunds, pk, stock_of
+from tests.shop import (
+    CHECKOUT_COMPLETE,
+    CHECKOUT_START,
+    PRICE,
+    cart_with,
+    checkout_input,
+    emulator_refunds,
+    ok,
+    pk,
+    stock_of,
+    world,
+)
+from tests.stripe_emulator import pay
 
 pytestmark = pytest.mark.usefixtures("ledger_agrees")
 
@@ -373,3 +386,31 @@ async def test_a_retried_return_receive_refunds_once(shop: GraphQLClient, stripe
     assert [ln["returnedQuantity"] for ln in order["lines"]] == [3, 0]
     assert order["refunded"]["minorUnits"] == 3 * PRICE
     assert await ledger_mismatches() == []
+
+
+async def test_a_guest_order_is_returned_by_whoever_holds_its_id_but_not_its_merchant(
+    shop: GraphQLClient, stripe_base: str
+) -> None:
+    w = await world(shop)
+    cart = await cart_with(shop, w, 1, anonymous=True)
+    started = await ok(shop, CHECKOUT_START, checkout_input(cart["id"]), "checkoutStart", anonymous=True)
+    assert await pay(stripe_base, started["payment"]["paymentIntentId"]) == "succeeded"
+    order_id = started["order"]["id"]
+    await ok(shop, CHECKOUT_COMPLETE, {"orderId": order_id}, "checkoutComplete", anonymous=True)
+    shipment = (await fulfil(shop, w.merchant["token"], orderId=order_id, trackingNumber="T"))["shipment"]
+    await ok(shop, DELIVERED, {"id": shipment["id"]}, "shipmentMarkDelivered", token=w.merchant["token"])
+    (line,) = shipment["lines"]
+    variables = {
+        "input": {
+            "orderId": order_id,
+            "lines": [{"lineId": line["line"]["id"], "quantity": 1}],
+            "reason": "坏了",
+        }
+    }
+
+    by_merchant = (await shop.data(RETURN_CREATE, variables, token=w.merchant["token"]))[
+        "returnRequestCreate"
+    ]
+    assert [(e["field"], e["code"]) for e in by_merchant["errors"]] == [(["input", "orderId"], "FORBIDDEN")]
+    by_guest = (await shop.data(RETURN_CREATE, variables, anonymous=True))["returnRequestCreate"]
+    assert by_guest["errors"] == [] and by_guest["returnRequest"]["status"] == "REQUESTED"
