@@ -26,6 +26,9 @@ from models import Cart, CartLine, CartStatus, Note, ProductVariant
 
 MAX_CART_LINES = 100  # distinct variants in one cart, and lines in one request
 MAX_LINE_QUANTITY = 999
+# Shops in one cart: each is a delivery group with its own options and code, so a cart (and the query that
+# shows it, priced by schema/cost.py) stays small; ten is more than a shopper checks out at once.
+MAX_CART_MERCHANTS = 10
 # Where the lines to add sit among the arguments of cartCreate and cartLinesAdd alike.
 _LINES: Path = ("lines",)
 
@@ -75,6 +78,8 @@ class CartContents:
     # Each line's variant's merchant, by variant id (read with the lines): a cart ships in one delivery
     # group per merchant.
     merchant_of: dict[int, int] = field(default_factory=dict)
+    # Each line's product title, by variant id (read with the lines): what an order line copies.
+    titles: dict[int, str] = field(default_factory=dict)
 
     def payable(self) -> list[tuple[CartLine, ProductVariant]]:
         """Lines that can be bought: still for sale, in the cart's currency (a merchant may have re-priced
@@ -158,7 +163,7 @@ async def load_contents(cart_id: UUID) -> CartContents | None:
     rows = await fetch_all(
         f"SELECT {select_list(Cart, 'c', 'c_')}, {select_list(CartLine, 'l', 'l_')}, "
         f"{select_list(ProductVariant, 'v', 'v_')}, {select_list(Note, 'n', 'n_')}, "
-        "p.withheld AS p_withheld, p.merchant_id AS p_merchant_id FROM carts c "
+        "p.withheld AS p_withheld, p.merchant_id AS p_merchant_id, p.title AS p_title FROM carts c "
         "LEFT JOIN cart_lines l ON l.cart_id = c.id LEFT JOIN product_variants v ON v.id = l.variant_id "
         "LEFT JOIN products p ON p.id = v.product_id "
         "LEFT JOIN notes n ON n.id = l.source_note_id AND n.deleted_at IS NULL "
@@ -174,6 +179,7 @@ async def load_contents(cart_id: UUID) -> CartContents | None:
         {int(r["n_id"]): model_from_row(Note, r, "n_") for r in lines if r["n_id"] is not None},
         frozenset(int(r["v_id"]) for r in lines if r["p_withheld"]),
         {int(r["v_id"]): int(r["p_merchant_id"]) for r in lines},
+        {int(r["v_id"]): str(r["p_title"]) for r in lines},
     )
 
 
@@ -295,7 +301,15 @@ async def add_lines(
         if line_count + new_lines > MAX_CART_LINES:
             raise DomainError(ErrorCode.TOO_MANY, f"A cart holds at most {MAX_CART_LINES} items.", at)
         await _upsert_lines(cart_id, rows)
-        return check_total(await contents_of(cart_id), at)
+        contents = check_total(await contents_of(cart_id), at)
+        if len(set(contents.merchant_of.values())) > MAX_CART_MERCHANTS:
+            raise DomainError(
+                ErrorCode.TOO_MANY,
+                f"A cart holds items of at most {MAX_CART_MERCHANTS} shops; check this one out or start "
+                "another.",
+                at,
+            )
+        return contents
 
 
 async def _claim_cart(cart_id: UUID, viewer_id: int | None, currency: str, at: Path) -> None:

@@ -19,7 +19,7 @@ from commerce.addresses import Address, check_address
 from commerce.cart import CartContents, cart_for, contents_of
 from commerce.discounts import normalize_code
 from commerce.errors import CartClosed
-from commerce.pricing import eligible_lines, fit_problem, state_problem
+from commerce.pricing import MAX_OPTIONS, eligible_lines, fit_problem, priced, state_problem
 from commerce.redemptions import customer_uses
 from core.errors import DomainError, ErrorCode, NotFound
 from core.retry import retry_on_conflict
@@ -81,6 +81,13 @@ async def select_delivery_option(
                 f"{rate.name} does not ship to {country} in {cart.currency}; pick another option.",
                 "rate_id",
             )
+        group = (await priced(contents)).group_of(merchant_id)
+        if group is None or all(o.rate is None or o.rate.id != rate.id for o in group.options):
+            raise DomainError(
+                ErrorCode.INVALID,
+                f"{rate.name} is not among the {MAX_OPTIONS} options offered for these items; pick one.",
+                "rate_id",
+            )
         chosen: dict[str, Any] = dict(cart.delivery_rate_ids or {})
         chosen[str(merchant_id)] = rate.id
         await Cart.filter(id=cart_id).update(delivery_rate_ids=chosen, updated_at=datetime.now(UTC))
@@ -133,7 +140,7 @@ async def apply_code(
         if (
             viewer_id is not None
             and limit is not None
-            and await customer_uses(found, viewer_id, None) >= limit
+            and (await customer_uses([found.id], viewer_id, None)).get(found.id, 0) >= limit
         ):
             raise DomainError(
                 ErrorCode.DISCOUNT_EXHAUSTED,

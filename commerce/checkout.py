@@ -44,7 +44,6 @@ from models import (
     OrderStatus,
     PaymentAttempt,
     PaymentEventKind,
-    Product,
     StockState,
 )
 from models.fulfilment import DiscountCode, OrderDeliveryGroup
@@ -162,10 +161,6 @@ async def _write_order(
     """Inside the transaction that froze the cart: take its stock (all or nothing), then write the
     order, its lines and its first payment attempt, claimed by this request."""
     now = datetime.now(UTC)
-    products = {
-        p.id: p
-        for p in await Product.filter(id__in={v.product_id for _, v in contents.lines})  # type: ignore[attr-defined]
-    }
     currency = contents.cart.currency or contents.lines[0][1].currency
     pricing = await priced(contents, country=address["country"], now=now)
     uses = await _check_priced(pricing, buyer_id, email, now)
@@ -189,7 +184,7 @@ async def _write_order(
         reserved_until=now + reservation,
     )
     await redemptions.reserve(order.id, uses, customer_id=buyer_id, email=email)
-    await OrderLine.bulk_create(_order_lines(order.id, contents, products, pricing))
+    await OrderLine.bulk_create(_order_lines(order.id, contents, pricing))
     await OrderDeliveryGroup.bulk_create(_delivery_groups(order.id, pricing))
     await PaymentAttempt.create(
         order_id=order.id,
@@ -216,23 +211,23 @@ async def _check_priced(
                 for g in unshippable
             ]
         )
-    uses: list[tuple[DiscountCode, int]] = []
-    for group in pricing.groups:
-        applied = group.code
-        if applied is None:
-            continue
-        if applied.problem is not None:
+    applied = [g.code for g in pricing.groups if g.code is not None]
+    for code in applied:
+        if code.problem is not None:
             raise DomainError(
-                applied.problem, f"{applied.message} Remove it from the cart to check out.", "cart_id"
+                code.problem, f"{code.message} Remove it from the cart to check out.", "cart_id"
             )
-        limit = applied.code.per_customer_limit
-        if limit is not None and await redemptions.customer_uses(applied.code, buyer_id, email) >= limit:
+    limited = [c.code.id for c in applied if c.code.per_customer_limit is not None]
+    used = await redemptions.customer_uses(limited, buyer_id, email)
+    for code in applied:
+        limit = code.code.per_customer_limit
+        if limit is not None and used.get(code.code.id, 0) >= limit:
             raise DomainError(
                 ErrorCode.DISCOUNT_EXHAUSTED,
-                f"The code {applied.code.code} has been used as often as one customer may use it.",
+                f"The code {code.code.code} has been used as often as one customer may use it.",
                 "cart_id",
             )
-        uses.append((applied.code, applied.total_minor_units))
+    uses = [(c.code, c.total_minor_units) for c in applied]
     currency = pricing.currency or ""
     if currency and pricing.total_minor_units > max_charge(currency):
         raise DomainError(
@@ -273,9 +268,7 @@ def _delivery_groups(order_id: UUID, pricing: CartPricing) -> list[OrderDelivery
     return groups
 
 
-def _order_lines(
-    order_id: UUID, contents: CartContents, products: dict[int, Product], pricing: CartPricing
-) -> list[OrderLine]:
+def _order_lines(order_id: UUID, contents: CartContents, pricing: CartPricing) -> list[OrderLine]:
     """The cart's lines as bought: titles, names and prices are copied, so catalogue edits never
     rewrite an order; each line keeps its share of its merchant's discount."""
     return [
@@ -283,9 +276,9 @@ def _order_lines(
             order_id=order_id,
             variant_id=v.id,
             product_id=v.product_id,  # type: ignore[attr-defined]
-            merchant_id=products[v.product_id].merchant_id,  # type: ignore[attr-defined]
+            merchant_id=contents.merchant_of[v.id],
             source_note_id=line.source_note_id,  # type: ignore[attr-defined]
-            product_title=products[v.product_id].title,  # type: ignore[attr-defined]
+            product_title=contents.titles[v.id],
             variant_name=v.name,
             sku=v.sku,
             quantity=line.quantity,

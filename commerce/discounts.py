@@ -9,7 +9,7 @@ Rules written down (README "Buying from a note"):
 - A discount is shared across lines by largest remainder (`allocate`): shares are whole minor units that
   add up to the discount exactly.
 - `uses` counts reserved and spent uses together; one conditional update takes a use, so a usage limit holds
-  however many shoppers check out at once.
+  however many shoppers check out at once (commerce/redemptions.py, with the stock).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from commerce.money import max_charge, max_charge_text, normalize_currency
@@ -100,20 +99,6 @@ def is_live(code: DiscountCode, now: datetime) -> bool:
     if code.starts_at is not None and now < code.starts_at:
         return False
     return code.ends_at is None or now < code.ends_at
-
-
-async def reserve_use(code_id: int) -> bool:
-    """Take one use of an active code if its limit allows; False when it is used up or inactive. One
-    conditional UPDATE, so concurrent checkouts never take more uses than the limit."""
-    within_limit = Q(usage_limit__isnull=True) | Q(uses__lt=F("usage_limit"))
-    taken = await DiscountCode.filter(Q(id=code_id, active=True) & within_limit).update(uses=F("uses") + 1)
-    return taken == 1
-
-
-async def release_use(code_id: int) -> bool:
-    """Give back a use taken by `reserve_use` (cancelled, expired, failed payment); never below zero."""
-    released = await DiscountCode.filter(id=code_id, uses__gt=0).update(uses=F("uses") - 1)
-    return released == 1
 
 
 async def create_discount_code(*, merchant_id: int, spec: DiscountCodeSpec) -> DiscountCode:

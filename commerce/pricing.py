@@ -34,6 +34,10 @@ from core.errors import ErrorCode
 from models import CartLine, ProductVariant
 from models.fulfilment import DiscountCode, DiscountKind, ShippingRate
 
+# A group is offered at most this many of its merchant's rates (the cheapest): enough to choose speed
+# against price, and a bound the query cost of a cart can count on.
+MAX_OPTIONS = 5
+
 
 @dataclass(frozen=True)
 class DeliveryOption:
@@ -210,7 +214,7 @@ def _options(
         if r.archived_at is None and r.currency == currency and country in (r.countries or [])
     ]
     found.sort(key=lambda r: (r.price_minor_units, r.max_delivery_days, r.id))
-    return [DeliveryOption(r, shipping_price(r, subtotal)) for r in found]
+    return [DeliveryOption(r, shipping_price(r, subtotal)) for r in found[:MAX_OPTIONS]]
 
 
 def code_problem(

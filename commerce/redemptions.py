@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from tortoise.expressions import F, Q, Subquery
+from tortoise.functions import Count
 
 from core.errors import DomainError, ErrorCode
 from core.sql import fetch_all, placeholders
@@ -42,7 +43,7 @@ async def reserve(
     one is used up. Call inside the transaction that reserves the stock, so a refusal rolls it back."""
     if not uses:
         return
-    taken = await _take([code.id for code, _ in uses])
+    taken = await take_uses([code.id for code, _ in uses])
     missed = [code.code for code, _ in uses if code.id not in taken]
     if missed:
         raise CodeUsedUp(missed)
@@ -60,7 +61,7 @@ async def reserve(
     )
 
 
-async def _take(code_ids: Sequence[int]) -> set[int]:
+async def take_uses(code_ids: Sequence[int]) -> set[int]:
     """One use more of each active code still within its limit, in one statement; the ids taken."""
     rows = await fetch_all(
         "UPDATE discount_codes SET uses = uses + 1 "
@@ -93,7 +94,7 @@ async def reserve_again(order_id: UUID) -> None:
     if not released:
         return
     ids = [int(i) for i in released]  # type: ignore[call-overload]
-    taken = await _take(ids)
+    taken = await take_uses(ids)
     if len(taken) != len(set(ids)):
         names = await DiscountCode.filter(id__in=set(ids) - taken).values_list("code", flat=True)
         raise CodeUsedUp([str(n) for n in names])
@@ -111,16 +112,24 @@ async def spend(order_id: UUID) -> None:
     ).update(status=RedemptionStatus.USED)
 
 
-async def customer_uses(code: DiscountCode, customer_id: int | None, email: str | None) -> int:
-    """How many of `code`'s uses, reserved or spent, are this customer's: by account, or by the email of
-    their orders (so a guest cannot reuse a code once per checkout)."""
+async def customer_uses(
+    code_ids: Sequence[int], customer_id: int | None, email: str | None
+) -> dict[int, int]:
+    """How many uses, reserved or spent, of each of `code_ids` are this customer's: by account, or by the
+    email of their orders (so a guest cannot reuse a code once per checkout). One statement."""
     who = [Q(customer_id=customer_id)] if customer_id is not None else []
     if email:
         who.append(Q(customer_email=email.strip().lower()))
-    if not who:
-        return 0
-    return await DiscountRedemption.filter(
-        Q(*who, join_type=Q.OR),
-        code_id=code.id,
-        status__in=[RedemptionStatus.RESERVED, RedemptionStatus.USED],
-    ).count()
+    if not who or not code_ids:
+        return {}
+    rows = (
+        await DiscountRedemption.filter(
+            Q(*who, join_type=Q.OR),
+            code_id__in=list(code_ids),
+            status__in=[RedemptionStatus.RESERVED, RedemptionStatus.USED],
+        )
+        .annotate(count=Count("id"))
+        .group_by("code_id")
+        .values_list("code_id", "count")
+    )
+    return {int(code_id): int(count) for code_id, count in rows}  # type: ignore[misc]

@@ -44,13 +44,14 @@ from graphql import (
     is_leaf_type,
 )
 
-from commerce.cart import MAX_CART_LINES
+from commerce.cart import MAX_CART_LINES, MAX_CART_MERCHANTS
 from commerce.catalog import MAX_VARIANTS
 from commerce.discounts import MAX_CODE_PRODUCTS
 from commerce.fulfilment import MAX_FULFIL_LINES
 from commerce.money import CURRENCY_EXPONENTS
+from commerce.pricing import MAX_OPTIONS
 from commerce.returns import MAX_RETURN_LINES, MAX_RETURNS_PER_ORDER
-from commerce.shipping import MAX_LISTED_RATES, MAX_LIVE_RATES
+from commerce.shipping import MAX_LISTED_RATES
 from core.cursors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from media.attach import MAX_PRODUCT_IMAGES
 from safety.export import MAX_LISTED as MAX_LISTED_EXPORTS
@@ -68,10 +69,11 @@ LIST_BOUNDS: dict[str, int] = {
     "Cart.lines": MAX_CART_LINES,
     "Cart.warnings": 2 * MAX_CART_LINES,  # a price and a stock warning per line at most
     # One delivery group per merchant in the cart, each with at most one code and its merchant's live rates.
-    "Cart.deliveryGroups": MAX_CART_LINES,
-    "Cart.discounts": MAX_CART_LINES,
-    "DeliveryGroup.options": MAX_LIVE_RATES,
+    "Cart.deliveryGroups": MAX_CART_MERCHANTS,
+    "Cart.discounts": MAX_CART_MERCHANTS,
+    "DeliveryGroup.options": MAX_OPTIONS,
     "CartLine.discountAllocations": 1,  # a line is its merchant's, and a merchant has one code on a cart
+    "Order.deliveryGroups": MAX_CART_MERCHANTS,  # one per merchant of a frozen cart
     "Order.lines": MAX_CART_LINES,  # an order is a frozen cart
     "DiscountCode.products": MAX_CODE_PRODUCTS,
     # No rule caps these; an order with more refunds or ledger entries than this is an anomaly.

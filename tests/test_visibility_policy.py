@@ -131,6 +131,7 @@ SURFACES: dict[str, str | Exempt] = {
     "OrderLine.merchant": COUNTERPARTY,
     "DeliveryGroup.merchant": COUNTERPARTY,
     "CartDiscount.merchant": COUNTERPARTY,
+    "OrderDeliveryGroup.merchant": COUNTERPARTY,
     "Shipment.merchant": COUNTERPARTY,
     "ReturnRequest.merchant": COUNTERPARTY,
     "Order.buyer": COUNTERPARTY,

@@ -17,6 +17,7 @@ from commerce.pricing import (
 )
 from core.errors import ErrorCode
 from core.ids import to_global_id
+from models.fulfilment import OrderDeliveryGroup
 from schema.commerce.discounts import DiscountKindEnum
 from schema.commerce.shipping import ShippingRateType
 from schema.context import Info
@@ -218,3 +219,58 @@ def allocations_of(pricing: CartPricing, line_id: int) -> list[DiscountAllocatio
         for g in pricing.groups
         if g.code is not None and line_id in g.line_discounts
     ]
+
+
+@strawberry.type(
+    name="OrderDeliveryGroup",
+    description="One merchant's part of an order as it was bought: the rate chosen (copied: later edits of "
+    "the rate never change it), and what shipping and discounts came to.",
+)
+class OrderDeliveryGroupType:
+    row: strawberry.Private[OrderDeliveryGroup]
+    currency: strawberry.Private[str]
+    rate_name: str = strawberry.field(
+        description="The rate's name at checkout; empty when the merchant had no rates (shipping came with "
+        "the price of the goods)."
+    )
+    discount_code: str | None = strawberry.field(description="The merchant's code used; null when none.")
+
+    @classmethod
+    def of(cls, row: OrderDeliveryGroup, currency: str) -> OrderDeliveryGroupType:
+        return cls(row=row, currency=currency, rate_name=row.rate_name, discount_code=row.discount_code)
+
+    @strawberry.field(description="Who sells and ships this part.")
+    async def merchant(self, info: Info) -> UserRef:
+        from schema.users.types import load_user
+
+        return await load_user(info, self.row.merchant_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The delivery time promised at checkout; null when no rate was chosen.")
+    def estimated_delivery(self) -> DeliveryEstimate | None:
+        least, most = self.row.min_delivery_days, self.row.max_delivery_days
+        if least is None or most is None:
+            return None
+        return DeliveryEstimate.of(least, most)
+
+    @strawberry.field(description="The merchant's lines at their checkout prices.")
+    def subtotal(self) -> Money:
+        return Money.of(self.row.subtotal_minor_units, self.currency)
+
+    @strawberry.field(description="Shipping charged for this part, before any code.")
+    def shipping(self) -> Money:
+        return Money.of(self.row.shipping_minor_units, self.currency)
+
+    @strawberry.field(description="What the code took off, lines and shipping together.")
+    def discount(self) -> Money:
+        return Money.of(self.row.discount_minor_units + self.row.shipping_discount_minor_units, self.currency)
+
+    @strawberry.field(description="What the buyer paid for this part: subtotal + shipping − discount.")
+    def total(self) -> Money:
+        row = self.row
+        paid = (
+            row.subtotal_minor_units
+            + row.shipping_minor_units
+            - row.discount_minor_units
+            - row.shipping_discount_minor_units
+        )
+        return Money.of(paid, self.currency)

@@ -30,10 +30,12 @@ from models import (
     RefundStatus,
     StockState,
 )
+from models.fulfilment import OrderDeliveryGroup
 from schema.commerce.cart_pricing import (
     CartDiscountType,
     DeliveryGroupType,
     DiscountAllocation,
+    OrderDeliveryGroupType,
     allocations_of,
     discounts_of,
     groups_of,
@@ -577,6 +579,17 @@ class OrderType(Node):
         if merchant_id is not None:  # a merchant sees their own part of the order
             rows = rows.filter(merchant_id=merchant_id)
         return [OrderLineType.of(r, self.row.currency) for r in await rows.order_by("id")]
+
+    @strawberry.field(
+        description="Each merchant's part: the rate chosen, shipping, discount and what it came to; all of "
+        "them for the buyer, your own for a merchant. Empty for orders placed before delivery groups."
+    )
+    async def delivery_groups(self, info: Info) -> list[OrderDeliveryGroupType]:
+        rows = OrderDeliveryGroup.filter(order_id=self.row.id)
+        merchant_id = await viewer_scope(self.row, info.context.viewer_id)
+        if merchant_id is not None:
+            rows = rows.filter(merchant_id=merchant_id)
+        return [OrderDeliveryGroupType.of(r, self.row.currency) for r in await rows.order_by("id")]
 
     @strawberry.field(
         description="The parcels sent, oldest first, with their tracking: all of them for the buyer, your "

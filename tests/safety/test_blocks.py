@@ -378,6 +378,7 @@ EXEMPT = {
     "OrderLine.merchant": "a purchase record",
     "DeliveryGroup.merchant": "a purchase record: who sells the cart's items",
     "CartDiscount.merchant": "a purchase record: whose code discounts the cart's items",
+    "OrderDeliveryGroup.merchant": "a purchase record",
     "Shipment.merchant": "a purchase record",
     "ReturnRequest.merchant": "a purchase record",
     # Live: tried over a real WebSocket in tests/safety/test_blocks_live.py.

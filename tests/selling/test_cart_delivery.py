@@ -517,4 +517,139 @@ async def test_a_priced_cart_of_three_shops_reads_in_a_fixed_number_of_statement
     priced = body["data"]["cart"]
     assert len(priced["deliveryGroups"]) == 3 and len(priced["discounts"]) == 2
     # The cart with its lines and merchants, the rates, the codes, the merchants' accounts (one batch).
-    assert int(body["extensions"]["sqlStatements"]) <= 8, body["extensions"]
+    assert int(body["extensions"]["sqlStatements"]) <= 8, body["extensions"]  # 4 measured
+
+
+async def test_checkout_of_three_shops_with_codes_writes_its_order_in_at_most_15_statements(
+    shop: GraphQLClient,
+) -> None:
+    from api import sqlcount
+    from commerce import checkout
+    from models import OrderLine
+
+    shops = await three_shops(shop)
+    del shops["usshop"]
+    shops["third"] = await merchant_with(
+        shop, "third", 2000, [{"name": "Post", "countries": ["CN"], "priceMinorUnits": 600}]
+    )
+    for name, merchant in shops.items():
+        await code(
+            shop,
+            merchant,
+            code=f"T{name.upper()}",
+            kind="PERCENT",
+            value=500,
+            usageLimit=5,
+            perCustomerLimit=1,
+        )
+    cart = await cart_of(shop, [(m["variant"], 2) for m in shops.values()])
+    await ok(shop, ADDRESS_SET, {"cartId": cart["id"], "address": ADDRESS}, "cartShippingAddressSet")
+    for name in shops:
+        await ok(
+            shop, CODE_APPLY, {"cartId": cart["id"], "code": f"T{name.upper()}"}, "cartDiscountCodeApply"
+        )
+    row = await Cart.get(id=pk_uuid(cart["id"]))
+    address = dict(row.shipping_address or {})
+
+    sqlcount.install()
+    counter = sqlcount.start_request_counter()
+    order, created = await checkout._create_order(
+        row, None, "budget@example.com", address, "budget-1", checkout.DEFAULT_RESERVATION
+    )
+    statements = counter[0]
+
+    assert created and order.total_minor_units > 0
+    assert await OrderLine.filter(order_id=order.id).count() == 3
+    assert await DiscountRedemption.filter(order_id=order.id).count() == 3
+    assert await OrderDeliveryGroup.filter(order_id=order.id).count() == 3
+    # 14 measured: freeze the cart, read it (lines, variants, products, notes), rates, codes, the customer's
+    # uses of the three, stock (one conditional decrement per variant: 3), take the three uses (one
+    # statement), the order, its redemptions, lines, groups and payment attempt.
+    assert statements <= 15, statements
+
+
+def test_the_whole_priced_cart_query_fits_the_default_cost_budget() -> None:
+    from graphql import parse
+
+    from core.settings import Settings
+    from schema import build_schema
+    from schema.cost import operation_cost
+
+    schema = build_schema(Settings(VERMILION_SECRET_KEY="x" * 40))._schema
+    spent = operation_cost(schema, parse(CART), None, {"id": "x"})
+    # Ten shops at most, five options each, one code per shop: the query a checkout page sends.
+    assert spent < Settings().query_cost_budget, spent
+
+
+async def test_a_cart_holds_the_goods_of_at_most_ten_shops(client: GraphQLClient) -> None:
+    shops = [await merchant_with(client, f"s{i}x", 1000 + i, []) for i in range(11)]
+    cart = await cart_of(client, [(s["variant"], 1) for s in shops[:10]])
+    assert len(cart["deliveryGroups"]) == 10
+    body = await client.execute(
+        """mutation($cartId: ID!, $lines: [CartLineInput!]!) {
+             cartLinesAdd(cartId: $cartId, lines: $lines) { cart { id } errors { field code } } }""",
+        {"cartId": cart["id"], "lines": [{"variantId": shops[10]["variant"], "quantity": 1}]},
+    )
+    assert body["data"]["cartLinesAdd"]["errors"] == [{"field": ["lines"], "code": "TOO_MANY"}]
+    assert len((await client.data(CART, {"id": cart["id"]}))["cart"]["lines"]) == 10  # nothing added
+
+
+ORDER_GROUPS = """
+query($id: ID!) { order(id: $id) {
+  total { minorUnits } lines { sku }
+  deliveryGroups { merchant { handle } rateName discountCode estimatedDelivery { minDays maxDays }
+                   subtotal { minorUnits } shipping { minorUnits } discount { minorUnits } total { minorUnits } }
+} }"""
+
+
+async def test_a_merchant_sees_only_their_own_part_of_an_order(shop: GraphQLClient, stripe_base: str) -> None:
+    shops = await three_shops(shop)
+    lip, tea = shops["lipshop"], shops["teashop"]
+    await code(shop, tea, code="TEAPART", kind="FIXED", value=700, currency="CNY")
+    buyer = await sign_up(shop, f"part{uuid.uuid4().hex[:6]}")
+    token = buyer["token"]
+    cart = await cart_of(shop, [(lip["variant"], 1), (tea["variant"], 2)], token=token)
+    await ok(
+        shop, ADDRESS_SET, {"cartId": cart["id"], "address": ADDRESS}, "cartShippingAddressSet", token=token
+    )
+    await ok(
+        shop, CODE_APPLY, {"cartId": cart["id"], "code": "teapart"}, "cartDiscountCodeApply", token=token
+    )
+    started = await ok(
+        shop,
+        CHECKOUT,
+        {"input": {"cartId": cart["id"], "idempotencyKey": "part"}},
+        "checkoutStart",
+        token=token,
+    )
+    assert await pay(stripe_base, started["payment"]["paymentIntentId"]) == "succeeded"
+    order_id = started["order"]["id"]
+    await ok(shop, CHECKOUT_COMPLETE, {"orderId": order_id}, "checkoutComplete", token=token)
+
+    mine = (await shop.data(ORDER_GROUPS, {"id": order_id}, token=token))["order"]
+    assert len(mine["deliveryGroups"]) == 2 and len(mine["lines"]) == 2
+    theirs = (await shop.data(ORDER_GROUPS, {"id": order_id}, token=tea["token"]))["order"]
+    (group,) = theirs["deliveryGroups"]
+    assert [line["sku"] for line in theirs["lines"]] == ["TEASHOP-1"]
+    assert (group["rateName"], group["discountCode"], group["estimatedDelivery"]) == (
+        "EMS",
+        "TEAPART",
+        {"minDays": 2, "maxDays": 5},
+    )
+    assert (
+        group["subtotal"]["minorUnits"],
+        group["shipping"]["minorUnits"],
+        group["discount"]["minorUnits"],
+    ) == (
+        10000,
+        800,
+        700,
+    )
+    assert group["total"]["minorUnits"] == 10100
+    # The tea shop may refund what the buyer paid it, and no more.
+    refund = await shop.execute(
+        "mutation($id: ID!, $a: Int!) { orderRefund(orderId: $id, amountMinorUnits: $a) { errors { code } } }",
+        {"id": order_id, "a": 10101},
+        token=tea["token"],
+    )
+    assert [e["code"] for e in refund["data"]["orderRefund"]["errors"]] == ["REFUND_EXCEEDS_PAID"]
