@@ -5,7 +5,7 @@ cart, checkout and the tests all call):
 1. The group holds that merchant's lines; its subtotal counts the lines that can be bought (for sale, in
    the cart's currency) at today's prices.
 2. Its options are the merchant's live rates that ship to the address's country in the cart's currency,
-   cheapest first (`commerce.shipping.rates_for`'s order); each priced by `shipping_price` against the
+   cheapest first (`commerce.shipping.offered`); each priced by `shipping_price` against the
    group's subtotal (so a free-over threshold applies per merchant). The chosen rate is the one the shopper
    selected while it is still an option, else the cheapest. No address, or no option: the group is not
    shippable; checkout refuses it (NOT_SHIPPABLE). A merchant who has set up no live rate at all ships
@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from commerce.cart import CartContents
-from commerce.countries import COUNTRY_CODES
 from commerce.discounts import allocate, discount_for, is_live
-from commerce.shipping import shipping_price
+from commerce.shipping import offered, shipping_price
 from core.errors import ErrorCode
 from models import CartLine, ProductVariant
 from models.fulfilment import DiscountCode, DiscountKind, ShippingRate
@@ -206,15 +205,10 @@ def _options(
 ) -> list[DeliveryOption]:
     if not any(r.archived_at is None for r in rates):
         return [DeliveryOption(None, 0)]
-    if country is None or country not in COUNTRY_CODES or currency is None:
-        return []
-    found = [
-        r
-        for r in rates
-        if r.archived_at is None and r.currency == currency and country in (r.countries or [])
+    return [
+        DeliveryOption(r, shipping_price(r, subtotal))
+        for r in offered(rates, country, currency)[:MAX_OPTIONS]
     ]
-    found.sort(key=lambda r: (r.price_minor_units, r.max_delivery_days, r.id))
-    return [DeliveryOption(r, shipping_price(r, subtotal)) for r in found[:MAX_OPTIONS]]
 
 
 def code_problem(

@@ -2,14 +2,14 @@
 
 A merchant ships their own goods, so a cart is priced per merchant (one delivery group each) by one of
 that merchant's rates for the shipping address's country. This module holds the merchant's side (create,
-update, archive, list) and the two rules the cart and checkout will price with: `rates_for` and
-`shipping_price`. Archived rates are offered no more but stay stored: orders keep their own copy of what
+update, archive, list) and the two rules the cart and checkout price with (commerce/pricing.py): `offered`
+and `shipping_price`. Archived rates are offered no more but stay stored: orders keep their own copy of what
 they chose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -103,17 +103,18 @@ async def merchant_rates(merchant_id: int, *, include_archived: bool = False) ->
     return live + list(archived)
 
 
-async def rates_for(merchant_id: int, country: str) -> list[ShippingRate]:
-    """The live rates of `merchant_id` that ship to `country` (an alpha-2 code, any case), cheapest first
-    (then fastest, then oldest): the options of that merchant's delivery group. None for an unknown
-    country or a merchant who does not ship there."""
-    code = country.strip().upper()
-    if code not in COUNTRY_CODES:
+def offered(rates: Iterable[ShippingRate], country: str | None, currency: str | None) -> list[ShippingRate]:
+    """Of a merchant's `rates`, the live ones that ship to `country` (an alpha-2 code, any case) in
+    `currency`, cheapest first (then fastest, then oldest): the options of that merchant's delivery group.
+    None for an unknown country, or no country or currency yet. (A JSON list cannot be searched the same way
+    on SQLite and PostgreSQL; a merchant has at most MAX_LIVE_RATES live rates, read in one statement and
+    matched here.)"""
+    code = (country or "").strip().upper()
+    if code not in COUNTRY_CODES or currency is None:
         return []
-    # A JSON list cannot be searched the same way on SQLite and PostgreSQL; a merchant has at most
-    # MAX_LIVE_RATES live rates, so all of them are read (one indexed statement) and matched here.
-    live = await ShippingRate.filter(merchant_id=merchant_id, archived_at=None)
-    found = [rate for rate in live if code in (rate.countries or [])]
+    found = [
+        r for r in rates if r.archived_at is None and r.currency == currency and code in (r.countries or [])
+    ]
     return sorted(found, key=lambda r: (r.price_minor_units, r.max_delivery_days, r.id))
 
 

@@ -1,5 +1,5 @@
 """Merchants' shipping rates: made, changed, archived and listed by their merchant through the API, with
-every bad input refused by a clear code; and the two rules the cart will price with, `rates_for` and
+every bad input refused by a clear code; and the two rules the cart prices with, `offered` and
 `shipping_price`."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from commerce.countries import COUNTRY_CODES
-from commerce.shipping import MAX_LIVE_RATES, RateSpec, create_rate, rates_for, shipping_price
+from commerce.shipping import MAX_LIVE_RATES, RateSpec, create_rate, offered, shipping_price
 from core.errors import DomainError, ErrorCode
 from models.fulfilment import ShippingRate
 from social.accounts import sign_up as sign_up_rule
@@ -258,10 +258,13 @@ async def test_rates_for_a_country_are_the_live_ones_cheapest_first(db: str) -> 
     await ShippingRate.create(merchant_id=shop, **_row("Japan", countries=["JP"]))
     await ShippingRate.create(merchant_id=other, **_row("Theirs", price_minor_units=0))
 
-    assert [r.id for r in await rates_for(shop, "cn")] == [fast.id, slow.id, dear.id]
-    assert [r.name for r in await rates_for(shop, "JP")] == ["Japan", "Dear"]
-    assert await rates_for(shop, "US") == []
-    assert await rates_for(shop, "XX") == []
+    mine = await ShippingRate.filter(merchant_id=shop)  # as the cart reads them: all of the merchant's
+    assert [r.id for r in offered(mine, "cn", "CNY")] == [fast.id, slow.id, dear.id]
+    assert [r.name for r in offered(mine, "JP", "CNY")] == ["Japan", "Dear"]
+    assert offered(mine, "US", "CNY") == []
+    assert offered(mine, "XX", "CNY") == []
+    assert offered(mine, "CN", "USD") == []  # another currency than the cart's
+    assert offered(mine, None, "CNY") == []
 
 
 def test_shipping_is_free_once_the_group_reaches_the_threshold() -> None:
