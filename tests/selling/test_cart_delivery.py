@@ -653,3 +653,36 @@ async def test_a_merchant_sees_only_their_own_part_of_an_order(shop: GraphQLClie
         token=tea["token"],
     )
     assert [e["code"] for e in refund["data"]["orderRefund"]["errors"]] == ["REFUND_EXCEEDS_PAID"]
+
+
+async def test_a_declined_card_gives_the_use_back_and_a_retry_takes_it_again(
+    shop: GraphQLClient, stripe_base: str
+) -> None:
+    from tests.stripe_emulator import DECLINED
+
+    shops = await three_shops(shop)
+    tea = shops["teashop"]
+    last = await code(shop, tea, code="LASTONE", kind="FIXED", value=400, currency="CNY", usageLimit=1)
+    cart = await cart_of(shop, [(tea["variant"], 1)])
+    await ok(shop, ADDRESS_SET, {"cartId": cart["id"], "address": ADDRESS}, "cartShippingAddressSet")
+    await ok(shop, CODE_APPLY, {"cartId": cart["id"], "code": "LASTONE"}, "cartDiscountCodeApply")
+    checkout = {"cartId": cart["id"], "email": "declined@example.com"}
+    first = await ok(shop, CHECKOUT, {"input": {**checkout, "idempotencyKey": "one"}}, "checkoutStart")
+    assert await pay(stripe_base, first["payment"]["paymentIntentId"], DECLINED) != "succeeded"
+    order_id = first["order"]["id"]
+    await shop.execute(CHECKOUT_COMPLETE, {"orderId": order_id})  # settles the decline: stock and use back
+
+    uses = lambda: DiscountCode.get(id=pk(last["id"]))  # noqa: E731
+    assert (await uses()).uses == 0
+    assert await stock_of(tea) == 100
+
+    again = await ok(shop, CHECKOUT, {"input": {**checkout, "idempotencyKey": "two"}}, "checkoutStart")
+    assert again["order"]["id"] == order_id and again["order"]["total"]["minorUnits"] == 5000 + 800 - 400
+    assert (await uses()).uses == 1
+    assert await DiscountRedemption.filter(order_id=pk_uuid(order_id)).values_list("status", flat=True) == [
+        RedemptionStatus.RESERVED
+    ]
+    assert await pay(stripe_base, again["payment"]["paymentIntentId"]) == "succeeded"
+    paid = await ok(shop, CHECKOUT_COMPLETE, {"orderId": order_id}, "checkoutComplete")
+    assert paid["order"]["paid"]["minorUnits"] == 5400
+    assert (await uses()).uses == 1
