@@ -81,7 +81,8 @@ async def amount_mismatches() -> list[str]:
     """Orders whose amounts disagree with their parts: total = subtotal + shipping - discount; the subtotal
     is the lines at their prices; shipping is the delivery groups'; the discount is the lines' shares plus
     the groups' shipping discounts, and what the codes' redemptions took; a paid order without an
-    `attention` note was paid its total. Empty when all agree."""
+    `attention` note was paid its total; and each code's `uses` is its reserved and spent redemptions.
+    Empty when all agree."""
     lines = await _sums(
         "SELECT order_id, SUM(quantity * unit_price_minor_units) AS goods, SUM(discount_minor_units) AS off "
         "FROM order_lines GROUP BY order_id"
@@ -93,7 +94,15 @@ async def amount_mismatches() -> list[str]:
     codes = await _sums(
         "SELECT order_id, SUM(amount_minor_units) AS taken FROM discount_redemptions GROUP BY order_id"
     )
-    problems = []
+    # A code's `uses` counts its reserved and spent uses: exactly its RESERVED and USED redemptions.
+    problems = [
+        f"discount code {r['code']}: uses {r['uses']}, redemptions {r['held']}"
+        for r in await fetch_all(
+            "SELECT c.code, c.uses, (SELECT COUNT(*) FROM discount_redemptions d WHERE d.code_id = c.id "
+            "AND d.status IN ('RESERVED', 'USED')) AS held FROM discount_codes c"
+        )
+        if int(r["uses"]) != int(r["held"])
+    ]
     for order in await Order.all():
         key = str(order.id)
         own = lines.get(key, {"goods": 0, "off": 0})

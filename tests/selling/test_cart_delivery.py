@@ -181,8 +181,13 @@ async def test_a_cart_from_three_shops_pays_its_total_to_the_minor_unit(
     await code(shop, lip, code="LIPSHIP", kind="FREE_SHIPPING", value=0)
     await code(shop, lip, code="LIPOLD", kind="PERCENT", value=5000, endsAt="2020-01-01T00:00:00Z")
     await code(shop, tea, code="TEA5", kind="FIXED", value=500, currency="CNY")
-    gone = await code(shop, tea, code="TEAGONE", kind="FIXED", value=100, currency="CNY", usageLimit=1)
-    await DiscountCode.filter(id=pk(gone["id"])).update(uses=1)
+    await code(shop, tea, code="TEAGONE", kind="FIXED", value=100, currency="CNY", usageLimit=1)
+    # Someone else takes the code's one use (a checkout reserves it).
+    early = await cart_of(shop, [(tea["variant"], 1)])
+    await ok(shop, ADDRESS_SET, {"cartId": early["id"], "address": ADDRESS}, "cartShippingAddressSet")
+    await ok(shop, CODE_APPLY, {"cartId": early["id"], "code": "TEAGONE"}, "cartDiscountCodeApply")
+    early_checkout = {"cartId": early["id"], "idempotencyKey": "early", "email": "early@example.com"}
+    await ok(shop, CHECKOUT, {"input": early_checkout}, "checkoutStart")
     await code(shop, other, code="ELSEWHERE", kind="PERCENT", value=1000)
     buyer = await sign_up(shop, f"buyer{uuid.uuid4().hex[:6]}")
     token = buyer["token"]
