@@ -4,13 +4,20 @@ A shipment holds whole lines (what was left of each to ship) and its tracking. A
 `shipped_quantity` moves by one conditional update on the value read (`… WHERE shipped_quantity = 0`)
 under the order's row lock (PostgreSQL), so two merchants, or one merchant twice at once, never ship a
 line twice and always agree whether the order is complete: it becomes FULFILLED (commerce/states.py) with
-the parcel that ships its last line. The buyer is told of each parcel and each delivery
-(SHIPMENT_UPDATED), and of the parcel that completes the order as before (ORDER_FULFILLED), once each.
+the parcel that ships its last line. The buyer is told of each orderFulfill call's parcels and of each
+delivery (SHIPMENT_UPDATED), and of the call that completes the order as before (ORDER_FULFILLED).
+
+A parcel holds at most MAX_PARCEL_LINES lines and an order ships in at most MAX_PARCELS_PER_ORDER parcels:
+they bound `Order.shipments` for the query-cost budget (schema/cost.py). The parcel limit never stops an
+order from shipping in full: a parcel is refused (TOO_MANY) when the lines still to ship, packed
+MAX_PARCEL_LINES to a parcel, would no longer fit in the parcels left (`parcels_needed`); the form that
+ships all of a merchant's lines packs them that way, so it is never refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +25,7 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
-from commerce.cart import MAX_CART_LINES
+from commerce.cart import MAX_CART_LINES, MAX_CART_MERCHANTS
 from commerce.order_notifications import notify_fulfilled
 from commerce.orders import order_for
 from commerce.policy import can_view_order, is_merchant_of
@@ -31,16 +38,27 @@ from social.notifications import notify
 
 MAX_TRACKING_NUMBER = 100
 MAX_CARRIER = 100
-# An order holds at most as many lines as a cart (it is a frozen cart): as many can be named at once.
-MAX_FULFIL_LINES = MAX_CART_LINES
+# Lines in one parcel: what a merchant names at once, and what the form that ships all of their lines puts
+# in each parcel it sends.
+MAX_PARCEL_LINES = 5
+# Parcels of one order: enough for the worst order a cart can make (MAX_CART_LINES lines of
+# MAX_CART_MERCHANTS shops) packed MAX_PARCEL_LINES to a parcel. A shop of l lines needs ⌈l / 5⌉ parcels,
+# i.e. 1 + ⌊(l − 1) / 5⌋; over ten shops that is at most 10 + ⌊(100 − 10) / 5⌋ = 28.
+MAX_PARCELS_PER_ORDER = MAX_CART_MERCHANTS + (MAX_CART_LINES - MAX_CART_MERCHANTS) // MAX_PARCEL_LINES
 
 
 @dataclass(frozen=True)
 class Fulfilment:
-    """What orderFulfill did: the order as it is now, and the parcel it made."""
+    """What orderFulfill did: the order as it is now, and the parcels it made (more than one only when all
+    of the merchant's lines left were more than a parcel holds)."""
 
     order: Order
-    shipment: Shipment
+    shipments: list[Shipment]
+
+    @property
+    def shipment(self) -> Shipment:
+        """The first parcel sent."""
+        return self.shipments[0]
 
 
 def shipped_lines(shipment: Shipment) -> dict[int, int]:
@@ -56,12 +74,14 @@ async def fulfil(
     tracking_number: str | None = None,
     carrier: str | None = None,
 ) -> Fulfilment:
-    """Ship the viewer's lines `line_ids` of the order (None: all of theirs not shipped yet) in one parcel.
+    """Ship the viewer's lines `line_ids` of the order in one parcel, or (None) all of theirs not shipped
+    yet, in parcels of at most MAX_PARCEL_LINES lines sharing the tracking.
 
     `tracking_number` None is the call without tracking (the first orderFulfill(orderId)); given, it is
     1–100 characters once trimmed. Only a merchant of the order ships, and only their own lines (FORBIDDEN
     for another's, ALREADY_SHIPPED for a line already in a parcel); a paid order only (INVALID_TRANSITION
-    otherwise, FULFILLED included)."""
+    otherwise, FULFILLED included). TOO_MANY for more than MAX_PARCEL_LINES lines named, or a parcel after
+    which the order's lines left would not fit in the parcels it has left (`_check_parcels_left`)."""
     if not await is_merchant_of(order_id, viewer_id):
         await order_for(order_id, viewer_id)  # NOT_FOUND for strangers, before FORBIDDEN for the buyer
         raise Forbidden("Only a merchant of this order can fulfil it.", "order_id")
@@ -85,7 +105,13 @@ def _named_lines(checks: Checks, line_ids: Sequence[int] | None) -> list[int] | 
         checks.fail(
             "line_ids", ErrorCode.REQUIRED, "Name at least one line, or leave lineIds out to ship all."
         )
-    elif checks.count("line_ids", ids, maximum=MAX_FULFIL_LINES):
+    elif len(ids) > MAX_PARCEL_LINES:
+        checks.fail(
+            "line_ids",
+            ErrorCode.TOO_MANY,
+            f"A parcel holds at most {MAX_PARCEL_LINES} lines: send the others in another parcel.",
+        )
+    else:
         for i, line_id in enumerate(ids):
             if line_id in ids[:i]:
                 checks.fail(("line_ids", i), ErrorCode.INVALID, "This line is named twice.")
@@ -98,11 +124,14 @@ async def _ship(
 ) -> Fulfilment:
     async with in_transaction():
         # The order's row lock (PostgreSQL) serialises the parcels of one order, so the last one sees every
-        # other line shipped; refunds take the same lock first.
+        # other line shipped, and each sees every parcel sent before it; refunds take the same lock first.
         order = await Order.filter(id=order_id).select_for_update().get()
         check_transition(order.status, OrderStatus.FULFILLED)
         lines = {line.id: line for line in await OrderLine.filter(order_id=order_id)}
         to_ship = _lines_to_ship(merchant_id, lines, wanted)
+        parcels = [to_ship[i : i + MAX_PARCEL_LINES] for i in range(0, len(to_ship), MAX_PARCEL_LINES)]
+        shipping = {line.id for line in to_ship}
+        await _check_parcels_left(order_id, lines.values(), shipping, len(parcels), wanted)
         for line in to_ship:
             # Conditional on what was read: a parcel racing this one for the line ships it, not both.
             if not await OrderLine.filter(id=line.id, shipped_quantity=line.shipped_quantity).update(
@@ -111,23 +140,63 @@ async def _ship(
                 raise _already_shipped(
                     line, "order_id" if wanted is None else ("line_ids", wanted.index(line.id))
                 )
-        shipment = await Shipment.create(
-            order_id=order_id,
-            merchant_id=merchant_id,
-            lines={str(line.id): line.quantity - line.shipped_quantity for line in to_ship},
-            tracking_number=tracking,
-            carrier=carrier,
-        )
+        shipments = [
+            await Shipment.create(
+                order_id=order_id,
+                merchant_id=merchant_id,
+                lines={str(line.id): line.quantity - line.shipped_quantity for line in parcel},
+                tracking_number=tracking,
+                carrier=carrier,
+            )
+            for parcel in parcels
+        ]
         # Read under the order's lock, which every parcel takes: no other line can ship meanwhile.
-        shipping = {line.id for line in to_ship}
         complete = all(
             line.id in shipping or line.shipped_quantity >= line.quantity for line in lines.values()
         )
         if complete and await move_order(order_id, from_=order.status, to=OrderStatus.FULFILLED):
             await notify_fulfilled(order, merchant_id)
         else:
-            await _notify_buyer(order, merchant_id, shipment, ShipmentStatus.SHIPPED)
-    return Fulfilment(order=await Order.get(id=order_id), shipment=shipment)
+            # One message per call: the parcels of one call went out together.
+            await _notify_buyer(order, merchant_id, shipments[0], ShipmentStatus.SHIPPED)
+    return Fulfilment(order=await Order.get(id=order_id), shipments=shipments)
+
+
+def parcels_needed(lines: Iterable[OrderLine], shipping: Collection[int] = ()) -> int:
+    """The fewest parcels the order's lines not shipped yet (leaving out `shipping`) can still go in: each
+    merchant's packed MAX_PARCEL_LINES to a parcel."""
+    left = Counter(
+        int(line.merchant_id)  # type: ignore[attr-defined]
+        for line in lines
+        if line.id not in shipping and line.shipped_quantity < line.quantity
+    )
+    return sum(-(-count // MAX_PARCEL_LINES) for count in left.values())
+
+
+async def _check_parcels_left(
+    order_id: UUID,
+    lines: Iterable[OrderLine],
+    shipping: Collection[int],
+    parcels: int,
+    wanted: list[int] | None,
+) -> None:
+    """TOO_MANY when, after these parcels, the lines still to ship would not fit in the parcels left.
+
+    Every order a cart can make starts within MAX_PARCELS_PER_ORDER (see there), and no parcel that passes
+    breaks that, so every order can always ship in full; packing a merchant's lines MAX_PARCEL_LINES to a
+    parcel (the form that ships all of them) never needs more than it frees, so it always passes."""
+    sent = await Shipment.filter(order_id=order_id).count()
+    after = parcels_needed(lines, shipping)
+    if sent + parcels + after <= MAX_PARCELS_PER_ORDER:
+        return
+    left = max(MAX_PARCELS_PER_ORDER - sent - parcels, 0)
+    raise DomainError(
+        ErrorCode.TOO_MANY,
+        f"An order ships in at most {MAX_PARCELS_PER_ORDER} parcels and {sent} have been sent: after this "
+        f"one the lines not shipped yet would need {after} of the {left} left. Put more of your lines in "
+        f"this parcel (up to {MAX_PARCEL_LINES}).",
+        "order_id" if wanted is None else "line_ids",
+    )
 
 
 def _lines_to_ship(

@@ -8,7 +8,8 @@ refund, REFUND_SUCCEEDED) and told to the other party (RETURN_UPDATED; the refun
 ORDER_REFUNDED, as every refund does).
 
 A return holds one merchant's lines (the merchant approves, receives and refunds it): a request naming
-two merchants' lines is refused (INVALID) — the buyer asks each merchant separately.
+two merchants' lines is refused (INVALID) — the buyer asks each merchant separately. A return holds at
+most MAX_RETURN_LINES lines and an order has at most MAX_RETURNS_PER_ORDER returns (TOO_MANY).
 
 What k units of a line were paid (`paid_for`) is exact to the minor unit and cumulative, so returning a
 line in several parts refunds, in all, exactly what the whole line was paid.
@@ -26,7 +27,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from commerce import inventory, ledger
-from commerce.cart import MAX_CART_LINES
+from commerce.cart import MAX_CART_MERCHANTS
 from commerce.errors import (
     CheckoutInProgress,
     InvalidTransition,
@@ -57,8 +58,11 @@ from social.notifications import notify
 
 # How long after delivery goods can be returned.
 RETURN_WINDOW = timedelta(days=30)
-MAX_RETURN_LINES = MAX_CART_LINES  # an order's lines at most
-MAX_RETURNS_PER_ORDER = 20
+# Lines in one return, and returns of one order (whatever became of them): they bound `Order.returns` for the
+# query-cost budget (schema/cost.py). Ten returns let a buyer ask each shop of the largest order a cart can
+# make (MAX_CART_MERCHANTS) once; a return of more lines is asked in parts.
+MAX_RETURN_LINES = 5
+MAX_RETURNS_PER_ORDER = MAX_CART_MERCHANTS
 MAX_REASON = 1000
 MAX_NOTE = 1000
 # Returns not yet received: their units are spoken for.
@@ -123,7 +127,13 @@ async def request_return(
         raise Forbidden("Only the buyer of this order can return its goods.", "order_id")
     checks = Checks()
     cleaned = checks.text("reason", reason, max_length=MAX_REASON)
-    if checks.count("lines", list(lines), maximum=MAX_RETURN_LINES, minimum=1):
+    if len(lines) > MAX_RETURN_LINES:
+        checks.fail(
+            "lines",
+            ErrorCode.TOO_MANY,
+            f"A return holds at most {MAX_RETURN_LINES} lines: return the others in another return.",
+        )
+    elif checks.count("lines", list(lines), maximum=MAX_RETURN_LINES, minimum=1):
         for i, spec in enumerate(lines):
             if spec.quantity <= 0:
                 checks.fail(("lines", i, "quantity"), ErrorCode.OUT_OF_RANGE, "Return at least 1.")
@@ -146,7 +156,9 @@ async def _create(order_id: UUID, specs: list[ReturnLineSpec], reason: str, now:
             )
         if await ReturnRequest.filter(order_id=order_id).count() >= MAX_RETURNS_PER_ORDER:
             raise DomainError(
-                ErrorCode.TOO_MANY, f"An order can have at most {MAX_RETURNS_PER_ORDER} returns.", "lines"
+                ErrorCode.TOO_MANY,
+                f"An order can have at most {MAX_RETURNS_PER_ORDER} returns, rejected ones included.",
+                "order_id",
             )
         lines = {line.id: line for line in await OrderLine.filter(order_id=order_id)}
         delivered = await _delivered(order_id)

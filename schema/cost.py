@@ -47,7 +47,7 @@ from graphql import (
 from commerce.cart import MAX_CART_LINES, MAX_CART_MERCHANTS
 from commerce.catalog import MAX_VARIANTS
 from commerce.discounts import MAX_CODE_PRODUCTS
-from commerce.fulfilment import MAX_FULFIL_LINES
+from commerce.fulfilment import MAX_PARCEL_LINES, MAX_PARCELS_PER_ORDER
 from commerce.money import CURRENCY_EXPONENTS
 from commerce.pricing import MAX_OPTIONS
 from commerce.returns import MAX_RETURN_LINES, MAX_RETURNS_PER_ORDER
@@ -83,9 +83,10 @@ LIST_BOUNDS: dict[str, int] = {
     "User.filters": MAX_FILTERS,
     "User.exports": MAX_LISTED_EXPORTS,
     "User.shippingRates": MAX_LISTED_RATES,
-    # A parcel holds whole lines, each shipped once: an order has no more parcels than lines.
-    "Order.shipments": MAX_FULFIL_LINES,
-    "Shipment.lines": MAX_FULFIL_LINES,
+    # orderFulfill keeps both: a parcel of at most 5 lines, at most 28 parcels an order (always enough).
+    "Order.shipments": MAX_PARCELS_PER_ORDER,
+    "Shipment.lines": MAX_PARCEL_LINES,
+    # returnRequestCreate keeps both: at most 10 returns an order, of at most 5 lines each.
     "Order.returns": MAX_RETURNS_PER_ORDER,
     "ReturnRequest.lines": MAX_RETURN_LINES,
 }

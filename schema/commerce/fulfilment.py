@@ -12,7 +12,8 @@ import strawberry
 from commerce.events import publish_order_status
 from commerce.fulfilment import (
     MAX_CARRIER,
-    MAX_FULFIL_LINES,
+    MAX_PARCEL_LINES,
+    MAX_PARCELS_PER_ORDER,
     MAX_TRACKING_NUMBER,
     fulfil,
     mark_delivered,
@@ -53,7 +54,8 @@ class ShipmentLine:
 
 @strawberry.type(
     name="Shipment",
-    description="A parcel a merchant sent: some or all of their lines of an order, with its tracking.",
+    description=f"A parcel a merchant sent: up to {MAX_PARCEL_LINES} of their lines of an order, with its "
+    "tracking.",
 )
 class ShipmentType:
     row: strawberry.Private[Shipment]
@@ -116,8 +118,9 @@ class OrderFulfillInput:
     )
     line_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
-        description="The OrderLine ids to ship, all yours (FORBIDDEN for another merchant's; "
-        "ALREADY_SHIPPED for one already in a parcel); left out: all of your lines not shipped yet.",
+        description=f"1–{MAX_PARCEL_LINES} OrderLine ids to ship, all yours (FORBIDDEN for another "
+        "merchant's; ALREADY_SHIPPED for one already in a parcel; TOO_MANY for more); left out: all of your "
+        f"lines not shipped yet, in parcels of up to {MAX_PARCEL_LINES} lines that share this tracking.",
     )
     carrier: str | None = strawberry.field(
         default=None, description=f'Who carries it, e.g. "SF Express"; up to {MAX_CARRIER} characters.'
@@ -131,7 +134,9 @@ class OrderFulfillPayload:
         description="The order as it is now (FULFILLED once every line has shipped); null when refused.",
     )
     shipment: ShipmentType | None = strawberry.field(
-        default=None, description="The parcel just sent; null when refused."
+        default=None,
+        description="The parcel just sent (the first, when all your lines left filled several: "
+        "`order.shipments` lists them all); null when refused.",
     )
     errors: list[UserError] = payload_errors()
 
@@ -157,11 +162,13 @@ def _in_input(exc: DomainError) -> DomainError:
 class FulfilmentMutation:
     @strawberry.mutation(
         description="Ship your lines of a paid order in one parcel (a merchant of the order): "
-        "`input { orderId lineIds trackingNumber carrier }`. Several parcels may ship an order in parts; the "
-        "order becomes FULFILLED with the parcel that ships its last line. The buyer is told of each parcel. "
-        "`orderFulfill(orderId)` without `input` (the first form of this mutation) ships all of your lines "
-        "not shipped yet, without tracking. INVALID_TRANSITION for an order that is not paid (or already "
-        "FULFILLED)."
+        f"`input {{ orderId lineIds trackingNumber carrier }}`. A parcel holds up to {MAX_PARCEL_LINES} "
+        f"lines and an order ships in at most {MAX_PARCELS_PER_ORDER} parcels, always enough for all of its "
+        "lines: a parcel after which the lines left would not fit in the parcels left is TOO_MANY (put more "
+        "lines in it). The order becomes FULFILLED with the parcel that ships its last line. The buyer is "
+        "told once per call. `orderFulfill(orderId)` without `input` (the first form of this mutation) ships "
+        f"all of your lines not shipped yet, without tracking, in parcels of up to {MAX_PARCEL_LINES} lines. "
+        "INVALID_TRANSITION for an order that is not paid (or already FULFILLED)."
     )
     @returns_errors
     async def order_fulfill(
@@ -191,7 +198,7 @@ class FulfilmentMutation:
                     if input.line_ids is None
                     else [
                         decode_global_id(line_id, "OrderLine", ("line_ids", i))
-                        for i, line_id in enumerate(input.line_ids[: MAX_FULFIL_LINES + 1])
+                        for i, line_id in enumerate(input.line_ids[: MAX_PARCEL_LINES + 1])
                     ],
                     tracking_number=input.tracking_number,
                     carrier=input.carrier,

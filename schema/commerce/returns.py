@@ -176,9 +176,9 @@ class ReturnLineInput:
 class ReturnRequestCreateInput:
     order_id: strawberry.ID = strawberry.field(description="The Order: you must be its buyer.")
     lines: list[ReturnLineInput] = strawberry.field(
-        description=f"1–{MAX_RETURN_LINES} lines of one merchant (INVALID for a second merchant's: ask each "
-        f"separately), each in a DELIVERED shipment (NOT_DELIVERED) delivered at most {RETURN_WINDOW.days} "
-        "days ago (RETURN_WINDOW_CLOSED)."
+        description=f"1–{MAX_RETURN_LINES} lines of one merchant (TOO_MANY for more; INVALID for a second "
+        "merchant's: ask each separately), each in a DELIVERED shipment (NOT_DELIVERED) delivered at most "
+        f"{RETURN_WINDOW.days} days ago (RETURN_WINDOW_CLOSED)."
     )
     reason: str = strawberry.field(description=f"Why, 1–{MAX_REASON} characters.")
 
@@ -223,8 +223,8 @@ async def _payload(info: Info, row: ReturnRequest) -> ReturnRequestPayload:
 class ReturnMutation:
     @strawberry.mutation(
         description=f"Ask to return delivered goods of one merchant (the order's buyer), within "
-        f"{RETURN_WINDOW.days} days of delivery. At most {MAX_RETURNS_PER_ORDER} returns per order "
-        "(TOO_MANY). The merchant is told."
+        f"{RETURN_WINDOW.days} days of delivery. At most {MAX_RETURN_LINES} lines per return and "
+        f"{MAX_RETURNS_PER_ORDER} returns per order, rejected ones included (TOO_MANY). The merchant is told."
     )
     @returns_errors
     async def return_request_create(

@@ -159,6 +159,43 @@ async def two_shop_order(
     return TwoShops(w, other, variant, order)
 
 
+@dataclass
+class OneShop:
+    """A shopper's PAID order of `len(order["lines"])` variants of one merchant's product."""
+
+    merchant: dict[str, Any]
+    shopper: dict[str, Any]
+    order: dict[str, Any]
+
+    @property
+    def line_ids(self) -> list[str]:
+        return [str(line["id"]) for line in self.order["lines"]]
+
+
+async def one_shop_order(client: GraphQLClient, base: str, *, lines: int, quantity: int = 1) -> OneShop:
+    """A PAID order of `lines` lines, `quantity` each, all of one merchant's."""
+    merchant = await sign_up(client, f"shop{uuid.uuid4().hex[:6]}")
+    shopper = await sign_up(client, f"buyer{uuid.uuid4().hex[:6]}")
+    variants = [
+        {"sku": f"V-{i:02d}", "name": f"{i:02d}", "priceMinorUnits": 1000 + i, "currency": "CNY", "stock": 10}
+        for i in range(lines)
+    ]
+    product = await create_product(client, merchant["token"], title="Sample Set 小样套装", variants=variants)
+    wanted = [{"variantId": v["id"], "quantity": quantity} for v in product["variants"]]
+    cart = (
+        await ok(client, CART_CREATE, {"input": {"lines": wanted}}, "cartCreate", token=shopper["token"])
+    )["cart"]
+    started = await ok(
+        client, CHECKOUT_START, checkout_input(cart["id"]), "checkoutStart", token=shopper["token"]
+    )
+    assert await pay(base, started["payment"]["paymentIntentId"]) == "succeeded"
+    paid = await complete(client, started["order"]["id"], shopper["token"])
+    assert paid["status"] == "PAID"
+    order = await read(client, paid["id"], shopper["token"])
+    assert len(order["lines"]) == lines
+    return OneShop(merchant, shopper, order)
+
+
 async def fulfil(client: GraphQLClient, token: str, **fields: Any) -> dict[str, Any]:
     """orderFulfill(input) that must succeed: its payload."""
     return dict(await ok(client, FULFIL, {"input": fields}, "orderFulfill", token=token))

@@ -13,7 +13,7 @@ import pytest
 
 from commerce import returns
 from commerce.ledger import ledger_mismatches
-from commerce.returns import RETURN_WINDOW, paid_for
+from commerce.returns import MAX_RETURN_LINES, MAX_RETURNS_PER_ORDER, RETURN_WINDOW, paid_for
 from models import OrderLine, ReturnRequest, Shipment
 from tests.conftest import GraphQLClient
 from tests.factories import sign_up
@@ -28,6 +28,7 @@ from tests.selling.orders import (
     delivered,
     fulfil,
     notifications,
+    one_shop_order,
     order_pk,
     read,
     return_step,
@@ -414,3 +415,37 @@ async def test_a_guest_order_is_returned_by_whoever_holds_its_id_but_not_its_mer
     assert [(e["field"], e["code"]) for e in by_merchant["errors"]] == [(["input", "orderId"], "FORBIDDEN")]
     by_guest = (await shop.data(RETURN_CREATE, variables, anonymous=True))["returnRequestCreate"]
     assert by_guest["errors"] == [] and by_guest["returnRequest"]["status"] == "REQUESTED"
+
+
+async def test_a_return_holds_five_lines_and_an_order_has_ten_returns(
+    shop: GraphQLClient, stripe_base: str
+) -> None:
+    assert (MAX_RETURN_LINES, MAX_RETURNS_PER_ORDER) == (5, 10)
+    o = await one_shop_order(shop, stripe_base, lines=6, quantity=2)
+    order_id, ids = o.order["id"], o.line_ids
+    await fulfil(shop, o.merchant["token"], orderId=order_id, trackingNumber="SF-1")
+    await Shipment.filter(order_id=order_pk(order_id)).update(
+        status="DELIVERED", delivered_at=datetime.now(UTC)
+    )
+    buyer = o.shopper["token"]
+
+    assert await _refusals(shop, buyer, order_id, [(line_id, 1) for line_id in ids]) == [
+        (["input", "lines"], "TOO_MANY")
+    ]
+    # Ten returns of one unit each (one rejected: it counts too), then no more, though units are left.
+    first = await ok(
+        shop,
+        RETURN_CREATE,
+        {"input": {"orderId": order_id, "lines": [{"lineId": ids[0], "quantity": 1}], "reason": "x"}},
+        "returnRequestCreate",
+        token=buyer,
+    )
+    rejected = await return_step(shop, RETURN_REJECT, o.merchant["token"], first["returnRequest"]["id"])
+    assert rejected["returnRequest"]["status"] == "REJECTED"
+    for n in range(1, MAX_RETURNS_PER_ORDER):
+        variables = {
+            "input": {"orderId": order_id, "lines": [{"lineId": ids[n % 6], "quantity": 1}], "reason": "x"}
+        }
+        await ok(shop, RETURN_CREATE, variables, "returnRequestCreate", token=buyer)
+    assert await _refusals(shop, buyer, order_id, [(ids[5], 1)]) == [(["input", "orderId"], "TOO_MANY")]
+    assert await ReturnRequest.filter(order_id=order_pk(order_id)).count() == MAX_RETURNS_PER_ORDER

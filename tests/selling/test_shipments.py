@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 
+from commerce.fulfilment import MAX_PARCELS_PER_ORDER
 from models import OrderLine, Shipment
 from tests.conftest import GraphQLClient
 from tests.factories import sign_up
@@ -19,6 +20,7 @@ from tests.selling.orders import (
     fulfil,
     fulfil_refused,
     notifications,
+    one_shop_order,
     order_pk,
     read,
     two_shop_order,
@@ -265,3 +267,100 @@ async def test_order_status_tells_subscribers_of_each_parcel(shop: GraphQLClient
     arrived = await asyncio.wait_for(anext(updates), 10)
     assert arrived.row.status == "PAID"
     await updates.aclose()
+
+
+# --- how many parcels, of how many lines ----------------------------------------------------------------
+
+
+async def test_a_parcel_holds_five_lines_and_all_lines_left_ship_in_parcels_of_five(
+    shop: GraphQLClient, stripe_base: str
+) -> None:
+    o = await one_shop_order(shop, stripe_base, lines=7)
+    token, order_id, ids = o.merchant["token"], o.order["id"], o.line_ids
+
+    assert await fulfil_refused(shop, token, orderId=order_id, lineIds=ids[:6], trackingNumber="T") == [
+        (["input", "lineIds"], "TOO_MANY")
+    ]
+    one = await fulfil(shop, token, orderId=order_id, lineIds=ids[6:], trackingNumber="SF-A")
+    assert len(one["shipment"]["lines"]) == 1
+
+    # The first form ships the six lines left: a parcel of five, then one of one.
+    body = (await shop.data(FULFIL_BY_ID, {"orderId": order_id}, token=token))["orderFulfill"]
+    assert body["errors"] == [] and body["order"]["status"] == "FULFILLED"
+    assert [x["line"]["id"] for x in body["shipment"]["lines"]] == ids[:5]
+    order = await read(shop, order_id, o.shopper["token"])
+    assert [([x["line"]["id"] for x in s["lines"]], s["trackingNumber"]) for s in order["shipments"]] == [
+        (ids[6:], "SF-A"),
+        (ids[:5], ""),
+        (ids[5:6], ""),
+    ]
+    assert all(line["shippedQuantity"] == line["quantity"] for line in order["lines"])
+    # One message for the call that sent two parcels, and the order's completion with it.
+    told = [kind for kind, _ in await notifications(shop, o.shopper["token"])]
+    assert told == ["ORDER_FULFILLED", "SHIPMENT_UPDATED", "ORDER_PAID"]
+
+
+async def test_an_order_ships_in_at_most_28_parcels_and_can_always_ship_in_full(
+    shop: GraphQLClient, stripe_base: str
+) -> None:
+    """29 lines of one shop: one parcel each would be 29; the parcel that would leave the last lines no
+    parcel to go in is refused, and they ship together in the 28th."""
+    assert MAX_PARCELS_PER_ORDER == 28
+    o = await one_shop_order(shop, stripe_base, lines=29)
+    token, order_id, ids = o.merchant["token"], o.order["id"], o.line_ids
+
+    for n, line_id in enumerate(ids[:27]):
+        await fulfil(shop, token, orderId=order_id, lineIds=[line_id], trackingNumber=f"SF-{n}")
+    refused_parcel = await shop.data(
+        FULFIL, {"input": {"orderId": order_id, "lineIds": [ids[27]], "trackingNumber": "SF-27"}}, token=token
+    )
+    (error,) = refused_parcel["orderFulfill"]["errors"]
+    assert (error["field"], error["code"]) == (["input", "lineIds"], "TOO_MANY")
+    assert "at most 28 parcels" in error["message"]
+    assert await Shipment.filter(order_id=order_pk(order_id)).count() == 27
+
+    # All the lines left, in one parcel: the 28th, and the order is complete.
+    done = await fulfil(shop, token, orderId=order_id, trackingNumber="SF-27")
+    assert done["order"]["status"] == "FULFILLED"
+    assert [x["line"]["id"] for x in done["shipment"]["lines"]] == ids[27:]
+    assert len(done["order"]["shipments"]) == MAX_PARCELS_PER_ORDER
+
+
+def test_the_order_page_fits_the_default_cost_budget() -> None:
+    """What an order page asks for — lines, each shop's part, the parcels and the returns with their
+    lines — priced at the most the rules allow, well within the 1,000-point budget."""
+    from graphql import parse
+
+    from core.settings import Settings
+    from schema import build_schema
+    from schema.cost import operation_cost
+
+    schema = build_schema(Settings(VERMILION_SECRET_KEY="x" * 40))._schema
+    spent = operation_cost(schema, parse(ORDER_PAGE), None, {"id": "x"})
+    print(f"order page: {spent} of {Settings().query_cost_budget}")
+    # The order, its five amounts and address (7); 100 lines × (line, paid) (200); 10 shops' parts ×
+    # (part, merchant, estimate, 4 amounts) (70); 28 parcels × (parcel, merchant, 5 × (line, order line))
+    # (336); 10 returns × (return, amount, merchant, 5 × (line, order line)) (130).
+    assert spent == 7 + 200 + 70 + 336 + 130 == 743
+    assert spent < 0.75 * Settings().query_cost_budget
+    # What a page pays for the parcels and returns alone (20,101 and 4,021 before the limits).
+    parcels = '{ order(id: "x") { shipments { lines { line { id } quantity } } } }'
+    returned = '{ order(id: "x") { returns { lines { line { id } quantity } } } }'
+    assert operation_cost(schema, parse(parcels)) == 1 + 28 * (1 + 5 * 2) == 309
+    assert operation_cost(schema, parse(returned)) == 1 + 10 * (1 + 5 * 2) == 111
+
+
+MONEY = "{ amount currency }"
+ORDER_PAGE = f"""
+query OrderPage($id: ID!) {{ order(id: $id) {{
+  id status email createdAt paidAt
+  total {MONEY} subtotal {MONEY} shipping {MONEY} discount {MONEY} refunded {MONEY}
+  shippingAddress {{ name line1 line2 city region postalCode country }}
+  lines {{ id productTitle variantName sku quantity shippedQuantity returnedQuantity paidTotal {MONEY} }}
+  deliveryGroups {{ merchant {{ handle displayName }} rateName discountCode estimatedDelivery {{ minDays maxDays }}
+                   subtotal {MONEY} shipping {MONEY} discount {MONEY} total {MONEY} }}
+  shipments {{ id status trackingNumber carrier shippedAt deliveredAt merchant {{ handle }}
+              lines {{ quantity line {{ id }} }} }}
+  returns {{ id status reason merchantNote createdAt amount {MONEY} merchant {{ handle }}
+            lines {{ quantity line {{ id }} }} }}
+}} }}"""
