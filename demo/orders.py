@@ -2,16 +2,20 @@
 
 The demo shopper (`demo`) bought products tagged in the demo creator's (`xiaohong`) notes: the creator's
 `Note.sales`, the shopper's `viewer.orders` and the merchants' `viewer.salesOrders` are filled, and every
-order agrees with its payment ledger. Ids are derived from the order's position, so seeds repeat exactly.
+order agrees with its payment ledger and its parts. Each order has its merchant's delivery group (shipping
+free: the standard rate when the goods reach its free-over threshold, else no rate); every other order is
+FULFILLED, its line in one DELIVERED parcel with SF Express tracking, so `Order.shipments` shows one. Ids,
+tracking numbers and dates are derived from the order's position and its note, so seeds repeat exactly.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from demo.selling import RATES
 from models import (
     Cart,
     CartStatus,
@@ -27,6 +31,7 @@ from models import (
     StockState,
     User,
 )
+from models.fulfilment import OrderDeliveryGroup, Shipment, ShipmentStatus
 
 DEMO_ORDERS = 4
 _NAMESPACE = uuid.UUID("6f1c1c52-3f1e-4b51-9a7c-8a9f4f1d2e30")
@@ -72,6 +77,7 @@ async def write_demo_orders(connection: BaseDBAsyncClient) -> int:
         quantity = 1 + index % 2
         total = variant.price_minor_units * quantity
         moment = note.created_at + timedelta(hours=6 + index)
+        fulfilled = index % 2 == 1
         cart = await Cart.create(
             id=uuid.uuid5(_NAMESPACE, f"cart-{index}"),
             owner_id=shopper.id,
@@ -90,13 +96,13 @@ async def write_demo_orders(connection: BaseDBAsyncClient) -> int:
             subtotal_minor_units=total,
             total_minor_units=total,
             paid_minor_units=total,
-            status=OrderStatus.FULFILLED if index % 2 else OrderStatus.PAID,
+            status=OrderStatus.FULFILLED if fulfilled else OrderStatus.PAID,
             stock_state=StockState.SOLD,
             reserved_until=moment + timedelta(minutes=15),
             paid_at=moment,
             using_db=connection,
         )
-        await OrderLine.create(
+        line = await OrderLine.create(
             order_id=order.id,
             variant_id=variant.id,
             product_id=product_id,
@@ -106,9 +112,20 @@ async def write_demo_orders(connection: BaseDBAsyncClient) -> int:
             variant_name=variant.name,
             sku=variant.sku,
             quantity=quantity,
+            shipped_quantity=quantity if fulfilled else 0,
             unit_price_minor_units=variant.price_minor_units,
             using_db=connection,
         )
+        merchant_id = product.merchant_id  # type: ignore[attr-defined]
+        await OrderDeliveryGroup.create(
+            order_id=order.id,
+            merchant_id=merchant_id,
+            subtotal_minor_units=total,
+            **_free_standard_rate(variant.currency, total),
+            using_db=connection,
+        )
+        if fulfilled:
+            await _delivered_parcel(order, merchant_id, line, moment, index, connection)
         await PaymentEvent.create(
             order_id=order.id,
             kind=PaymentEventKind.PAYMENT_SUCCEEDED,
@@ -119,3 +136,35 @@ async def write_demo_orders(connection: BaseDBAsyncClient) -> int:
         )
         written += 1
     return written
+
+
+def _free_standard_rate(currency: str, subtotal: int) -> dict[str, object]:
+    """The delivery group's rate: the merchants' standard rate (demo.selling) when the goods ship free with
+    it, else none (the group ships free without a rate, as an order placed before rates did)."""
+    for name, _countries, _price, free_over, least, most in RATES.get(currency, [])[:1]:
+        if free_over is not None and subtotal >= free_over:
+            return {"rate_name": name, "min_delivery_days": least, "max_delivery_days": most}
+    return {}
+
+
+async def _delivered_parcel(
+    order: Order,
+    merchant_id: int,
+    line: OrderLine,
+    paid_at: datetime,
+    index: int,
+    connection: BaseDBAsyncClient,
+) -> None:
+    """The order's one parcel: sent the day after payment, delivered three days later."""
+    shipped_at = paid_at + timedelta(days=1, hours=3)
+    await Shipment.create(
+        order_id=order.id,
+        merchant_id=merchant_id,
+        status=ShipmentStatus.DELIVERED,
+        tracking_number=f"SF{uuid.uuid5(_NAMESPACE, f'parcel-{index}').int % 10**13:013d}",
+        carrier="顺丰速运 SF Express",
+        lines={str(line.id): line.quantity},
+        shipped_at=shipped_at,
+        delivered_at=shipped_at + timedelta(days=3, hours=5),
+        using_db=connection,
+    )

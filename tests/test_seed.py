@@ -252,6 +252,33 @@ async def test_demo_orders_show_sales_and_agree_with_the_ledger(seeded: SeedSumm
     assert sum(s.items_sold for s in sales.values()) == sum(line.quantity for line in lines)
 
 
+async def test_demo_orders_show_their_parcels_and_each_shops_part(seeded: SeedSummary) -> None:
+    """A FULFILLED demo order went out in one DELIVERED parcel after it was paid; a PAID one has not shipped;
+    every order has its merchant's delivery group, which adds up to the order."""
+    from models import Order, OrderLine, OrderStatus, Shipment, ShipmentStatus
+    from models.fulfilment import OrderDeliveryGroup
+
+    statuses = set()
+    for order in await Order.all():
+        statuses.add(order.status)
+        lines = await OrderLine.filter(order_id=order.id)
+        (group,) = await OrderDeliveryGroup.filter(order_id=order.id)
+        assert {line.merchant_id for line in lines} == {group.merchant_id}  # type: ignore[attr-defined]
+        assert group.subtotal_minor_units == order.subtotal_minor_units == order.total_minor_units
+        assert group.shipping_minor_units == group.discount_minor_units == 0
+        parcels = await Shipment.filter(order_id=order.id)
+        if order.status == OrderStatus.PAID:
+            assert parcels == [] and all(line.shipped_quantity == 0 for line in lines)
+            continue
+        (parcel,) = parcels
+        assert parcel.status == ShipmentStatus.DELIVERED and parcel.tracking_number and parcel.carrier
+        assert order.paid_at is not None and parcel.delivered_at is not None
+        assert order.paid_at < parcel.shipped_at < parcel.delivered_at
+        assert parcel.lines == {str(line.id): line.quantity for line in lines}
+        assert all(line.shipped_quantity == line.quantity for line in lines)
+    assert statuses == {OrderStatus.PAID, OrderStatus.FULFILLED}
+
+
 async def test_demo_merchants_ship_and_the_demo_codes_price_a_cart(seeded: SeedSummary) -> None:
     from commerce.cart import load_contents
     from commerce.pricing import priced
