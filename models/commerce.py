@@ -218,7 +218,8 @@ class PaymentEventKind(StrEnum):
     REFUND_FAILED = "REFUND_FAILED"
     # A refund made outside Vermilion (e.g. the Stripe dashboard), seen through charge.refunded.
     EXTERNAL_REFUND = "EXTERNAL_REFUND"
-    # The steps of a return (amount: what the returned lines were paid); its refund is REFUND_*.
+    # The steps of a return, at amount 0 (what its lines were paid is in `detail`): the money moves only in
+    # its refund, REFUND_*.
     RETURN_REQUESTED = "RETURN_REQUESTED"
     RETURN_APPROVED = "RETURN_APPROVED"
     RETURN_REJECTED = "RETURN_REJECTED"
