@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from commerce import inventory, ledger, redemptions
 from commerce.addresses import Address, check_address
-from commerce.cart import CartContents, cart_for, check_total, contents_of
+from commerce.cart import MAX_CART_MERCHANTS, CartContents, cart_for, check_total, contents_of
 from commerce.errors import (
     CartClosed,
     CartEmpty,
@@ -201,6 +201,12 @@ async def _check_priced(
     """Inside the transaction that froze the cart: every group can ship, every code on the cart still
     applies (dates, limits, this customer's uses: re-checked here, not trusted from the cart), and one
     payment can charge the total. The codes to take a use of, each with what it takes off."""
+    if len(pricing.groups) > MAX_CART_MERCHANTS:  # a cart filled before the limit: parcels count on it
+        raise DomainError(
+            ErrorCode.TOO_MANY,
+            f"An order holds items of at most {MAX_CART_MERCHANTS} shops; remove some to check out.",
+            "cart_id",
+        )
     unshippable = pricing.unshippable()
     if unshippable:
         raise ValidationErrors(

@@ -691,3 +691,27 @@ async def test_a_declined_card_gives_the_use_back_and_a_retry_takes_it_again(
     paid = await ok(shop, CHECKOUT_COMPLETE, {"orderId": order_id}, "checkoutComplete")
     assert paid["order"]["paid"]["minorUnits"] == 5400
     assert (await uses()).uses == 1
+
+
+async def test_checkout_refuses_a_cart_of_more_shops_than_allowed(
+    shop: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import commerce.cart
+
+    shops = [await merchant_with(shop, f"m{i}x", 1000 + i, []) for i in range(3)]
+    cart = await cart_of(shop, [(s["variant"], 1) for s in shops])  # filled while three were allowed
+    monkeypatch.setattr(commerce.cart, "MAX_CART_MERCHANTS", 2)
+    monkeypatch.setattr(commerce.checkout, "MAX_CART_MERCHANTS", 2)
+    body = await shop.execute(
+        CHECKOUT,
+        {
+            "input": {
+                "cartId": cart["id"],
+                "idempotencyKey": "many",
+                "email": "m@example.com",
+                "shippingAddress": ADDRESS,
+            }
+        },
+    )
+    assert [e["code"] for e in body["data"]["checkoutStart"]["errors"]] == ["TOO_MANY"]
+    assert (await Cart.get(id=pk_uuid(cart["id"]))).status == CartStatus.OPEN
