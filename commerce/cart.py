@@ -15,6 +15,7 @@ from uuid import UUID
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from commerce.commissions import effective_rate
 from commerce.errors import CartClosed, CurrencyMismatch, ProductUnavailable
 from commerce.money import format_amount, max_charge, max_charge_text
 from commerce.policy import can_use_cart
@@ -80,6 +81,8 @@ class CartContents:
     merchant_of: dict[int, int] = field(default_factory=dict)
     # Each line's product title, by variant id (read with the lines): what an order line copies.
     titles: dict[int, str] = field(default_factory=dict)
+    # Each line's creator commission in force, by variant id (the product's, else its merchant's default).
+    commission_rates: dict[int, int] = field(default_factory=dict)
 
     def payable(self) -> list[tuple[CartLine, ProductVariant]]:
         """Lines that can be bought: still for sale, in the cart's currency (a merchant may have re-priced
@@ -163,9 +166,11 @@ async def load_contents(cart_id: UUID) -> CartContents | None:
     rows = await fetch_all(
         f"SELECT {select_list(Cart, 'c', 'c_')}, {select_list(CartLine, 'l', 'l_')}, "
         f"{select_list(ProductVariant, 'v', 'v_')}, {select_list(Note, 'n', 'n_')}, "
-        "p.withheld AS p_withheld, p.merchant_id AS p_merchant_id, p.title AS p_title FROM carts c "
+        "p.withheld AS p_withheld, p.merchant_id AS p_merchant_id, p.title AS p_title, "
+        "p.creator_commission_basis_points AS p_rate, m.default_commission_basis_points AS m_rate "
+        "FROM carts c "
         "LEFT JOIN cart_lines l ON l.cart_id = c.id LEFT JOIN product_variants v ON v.id = l.variant_id "
-        "LEFT JOIN products p ON p.id = v.product_id "
+        "LEFT JOIN products p ON p.id = v.product_id LEFT JOIN users m ON m.id = p.merchant_id "
         "LEFT JOIN notes n ON n.id = l.source_note_id AND n.deleted_at IS NULL "
         "WHERE c.id = $1 ORDER BY l.id",
         [uuid_param(cart_id)],
@@ -180,6 +185,12 @@ async def load_contents(cart_id: UUID) -> CartContents | None:
         frozenset(int(r["v_id"]) for r in lines if r["p_withheld"]),
         {int(r["v_id"]): int(r["p_merchant_id"]) for r in lines},
         {int(r["v_id"]): str(r["p_title"]) for r in lines},
+        {
+            int(r["v_id"]): effective_rate(
+                None if r["p_rate"] is None else int(r["p_rate"]), int(r["m_rate"] or 0)
+            )
+            for r in lines
+        },
     )
 
 

@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 from commerce import inventory, ledger, redemptions
 from commerce.addresses import Address, check_address
 from commerce.cart import MAX_CART_MERCHANTS, CartContents, cart_for, check_total, contents_of
+from commerce.commissions import commission_terms
 from commerce.errors import (
     CartClosed,
     CartEmpty,
@@ -38,12 +39,14 @@ from core.validation import Checks
 from models import (
     AttemptStatus,
     Cart,
+    CartLine,
     CartStatus,
     Order,
     OrderLine,
     OrderStatus,
     PaymentAttempt,
     PaymentEventKind,
+    ProductVariant,
     StockState,
 )
 from models.fulfilment import DiscountCode, OrderDeliveryGroup
@@ -184,7 +187,7 @@ async def _write_order(
         reserved_until=now + reservation,
     )
     await redemptions.reserve(order.id, uses, customer_id=buyer_id, email=email)
-    await OrderLine.bulk_create(_order_lines(order.id, contents, pricing))
+    await OrderLine.bulk_create(_order_lines(order.id, contents, pricing, buyer_id))
     await OrderDeliveryGroup.bulk_create(_delivery_groups(order.id, pricing))
     await PaymentAttempt.create(
         order_id=order.id,
@@ -274,7 +277,9 @@ def _delivery_groups(order_id: UUID, pricing: CartPricing) -> list[OrderDelivery
     return groups
 
 
-def _order_lines(order_id: UUID, contents: CartContents, pricing: CartPricing) -> list[OrderLine]:
+def _order_lines(
+    order_id: UUID, contents: CartContents, pricing: CartPricing, buyer_id: int | None
+) -> list[OrderLine]:
     """The cart's lines as bought: titles, names and prices are copied, so catalogue edits never
     rewrite an order; each line keeps its share of its merchant's discount."""
     return [
@@ -290,9 +295,24 @@ def _order_lines(order_id: UUID, contents: CartContents, pricing: CartPricing) -
             quantity=line.quantity,
             unit_price_minor_units=v.price_minor_units,
             discount_minor_units=pricing.line_discount(line.id),
+            **_commission(contents, line, v, buyer_id),
         )
         for line, v in contents.lines
     ]
+
+
+def _commission(
+    contents: CartContents, line: CartLine, variant: ProductVariant, buyer_id: int | None
+) -> dict[str, Any]:
+    """The line's commission terms at checkout (commerce/commissions.py)."""
+    note = contents.notes.get(line.source_note_id)  # type: ignore[attr-defined]
+    rate, creator = commission_terms(
+        rate=contents.commission_rates.get(variant.id, 0),
+        note_author_id=note.author_id if note is not None else None,  # type: ignore[attr-defined]
+        buyer_id=buyer_id,
+        merchant_id=contents.merchant_of[variant.id],
+    )
+    return {"commission_basis_points": rate, "commission_creator_id": creator}
 
 
 class _LostRace(Exception):

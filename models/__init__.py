@@ -17,6 +17,7 @@ from models.commerce import (
     StockState,
     StripeEvent,
 )
+from models.earnings import EarningEntry, EarningKind, Payout, PayoutStatus
 from models.feed import FeedEvent, FeedEventKind, FeedImpression, FeedSnapshot, NoteNeighbour
 from models.fulfilment import (
     DiscountCode,
@@ -87,6 +88,8 @@ __all__ = [
     "DiscountCode",
     "DiscountKind",
     "DiscountRedemption",
+    "EarningEntry",
+    "EarningKind",
     "ExportStatus",
     "FailureReason",
     "FeedEvent",
@@ -125,6 +128,8 @@ __all__ = [
     "PaymentAttempt",
     "PaymentEvent",
     "PaymentEventKind",
+    "Payout",
+    "PayoutStatus",
     "Product",
     "ProductMedia",
     "ProductVariant",

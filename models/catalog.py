@@ -27,6 +27,9 @@ class Product(Model):
     moderation = fields.CharEnumField(ModerationState, max_length=8, default=ModerationState.NONE)
     moderation_reason = fields.CharField(max_length=1000, default="")
     withheld = fields.BooleanField(default=False)
+    # What a creator whose note sold it earns, in basis points of the paid amount (0-5000); null: the
+    # merchant's default (users.default_commission_basis_points).
+    creator_commission_basis_points = fields.SmallIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -148,6 +148,10 @@ class OrderLine(Model):
     discount_minor_units = fields.BigIntField(default=0)
     shipped_quantity = fields.IntField(default=0)
     returned_quantity = fields.IntField(default=0)
+    # The commission in force at purchase, and the creator it goes to (the source note's author), or 0 and
+    # null when none applies (no note, the buyer's or the merchant's own note, no commission).
+    commission_basis_points = fields.SmallIntField(default=0)
+    commission_creator_id = fields.IntField(null=True)
 
     class Meta:
         table = "order_lines"

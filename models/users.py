@@ -36,6 +36,11 @@ class User(Model):
     # replies and past orders still point somewhere: "deleted account").
     deletion_requested_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
+    # A merchant's commission for creators whose notes sell their products, in basis points (0-5000), where
+    # a product sets none of its own.
+    default_commission_basis_points = fields.SmallIntField(default=0)
+    # A creator's Stripe Connect account, when payouts are transferred through Stripe.
+    stripe_account_id = fields.CharField(max_length=255, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
