@@ -35,7 +35,8 @@ async def balances(creator_id: int) -> dict[str, Balance]:
     """The creator's balances per currency (one statement)."""
     rows = await fetch_all(
         "SELECT currency, SUM(pending) AS pending, SUM(available) AS available, SUM(in_payout) AS in_payout, "
-        "SUM(paid_out) AS paid_out FROM earning_entries WHERE creator_id = $1 GROUP BY currency ORDER BY currency",
+        "SUM(paid_out) AS paid_out FROM earning_entries WHERE creator_id = $1 "
+        "GROUP BY currency ORDER BY currency",
         [creator_id],
     )
     return {
