@@ -49,9 +49,10 @@ async def verified_purchases(pairs: Sequence[tuple[int, int]]) -> set[tuple[int,
     a fully REFUNDED order never counts) with a line of that product that was not refunded in full. A
     refund is an amount a merchant gives back on an order, not a line: a line counts as refunded in full
     when its merchant's refunds on that order (succeeded or pending; failed ones gave nothing back) reach
-    the whole value of that merchant's lines in it. A partial refund by that merchant keeps the mark, as
-    does another merchant's refund of their own lines. Refunds made outside Vermilion (the Stripe
-    dashboard) belong to no merchant: they take the mark away only once they refund the whole order."""
+    what the buyer paid for that merchant's lines in it (their prices less their discount shares). A
+    partial refund by that merchant keeps the mark, as does another merchant's refund of their own lines.
+    Refunds made outside Vermilion (the Stripe dashboard) belong to no merchant: they take the mark away
+    only once they refund the whole order."""
     if not pairs:
         return set()
     buyers = sorted({b for b, _ in pairs})
@@ -63,7 +64,7 @@ async def verified_purchases(pairs: Sequence[tuple[int, int]]) -> set[tuple[int,
         f"AND l.product_id IN ({placeholders(len(products), len(buyers) + 1)}) AND o.status IN ({_SOLD_SQL}) "
         "AND (SELECT COALESCE(SUM(r.amount_minor_units), 0) FROM refunds r "
         f"     WHERE r.order_id = o.id AND r.merchant_id = l.merchant_id AND r.status <> '{_FAILED}') "
-        "  < (SELECT SUM(m.quantity * m.unit_price_minor_units) FROM order_lines m "
+        "  < (SELECT SUM(m.quantity * m.unit_price_minor_units - m.discount_minor_units) FROM order_lines m "
         "     WHERE m.order_id = o.id AND m.merchant_id = l.merchant_id)",
         [*buyers, *products],
     )
