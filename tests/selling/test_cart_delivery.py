@@ -715,3 +715,36 @@ async def test_checkout_refuses_a_cart_of_more_shops_than_allowed(
     )
     assert [e["code"] for e in body["data"]["checkoutStart"]["errors"]] == ["TOO_MANY"]
     assert (await Cart.get(id=pk_uuid(cart["id"]))).status == CartStatus.OPEN
+
+
+async def test_a_discounted_purchase_refunded_in_full_is_no_longer_verified(
+    shop: GraphQLClient, stripe_base: str
+) -> None:
+    from commerce.sales import verified_purchases
+
+    shops = await three_shops(shop)
+    tea = shops["teashop"]
+    await code(shop, tea, code="TEAREFUND", kind="FIXED", value=1000, currency="CNY")
+    buyer = await sign_up(shop, f"verify{uuid.uuid4().hex[:6]}")
+    token = buyer["token"]
+    cart = await cart_of(shop, [(tea["variant"], 1)], token=token)
+    await ok(
+        shop, ADDRESS_SET, {"cartId": cart["id"], "address": ADDRESS}, "cartShippingAddressSet", token=token
+    )
+    await ok(
+        shop, CODE_APPLY, {"cartId": cart["id"], "code": "TEAREFUND"}, "cartDiscountCodeApply", token=token
+    )
+    started = await ok(
+        shop, CHECKOUT, {"input": {"cartId": cart["id"], "idempotencyKey": "v"}}, "checkoutStart", token=token
+    )
+    assert await pay(stripe_base, started["payment"]["paymentIntentId"]) == "succeeded"
+    order_id = started["order"]["id"]
+    await ok(shop, CHECKOUT_COMPLETE, {"orderId": order_id}, "checkoutComplete", token=token)
+    pair = (pk(buyer["user"]["id"]), pk(tea["product"]["id"]))
+    assert await verified_purchases([pair]) == {pair}
+
+    refund = """mutation($id: ID!, $a: Int!) { orderRefund(orderId: $id, amountMinorUnits: $a) { errors { code } } }"""
+    # The goods were paid 50.00 − 10.00: refunding that much of the shop's part takes the mark away.
+    body = await shop.execute(refund, {"id": order_id, "a": 4000}, token=tea["token"])
+    assert body["data"]["orderRefund"]["errors"] == []
+    assert await verified_purchases([pair]) == set()
