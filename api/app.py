@@ -34,6 +34,7 @@ from api.metrics import Metrics
 from api.timeouts import RequestTimeoutMiddleware
 from api.webhooks import stripe_webhook
 from commerce.payments import Payments, payments_from_settings
+from commerce.releases import RELEASE_INTERVAL_SECONDS, release_due
 from commerce.reservations import sweep_expired
 from core.jobs import Jobs
 from core.mail import mailer_from_settings
@@ -216,7 +217,8 @@ def _housekeeping(
     """Expired stock reservations are released; expired feed sessions leave the table (Redis expires
     its own; the table also holds those made while Redis was down); media never attached within a day
     are deleted with their files; expired data exports are deleted; accounts whose deletion's grace
-    period is over are purged (checked every PURGE_INTERVAL_SECONDS: it reads the users table)."""
+    period is over are purged (checked every PURGE_INTERVAL_SECONDS: it reads the users table); creators'
+    earnings whose return window closed are released (every RELEASE_INTERVAL_SECONDS)."""
 
     async def reservations() -> None:
         await sweep_expired(payments)
@@ -231,12 +233,23 @@ def _housekeeping(
         last_purge = moment
         await purge_due(storage=media.storage)
 
+    last_release: float | None = None
+
+    async def release_earnings() -> None:
+        nonlocal last_release
+        moment = asyncio.get_running_loop().time()
+        if last_release is not None and moment - last_release < RELEASE_INTERVAL_SECONDS:
+            return
+        last_release = moment
+        await release_due()
+
     jobs: list[Callable[[], Awaitable[object]]] = [
         reservations,
         sweep_expired_snapshots,
         media.sweep,
         *([exports.sweep] if exports is not None else []),
         purge_deleted_accounts,
+        release_earnings,
     ]
     return run_every(settings.sweep_interval_seconds, *jobs)
 

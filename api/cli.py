@@ -391,6 +391,30 @@ def sweep_reservations() -> None:
     typer.echo(_run(run()))
 
 
+earnings_app = typer.Typer(help="Creators' earnings.", no_args_is_help=True)
+app.add_typer(earnings_app, name="earnings")
+
+
+@earnings_app.command("release")
+def earnings_release() -> None:
+    """Release the commissions whose return window has closed, from PENDING to AVAILABLE (the server also
+    does this every hour). Safe to run again: a line is released once."""
+    from commerce.releases import release_due
+
+    url = _settings().database_url
+
+    async def run() -> str:
+        async with connected(url, create=False):
+            report = await release_due()
+        amounts = ", ".join(f"{amount} {currency}" for currency, amount in sorted(report.amounts.items()))
+        return (
+            f"{report.released} line(s) released ({amounts or 'nothing'}, in minor units); "
+            f"{report.frozen} frozen (their creator is suspended or leaving); {report.waiting} still waiting."
+        )
+
+    typer.echo(_run(run()))
+
+
 @app.command()
 def worker() -> None:
     """Run background jobs (media processing, data exports) from Redis: beside servers started with

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from tortoise.transactions import in_transaction
 
-from commerce import inventory, ledger, redemptions
+from commerce import earnings, inventory, ledger, redemptions
 from commerce.errors import CheckoutInProgress, InvalidTransition
 from commerce.order_notifications import notify_paid
 from commerce.payments import IntentState, IntentStatus, Payments
@@ -112,6 +112,7 @@ async def settle_paid(order_id: UUID, intent: IntentState, *, stripe_event_id: s
             if moved:
                 await Cart.filter(id=order.cart_id).update(status=CartStatus.CLOSED)  # type: ignore[attr-defined]
                 await redemptions.spend(order_id)
+                await earnings.credit_order(order)
                 await ledger.record(
                     order_id,
                     PaymentEventKind.PAYMENT_SUCCEEDED,

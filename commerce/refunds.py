@@ -15,7 +15,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from commerce import ledger
+from commerce import earnings, ledger
 from commerce.errors import InvalidTransition, PaymentsNotConfigured, RefundExceedsPaid
 from commerce.order_notifications import notify_refunded
 from commerce.orders import latest_attempt, order_for, settle
@@ -203,6 +203,7 @@ async def confirm_refund(
             stripe_event_id=stripe_event_id,
         )
         await _update_refund_status(order.id)
+        await earnings.reverse_order(order.id, reference=f"refund-{refund_id}")
         await notify_refunded(order, merchant_id=refund.merchant_id, reference=stripe_refund_id)  # type: ignore[attr-defined]
 
 
@@ -269,6 +270,7 @@ async def _record_external_refund(
             detail="Refunded outside Vermilion",
         )
         await _update_refund_status(order_id)
+        await earnings.reverse_order(order_id, reference=f"external-{stripe_refund_id}")
         await notify_refunded(order, merchant_id=None, reference=stripe_refund_id)
 
 

@@ -26,7 +26,7 @@ from uuid import UUID
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from commerce import inventory, ledger
+from commerce import earnings, inventory, ledger
 from commerce.cart import MAX_CART_MERCHANTS
 from commerce.errors import (
     CheckoutInProgress,
@@ -373,7 +373,15 @@ async def _refund(payments: Payments, ret: ReturnRequest) -> None:
         )
         if refund.status != RefundStatus.SUCCEEDED:
             return  # still PENDING at Stripe or FAILED: a retry settles it
-    await move_return(ret.id, from_=R.RECEIVED, to=R.REFUNDED, refund_id=refund.id if refund else None)
+    async with in_transaction():
+        # The refund's confirmation already reversed the creators' commission on these units (its key
+        # names the return); a return that needed no refund reverses it here. Under the order's lock, as
+        # every reversal.
+        await Order.filter(id=ret.order_id).select_for_update().get()  # type: ignore[attr-defined]
+        if await move_return(
+            ret.id, from_=R.RECEIVED, to=R.REFUNDED, refund_id=refund.id if refund else None
+        ):
+            await earnings.reverse_order(ret.order_id, reference=f"return-{ret.id}")  # type: ignore[attr-defined]
 
 
 async def _refund_key(ret: ReturnRequest) -> str:

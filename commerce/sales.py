@@ -19,6 +19,9 @@ class NoteSales:
     orders: int = 0
     # Revenue per currency, in minor units: a note can sell products priced in different currencies.
     revenue: dict[str, int] = field(default_factory=dict)
+    # What its author earned on those sales per currency: commissions less what refunds and returns took
+    # back (commerce/earnings.py), pending or not.
+    commission: dict[str, int] = field(default_factory=dict)
 
 
 async def sales_by_note(note_ids: Sequence[int]) -> dict[int, NoteSales]:
@@ -26,11 +29,17 @@ async def sales_by_note(note_ids: Sequence[int]) -> dict[int, NoteSales]:
     found: dict[int, NoteSales] = {n: NoteSales() for n in note_ids}
     if not note_ids:
         return found
+    notes = placeholders(len(note_ids))
     rows = await fetch_all(
         "SELECT l.source_note_id AS note_id, o.currency AS currency, SUM(l.quantity) AS items, "
-        "SUM(l.quantity * l.unit_price_minor_units) AS revenue, COUNT(DISTINCT o.id) AS orders "
+        "SUM(l.quantity * l.unit_price_minor_units) AS revenue, COUNT(DISTINCT o.id) AS orders, "
+        "COALESCE(SUM(c.earned), 0) AS commission "
         "FROM order_lines l JOIN orders o ON o.id = l.order_id "
-        f"WHERE l.source_note_id IN ({placeholders(len(note_ids))}) AND o.status IN ({_SOLD_SQL}) "
+        # Each line's commission less its reversals (a release moves it, a payout is no line's).
+        "LEFT JOIN (SELECT e.order_line_id AS line_id, SUM(e.pending + e.available) AS earned "
+        "  FROM earning_entries e JOIN order_lines m ON m.id = e.order_line_id "
+        f"  WHERE m.source_note_id IN ({notes}) GROUP BY e.order_line_id) c ON c.line_id = l.id "
+        f"WHERE l.source_note_id IN ({notes}) AND o.status IN ({_SOLD_SQL}) "
         "GROUP BY l.source_note_id, o.currency",
         list(note_ids),
     )
@@ -39,6 +48,8 @@ async def sales_by_note(note_ids: Sequence[int]) -> dict[int, NoteSales]:
         sales.items_sold += int(row["items"])
         sales.orders += int(row["orders"])
         sales.revenue[str(row["currency"])] = int(row["revenue"])
+        if int(row["commission"]):
+            sales.commission[str(row["currency"])] = int(row["commission"])
     return found
 
 

@@ -14,6 +14,7 @@ from tortoise import Tortoise
 
 from api.app import create_app
 from api.db import apply_migrations, empty_all_tables, tortoise_config
+from commerce.earnings_check import earnings_mismatches
 from commerce.ledger import ledger_mismatches
 from core.settings import Settings
 from demo import seed_database
@@ -146,10 +147,11 @@ async def shop(db: str, shop_settings: Settings) -> AsyncIterator[GraphQLClient]
 
 @pytest.fixture
 async def ledger_agrees(db: str) -> AsyncIterator[None]:
-    """After the test, each order's paid and refunded amounts agree with its payment ledger
-    (`pytestmark = pytest.mark.usefixtures("ledger_agrees")`)."""
+    """After the test, each order's paid and refunded amounts agree with its payment ledger, and creators'
+    earnings with the orders they were earned on (`pytestmark = pytest.mark.usefixtures("ledger_agrees")`)."""
     yield
     assert await ledger_mismatches() == []
+    assert await earnings_mismatches() == []
 
 
 class GraphQLClient:
