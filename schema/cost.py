@@ -80,6 +80,14 @@ LIST_BOUNDS: dict[str, int] = {
     "Order.refunds": 25,
     "Order.paymentEvents": 50,
     "NoteSales.revenue": len(CURRENCY_EXPONENTS),  # one amount per currency
+    "NoteSales.commission": len(CURRENCY_EXPONENTS),
+    # A creator's balances and a merchant's commissions: one per currency at most.
+    "Earnings.byCurrency": len(CURRENCY_EXPONENTS),
+    "Earnings.pending": len(CURRENCY_EXPONENTS),
+    "Earnings.available": len(CURRENCY_EXPONENTS),
+    "Earnings.inPayout": len(CURRENCY_EXPONENTS),
+    "Earnings.paidOut": len(CURRENCY_EXPONENTS),
+    "CommissionsOwed.byCurrency": len(CURRENCY_EXPONENTS),
     "User.filters": MAX_FILTERS,
     "User.exports": MAX_LISTED_EXPORTS,
     "User.shippingRates": MAX_LISTED_RATES,

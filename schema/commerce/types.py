@@ -650,6 +650,12 @@ class NoteSales:
     revenue: list[Money] = strawberry.field(
         description="What those items brought in: one amount per currency, by currency code."
     )
+    commission: list[Money] = strawberry.field(
+        default_factory=list,
+        description="What you earned on those sales: their commissions less what refunds and returns "
+        "took back, pending or released; one amount per currency, by currency code (none when nothing was "
+        "earned).",
+    )
 
 
 def _order_key(row: Order) -> str:

@@ -300,6 +300,7 @@ class NoteType(Node):
             items_sold=sales.items_sold,
             orders=sales.orders,
             revenue=[Money.of(amount, currency) for currency, amount in sorted(sales.revenue.items())],
+            commission=[Money.of(amount, currency) for currency, amount in sorted(sales.commission.items())],
         )
 
     @strawberry.field(description="Shortcut for review.rating: whole stars 1–5; null when not a review.")

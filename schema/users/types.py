@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from schema.commerce.returns import ReturnRequestType, ReturnStatusEnum
     from schema.commerce.shipping import ShippingRateType
     from schema.commerce.types import CartType, OrderType
+    from schema.earnings.types import CommissionsOwed, EarningEntryType, Earnings
     from schema.notes.types import NoteType
     from schema.safety.account import DataExportType
     from schema.safety.filters import FilterType
@@ -49,6 +50,9 @@ OrderRef = Annotated["OrderType", strawberry.lazy("schema.commerce.types")]
 DiscountCodeRef = Annotated["DiscountCodeType", strawberry.lazy("schema.commerce.discounts")]
 ReturnRequestRef = Annotated["ReturnRequestType", strawberry.lazy("schema.commerce.returns")]
 ReturnStatusRef = Annotated["ReturnStatusEnum", strawberry.lazy("schema.commerce.returns")]  # type: ignore[valid-type]
+EarningsRef = Annotated["Earnings", strawberry.lazy("schema.earnings.types")]
+EarningEntryRef = Annotated["EarningEntryType", strawberry.lazy("schema.earnings.types")]
+CommissionsOwedRef = Annotated["CommissionsOwed", strawberry.lazy("schema.earnings.types")]
 DataExportRef = Annotated["DataExportType", strawberry.lazy("schema.safety.account")]
 ShippingRateRef = Annotated["ShippingRateType", strawberry.lazy("schema.commerce.shipping")]
 RoleRef = Annotated["Role", strawberry.lazy("schema.safety.moderation_enums")]
@@ -270,6 +274,42 @@ class UserType(Node):
         if not is_self(self.row.id, info.context.viewer_id):
             return None
         return await discount_code_connection(self.row.id, request)
+
+    @strawberry.field(
+        description="What you earned from your notes that sold, per balance and currency (pending, "
+        "available, in payout, paid out); null on anyone else's profile."
+    )
+    async def earnings(self, info: Info) -> EarningsRef | None:
+        from schema.earnings.types import viewer_earnings
+
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await viewer_earnings(self.row.id)
+
+    @strawberry.field(
+        description="Every movement of your earnings (commissions, reversals, releases, payouts), newest "
+        "first; null on anyone else's profile. `totalCount` is counted when asked for, one indexed count."
+    )
+    async def earning_entries(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[EarningEntryRef] | None:
+        from schema.earnings.types import earning_entry_connection
+
+        request = page_request(first, after, last, before)
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await earning_entry_connection(self.row.id, request)
+
+    @strawberry.field(
+        description="For merchants: what creators earn from your sales (commissions pending, released, "
+        "reversed), per currency; null on anyone else's profile."
+    )
+    async def commissions_owed(self, info: Info) -> CommissionsOwedRef | None:
+        from schema.earnings.types import merchant_commissions
+
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await merchant_commissions(self.row.id)
 
     @strawberry.field(
         description="Your archives of your data (viewerExportCreate), newest first; null on anyone else's "

@@ -375,6 +375,8 @@ EXEMPT = {
     "Order.buyer": "a purchase record",
     "OrderLine.product": "a purchase record",
     "OrderLine.sourceNote": "applies the note rule (commerce types)",
+    # A creator's own earnings ledger (viewer.earningEntries, null on anyone else's profile).
+    "EarningEntry.note": "applies the note rule (load_note)",
     "OrderLine.merchant": "a purchase record",
     "DeliveryGroup.merchant": "a purchase record: who sells the cart's items",
     "CartDiscount.merchant": "a purchase record: whose code discounts the cart's items",
