@@ -16,6 +16,7 @@ from typing import Any
 
 from aiodataloader import DataLoader
 
+from commerce.catalog import merchant_default_commissions
 from commerce.sales import NoteSales, sales_by_note, verified_purchases
 from core.sql import fetch_rows, model_from_row, placeholders, select_list
 from models import Board, Comment, Follow, Media, Note, Product, ProductVariant, Topic, User
@@ -65,6 +66,14 @@ _PERSON_ID = PERSON_PREFIX + "id"
 def person_columns() -> str:
     """The select list of the person joined as `u` (read back by `prime_person`)."""
     return select_list(User, "u", PERSON_PREFIX)
+
+
+def held(loader: DataLoader, key: Any) -> Any:
+    """What `loader` already holds for `key` (loaded or primed), else None; reads nothing."""
+    future = loader._cache.get(key)
+    if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()
+    return None
 
 
 def prime_person(people: DataLoader, row: Any) -> User:
@@ -173,6 +182,10 @@ class Loaders:
     @cached_property
     def variants_by_product_id(self) -> DataLoader:
         return self._loader(self._variants_by_product_id)
+
+    @cached_property
+    def default_commission_by_merchant_id(self) -> DataLoader:
+        return self._loader(self._default_commission_by_merchant_id)
 
     @cached_property
     def comments_by_note(self) -> DataLoader:
@@ -306,11 +319,14 @@ class Loaders:
         return [grouped[p] for p in product_ids]
 
     async def _products_by_note_id(self, note_ids: list[int]) -> list[list[Product]]:
-        """Tagged products with their variants in one statement; primes the product and variant loaders."""
+        """Tagged products with their variants and their merchants' default commission in one statement;
+        primes the product, variant and default commission loaders (`Note.disclosure` and
+        `Product.creatorCommission` then read nothing more)."""
         rows = await fetch_rows(
             f"SELECT np.note_id AS np_note_id, {select_list(Product, 'p')},"
-            f" {select_list(ProductVariant, 'v', 'v__')}"
+            f" {select_list(ProductVariant, 'v', 'v__')}, m.default_commission_basis_points AS m__rate"
             " FROM note_products np JOIN products p ON p.id = np.product_id"
+            " JOIN users m ON m.id = p.merchant_id"
             " LEFT JOIN product_variants v ON v.product_id = p.id"
             f" WHERE np.note_id IN ({placeholders(len(note_ids))})"
             " ORDER BY np.note_id, np.position, v.id",
@@ -331,6 +347,7 @@ class Loaders:
             if row["v__id"] is not None and row["v__id"] not in seen_variants:
                 seen_variants.add(row["v__id"])
                 variants[product.id].append(model_from_row(ProductVariant, row, "v__"))
+            self.default_commission_by_merchant_id.prime(row["merchant_id"], int(row["m__rate"] or 0))
         for pid, product in products.items():
             self.product_by_id.prime(pid, product)
             self.variants_by_product_id.prime(pid, variants.get(pid, []))
@@ -347,6 +364,20 @@ class Loaders:
             variant = model_from_row(ProductVariant, row)
             grouped[variant.product_id].append(variant)  # type: ignore[attr-defined]
         return [grouped[p] for p in product_ids]
+
+    async def _default_commission_by_merchant_id(self, merchant_ids: list[int]) -> list[int]:
+        """Each merchant's default commission (basis points): from merchants this request already read
+        (a product's page reads its merchant with it), the others in one statement."""
+        people = self.__dict__.get("user_by_id")
+        known: dict[int, int] = {}
+        for merchant_id in merchant_ids:
+            person = held(people, merchant_id) if people is not None else None
+            if person is not None:
+                known[merchant_id] = person.default_commission_basis_points
+        missing = [m for m in merchant_ids if m not in known]
+        if missing:
+            known.update(await merchant_default_commissions(missing))
+        return [known.get(m, 0) for m in merchant_ids]
 
     async def _comments_by_note(self, windows: list[Window]) -> list[Page]:
         return await self._windowed_comments(windows, "note_id", "c.root_id IS NULL")

@@ -62,6 +62,7 @@ WRITE_POINTS: dict[str, int] = {
     "commentDelete": DELETE,
     "productCreate": CREATE,
     "productUpdate": UPDATE,
+    "merchantSettingsUpdate": UPDATE,
     "discountCodeCreate": CREATE,
     "discountCodeDeactivate": UPDATE,
     "shippingRateCreate": CREATE,

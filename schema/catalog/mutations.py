@@ -1,4 +1,4 @@
-"""Mutations on the catalogue: merchants create and edit products."""
+"""Mutations on the catalogue: merchants create and edit products and set what they pay creators."""
 
 from __future__ import annotations
 
@@ -6,9 +6,16 @@ from typing import Annotated
 
 import strawberry
 
-from commerce.catalog import VariantSpec, create_product, update_product
+from commerce.catalog import (
+    COMMISSION_RULES,
+    CommissionChange,
+    VariantSpec,
+    create_product,
+    update_merchant_settings,
+    update_product,
+)
 from core.ids import decode_global_id
-from schema.catalog.types import ProductType
+from schema.catalog.types import MerchantSettings, ProductType
 from schema.context import Info
 from schema.errors import UserError, payload_errors, returns_errors
 
@@ -48,6 +55,12 @@ class ProductCreateInput:
         default_factory=list,
         description="Uploaded pictures (mediaUploadCreate; READY, your own), in display order, up to 10.",
     )
+    creator_commission_basis_points: int | None = strawberry.field(
+        default=None,
+        description=f"What the product pays a creator whose note sells it, {COMMISSION_RULES} of what the "
+        "shopper paid for it (OUT_OF_RANGE otherwise); null or left out: your default "
+        "(merchantSettingsUpdate), followed as it changes.",
+    )
 
 
 @strawberry.input(description="Only the fields given change; variants with an id are edited, others added.")
@@ -64,6 +77,12 @@ class ProductUpdateInput:
         default=None,
         description="Uploaded pictures replacing the product's images, in order (up to 10); images no "
         "longer shown are deleted.",
+    )
+    creator_commission_basis_points: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=f"The product's own commission for creators from now on, {COMMISSION_RULES} "
+        "(OUT_OF_RANGE otherwise). Left out: unchanged; null: your default (merchantSettingsUpdate) from now "
+        "on. Orders already placed keep the rate they were bought at.",
     )
 
 
@@ -85,6 +104,30 @@ class ProductUpdatePayload:
         default=None, description="The product after the edit; null when refused."
     )
     errors: list[UserError] = payload_errors()
+
+
+@strawberry.input(description="Your merchant settings to change; fields left out stay as they are.")
+class MerchantSettingsUpdateInput:
+    default_commission_basis_points: int | None = strawberry.field(
+        default=None,
+        description=f"What your products without a rate of their own pay a creator whose note sells them, "
+        f"{COMMISSION_RULES} of what the shopper paid (OUT_OF_RANGE otherwise); 0 pays nothing. Orders "
+        "already placed keep the rate they were bought at.",
+    )
+
+
+@strawberry.type(description="The result of merchantSettingsUpdate.")
+class MerchantSettingsUpdatePayload:
+    merchant_settings: MerchantSettings | None = strawberry.field(
+        default=None, description="Your settings as they are now; null when refused."
+    )
+    errors: list[UserError] = payload_errors()
+
+
+def _commission_change(value: int | None) -> CommissionChange | None:
+    """productUpdate's `creatorCommissionBasisPoints`: left out changes nothing, null hands the product
+    back to its merchant's default."""
+    return None if value is strawberry.UNSET else CommissionChange(value)
 
 
 def _specs(variants: list[ProductVariantInput]) -> list[VariantSpec]:
@@ -116,6 +159,7 @@ class CatalogMutation:
             description=input.description,
             variants=_specs(input.variants),
             media_ids=_media_ids(input.media_ids),
+            creator_commission_basis_points=input.creator_commission_basis_points,
         )
         return ProductCreatePayload(product=ProductType.from_row(product))
 
@@ -134,7 +178,28 @@ class CatalogMutation:
             description=input.description,
             variants=_specs(input.variants) if input.variants is not None else None,
             media_ids=_media_ids(input.media_ids) if input.media_ids is not None else None,
+            commission=_commission_change(input.creator_commission_basis_points),
         )
         info.context.loaders.variants_by_product_id.clear(product.id)
         info.context.loaders.images_by_product_id.clear(product.id)
+        info.context.loaders.product_by_id.clear(product.id)
         return ProductUpdatePayload(product=ProductType.from_row(product))
+
+    @strawberry.mutation(
+        description="Set what your products pay creators whose notes sell them, where a product sets no "
+        "rate of its own (productUpdate's creatorCommissionBasisPoints). Read it back in "
+        "`viewer.merchantSettings`."
+    )
+    @returns_errors
+    async def merchant_settings_update(
+        self,
+        info: Info,
+        input: Annotated[MerchantSettingsUpdateInput, strawberry.argument(description="What to change.")],
+    ) -> MerchantSettingsUpdatePayload:
+        merchant_id = info.context.require_viewer_id()
+        merchant = await update_merchant_settings(
+            merchant_id=merchant_id, default_commission_basis_points=input.default_commission_basis_points
+        )
+        info.context.loaders.default_commission_by_merchant_id.clear(merchant_id)
+        info.context.loaders.user_by_id.clear(merchant_id)
+        return MerchantSettingsUpdatePayload(merchant_settings=MerchantSettings.of(merchant))

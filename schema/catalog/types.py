@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from commerce.catalog import COMMISSION_RULES, ProductCommission
 from core.cursors import page_request
 from core.ids import to_global_id
-from models import Note, Product, ProductVariant
+from models import Note, Product, ProductVariant, User
 from schema.context import Info
 from schema.execution import batched
 from schema.loaders import load_all
@@ -83,6 +84,55 @@ def _lowest_price(rows: list[Any]) -> Money | None:
     return Money.of(cheapest.price_minor_units, cheapest.currency)
 
 
+@strawberry.type(
+    description="What a product pays a creator whose note sells it, as a share of what the shopper paid for "
+    "it (after discounts). Public: creators choose what to post about, and shoppers may know it."
+)
+class CreatorCommission:
+    basis_points: int = strawberry.field(
+        description=f"The rate today, {COMMISSION_RULES}; 0 when it pays nothing. Orders already placed "
+        "keep the rate they were bought at."
+    )
+    from_merchant_default: bool = strawberry.field(
+        description="True when the product sets no rate of its own and pays its merchant's default."
+    )
+
+    @classmethod
+    def of(cls, commission: ProductCommission) -> CreatorCommission:
+        return cls(
+            basis_points=commission.basis_points, from_merchant_default=commission.from_merchant_default
+        )
+
+
+@strawberry.type(description="What a merchant set for all of their products.")
+class MerchantSettings:
+    default_commission_basis_points: int = strawberry.field(
+        description=f"The commission, {COMMISSION_RULES}, paid to creators on products that set none of "
+        "their own (0 when never set): each product shows what it pays in `Product.creatorCommission`."
+    )
+
+    @classmethod
+    def of(cls, user: User) -> MerchantSettings:
+        return cls(default_commission_basis_points=user.default_commission_basis_points)
+
+
+async def commissions_of(products: list[Product], info: Info) -> list[ProductCommission]:
+    """What each product pays creators today: its own rate, else its merchant's default (one statement for
+    a page of products, none when their merchants or the notes tagging them were read already)."""
+    defaults = await load_all(
+        info.context.loaders.default_commission_by_merchant_id,
+        [p.merchant_id for p in products],  # type: ignore[attr-defined]
+    )
+    return [
+        ProductCommission.of(p.creator_commission_basis_points, default)
+        for p, default in zip(products, defaults, strict=True)
+    ]
+
+
+async def _commissions(products: list[ProductType], info: Info) -> list[CreatorCommission]:
+    return [CreatorCommission.of(c) for c in await commissions_of([p.row for p in products], info)]
+
+
 @strawberry.type(name="Product", description="Something a merchant sells; notes can tag it and review it.")
 class ProductType(Node):
     row: strawberry.Private[Product]
@@ -145,6 +195,14 @@ class ProductType(Node):
     )
     async def price(self, info: Info) -> Money | None:
         return (await _prices([self], info))[0]
+
+    @strawberry.field(
+        description="What the product pays creators whose notes sell it: its own rate, or its merchant's "
+        "default. Anyone may read it.",
+        metadata=batched(_commissions),
+    )
+    async def creator_commission(self, info: Info) -> CreatorCommission:
+        return (await _commissions([self], info))[0]
 
     @strawberry.field(
         description="Review notes about this product, newest first; `totalCount` is `reviewCount`, kept with "

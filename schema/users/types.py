@@ -27,6 +27,7 @@ from social.notifications import unread_count
 from social.policy import is_self, note_filter, user_filter, visible_boards
 
 if TYPE_CHECKING:
+    from schema.catalog.types import MerchantSettings
     from schema.commerce.discounts import DiscountCodeType
     from schema.commerce.returns import ReturnRequestType, ReturnStatusEnum
     from schema.commerce.shipping import ShippingRateType
@@ -55,6 +56,7 @@ EarningEntryRef = Annotated["EarningEntryType", strawberry.lazy("schema.earnings
 CommissionsOwedRef = Annotated["CommissionsOwed", strawberry.lazy("schema.earnings.types")]
 DataExportRef = Annotated["DataExportType", strawberry.lazy("schema.safety.account")]
 ShippingRateRef = Annotated["ShippingRateType", strawberry.lazy("schema.commerce.shipping")]
+MerchantSettingsRef = Annotated["MerchantSettings", strawberry.lazy("schema.catalog.types")]
 RoleRef = Annotated["Role", strawberry.lazy("schema.safety.moderation_enums")]
 ReportRef = Annotated["ReportType", strawberry.lazy("schema.safety.reports_types")]
 AppealRef = Annotated["AppealType", strawberry.lazy("schema.safety.moderation_types")]
@@ -420,6 +422,17 @@ class UserType(Node):
         if not is_self(self.row.id, info.context.viewer_id):
             return None
         return await viewer_shipping_rates(self.row.id, include_archived=include_archived)
+
+    @strawberry.field(
+        description="Your merchant settings (merchantSettingsUpdate): the commission your products pay "
+        "creators by default; null on anyone else's profile (each product shows its own rate)."
+    )
+    def merchant_settings(self, info: Info) -> MerchantSettingsRef | None:
+        from schema.catalog.types import MerchantSettings
+
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return MerchantSettings.of(self.row)
 
     @strawberry.field(
         description="USER, MODERATOR or ADMIN: seen by the person themselves and by staff; null for anyone "
