@@ -5,7 +5,7 @@ A line may be released when
 - it was delivered (its parcel's `delivered_at`) more than RETURN_WINDOW ago — the buyer can no longer ask
   to return it — or, never marked delivered, it was paid more than UNDELIVERED_RELEASE ago;
 - no return of it is open (requested, approved, or received and not yet refunded);
-- its creator is not out (suspended, leaving or deleted: `safety.withholding.is_out`). Their earnings are
+- its creator is not out (suspended, leaving or deleted: `social.sessions.is_out`). Their earnings are
   frozen, not lost: they stay PENDING and are released by the first run after the creator is back.
 What a later refund or return takes back then comes from AVAILABLE (commerce/earnings.py: reverse_order).
 """
@@ -31,7 +31,7 @@ from models import (
     ShipmentStatus,
     User,
 )
-from safety.withholding import is_out
+from social.sessions import is_out
 
 # A line never marked delivered is released this long after payment: the return window after a delivery
 # that would have taken up to a month.

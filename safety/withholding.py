@@ -8,22 +8,18 @@ exactly the content no moderator took down, and restoring a note of a suspended 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import Comment, ModerationState, Note, Product, User
-from social.sessions import is_suspended
+from social.sessions import is_out
+
+__all__ = ["is_out", "refresh_owner", "set_moderation"]
 
 # Each model with its owner column.
 _OWNED = ((Note, "author_id"), (Comment, "author_id"), (Product, "merchant_id"))
-
-
-def is_out(user: User, now: datetime | None = None) -> bool:
-    """Whether a person's content is withheld whatever its own state: suspended, or leaving."""
-    return is_suspended(user, now) or user.deletion_requested_at is not None or user.deleted_at is not None
 
 
 async def refresh_owner(user_id: int) -> None:

@@ -39,6 +39,12 @@ def is_suspended(user: User, now: datetime | None = None) -> bool:
     return user.suspended_until is not None and user.suspended_until > (now or datetime.now(UTC))
 
 
+def is_out(user: User, now: datetime | None = None) -> bool:
+    """Whether a person is out: suspended, or leaving (deletion asked for) or gone. Their content is
+    withheld whatever its own state (safety/withholding.py) and their earnings are frozen (commerce)."""
+    return is_suspended(user, now) or user.deletion_requested_at is not None or user.deleted_at is not None
+
+
 async def session_user(claims: TokenClaims) -> tuple[User, SafetyState] | None:
     """The user of a token whose session is live, with their block, mute and filter state; None when
     signed out, superseded, suspended, or the user is gone."""
