@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -58,6 +59,48 @@ NoteKindEnum = described_enum(
         "TEXT": "Words only, no media.",
     },
 )
+
+
+class DisclosureKind(enum.Enum):
+    COMMISSION = "COMMISSION"
+
+
+DisclosureKindEnum = described_enum(
+    DisclosureKind,
+    name="DisclosureKind",
+    description="Why a note carries a disclosure.",
+    values={
+        "COMMISSION": "Its author earns a commission on what shoppers buy from it: it tags a product, not "
+        "their own, that pays creators (Product.creatorCommission above 0).",
+    },
+)
+COMMISSION_DISCLOSURE = "Commission earned on tagged products · 含佣金推广"
+
+
+@strawberry.type(
+    description="What a client must show with a note whose author gains from it (a label near the title, "
+    "e.g. 含佣金推广), so readers know a recommendation may be paid."
+)
+class NoteDisclosure:
+    kind: DisclosureKindEnum = strawberry.field(description="Why.")  # type: ignore[valid-type]
+    text: str = strawberry.field(description="The label to show as it is, in Chinese and English.")
+
+
+async def _disclosures(notes: list[NoteType], info: Info) -> list[NoteDisclosure | None]:
+    from commerce.catalog import pays_author
+    from schema.catalog.types import commissions_of
+
+    tagged = await load_all(info.context.loaders.products_by_note_id, [n.row.id for n in notes])
+    products = [p for ps in tagged for p in ps]
+    rates = iter(await commissions_of(products, info))  # the tagging statement read them: no statement
+    disclosed = []
+    for note, ps in zip(notes, tagged, strict=True):
+        author_id = note.row.author_id  # type: ignore[attr-defined]
+        earns = [pays_author(p, next(rates), author_id) for p in ps]
+        disclosed.append(
+            NoteDisclosure(kind=DisclosureKind.COMMISSION, text=COMMISSION_DISCLOSURE) if any(earns) else None
+        )
+    return disclosed
 
 
 @strawberry.type(description="A note's verdict on one product.")
@@ -274,6 +317,15 @@ class NoteType(Node):
     )
     async def products(self, info: Info) -> list[ProductRef]:
         return (await _products([self], info))[0]
+
+    @strawberry.field(
+        description="Set when the author earns from the note (a tagged product pays creators a commission): "
+        "clients must show `text` with the note. Computed from today's rates, so it follows their changes; "
+        "null otherwise.",
+        metadata=batched(_disclosures),
+    )
+    async def disclosure(self, info: Info) -> NoteDisclosure | None:
+        return (await _disclosures([self], info))[0]
 
     @strawberry.field(description="Set when the note reviews a product.")
     def review(self) -> NoteReview | None:
