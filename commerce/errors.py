@@ -115,3 +115,39 @@ class PaymentsNotConfigured(DomainError):
             ErrorCode.PAYMENTS_NOT_CONFIGURED,
             "Payments are not configured on this server (set STRIPE_API_KEY); checkout is unavailable.",
         )
+
+
+class PayoutBelowMinimum(DomainError):
+    """The creator's AVAILABLE balance in `currency` is below the smallest payout (`minimum`)."""
+
+    def __init__(self, *, available: int, minimum: int, currency: str):
+        self.available = available
+        self.minimum = minimum
+        self.currency = currency
+        super().__init__(
+            ErrorCode.PAYOUT_BELOW_MINIMUM,
+            f"You have {format_amount(max(available, 0), currency)} {currency} available; a payout is at "
+            f"least {format_amount(minimum, currency)} {currency}.",
+            "currency",
+        )
+
+
+class PayoutOpen(DomainError):
+    """The creator already has a payout in `currency` waiting to be paid (one open payout per currency)."""
+
+    def __init__(self, currency: str):
+        super().__init__(
+            ErrorCode.PAYOUT_OPEN,
+            f"A payout in {currency} is already on its way: ask again once it is paid.",
+            "currency",
+        )
+
+
+class EarningsFrozen(DomainError):
+    """The creator is suspended or leaving: their earnings stay where they are until they are back."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ErrorCode.EARNINGS_FROZEN,
+            "Your earnings are frozen while your account is suspended or being deleted.",
+        )

@@ -167,8 +167,30 @@ class Payments(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class TransferResult:
+    """A Stripe Connect transfer from the platform's balance to a connected account."""
+
+    id: str
+    amount: int
+    currency: str  # upper-case ISO code
+    destination: str
+
+
+class Transfers(Protocol):
+    """The door creators' payouts are sent through (Stripe Connect). Apart from `Payments`: checkout never
+    needs it, and a platform without Connect has none. Never called inside a database transaction."""
+
+    async def transfer(
+        self, *, amount: int, currency: str, destination: str, metadata: dict[str, str], idempotency_key: str
+    ) -> TransferResult:
+        """Send `amount` to the connected account `destination`; the same idempotency key is the same
+        transfer (Stripe keeps keys for 24 hours)."""
+        ...
+
+
 class StripePayments:
-    """`Payments` through `stripe.StripeClient`."""
+    """`Payments` (and `Transfers`) through `stripe.StripeClient`."""
 
     def __init__(self, api_key: str, *, webhook_secret: str | None = None, api_base: str | None = None):
         base = {"api": api_base.rstrip("/")} if api_base else None
@@ -245,6 +267,29 @@ class StripePayments:
             )
             for r in refunds
         ]
+
+    async def transfer(
+        self, *, amount: int, currency: str, destination: str, metadata: dict[str, str], idempotency_key: str
+    ) -> TransferResult:
+        """A Connect transfer (POST /v1/transfers). Not tried against localstripe, which has no Connect."""
+        transfer = await self._call(
+            "send the payout",
+            self._client.v1.transfers.create_async(
+                {
+                    "amount": amount,
+                    "currency": currency.lower(),
+                    "destination": destination,
+                    "metadata": metadata,
+                },
+                {"idempotency_key": idempotency_key},
+            ),
+        )
+        return TransferResult(
+            id=str(transfer["id"]),
+            amount=int(transfer["amount"]),
+            currency=str(transfer["currency"]).upper(),
+            destination=_object_id(transfer["destination"]) or destination,
+        )
 
     def parse_webhook(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """The event as a plain dict, after checking its signature and age against the endpoint secret."""

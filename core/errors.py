@@ -72,6 +72,11 @@ class ErrorCode(StrEnum):
     ALREADY_SHIPPED = "ALREADY_SHIPPED"
     NOT_DELIVERED = "NOT_DELIVERED"
     RETURN_WINDOW_CLOSED = "RETURN_WINDOW_CLOSED"
+    # Payouts: less available than the minimum payout; a payout in that currency is already open; the
+    # creator's earnings are frozen (suspended or leaving).
+    PAYOUT_BELOW_MINIMUM = "PAYOUT_BELOW_MINIMUM"
+    PAYOUT_OPEN = "PAYOUT_OPEN"
+    EARNINGS_FROZEN = "EARNINGS_FROZEN"
 
 
 def domain_path(field: FieldLike) -> list[PathSegment] | None:

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     stripe_api_key: str | None = Field(None, validation_alias=AliasChoices("STRIPE_API_KEY"))
     stripe_webhook_secret: str | None = Field(None, validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET"))
     stripe_api_base: str | None = Field(None, validation_alias=AliasChoices("STRIPE_API_BASE"))
+    # Creators' payouts may be sent as Stripe Connect transfers (`vermilion payouts transfer`) to creators
+    # with a connected account: the platform's Stripe account must have Connect enabled.
+    connect_payouts: bool = Field(False, validation_alias=AliasChoices("VERMILION_CONNECT_PAYOUTS"))
     # How long checkout holds stock for an unpaid order, and how often expired holds are swept (0: never,
     # e.g. when a separate `vermilion sweep-reservations` job does it).
     reservation_minutes: int = Field(15, validation_alias=AliasChoices("VERMILION_RESERVATION_MINUTES"), gt=0)

@@ -17,6 +17,7 @@ from schema.commerce.shipping import ShippingMutation
 from schema.commerce.subscriptions import CommerceSubscription
 from schema.commerce.types import CartType, OrderType
 from schema.context import Authentication
+from schema.earnings.payouts import PayoutMutation
 from schema.execution import VermilionExecutor
 from schema.feed.fields import FeedMutation, FeedQuery
 from schema.limits import ErrorCodes, protection_extensions
@@ -69,6 +70,7 @@ class Mutation(
     ShippingMutation,
     FulfilmentMutation,
     ReturnMutation,
+    PayoutMutation,
     NotificationMutation,
     MediaMutation,
     BlockMutation,

@@ -20,6 +20,7 @@ from commerce.errors import (
     CurrencyMismatch,
     InvalidTransition,
     OutOfStock,
+    PayoutBelowMinimum,
     ProductUnavailable,
     RefundExceedsPaid,
 )
@@ -106,6 +107,12 @@ ErrorCodeEnum = described_enum(
         "NOT_DELIVERED": "Only goods in a DELIVERED shipment can be returned: this line has not been "
         "delivered yet.",
         "RETURN_WINDOW_CLOSED": "The line was delivered more than 30 days ago: it can no longer be returned.",
+        "PAYOUT_BELOW_MINIMUM": "Less is AVAILABLE in that currency than the smallest payout; "
+        "`detail.minimum` is the minimum.",
+        "PAYOUT_OPEN": "A payout of yours in that currency is still REQUESTED: one at a time per currency; "
+        "ask again once it is paid or cancelled.",
+        "EARNINGS_FROZEN": "Your earnings are frozen while your account is suspended or being deleted: they "
+        "stay where they are, and move again once you are back.",
     },
 )
 
@@ -137,6 +144,9 @@ class UserErrorDetail:
     )
     currency: str | None = strawberry.field(
         default=None, description="CURRENCY_MISMATCH: the cart's currency, when it has one."
+    )
+    minimum: Money | None = strawberry.field(
+        default=None, description="PAYOUT_BELOW_MINIMUM: the smallest payout in that currency."
     )
 
 
@@ -201,6 +211,8 @@ def error_detail(exc: DomainError) -> UserErrorDetail | None:
         return UserErrorDetail(refundable=Money.of(exc.refundable, exc.currency))
     if isinstance(exc, CurrencyMismatch) and exc.cart_currency is not None:
         return UserErrorDetail(currency=exc.cart_currency)
+    if isinstance(exc, PayoutBelowMinimum):
+        return UserErrorDetail(minimum=Money.of(exc.minimum, exc.currency))
     return None
 
 

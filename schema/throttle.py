@@ -68,6 +68,7 @@ WRITE_POINTS: dict[str, int] = {
     "shippingRateCreate": CREATE,
     "shippingRateUpdate": UPDATE,
     "shippingRateArchive": DELETE,
+    "payoutRequest": CREATE,
     "cartCreate": CREATE,
     "cartLinesAdd": UPDATE,
     "cartLinesUpdate": UPDATE,

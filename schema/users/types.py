@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from schema.commerce.returns import ReturnRequestType, ReturnStatusEnum
     from schema.commerce.shipping import ShippingRateType
     from schema.commerce.types import CartType, OrderType
+    from schema.earnings.payouts import PayoutType
     from schema.earnings.types import CommissionsOwed, EarningEntryType, Earnings
     from schema.notes.types import NoteType
     from schema.safety.account import DataExportType
@@ -54,6 +55,7 @@ ReturnStatusRef = Annotated["ReturnStatusEnum", strawberry.lazy("schema.commerce
 EarningsRef = Annotated["Earnings", strawberry.lazy("schema.earnings.types")]
 EarningEntryRef = Annotated["EarningEntryType", strawberry.lazy("schema.earnings.types")]
 CommissionsOwedRef = Annotated["CommissionsOwed", strawberry.lazy("schema.earnings.types")]
+PayoutRef = Annotated["PayoutType", strawberry.lazy("schema.earnings.payouts")]
 DataExportRef = Annotated["DataExportType", strawberry.lazy("schema.safety.account")]
 ShippingRateRef = Annotated["ShippingRateType", strawberry.lazy("schema.commerce.shipping")]
 MerchantSettingsRef = Annotated["MerchantSettings", strawberry.lazy("schema.catalog.types")]
@@ -312,6 +314,20 @@ class UserType(Node):
         if not is_self(self.row.id, info.context.viewer_id):
             return None
         return await merchant_commissions(self.row.id)
+
+    @strawberry.field(
+        description="Your payouts (payoutRequest), newest first, each with its status, amount, reference "
+        "and dates; null on anyone else's profile. `totalCount` is counted when asked for, one indexed count."
+    )
+    async def payouts(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[PayoutRef] | None:
+        from schema.earnings.payouts import payout_connection
+
+        request = page_request(first, after, last, before)
+        if not is_self(self.row.id, info.context.viewer_id):
+            return None
+        return await payout_connection(self.row.id, request)
 
     @strawberry.field(
         description="Your archives of your data (viewerExportCreate), newest first; null on anyone else's "
