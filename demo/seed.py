@@ -17,6 +17,7 @@ from tqdm import tqdm
 from core.settings import Settings
 from core.sql import dialect
 from demo.build import build_world
+from demo.earnings import set_demo_commission, write_demo_earnings, write_demo_sales
 from demo.media import DemoMedia, make_demo_media
 from demo.notifications import write_demo_notifications
 from demo.orders import write_demo_orders
@@ -171,7 +172,12 @@ async def _write(world: World, media: DemoMedia, password_hash: str, progress: b
                     bar.update(len(chunk))
             written[table] = len(rows)
         written["notifications"] = await write_demo_notifications(connection)
-        written["orders"] = await write_demo_orders(connection)
+        # The demo merchant's commission first: orders keep the terms in force when they were paid.
+        await set_demo_commission(connection)
+        sales = await write_demo_orders(connection)
+        sales += await write_demo_sales(connection)
+        written["orders"] = len(sales)
+        written["earning_entries"], written["payouts"] = await write_demo_earnings(connection, sales)
         written["shipping_rates"], written["discount_codes"] = await write_demo_selling(connection)
         # bulk_create stamps auto_now fields with the wall clock; the demo's history is fixed instead.
         for table in ("notes", "products"):

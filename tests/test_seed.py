@@ -252,6 +252,32 @@ async def test_demo_orders_show_sales_and_agree_with_the_ledger(seeded: SeedSumm
     assert sum(s.items_sold for s in sales.values()) == sum(line.quantity for line in lines)
 
 
+async def test_the_demo_creator_has_earnings_in_every_state_and_they_reconcile(seeded: SeedSummary) -> None:
+    """xiaohong earned commissions on the demo shop's sales from her notes: some still PENDING, some
+    released and AVAILABLE, one payout PAID and one REQUESTED, all as the ledger's rules would have written
+    them (demo/earnings.py)."""
+    from commerce.earnings import balances
+    from commerce.earnings_check import earnings_mismatches
+    from commerce.ledger import ledger_mismatches
+    from commerce.payouts import minimum_payout
+    from models import EarningEntry, Payout, PayoutStatus
+
+    assert await ledger_mismatches() == []
+    assert await earnings_mismatches() == []
+    creator = await User.get(handle="xiaohong")
+    cny = (await balances(creator.id))["CNY"]
+    assert min(cny.pending, cny.available, cny.in_payout, cny.paid_out) > 0
+    payouts = await Payout.filter(creator_id=creator.id).order_by("id")
+    assert [p.status for p in payouts] == [PayoutStatus.PAID, PayoutStatus.REQUESTED]
+    assert all(p.amount_minor_units >= minimum_payout(p.currency) for p in payouts)
+    assert (cny.paid_out, cny.in_payout) == tuple(p.amount_minor_units for p in payouts)
+    assert seeded.rows["payouts"] == len(payouts)
+    assert seeded.rows["earning_entries"] == await EarningEntry.all().count()
+    stamps = [e.created_at for e in await EarningEntry.all().order_by("id")]
+    assert stamps == sorted(stamps) and max(stamps) < BASE_TIME
+    assert (await User.get(handle="shop")).default_commission_basis_points > 0
+
+
 async def test_demo_orders_show_their_parcels_and_each_shops_part(seeded: SeedSummary) -> None:
     """A FULFILLED demo order went out in one DELIVERED parcel after it was paid; a PAID one has not shipped;
     every order has its merchant's delivery group, which adds up to the order."""
