@@ -415,6 +415,133 @@ def earnings_release() -> None:
     typer.echo(_run(run()))
 
 
+payouts_app = typer.Typer(
+    help="Creators' payouts: list them, mark them paid, cancel them.", no_args_is_help=True
+)
+app.add_typer(payouts_app, name="payouts")
+
+
+@payouts_app.command("list")
+def payouts_list(
+    status: Annotated[
+        str | None, typer.Option(help="Only payouts with this status: REQUESTED, PAID or CANCELLED.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many, oldest first.")] = 100,
+) -> None:
+    """List creators' payouts, longest waiting first: id, creator, currency, amount, status, when asked."""
+    from commerce.money import format_amount
+    from commerce.payouts import list_payouts
+    from models import PayoutStatus
+
+    try:
+        wanted = PayoutStatus(status.strip().upper()) if status else None
+    except ValueError:
+        _fail(f"unknown status {status!r}: choose REQUESTED, PAID or CANCELLED")
+    url = _settings().database_url
+
+    async def run() -> list[str]:
+        async with connected(url, create=False):
+            rows = await list_payouts(status=wanted, limit=limit)
+        table = [("id", "creator", "currency", "amount", "status", "requested at")]
+        table += [
+            (
+                str(r.payout.id),
+                f"@{r.handle}",
+                r.payout.currency,
+                format_amount(r.payout.amount_minor_units, r.payout.currency),
+                r.payout.status.value,
+                r.payout.requested_at.strftime("%Y-%m-%d %H:%M UTC"),
+            )
+            for r in rows
+        ]
+        widths = [max(len(row[n]) for row in table) for n in range(len(table[0]))]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table
+        ]
+        return [*lines, f"{len(rows)} payout(s)."]
+
+    for line in _run(run()):
+        typer.echo(line)
+
+
+def _payout_step(step: Callable[[], Coroutine[Any, Any, Any]], done: str, already: str) -> None:
+    """Run one admin step on a payout (a rule returning `Settled`) and say what it did; a payout already
+    in the state asked for is reported, exit 0 (so a retried script succeeds and changes nothing)."""
+    from commerce.money import format_amount
+    from core.errors import DomainError
+
+    url = _settings().database_url
+
+    async def run() -> str:
+        async with connected(url, create=False):
+            try:
+                settled = await step()
+            except DomainError as exc:
+                raise CliError(exc.message) from exc
+        payout = settled.payout
+        amount = f"{format_amount(payout.amount_minor_units, payout.currency)} {payout.currency}"
+        if not settled.changed:
+            return already.format(id=payout.id, amount=amount, reference=payout.reference)
+        return done.format(id=payout.id, amount=amount, reference=payout.reference)
+
+    typer.echo(_run(run()))
+
+
+@payouts_app.command("mark-paid")
+def payouts_mark_paid(
+    payout_id: Annotated[int, typer.Argument(help="The payout's number (`vermilion payouts list`).")],
+    reference: Annotated[str, typer.Option(help="How it was paid, e.g. the bank transfer's reference.")],
+) -> None:
+    """Record that a REQUESTED payout was paid (outside Vermilion): it becomes PAID and its amount moves
+    from IN_PAYOUT to PAID_OUT, once. Run again, it says the payout is already paid and exits 0; a
+    cancelled payout (or one whose Stripe transfer is under way) is refused with exit 1."""
+    from commerce.payouts import mark_paid
+
+    _payout_step(
+        lambda: mark_paid(payout_id=payout_id, reference=reference),
+        "Payout {id} of {amount} is now PAID (reference: {reference}).",
+        "Payout {id} of {amount} was already PAID (reference: {reference}); nothing changed.",
+    )
+
+
+@payouts_app.command("cancel")
+def payouts_cancel(
+    payout_id: Annotated[int, typer.Argument(help="The payout's number (`vermilion payouts list`).")],
+) -> None:
+    """Cancel a REQUESTED payout: its amount goes back to the creator's AVAILABLE balance, and they may ask
+    again. Already cancelled: says so, exit 0; a PAID payout is refused with exit 1."""
+    from commerce.payouts import cancel_payout
+
+    _payout_step(
+        lambda: cancel_payout(payout_id=payout_id),
+        "Payout {id} of {amount} is CANCELLED: the amount is AVAILABLE to the creator again.",
+        "Payout {id} of {amount} was already CANCELLED; nothing changed.",
+    )
+
+
+@payouts_app.command("transfer")
+def payouts_transfer(
+    payout_id: Annotated[int, typer.Argument(help="The payout's number (`vermilion payouts list`).")],
+) -> None:
+    """Pay a REQUESTED payout as a Stripe Connect transfer to the creator's connected account (needs
+    VERMILION_CONNECT_PAYOUTS=true and STRIPE_API_KEY). Safe to run again: the transfer's idempotency key is
+    the payout's, and a paid payout is reported, exit 0. Not testable against localstripe (no Connect)."""
+    from commerce.payments import StripePayments
+    from commerce.payouts import transfer_payout
+
+    settings = _settings()
+    transfers = (
+        StripePayments(settings.stripe_api_key, api_base=settings.stripe_api_base)
+        if settings.connect_payouts and settings.stripe_api_key
+        else None
+    )
+    _payout_step(
+        lambda: transfer_payout(payout_id=payout_id, transfers=transfers),
+        "Payout {id} of {amount} is now PAID: Stripe transfer {reference}.",
+        "Payout {id} of {amount} was already PAID (reference: {reference}); nothing changed.",
+    )
+
+
 @app.command()
 def worker() -> None:
     """Run background jobs (media processing, data exports) from Redis: beside servers started with
