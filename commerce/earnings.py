@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from uuid import UUID
 
+from commerce.amounts import line_paid, merchant_parts
 from commerce.commissions import MerchantPart, commission_on, held_shares, reversed_total
 from core.sql import fetch_all
 from models import (
@@ -70,11 +71,6 @@ async def balances(creator_id: int) -> dict[str, Balance]:
 
 
 # --- commissions: an order is paid -----------------------------------------------------------------------
-
-
-def line_paid(line: OrderLine) -> int:
-    """What the buyer paid for a line: its units at their price less its discount share."""
-    return line.quantity * line.unit_price_minor_units - line.discount_minor_units
 
 
 def line_reference(line_id: int) -> str:
@@ -147,13 +143,7 @@ async def reversal_targets(order_id: UUID) -> list[LineTarget]:
     returns = {r.id: r for r in await ReturnRequest.filter(order_id=order_id)}
     returned_units: dict[int, int] = defaultdict(int)
     parts: dict[int, MerchantPart] = {}
-    totals: dict[int, int] = defaultdict(int)
-    for line in lines:
-        totals[line.merchant_id] += line_paid(line)  # type: ignore[attr-defined]
-    for group in await OrderDeliveryGroup.filter(order_id=order_id):
-        totals[group.merchant_id] += (  # type: ignore[attr-defined]
-            group.shipping_minor_units - group.shipping_discount_minor_units
-        )
+    totals = merchant_parts(lines, await OrderDeliveryGroup.filter(order_id=order_id))
     counted: set[int] = {r.id for r in returns.values() if r.status == ReturnStatus.REFUNDED}
     refunded: dict[int, int] = defaultdict(int)
     for refund in await Refund.filter(order_id=order_id, status=RefundStatus.SUCCEEDED):

@@ -20,9 +20,10 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from commerce.cart import MAX_CART_LINES, MAX_CART_MERCHANTS
@@ -35,6 +36,9 @@ from core.retry import retry_on_conflict
 from core.validation import Checks
 from models import NotificationKind, Order, OrderLine, OrderStatus, Shipment, ShipmentStatus
 from social.notifications import notify
+
+# A model with order_id and merchant_id columns (order_part).
+M = TypeVar("M", bound=Model)
 
 MAX_TRACKING_NUMBER = 100
 MAX_CARRIER = 100
@@ -299,12 +303,18 @@ async def viewer_scope(order: Order, viewer_id: int | None) -> int | None:
     return seller_scope(order, viewer_id, merchant=merchant)
 
 
-async def order_shipments(order_id: UUID, merchant_id: int | None = None) -> list[Shipment]:
-    """The order's parcels, oldest first (only `merchant_id`'s when given)."""
-    query = Shipment.filter(order_id=order_id)
+async def order_part(model: type[M], order_id: UUID, merchant_id: int | None = None) -> list[M]:
+    """An order's rows of `model` (lines, delivery groups, parcels, returns), oldest first: all of them,
+    or only `merchant_id`'s when given (`viewer_scope`: a merchant sees their own part)."""
+    query = model.filter(order_id=order_id)
     if merchant_id is not None:
         query = query.filter(merchant_id=merchant_id)
     return list(await query.order_by("id"))
+
+
+async def order_shipments(order_id: UUID, merchant_id: int | None = None) -> list[Shipment]:
+    """The order's parcels, oldest first (only `merchant_id`'s when given)."""
+    return await order_part(Shipment, order_id, merchant_id)
 
 
 async def shipment_state(order_id: UUID) -> list[tuple[int, str]]:

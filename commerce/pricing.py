@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from commerce.amounts import group_paid
 from commerce.cart import CartContents
 from commerce.discounts import allocate, discount_for, is_live
 from commerce.shipping import offered, shipping_price
@@ -93,11 +94,11 @@ class DeliveryGroup:
 
     @property
     def total_minor_units(self) -> int:
-        return (
-            self.subtotal_minor_units
-            + self.shipping_minor_units
-            - self.discount_minor_units
-            - self.shipping_discount_minor_units
+        return group_paid(
+            subtotal=self.subtotal_minor_units,
+            shipping=self.shipping_minor_units,
+            discount=self.discount_minor_units,
+            shipping_discount=self.shipping_discount_minor_units,
         )
 
 

@@ -16,6 +16,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from commerce import earnings, ledger
+from commerce.amounts import merchant_parts
 from commerce.errors import InvalidTransition, PaymentsNotConfigured, RefundExceedsPaid
 from commerce.order_notifications import notify_refunded
 from commerce.orders import latest_attempt, order_for, settle
@@ -26,6 +27,8 @@ from core.retry import retry_on_conflict
 from core.sql import fetch_all, uuid_param
 from models import (
     Order,
+    OrderDeliveryGroup,
+    OrderLine,
     OrderStatus,
     PaymentAttempt,
     PaymentEvent,
@@ -104,14 +107,9 @@ def _same_refund(refund: Refund, amount: int) -> Refund:
 async def _merchant_total(order_id: UUID, merchant_id: int) -> int:
     """What the buyer paid for `merchant_id`'s part of the order: their lines less their discount shares,
     plus their group's shipping less what a code took off it. The most that merchant may refund."""
-    rows = await fetch_all(
-        "SELECT COALESCE(SUM(l.quantity * l.unit_price_minor_units - l.discount_minor_units), 0) AS goods, "
-        "(SELECT COALESCE(SUM(g.shipping_minor_units - g.shipping_discount_minor_units), 0) "
-        " FROM order_delivery_groups g WHERE g.order_id = $1 AND g.merchant_id = $2) AS shipping "
-        "FROM order_lines l WHERE l.order_id = $1 AND l.merchant_id = $2",
-        [uuid_param(order_id), merchant_id],
-    )
-    return int(rows[0]["goods"]) + int(rows[0]["shipping"]) if rows else 0
+    lines = await OrderLine.filter(order_id=order_id, merchant_id=merchant_id)
+    groups = await OrderDeliveryGroup.filter(order_id=order_id, merchant_id=merchant_id)
+    return merchant_parts(lines, groups).get(merchant_id, 0)
 
 
 @retry_on_conflict

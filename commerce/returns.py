@@ -27,6 +27,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from commerce import earnings, inventory, ledger
+from commerce.amounts import line_paid
 from commerce.cart import MAX_CART_MERCHANTS
 from commerce.errors import (
     CheckoutInProgress,
@@ -34,6 +35,7 @@ from commerce.errors import (
     PaymentsNotConfigured,
     RefundExceedsPaid,
 )
+from commerce.fulfilment import order_part
 from commerce.orders import order_for
 from commerce.payments import Payments
 from commerce.policy import can_view_order, is_buyer, is_merchant_of
@@ -71,30 +73,10 @@ OPEN = (ReturnStatus.REQUESTED, ReturnStatus.APPROVED)
 R = ReturnStatus
 
 
-def paid_for(*, quantity: int, unit_price: int, discount: int, units: int) -> int:
-    """What `units` of a line of `quantity` at `unit_price`, with `discount` taken off the whole line, were
-    paid, in minor units: units × price − ⌊discount × units / quantity⌋. Cumulative: paid(n) is the line's
-    whole price less its discount, and returns of k units after r are paid(r + k) − paid(r), so the parts
-    of a line returned in several returns add up to the line exactly."""
-    if not 0 <= units <= quantity or quantity <= 0:
-        raise ValueError(f"{units} units of a line of {quantity}")
-    if not 0 <= discount <= quantity * unit_price:
-        raise ValueError(f"a discount of {discount} on a line of {quantity} × {unit_price}")
-    return units * unit_price - (discount * units) // quantity
-
-
 def paid_between(line: OrderLine, before: int, more: int) -> int:
     """What `more` units of the line were paid once `before` units have been returned."""
 
-    def paid(units: int) -> int:
-        return paid_for(
-            quantity=line.quantity,
-            unit_price=line.unit_price_minor_units,
-            discount=line.discount_minor_units,
-            units=units,
-        )
-
-    return paid(before + more) - paid(before)
+    return line_paid(line, before + more) - line_paid(line, before)
 
 
 def returned_lines(ret: ReturnRequest) -> dict[int, int]:
@@ -460,10 +442,7 @@ async def _notify(
 
 async def order_returns(order_id: UUID, merchant_id: int | None = None) -> list[ReturnRequest]:
     """The order's returns, oldest first (only `merchant_id`'s when given)."""
-    query = ReturnRequest.filter(order_id=order_id)
-    if merchant_id is not None:
-        query = query.filter(merchant_id=merchant_id)
-    return list(await query.order_by("id"))
+    return await order_part(ReturnRequest, order_id, merchant_id)
 
 
 async def return_state(order_id: UUID) -> list[tuple[int, str]]:

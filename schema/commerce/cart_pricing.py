@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from commerce.amounts import group_paid
 from commerce.pricing import (
     AppliedCode,
     CartPricing,
@@ -267,10 +268,10 @@ class OrderDeliveryGroupType:
     @strawberry.field(description="What the buyer paid for this part: subtotal + shipping − discount.")
     def total(self) -> Money:
         row = self.row
-        paid = (
-            row.subtotal_minor_units
-            + row.shipping_minor_units
-            - row.discount_minor_units
-            - row.shipping_discount_minor_units
+        paid = group_paid(
+            subtotal=row.subtotal_minor_units,
+            shipping=row.shipping_minor_units,
+            discount=row.discount_minor_units,
+            shipping_discount=row.shipping_discount_minor_units,
         )
         return Money.of(paid, self.currency)

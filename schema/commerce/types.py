@@ -10,8 +10,9 @@ from uuid import UUID
 
 import strawberry
 
+from commerce.amounts import line_paid
 from commerce.cart import CartContents, WarningCode, load_contents
-from commerce.fulfilment import viewer_scope
+from commerce.fulfilment import order_part, viewer_scope
 from commerce.orders import latest_attempt
 from commerce.policy import can_see_client_secret, can_view_order, is_merchant_of
 from commerce.pricing import CartPricing, priced
@@ -395,9 +396,7 @@ class OrderLineType:
 
     @strawberry.field(description="What the buyer paid for the line: `lineTotal` − `discount`.")
     def paid_total(self) -> Money:
-        return Money.of(
-            self.row.unit_price_minor_units * self.row.quantity - self.row.discount_minor_units, self.currency
-        )
+        return Money.of(line_paid(self.row), self.currency)
 
     @strawberry.field(description="The product as it is now; null if it no longer exists.")
     async def product(self, info: Info) -> ProductRef | None:
@@ -574,22 +573,17 @@ class OrderType(Node):
         "merchant."
     )
     async def lines(self, info: Info) -> list[OrderLineType]:
-        rows = OrderLine.filter(order_id=self.row.id)
-        merchant_id = await viewer_scope(self.row, info.context.viewer_id)
-        if merchant_id is not None:  # a merchant sees their own part of the order
-            rows = rows.filter(merchant_id=merchant_id)
-        return [OrderLineType.of(r, self.row.currency) for r in await rows.order_by("id")]
+        rows = await order_part(OrderLine, self.row.id, await viewer_scope(self.row, info.context.viewer_id))
+        return [OrderLineType.of(r, self.row.currency) for r in rows]
 
     @strawberry.field(
         description="Each merchant's part: the rate chosen, shipping, discount and what it came to; all of "
         "them for the buyer, your own for a merchant. Empty for orders placed before delivery groups."
     )
     async def delivery_groups(self, info: Info) -> list[OrderDeliveryGroupType]:
-        rows = OrderDeliveryGroup.filter(order_id=self.row.id)
-        merchant_id = await viewer_scope(self.row, info.context.viewer_id)
-        if merchant_id is not None:
-            rows = rows.filter(merchant_id=merchant_id)
-        return [OrderDeliveryGroupType.of(r, self.row.currency) for r in await rows.order_by("id")]
+        scope = await viewer_scope(self.row, info.context.viewer_id)
+        rows = await order_part(OrderDeliveryGroup, self.row.id, scope)
+        return [OrderDeliveryGroupType.of(r, self.row.currency) for r in rows]
 
     @strawberry.field(
         description="The parcels sent, oldest first, with their tracking: all of them for the buyer, your "

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from commerce import returns
+from commerce.amounts import paid_for
 from commerce.ledger import ledger_mismatches
-from commerce.returns import MAX_RETURN_LINES, MAX_RETURNS_PER_ORDER, RETURN_WINDOW, paid_for
+from commerce.returns import MAX_RETURN_LINES, MAX_RETURNS_PER_ORDER, RETURN_WINDOW
 from models import OrderLine, ReturnRequest, Shipment
 from tests.conftest import GraphQLClient
 from tests.factories import sign_up
