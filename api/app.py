@@ -49,6 +49,7 @@ from safety.deletion import PURGE_INTERVAL_SECONDS, purge_due
 from safety.export import ExportServices, export_services
 from schema import build_schema
 from search.documents import load_topic_words
+from search.terms import refresh_if_due as refresh_search_terms
 from search.text import segmenter
 from social import passwords
 from social.mail import sending
@@ -250,6 +251,7 @@ def _housekeeping(
         *([exports.sweep] if exports is not None else []),
         purge_deleted_accounts,
         release_earnings,
+        refresh_search_terms,  # every few hours (search/terms.py)
     ]
     return run_every(settings.sweep_interval_seconds, *jobs)
 

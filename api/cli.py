@@ -8,6 +8,7 @@ import difflib
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -291,6 +292,86 @@ def search_reindex(
         return "Indexed " + ", ".join(f"{n} {kind}s" for kind, n in counts.items()) + "."
 
     typer.echo(_run(run()))
+
+
+@search_app.command("refresh-terms")
+def search_refresh_terms() -> None:
+    """Count again how many documents hold each word (search weighs words and corrects typos by it; the
+    server does it every few hours by itself)."""
+    from search.terms import refresh_terms
+
+    settings = _settings()
+
+    async def run() -> str:
+        async with connected(settings.database_url):
+            return f"Vocabulary: {await refresh_terms()} words."
+
+    typer.echo(_run(run()))
+
+
+topics_app = typer.Typer(
+    help="Topic families: names that mean one thing (健身, fitness, gym), for search and the feed.",
+    no_args_is_help=True,
+)
+app.add_typer(topics_app, name="topics")
+
+
+@topics_app.command("families")
+def topics_families() -> None:
+    """List every family: its key, then its other names."""
+    from search.families import load_families
+
+    settings = _settings()
+
+    async def run() -> list[str]:
+        async with connected(settings.database_url):
+            found = await load_families()
+        return [" | ".join(names) for _, names in sorted(found.members.items())]
+
+    for line in _run(run()):
+        typer.echo(line)
+
+
+@topics_app.command("alias")
+def topics_alias(
+    name: Annotated[str, typer.Argument(help="The name to add, e.g. 'gym'.")],
+    family: Annotated[
+        str, typer.Option("--family", help="A name of the family to join (its key or any member): 健身.")
+    ],
+) -> None:
+    """Put NAME in a family (moving it from another); a family that does not exist yet is created. Every
+    server reads the change within a minute."""
+    from search.families import AliasError, set_alias
+
+    settings = _settings()
+
+    async def run() -> str:
+        async with connected(settings.database_url):
+            joined, key = await set_alias(name, family)
+        return f"{joined!r} is in the family {key!r}."
+
+    try:
+        typer.echo(_run(run()))
+    except AliasError as exc:
+        _fail(str(exc))
+
+
+@topics_app.command("unalias")
+def topics_unalias(name: Annotated[str, typer.Argument(help="The name to take out of its family.")]) -> None:
+    """Take NAME out of its family (exits 0 if it was in none, saying so)."""
+    from search.families import AliasError, remove_alias
+
+    settings = _settings()
+
+    async def run() -> str:
+        async with connected(settings.database_url):
+            removed = await remove_alias(name)
+        return f"{name!r} left its family." if removed else f"{name!r} is in no family; nothing changed."
+
+    try:
+        typer.echo(_run(run()))
+    except AliasError as exc:
+        _fail(str(exc))
 
 
 moderation_app = typer.Typer(help="Moderation: rules that fill the queue.", no_args_is_help=True)
@@ -648,6 +729,16 @@ def seed(
     seed_value: Annotated[
         int, typer.Option("--seed", help="Random seed; the same seed gives the same data.")
     ] = 7,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="The day the demo world is dated to: its history ends at that day's midnight (UTC). "
+            "Default: today; pin it to get the same dates again.",
+            show_default=False,
+        ),
+    ] = None,
     reset: Annotated[
         bool, typer.Option("--reset", help="Empty every table first (no confirmation).")
     ] = False,
@@ -669,6 +760,9 @@ def seed(
     """Fill the database with bilingual demo users, notes, products and interactions."""
     if reset and if_empty:
         _fail("--reset and --if-empty exclude each other", code=2)
+    # A later day would date the world after the wall clock: the server's own rows would come before it.
+    if as_of is not None and as_of.date() > datetime.now(UTC).date():
+        _fail(f"--as-of {as_of:%Y-%m-%d} is after today (UTC)", code=2)
     settings = _settings()
     url = settings.database_url
     draw = pictures if pictures is not None else users <= PICTURES_MAX_USERS
@@ -689,11 +783,11 @@ def seed(
                     )
                 await empty_all_tables()
                 typer.echo("Emptied all tables.")
-            options: dict[str, Any] = {}
+            options: dict[str, Any] = {} if as_of is None else {"as_of": as_of.date()}
             if draw:
                 from media.service import storage_from_settings
 
-                options = {"pictures": True, "media_storage": storage_from_settings(settings)}
+                options |= {"pictures": True, "media_storage": storage_from_settings(settings)}
             return await demo_seed.seed_database(
                 users=users,
                 notes=notes,

@@ -99,12 +99,19 @@ async def apply_migrations(progress: Callable[[str, str, str], object] | None = 
     await MigrationExecutor(connections.get("default"), apps_config).migrate(None, progress=progress)
 
 
+# Reference data a migration installs and admins edit, not content: it stays when the content goes.
+KEPT_TABLES = frozenset({"topic_aliases"})
+
+
 async def empty_all_tables() -> None:
-    """Delete every row of every model table (migration bookkeeping stays)."""
+    """Delete every row of every model table but the reference data (KEPT_TABLES; migration bookkeeping
+    stays too)."""
     from tortoise import Tortoise, connections
 
     tables: set[str] = set()
     for model in Tortoise.apps["models"].values():  # type: ignore[index]
+        if model._meta.db_table in KEPT_TABLES:
+            continue
         tables.add(model._meta.db_table)
         for name in model._meta.m2m_fields:
             tables.add(model._meta.fields_map[name].through)  # type: ignore[attr-defined]

@@ -32,7 +32,7 @@ async def _install_full_text_index(apps: object, schema_editor: BaseSchemaEditor
     from search.schema import install
 
     await install(schema_editor.client)
-    await rebuild_index(schema_editor.client, progress=False)
+    await rebuild_index(schema_editor.client, progress=False, vocabulary=False)
 
 
 Migration.operations.append(ops.RunPython(_install_full_text_index))

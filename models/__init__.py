@@ -17,6 +17,7 @@ from models.commerce import (
     StockState,
     StripeEvent,
 )
+from models.concepts import SearchTerm, TopicAlias
 from models.earnings import EarningEntry, EarningKind, Payout, PayoutStatus
 from models.feed import FeedEvent, FeedEventKind, FeedImpression, FeedSnapshot, NoteNeighbour
 from models.fulfilment import (
@@ -145,6 +146,7 @@ __all__ = [
     "Role",
     "SearchDocument",
     "SearchKind",
+    "SearchTerm",
     "Shipment",
     "ShipmentStatus",
     "ShippingRate",
@@ -152,5 +154,6 @@ __all__ = [
     "StripeEvent",
     "SubjectKind",
     "Topic",
+    "TopicAlias",
     "User",
 ]

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from core.sql import execute_many, fetch_all, placeholders
 from models.search import SearchKind
+from search.terms import refresh_terms
 from search.text import index_text, segmenter
 
 # (object id, head text, body text); None as texts: the object is gone or hidden, drop its document.
@@ -137,9 +138,11 @@ async def load_topic_words(connection: BaseDBAsyncClient | None = None) -> int:
 
 
 async def rebuild_index(
-    connection: BaseDBAsyncClient | None = None, *, progress: bool = True
+    connection: BaseDBAsyncClient | None = None, *, progress: bool = True, vocabulary: bool = True
 ) -> dict[str, int]:
-    """Rewrite every document from the tables, in chunks, with a progress bar per kind; returns the counts."""
+    """Rewrite every document from the tables, in chunks, with a progress bar per kind, then (unless told
+    not to: migration 0005 runs before the vocabulary's table exists) count the vocabulary again; returns
+    the documents written per kind."""
     counts: dict[str, int] = {}
     await fetch_all("DELETE FROM search_documents", (), connection)
     for kind, (table, _) in LOADERS.items():
@@ -161,4 +164,6 @@ async def rebuild_index(
                 last = ids[-1]
                 bar.update(len(ids))
         counts[kind.value.lower()] = written
+    if vocabulary:  # its counts come from the documents just written (search/terms.py)
+        await refresh_terms(connection)
     return counts

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from core.errors import DomainError, ErrorCode
 from core.sql import dialect, fetch_all
-from core.validation import Checks, is_unsafe_text, strip_invisible
+from core.validation import Checks, is_unsafe_text
+from search.families import normalize_name
 
 MAX_TOPIC_LENGTH = 64
 
 
-def normalize_topic_name(raw: str) -> str:
-    """NFKC, case-folded, without invisible characters (zero-width, bidi controls), leading '#'s and
-    surrounding or inner runs of whitespace.
-
-    "#护肤", "护肤", " 护肤 ", "＃护肤" and "护\u200b肤" are one topic; "Skin  Care" and "skin care" are one
-    topic.
-    """
-    text = strip_invisible(unicodedata.normalize("NFKC", raw)).strip()
-    text = text.lstrip("#").strip()
-    return " ".join(text.casefold().split())
+# One rule for topic names and the names of topic families (search/families.py): "#护肤", "护肤", " 护肤 ",
+# "＃护肤" and "护\u200b肤" are one topic; "Skin  Care" and "skin care" are one topic.
+normalize_topic_name = normalize_name
 
 
 def topic_name_or_none(raw: str) -> str | None:
