@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from api.app import create_app
+from bench.search_setup import corpus_counts, running_app
 from bench.stats import summary
 from core.settings import Settings
 from core.sql import dialect, fetch_all
@@ -60,17 +60,10 @@ async def _explain(text: str) -> str:
 
 
 async def run(repeat: int) -> dict[str, Any]:
-    settings = Settings()
-    app = create_app(settings)
     report: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "repeat": repeat}
-    async with app.router.lifespan_context(app):
-        counts = await fetch_all(
-            "SELECT (SELECT COUNT(*) FROM notes) AS notes,"
-            " (SELECT COUNT(*) FROM search_documents) AS documents"
-        )
+    async with running_app(Settings()) as app:
         report["database"] = dialect()
-        report["notes"] = counts[0]["notes"]
-        report["documents"] = counts[0]["documents"]
+        report.update(await corpus_counts())
         service: dict[str, list[float]] = {s.value: [] for s in SearchSort}
         per_query: dict[str, dict[str, Any]] = {}
         for text in QUERIES:  # warm-up: caches, plans, jieba
