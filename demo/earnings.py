@@ -3,17 +3,18 @@
 The demo merchant (`shop`) pays creators DEMO_COMMISSION (15 %) by default, set before the demo orders are
 written, so their lines carry the terms checkout would have stored (demo/orders.py) and the notes tagging
 the shop's goods carry `Note.disclosure`. Besides the demo shopper's orders, shoppers bought from the
-creator's notes over the months before the demo's clock (`BASE_TIME`): EXTRA_SALES, the older ones shipped
-and delivered, the last two paid but not yet shipped.
+creator's notes over the months before the world's present (`now`, the seeding day: demo.clock): EXTRA_SALES,
+the older ones shipped and delivered, the last two paid but not yet shipped.
 
-The ledger is written as the rules would have written it by `BASE_TIME`, through `commerce.earnings.record`
+The ledger is written as the rules would have written it by `now`, through `commerce.earnings.record`
 and in time order: a COMMISSION when each order was paid; a RELEASE when its return window closed (30 days
 after delivery, 60 after payment when never shipped — commerce/releases.py) if that was before
-`BASE_TIME`; the first time AVAILABLE reached the minimum payout (commerce/payouts.py) the creator asked a
+`now`; the first time AVAILABLE reached the minimum payout (commerce/payouts.py) the creator asked a
 moment later and the payout was PAID three days after; the next time, they asked again and that payout is
 still REQUESTED. What was released after stays AVAILABLE, and the two recent orders PENDING — until the
 server's hourly release job (wall clock) finds their window closed; it releases them then, as it would
-any creator's. `earnings_mismatches()` holds for all of it (tests/test_seed.py).
+any creator's (`release_due(now=now)` finds nothing to do). `earnings_mismatches()` holds for all of it
+(tests/test_seed.py).
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from commerce.payouts import minimum_payout, open_key
 from commerce.releases import UNDELIVERED_RELEASE
 from commerce.returns import RETURN_WINDOW
 from demo.orders import DemoSale, demo_purchases, write_order
-from demo.world import BASE_TIME
 from models import EarningEntry, EarningKind, Note, Payout, PayoutStatus, User
 
 DEMO_COMMISSION = 1500  # basis points: the demo merchant's default commission
-# Days before BASE_TIME each extra sale was paid; the last two (within the return window) are not shipped.
+# Days before the world's present each extra sale was paid; the last two (within the return window)
+# are not shipped.
 EXTRA_SALES = (112, 104, 97, 90, 83, 76, 69, 62, 9, 4)
 UNSHIPPED = 2
 PAID_AFTER = timedelta(days=3)  # how long the admin took to pay the first payout
@@ -49,7 +50,7 @@ async def set_demo_commission(connection: BaseDBAsyncClient) -> None:
     )
 
 
-async def write_demo_sales(connection: BaseDBAsyncClient) -> list[DemoSale]:
+async def write_demo_sales(connection: BaseDBAsyncClient, *, now: datetime) -> list[DemoSale]:
     """Shoppers' paid orders from the demo creator's notes, besides the demo shopper's (demo/orders.py),
     each by someone who neither wrote the note nor reviewed the product (so no review becomes verified)."""
     purchases = await demo_purchases(connection)
@@ -67,7 +68,7 @@ async def write_demo_sales(connection: BaseDBAsyncClient) -> list[DemoSale]:
     sales = []
     for index, days in enumerate(EXTRA_SALES):
         note, product, variant = purchases[index % len(purchases)]
-        paid_at = max(BASE_TIME - timedelta(days=days, hours=index), note.created_at + timedelta(hours=3))
+        paid_at = max(now - timedelta(days=days, hours=index), note.created_at + timedelta(hours=3))
         buyers = [p for p in people if p.id not in reviewers.get(product.id, set())] or people
         sales.append(
             await write_order(
@@ -93,8 +94,10 @@ class _Step:
     amount: int = 0
 
 
-async def write_demo_earnings(connection: BaseDBAsyncClient, sales: list[DemoSale]) -> tuple[int, int]:
-    """The ledger of the sales' commissions as of BASE_TIME, and the creators' payouts; (entries, payouts)."""
+async def write_demo_earnings(
+    connection: BaseDBAsyncClient, sales: list[DemoSale], *, now: datetime
+) -> tuple[int, int]:
+    """The ledger of the sales' commissions as of `now`, and the creators' payouts; (entries, payouts)."""
     steps: list[_Step] = []
     for sale in sales:
         line, order = sale.line, sale.order
@@ -123,7 +126,7 @@ async def write_demo_earnings(connection: BaseDBAsyncClient, sales: list[DemoSal
             if sale.delivered_at is not None
             else order.paid_at + UNDELIVERED_RELEASE
         )
-        if closes < BASE_TIME:
+        if closes < now:
             release = EarningEntry(
                 kind=EarningKind.RELEASE,
                 pending=-amount,
@@ -142,10 +145,10 @@ async def write_demo_earnings(connection: BaseDBAsyncClient, sales: list[DemoSal
         key = (step.entry.creator_id, step.currency)  # type: ignore[attr-defined]
         available[key] = available.get(key, 0) + step.amount
         asked_at = step.at + ASKED_AFTER
-        if available[key] < minimum_payout(step.currency) or asked.get(key, 0) >= 2 or asked_at >= BASE_TIME:
+        if available[key] < minimum_payout(step.currency) or asked.get(key, 0) >= 2 or asked_at >= now:
             continue
         paid_at = asked_at + PAID_AFTER if asked.get(key, 0) == 0 else None
-        if paid_at is not None and paid_at >= BASE_TIME:
+        if paid_at is not None and paid_at >= now:
             paid_at = None
         entries += await _payout(connection, key, available[key], asked_at, paid_at)
         asked[key] = asked.get(key, 0) + 1

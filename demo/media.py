@@ -24,6 +24,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from demo.clock import DemoClock
 from demo.pictures import (
     AVATAR_SIZE,
     NOTE_SIZES,
@@ -34,7 +35,7 @@ from demo.pictures import (
     picture_jpeg,
     product_picture,
 )
-from demo.world import World, to_datetime
+from demo.world import World
 from media.attach import MAX_ALT_TEXT, snapshot
 from media.images import ProcessedImage, process_image
 from media.service import store_variants
@@ -127,10 +128,17 @@ def plan_pictures(world: World, *, seed: int) -> list[Picture]:
 
 
 async def make_demo_media(
-    world: World, *, seed: int, storage: Storage, progress: bool, workers: int | None = None
+    world: World,
+    *,
+    seed: int,
+    storage: Storage,
+    progress: bool,
+    workers: int | None = None,
+    clock: DemoClock = DemoClock(),
 ) -> DemoMedia:
-    """Draw, process and store every picture of `world`; the rows that describe them. Only files are
-    written here: the caller inserts the rows (in its transaction).
+    """Draw, process and store every picture of `world`; the rows that describe them, dated on `clock`
+    as the world's rows are. Only files are written here: the caller inserts the rows (in its
+    transaction).
 
     Pictures are made in `workers` spawned processes (default: one per CPU, at most MAX_WORKERS, and one
     per PICTURES_PER_WORKER pictures; a single worker is a thread): as with any process pool, a script
@@ -154,7 +162,7 @@ async def make_demo_media(
                 source_size, image = await loop.run_in_executor(pool, make_picture, picture.spec)
                 token = _token(seed, picture)
                 files = await store_variants(storage, token, image)
-                made[index] = _media_row(index + 1, picture, token, source_size, image, files)
+                made[index] = _media_row(index + 1, picture, token, source_size, image, files, clock)
                 bar.update()
 
         try:
@@ -238,8 +246,9 @@ def _media_row(
     source_size: int,
     image: ProcessedImage,
     files: dict[str, Any],
+    clock: DemoClock,
 ) -> Media:
-    made = to_datetime(picture.created_at)
+    made = clock.at(picture.created_at)
     kind = picture.use.value.lower()
     return Media(
         id=media_id,

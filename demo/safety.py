@@ -8,11 +8,11 @@ Deterministic: the same world gives the same reports.
 from __future__ import annotations
 
 import random
+from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
 from demo.population import DEMO_PASSWORD, DemoAccount
-from demo.world import BASE_TIME
 from models import Board, Comment, Note, Product, ReportCategory, Role, SubjectKind, User
 from safety.queue import Subject
 from safety.reports import file_report
@@ -37,9 +37,9 @@ _REPORTS = (
 )
 
 
-async def seed_safety(*, password_hash: str, seed: int) -> dict[str, int]:
-    """Add the moderator account (one user more than the world's) and file the demo reports; rows
-    written, by table (and flagged reviews)."""
+async def seed_safety(*, password_hash: str, seed: int, now: datetime) -> dict[str, int]:
+    """Add the moderator account (one user more than the world's, joined at the world's `now`) and file
+    the demo reports; rows written, by table (and flagged reviews)."""
     async with in_transaction():
         moderator = await User.create(
             email=MODERATOR.email,
@@ -48,12 +48,12 @@ async def seed_safety(*, password_hash: str, seed: int) -> dict[str, int]:
             password_hash=password_hash,
             languages=["zh", "en"],
             interests=["护肤", "穿搭"],
-            # The world's clock: it ends at BASE_TIME, and ids grow with time.
-            created_at=BASE_TIME,
+            # The world's clock: it ends at `now`, and ids grow with time.
+            created_at=now,
         )
         # Everyone has a default board (collects land there), dated by the world's clock too.
         await Board.create(
-            owner_id=moderator.id, name=DEFAULT_BOARD_NAME["zh"], is_default=True, created_at=BASE_TIME
+            owner_id=moderator.id, name=DEFAULT_BOARD_NAME["zh"], is_default=True, created_at=now
         )
     await grant_role(user_id=moderator.id, role=Role.MODERATOR, granted_by=None, reason="demo moderator")
     rng = random.Random(seed)

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from tortoise import connections
@@ -17,6 +18,7 @@ from tqdm import tqdm
 from core.settings import Settings
 from core.sql import dialect
 from demo.build import build_world
+from demo.clock import DemoClock
 from demo.earnings import set_demo_commission, write_demo_earnings, write_demo_sales
 from demo.media import DemoMedia, make_demo_media
 from demo.notifications import write_demo_notifications
@@ -38,8 +40,8 @@ from demo.world import (
     UserRow,
     VariantRow,
     World,
-    to_datetime,
 )
+from feed.neighbours import rebuild_neighbours
 from media.service import storage_from_settings
 from media.storage import Storage
 from models import (
@@ -72,6 +74,7 @@ class SeedSummary:
 
     seed: int
     rows: dict[str, int]
+    as_of: date | None = None
     accounts: tuple[DemoAccount, ...] = (*DEMO_ACCOUNTS, MODERATOR)
     password: str = DEMO_PASSWORD
     seconds: float = 0.0
@@ -82,7 +85,8 @@ class SeedSummary:
 
     def lines(self) -> list[str]:
         """A short human-readable report, for the CLI to print."""
-        out = [f"Seeded {self.total_rows:,} rows in {self.seconds:.1f} s (seed {self.seed}):"]
+        dated = f", dated as of {self.as_of:%Y-%m-%d}" if self.as_of else ""
+        out = [f"Seeded {self.total_rows:,} rows in {self.seconds:.1f} s (seed {self.seed}{dated}):"]
         out += [f"  {table:<16} {count:>9,}" for table, count in self.rows.items()]
         out.append(f"Demo accounts (password {self.password!r}):")
         out += [f"  {a.email:<26} @{a.handle:<10} {a.role:<9} {a.description}" for a in self.accounts]
@@ -100,16 +104,20 @@ async def seed_database(
     notes: int | None = None,
     products: int | None = None,
     seed: int = 7,
+    as_of: date | None = None,
     progress: bool = True,
     pictures: bool = False,
     media_storage: Storage | None = None,
 ) -> SeedSummary:
     """Fill an empty database with a deterministic bilingual demo world; same arguments, same rows.
 
+    `as_of`: the day the world's present falls on (default: today, UTC). Every day's world is the same
+    rows, moved whole days so that it ends at that day's midnight (demo.clock): pin it for the same dates.
     `pictures`: also draw every avatar, product shot and note photo (demo.media), stored in
     `media_storage` (default: the one the settings configure). Off by default: it costs seconds.
     """
     started = time.perf_counter()
+    clock = DemoClock.as_of(as_of)
     note_total = users * 8 if notes is None else notes
     product_total = max(12, users // 8) if products is None else products
     # Building is CPU-bound: keep the event loop free for the caller meanwhile.
@@ -121,42 +129,47 @@ async def seed_database(
         # Files first, rows in the transaction below: a failed seed leaves files nothing refers to (the
         # next seed writes over them), never rows without files.
         storage = media_storage or _configured_storage()
-        media = await make_demo_media(world, seed=seed, storage=storage, progress=progress)
+        media = await make_demo_media(world, seed=seed, storage=storage, progress=progress, clock=clock)
         media.apply_to(world)
     # Argon2 is slow on purpose: hash the one shared demo password once.
     password_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
-    rows = await _write(world, media, password_hash, progress)
+    rows = await _write(world, media, password_hash, clock, progress)
     rows["search_documents"] = sum((await rebuild_index(progress=progress)).values())
     # After the index: the fake-review rule and reports read the world as the API would.
-    for table, count in (await seed_safety(password_hash=password_hash, seed=seed)).items():
+    for table, count in (await seed_safety(password_hash=password_hash, seed=seed, now=clock.now)).items():
         rows[table] = rows.get(table, 0) + count
+    # What `vermilion feed rebuild` would find at the world's present, so SIMILAR_TO_LIKED works at once
+    # (the server does not rebuild them itself).
+    rows["note_neighbours"] = (await rebuild_neighbours(now=clock.now, progress=progress)).pairs
     if dialect() == "postgres":
         await connections.get("default").execute_script("ANALYZE search_documents")
     # The world's counters were tallied in memory; the database must agree with the writers' definition.
     if problems := await counter_mismatches():
         raise RuntimeError("the seed wrote inexact counters: " + "; ".join(problems))
-    return SeedSummary(seed=seed, rows=rows, seconds=time.perf_counter() - started)
+    return SeedSummary(seed=seed, rows=rows, as_of=clock.day, seconds=time.perf_counter() - started)
 
 
 def _configured_storage() -> Storage:
     return storage_from_settings(Settings())
 
 
-async def _write(world: World, media: DemoMedia, password_hash: str, progress: bool) -> dict[str, int]:
+async def _write(
+    world: World, media: DemoMedia, password_hash: str, clock: DemoClock, progress: bool
+) -> dict[str, int]:
     """Insert every table in one transaction, so a failed seed leaves the database empty."""
     tables: list[tuple[type[Model], Sequence[Any], Callable[[Any], Model]]] = [
-        (User, world.users, lambda u: _user(u, password_hash)),
-        (Topic, world.topics, _topic),
-        (Product, world.products, _product),
-        (ProductVariant, world.variants, _variant),
-        (Note, world.notes, _note),
+        (User, world.users, lambda u: _user(u, password_hash, clock)),
+        (Topic, world.topics, lambda t: _topic(t, clock)),
+        (Product, world.products, lambda p: _product(p, clock)),
+        (ProductVariant, world.variants, lambda v: _variant(v, clock)),
+        (Note, world.notes, lambda n: _note(n, clock)),
         (NoteTopic, world.note_topics, _note_topic),
         (NoteProduct, world.note_products, _note_product),
-        (Follow, world.follows, _follow),
-        (Like, world.likes, _like),
-        (Board, world.boards, _board),
-        (Collect, world.collects, _collect),
-        (Comment, world.comments, _comment),
+        (Follow, world.follows, lambda f: _follow(f, clock)),
+        (Like, world.likes, lambda like: _like(like, clock)),
+        (Board, world.boards, lambda b: _board(b, clock)),
+        (Collect, world.collects, lambda c: _collect(c, clock)),
+        (Comment, world.comments, lambda c: _comment(c, clock)),
         (Media, media.media, _as_is),
         (NoteMedia, media.note_media, _as_is),
         (ProductMedia, media.product_media, _as_is),
@@ -175,11 +188,13 @@ async def _write(world: World, media: DemoMedia, password_hash: str, progress: b
         # The demo merchant's commission first: orders keep the terms in force when they were paid.
         await set_demo_commission(connection)
         sales = await write_demo_orders(connection)
-        sales += await write_demo_sales(connection)
+        sales += await write_demo_sales(connection, now=clock.now)
         written["orders"] = len(sales)
-        written["earning_entries"], written["payouts"] = await write_demo_earnings(connection, sales)
-        written["shipping_rates"], written["discount_codes"] = await write_demo_selling(connection)
-        # bulk_create stamps auto_now fields with the wall clock; the demo's history is fixed instead.
+        written["earning_entries"], written["payouts"] = await write_demo_earnings(
+            connection, sales, now=clock.now
+        )
+        written["shipping_rates"], written["discount_codes"] = await write_demo_selling(connection, clock)
+        # bulk_create stamps auto_now fields with the wall clock; the demo's history is dated by the seed.
         for table in ("notes", "products"):
             await connection.execute_query(f"UPDATE {table} SET updated_at = created_at")
         if dialect(connection) == "postgres":
@@ -204,7 +219,7 @@ def _as_is(row: Model) -> Model:
     return row
 
 
-def _user(row: UserRow, password_hash: str) -> User:
+def _user(row: UserRow, password_hash: str, clock: DemoClock) -> User:
     return User(
         id=row.id,
         email=row.email,
@@ -219,22 +234,22 @@ def _user(row: UserRow, password_hash: str) -> User:
         following_count=row.following_count,
         note_count=row.note_count,
         likes_and_collects_count=row.likes_and_collects_count,
-        created_at=to_datetime(row.created_at),
+        created_at=clock.at(row.created_at),
     )
 
 
-def _topic(row: TopicRow) -> Topic:
+def _topic(row: TopicRow, clock: DemoClock) -> Topic:
     return Topic(
         id=row.id,
         name=row.name,
         note_count=row.note_count,
         view_count=row.view_count,
-        created_at=to_datetime(row.created_at),
+        created_at=clock.at(row.created_at),
     )
 
 
-def _product(row: ProductRow) -> Product:
-    created = to_datetime(row.created_at)
+def _product(row: ProductRow, clock: DemoClock) -> Product:
+    created = clock.at(row.created_at)
     return Product(
         id=row.id,
         merchant_id=row.merchant_id,
@@ -247,7 +262,7 @@ def _product(row: ProductRow) -> Product:
     )
 
 
-def _variant(row: VariantRow) -> ProductVariant:
+def _variant(row: VariantRow, clock: DemoClock) -> ProductVariant:
     return ProductVariant(
         id=row.id,
         product_id=row.product_id,
@@ -256,12 +271,12 @@ def _variant(row: VariantRow) -> ProductVariant:
         price_minor_units=row.price_minor_units,
         currency=row.currency,
         stock=row.stock,
-        created_at=to_datetime(row.created_at),
+        created_at=clock.at(row.created_at),
     )
 
 
-def _note(row: NoteRow) -> Note:
-    created = to_datetime(row.created_at)
+def _note(row: NoteRow, clock: DemoClock) -> Note:
+    created = clock.at(row.created_at)
     return Note(
         id=row.id,
         author_id=row.author_id,
@@ -277,7 +292,7 @@ def _note(row: NoteRow) -> Note:
         comment_count=row.comment_count,
         created_at=created,
         updated_at=created,
-        deleted_at=to_datetime(row.deleted_at) if row.deleted_at is not None else None,
+        deleted_at=clock.at(row.deleted_at) if row.deleted_at is not None else None,
     )
 
 
@@ -289,20 +304,20 @@ def _note_product(row: NoteProductRow) -> NoteProduct:
     return NoteProduct(id=row.id, note_id=row.note_id, product_id=row.product_id, position=row.position)
 
 
-def _follow(row: FollowRow) -> Follow:
+def _follow(row: FollowRow, clock: DemoClock) -> Follow:
     return Follow(
         id=row.id,
         follower_id=row.follower_id,
         followee_id=row.followee_id,
-        created_at=to_datetime(row.created_at),
+        created_at=clock.at(row.created_at),
     )
 
 
-def _like(row: LikeRow) -> Like:
-    return Like(id=row.id, user_id=row.user_id, note_id=row.note_id, created_at=to_datetime(row.created_at))
+def _like(row: LikeRow, clock: DemoClock) -> Like:
+    return Like(id=row.id, user_id=row.user_id, note_id=row.note_id, created_at=clock.at(row.created_at))
 
 
-def _board(row: BoardRow) -> Board:
+def _board(row: BoardRow, clock: DemoClock) -> Board:
     return Board(
         id=row.id,
         owner_id=row.owner_id,
@@ -311,21 +326,21 @@ def _board(row: BoardRow) -> Board:
         is_private=row.is_private,
         is_default=row.is_default,
         note_count=row.note_count,
-        created_at=to_datetime(row.created_at),
+        created_at=clock.at(row.created_at),
     )
 
 
-def _collect(row: CollectRow) -> Collect:
+def _collect(row: CollectRow, clock: DemoClock) -> Collect:
     return Collect(
         id=row.id,
         user_id=row.user_id,
         note_id=row.note_id,
         board_id=row.board_id,
-        created_at=to_datetime(row.created_at),
+        created_at=clock.at(row.created_at),
     )
 
 
-def _comment(row: CommentRow) -> Comment:
+def _comment(row: CommentRow, clock: DemoClock) -> Comment:
     return Comment(
         id=row.id,
         note_id=row.note_id,
@@ -334,6 +349,6 @@ def _comment(row: CommentRow) -> Comment:
         root_id=row.root_id,
         reply_to_id=row.reply_to_id,
         reply_count=row.reply_count,
-        created_at=to_datetime(row.created_at),
-        deleted_at=to_datetime(row.deleted_at) if row.deleted_at is not None else None,
+        created_at=clock.at(row.created_at),
+        deleted_at=clock.at(row.deleted_at) if row.deleted_at is not None else None,
     )

@@ -5,7 +5,8 @@ Every merchant ships in each currency they sell in: a standard rate to Greater C
 threshold), an express rate within the mainland, and an international rate. The demo merchant (`shop`)
 has the codes the README's walk-through uses: WELCOME10 (10 % off), SHOPFREESHIP (free shipping from
 99.00 CNY) and SPRING2025 (ended, to show DISCOUNT_EXPIRED); a few other merchants have a code each.
-Dates are relative to the seed's clock only where they must be (the ended code): live codes have no end.
+Dates are relative to the seed's clock only where they must be (the ended code, dated against BASE_TIME
+and moved with the world: demo.clock): live codes have no end.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from demo.clock import DemoClock
 from models import Product, ProductVariant, User
 from models.fulfilment import DiscountCode, DiscountKind, ShippingRate
 
@@ -34,8 +36,8 @@ RATES: dict[str, list[tuple[str, list[str], int, int | None, int, int]]] = {
 CODED_MERCHANTS = 5  # besides the demo merchant, the first few merchants have a code each
 
 
-async def write_demo_selling(connection: BaseDBAsyncClient) -> tuple[int, int]:
-    """Insert the merchants' rates and the demo codes; returns (rates, codes)."""
+async def write_demo_selling(connection: BaseDBAsyncClient, clock: DemoClock) -> tuple[int, int]:
+    """Insert the merchants' rates and the demo codes (dated on `clock`); returns (rates, codes)."""
     currencies: dict[int, set[str]] = {}
     rows = await ProductVariant.all().using_db(connection).values_list("product_id", "currency")
     merchant_of = dict(await Product.all().using_db(connection).values_list("id", "merchant_id"))
@@ -74,7 +76,7 @@ async def write_demo_selling(connection: BaseDBAsyncClient) -> tuple[int, int]:
                 code="SPRING2025",
                 kind=DiscountKind.PERCENT,
                 value=2000,
-                ends_at=datetime(2025, 6, 1, tzinfo=UTC),
+                ends_at=clock.moved(datetime(2025, 6, 1, tzinfo=UTC)),
             ),
         ]
     others = [m for m in sorted(currencies) if shop is None or m != shop.id][:CODED_MERCHANTS]

@@ -1,8 +1,9 @@
 """The demo world held in memory: every row the seed writes, with its id, timestamps and counters.
 
 Timestamps are whole seconds since the Unix epoch, measured back from a fixed `BASE_TIME` rather than
-now(), so the same seed always gives the same rows. Ids are assigned in creation order, because every
-list in the API is newest-first by id.
+now(), so the same seed always gives the same rows; the seed writes them on a `demo.clock.DemoClock`,
+which moves them to the seeding day. Ids are assigned in creation order, because every list in the API
+is newest-first by id.
 """
 
 from __future__ import annotations
@@ -21,11 +22,6 @@ DAY = 86_400
 WINDOW_DAYS = 120
 WINDOW_START = BASE_TS - WINDOW_DAYS * DAY
 MEDIA_BASE = "https://media.vermilion.example"
-
-
-def to_datetime(ts: int) -> datetime:
-    """A seed timestamp as an aware UTC datetime."""
-    return datetime.fromtimestamp(ts, tz=UTC)
 
 
 @dataclass(slots=True)

@@ -24,8 +24,9 @@ What is compared, and how it is made deterministic on SQLite and PostgreSQL alik
   id of a type not listed in `SEEDED` becomes `"<Type>:new#<n>"`, numbered by first appearance in the file.
 - Cursors are opaque (the discovery feed's name a random session): `"<cursor #n>"` by first appearance
   in the file, so the same cursor twice stays the same placeholder (page 2's `after` is page 1's end).
-- Timestamps: the seed's are fixed (measured back from demo.world.BASE_TIME); one at or after the moment
-  this module started seeding was written by the test and becomes `"<written during the test>"`.
+- Timestamps: the seed's are fixed (it is dated as of demo.world.BASE_TIME's day, `as_of`, not today); one
+  at or after the moment this module started seeding was written by the test and becomes
+  `"<written during the test>"`.
 - Numbers compare exactly, floats included (search scores are computed in Python on both databases).
 Order is never normalised: a reordering fails.
 
@@ -66,6 +67,7 @@ from api.db import empty_all_tables
 from core.ids import to_global_id
 from core.settings import Settings
 from demo import seed_database
+from demo.world import BASE_TIME
 from models import Board, Comment, Note, NoteProduct, Notification, Product, ProductVariant, Topic, User
 from social.tokens import issue_token
 from tests.conftest import GENEROUS_LIMITS, IS_POSTGRES, TEST_SECRET, GraphQLClient
@@ -168,7 +170,7 @@ async def world(database: str) -> AsyncIterator[World]:
     other case looks at — so they agree whichever of them runs, in any order."""
     started = datetime.now(UTC)
     await empty_all_tables()
-    await seed_database(users=60, progress=False)
+    await seed_database(users=60, as_of=BASE_TIME.date(), progress=False)
     seeded_max = {}
     for type_name, model in SEEDED.items():
         last = await model.all().order_by("-id").first()

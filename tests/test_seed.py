@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from tortoise.models import Model
 
 from api.db import empty_all_tables
 from demo import SeedSummary, counter_mismatches, database_is_empty, seed_database
-from demo.world import BASE_TIME, MEDIA_BASE
+from demo.world import MEDIA_BASE
 from models import (
     Board,
     Collect,
@@ -49,7 +49,14 @@ TABLES: tuple[type[Model], ...] = (
 
 @pytest.fixture
 async def seeded(db: str) -> SeedSummary:
+    """The world as `vermilion seed` writes it: dated to today (tests/test_demo_clock.py pins the day)."""
     return await seed_database(users=USERS, progress=False)
+
+
+def _present(summary: SeedSummary) -> datetime:
+    """The seeded world's present: midnight (UTC) starting the day it is dated to."""
+    assert summary.as_of is not None
+    return datetime.combine(summary.as_of, time(), tzinfo=UTC)
 
 
 async def test_small_world_has_the_requested_sizes_and_matches_its_summary(db: str) -> None:
@@ -143,7 +150,7 @@ async def test_ids_grow_with_time_and_no_timestamp_is_wall_clock(seeded: SeedSum
     for model in (Note, Comment, Like, Collect, Follow, Board, Product, User):
         stamps = [row["created_at"] for row in await model.all().order_by("id").values("created_at")]
         assert stamps == sorted(stamps), model
-        assert max(stamps) <= BASE_TIME, model
+        assert max(stamps) <= _present(seeded) <= datetime.now(UTC), model
     notes = await Note.all().values("created_at", "updated_at")
     assert all(note["updated_at"] == note["created_at"] for note in notes)
 
@@ -202,13 +209,14 @@ async def test_rows_added_after_the_seed_get_fresh_ids(seeded: SeedSummary) -> N
 
 
 async def test_same_seed_gives_identical_data_and_another_seed_differs(db: str) -> None:
-    await seed_database(users=USERS, seed=11, progress=False)
+    day = date(2026, 11, 1)  # pinned: a run across midnight would date the second seed a day later
+    await seed_database(users=USERS, seed=11, as_of=day, progress=False)
     first = await _dump()
     await empty_all_tables()
-    await seed_database(users=USERS, seed=11, progress=False)
+    await seed_database(users=USERS, seed=11, as_of=day, progress=False)
     second = await _dump()
     await empty_all_tables()
-    await seed_database(users=USERS, seed=12, progress=False)
+    await seed_database(users=USERS, seed=12, as_of=day, progress=False)
     other = await _dump()
 
     assert first == second
@@ -274,7 +282,7 @@ async def test_the_demo_creator_has_earnings_in_every_state_and_they_reconcile(s
     assert seeded.rows["payouts"] == len(payouts)
     assert seeded.rows["earning_entries"] == await EarningEntry.all().count()
     stamps = [e.created_at for e in await EarningEntry.all().order_by("id")]
-    assert stamps == sorted(stamps) and max(stamps) < BASE_TIME
+    assert stamps == sorted(stamps) and max(stamps) < _present(seeded)
     assert (await User.get(handle="shop")).default_commission_basis_points > 0
 
 
