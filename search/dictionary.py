@@ -205,13 +205,18 @@ def build(path: Path, source: bytes) -> None:
     payload = trie_bytes + padding + counts.tobytes()
     checksum = hashlib.sha256(payload).digest()
     header = _HEADER.pack(_MAGIC, fingerprint(source), checksum, total, len(trie), len(trie_bytes))
+    write_atomically(path, header, payload)
+
+
+def write_atomically(path: Path, *parts: bytes) -> None:
+    """Write `parts` one after the other as the file `path`, which appears whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # Replaced, never rewritten in place: a process that has the old file mapped keeps reading it unchanged.
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(header)
-            f.write(payload)
+            for part in parts:
+                f.write(part)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(temporary, 0o644)
@@ -260,7 +265,7 @@ def load_frequencies(cache_dir: Path, source: Callable[[], bytes] = jieba_dictio
     except DictionaryFileError as exc:
         reason = exc
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with _exclusive(cache_dir / f"{FILE_NAME}.lock"):
+    with exclusive(cache_dir / f"{FILE_NAME}.lock"):
         try:
             return open_frequencies(path, expected)  # built by another process while we waited
         except DictionaryFileError:
@@ -271,7 +276,7 @@ def load_frequencies(cache_dir: Path, source: Callable[[], bytes] = jieba_dictio
 
 
 @contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
+def exclusive(path: Path) -> Iterator[None]:
     """An exclusive advisory lock on a file, between processes."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
