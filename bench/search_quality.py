@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -323,7 +324,13 @@ async def measure(
         "per_query": [_row(r) for r in results],
     }
     if latency:
-        report["latency"] = latency_report(await time_queries(queries, repeat), results) | {"repeat": repeat}
+        timings = await time_queries(queries, repeat)
+        report["latency"] = latency_report(timings, results) | {
+            "repeat": repeat,
+            # Timings on a shared 2-CPU machine are only as quiet as the machine: the report says how busy.
+            "load_average_1m": round(os.getloadavg()[0], 2),
+            "cpus": os.cpu_count(),
+        }
     return report
 
 
@@ -390,7 +397,8 @@ def _latency_lines(latency: dict[str, Any]) -> list[str]:
         "",
         f"Every search that found nothing: p95 {_ms(nothing, 'p95')} ms. All searches: "
         f"p50 {_ms(every, 'p50')} ms, p95 {_ms(every, 'p95')} ms. first = {latency['first']}, "
-        f"{latency['repeat']} timed runs of each query after a warm-up run.",
+        f"{latency['repeat']} timed runs of each query after a warm-up run; load average over the last "
+        f"minute of timing: {latency.get('load_average_1m', '?')} on {latency.get('cpus', '?')} CPUs.",
     ]
 
 
@@ -498,6 +506,21 @@ def markdown(runs: dict[str, dict[str, Any]], baseline: dict[str, dict[str, Any]
     return "\n".join(lines) + "\n"
 
 
+_FLAT_OBJECT = re.compile(r"\{[^{}]*\}")
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    """JSON with each innermost object (a query's row, a timing summary) on one line: a diffable file."""
+
+    def one_line(match: re.Match[str]) -> str:
+        try:
+            return json.dumps(json.loads(match.group()), ensure_ascii=False)
+        except ValueError:  # a brace inside a string: leave that object as it was
+            return match.group()
+
+    return _FLAT_OBJECT.sub(one_line, json.dumps(data, ensure_ascii=False, indent=1)) + "\n"
+
+
 def _runs_of(path: Path) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return {}
@@ -522,7 +545,7 @@ def main() -> None:
     # Runs on other databases stay: one file holds SQLite, PostgreSQL and the 100k world side by side.
     runs = _runs_of(path) | {report["key"]: report}
     baseline = _runs_of(args.baseline) if args.baseline else None
-    path.write_text(json.dumps({"runs": runs}, ensure_ascii=False, indent=1) + "\n")
+    path.write_text(_dumps({"runs": runs}))
     text = markdown(runs, baseline)
     (RESULTS / f"{args.output_name}.md").write_text(text)
     print(text)

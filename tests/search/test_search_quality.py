@@ -3,6 +3,7 @@ demo world (seconds). The figures themselves are bench/results/search_quality*.m
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -152,3 +153,5 @@ async def test_a_run_over_the_demo_world_judges_every_query(db: str) -> None:
     assert all(c.label in text for c in CLASSES)
     assert "Language-filtered searches" in text and "Empty searches" in text
     assert text.count("\n| zh_word |") == Counter(q.kind for q in QUERIES)["zh_word"]
+    written = json.loads(search_quality._dumps({"runs": {report["key"]: report}}))
+    assert written["runs"][report["key"]] == report
