@@ -41,8 +41,11 @@ WORKDIR /app
 # /app/data is the only place the app writes (the file again if it is ever missing or damaged, SQLite
 # when no database URL is given, and media under /app/data/media with VERMILION_MEDIA_STORAGE=local: set
 # VERMILION_PUBLIC_BASE_URL to the address clients reach the container at).
+# The same for search's bilingual lexicon (search/lexicon.py: CC-CEDICT and emoji names, ≈ 5 MB): building it
+# takes a process ≈ 250 MB for a few seconds, which is the image build's, not a worker's.
 RUN python -c "from pathlib import Path; from search.dictionary import load_frequencies; \
-        load_frequencies(Path('/app/data/cache'))" \
+        from search.lexicon import load_lexicon; \
+        load_frequencies(Path('/app/data/cache')); load_lexicon(Path('/app/data/cache'))" \
     && chown -R vermilion:vermilion /app/data
 USER 10001:10001
 

@@ -48,6 +48,7 @@ from media.service import MediaServices, media_from_settings
 from safety.deletion import PURGE_INTERVAL_SECONDS, purge_due
 from safety.export import ExportServices, export_services
 from schema import build_schema
+from search import lexicon
 from search.documents import load_topic_words
 from search.terms import refresh_if_due as refresh_search_terms
 from search.text import segmenter
@@ -70,6 +71,7 @@ def create_app(
     settings = settings or Settings()
     configure_logging(settings)
     segmenter.configure(settings.cache_dir)
+    lexicon.configure(settings.cache_dir)
     if settings.count_sql:
         sqlcount.install()
     broker = create_broker(settings.redis_url)

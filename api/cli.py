@@ -280,11 +280,13 @@ def search_reindex(
 ) -> None:
     """Rewrite every search document from the tables (after a bulk import, or when the text pipeline
     changed); searches keep working meanwhile."""
+    from search import lexicon
     from search.documents import rebuild_index
     from search.text import segmenter
 
     settings = _settings()
     segmenter.configure(settings.cache_dir)
+    lexicon.configure(settings.cache_dir)
 
     async def run() -> str:
         async with connected(settings.database_url):

@@ -182,7 +182,10 @@ def package_sources() -> Sources:
 def fingerprint(sources: Sources) -> bytes:
     """What a lexicon file built from `sources` with this code and these libraries is marked with."""
     digest = hashlib.sha256()
-    for part in (_MAGIC, *(version(name) for name in _LIBRARIES), sys.byteorder, *sources):
+    # This module's own text too: a change to how the file is built or read (its records' layout, the
+    # ranking of words) rebuilds it, instead of reading a file another version wrote.
+    code = Path(__file__).read_bytes()
+    for part in (_MAGIC, code, *(version(name) for name in _LIBRARIES), sys.byteorder, *sources):
         digest.update(part if isinstance(part, bytes) else part.encode())
         digest.update(b"\0")
     return digest.digest()

@@ -24,12 +24,17 @@ PREFIX_CREDIT = 0.7  # "lip" finding "lipstick" is a weaker match than "lipstick
 POPULARITY_WEIGHT = 0.08  # log-damped: popularity breaks near-ties, it never beats a better match
 PREFERRED_LANGUAGE_BOOST = 1.25
 WHOLE_WORD_BOOST = 1.2  # the text has the query's long Chinese word as jieba cut it, not just its pairs
+# A term found by what it means (its topic in the other language, a synonym, an emoji's name: see
+# search/concepts.py) rather than by its own words: a match, worth less than the words the reader typed.
+RELATED_CREDIT = 0.5
 
 
 @dataclass(frozen=True)
 class Scored:
     score: float
     matched_terms: int
+    # The matched terms' share of the query's weight (rare words weigh more: search/terms.py).
+    matched_weight: float = 1.0
 
 
 class Field:
@@ -73,34 +78,40 @@ class Relevance:
     def __init__(self, query: Query) -> None:
         self.terms = [
             (
-                # Each alternative: all of its tokens (a word stored as several pairs, Chinese).
-                [[_pattern(t) for t in alternative] for alternative in term.alternatives],
+                # Each alternative: all of its tokens (a word stored as several pairs, Chinese), with the
+                # credit a match of it earns.
+                [([_pattern(t) for t in alternative], 1.0) for alternative in term.alternatives]
+                + [([_pattern(t) for t in alternative], RELATED_CREDIT) for alternative in term.related],
                 None if term.whole_word is None else _pattern(Token(term.whole_word)),
+                term.weight,
             )
             for term in query.terms
         ]
+        self.total_weight = sum(term.weight for term in query.terms) or 1.0
 
     def __call__(self, head: str, body: str) -> Scored:
         """How well a document's head and body match the query; terms that do not match add nothing."""
         head_field, body_field = Field(head), Field(body)
         total = 0.0
         matched = 0
-        for alternatives, whole in self.terms:
+        matched_weight = 0.0
+        for alternatives, whole, weight in self.terms:
             best = 0.0
-            for patterns in alternatives:
+            for patterns, credit in alternatives:
                 # An alternative occurs as often as its rarest token.
                 score = HEAD_WEIGHT * _saturated(
                     min(head_field.count(p) for p in patterns), head_field.length, HEAD_AVERAGE
                 ) + BODY_WEIGHT * _saturated(
                     min(body_field.count(p) for p in patterns), body_field.length, BODY_AVERAGE
                 )
-                best = max(best, score)
+                best = max(best, score * credit)
             if best > 0 and whole is not None and (head_field.count(whole) or body_field.count(whole)):
                 best *= WHOLE_WORD_BOOST
             if best > 0:
                 matched += 1
-                total += best
-        return Scored(total, matched)
+                matched_weight += weight
+                total += best * weight
+        return Scored(total, matched, matched_weight / self.total_weight)
 
 
 def relevance(query: Query, head: str, body: str) -> Scored:
@@ -116,10 +127,11 @@ def final_score(
     language: str | None,
     preferred_languages: Sequence[str],
 ) -> float:
-    """Relevance, scaled by the share of terms matched, lifted by popularity and the reader's languages."""
+    """Relevance, scaled by the share of the query's weight matched (a note with only the query's common
+    word covers little of it), lifted by popularity and the reader's languages."""
     if term_count == 0 or scored.matched_terms == 0:
         return 0.0
-    coverage = scored.matched_terms / term_count
+    coverage = scored.matched_weight
     score = scored.score * coverage * coverage
     score *= 1.0 + POPULARITY_WEIGHT * math.log1p(max(popularity, 0))
     if language is not None and language in preferred_languages:

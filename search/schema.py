@@ -57,6 +57,34 @@ CREATE TRIGGER note_search_popularity AFTER UPDATE OF like_count, collect_count,
                        IS DISTINCT FROM NEW.like_count + NEW.collect_count + NEW.comment_count)
     EXECUTE FUNCTION note_search_popularity();
 
+-- A note document carries the note's language too (same triggers), so a search in one language picks its
+-- candidates from the documents alone: joining every match's note to read its language was most of the
+-- time of a language-filtered search of a broad word (skincare in Chinese notes, 428 ms at 100k notes).
+ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS language VARCHAR(8);
+
+CREATE OR REPLACE FUNCTION search_document_language() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.kind = 'NOTE' THEN
+        NEW.language := (SELECT language FROM notes WHERE id = NEW.object_id);
+    END IF;
+    RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS search_document_language ON search_documents;
+CREATE TRIGGER search_document_language BEFORE INSERT OR UPDATE ON search_documents
+    FOR EACH ROW EXECUTE FUNCTION search_document_language();
+
+CREATE OR REPLACE FUNCTION note_search_language() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE search_documents SET language = NEW.language WHERE kind = 'NOTE' AND object_id = NEW.id;
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS note_search_language ON notes;
+CREATE TRIGGER note_search_language AFTER UPDATE OF language ON notes
+    FOR EACH ROW WHEN (OLD.language IS DISTINCT FROM NEW.language) EXECUTE FUNCTION note_search_language();
+
+UPDATE search_documents d SET language = n.language FROM notes n
+    WHERE d.kind = 'NOTE' AND n.id = d.object_id AND d.language IS DISTINCT FROM n.language;
+
 -- Documents written before the triggers existed (a migrated database); a no-op once they agree.
 UPDATE search_documents d SET popularity = n.like_count + n.collect_count + n.comment_count FROM notes n
     WHERE d.kind = 'NOTE' AND n.id = d.object_id

@@ -12,19 +12,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntFlag, StrEnum
 from typing import Any
 
 from core.cursors import DEFAULT_PAGE_SIZE, bad_cursor, decode_cursor, encode_cursor
 from core.errors import DomainError, ErrorCode
 from core.sql import dialect, fetch_all, placeholders
 from models.search import SearchKind
+from search.concepts import literal_tokens, prune, tokens_of, understand, weighed
+from search.families import families
 from search.language import LANGUAGE_CODES
 from search.ranking import Relevance, final_score
-from search.text import Query, Term, Token, parse_query
+from search.suggest import suggestion, vocabulary
+from search.terms import TOTAL, term_counts, term_weights
+from search.text import Query, Term, Token
 
 # Candidates read per tier for RELEVANCE; with two tiers at most 2 × this many are scored.
 CANDIDATES = 250
+
+
+# Fewer results than this on a first page and the reader is offered a correction (`SearchPage.suggestion`).
+SUGGEST_BELOW = 3
+
+
+class Phase(IntFlag):
+    """Which results a page holds, carried in its cursors: those with half the words (RELAXED), those of
+    the correction of the query (CORRECTED)."""
+
+    RELAXED = 1
+    CORRECTED = 2
+
+
+class Notice(StrEnum):
+    KANA_ONLY = "KANA_ONLY"  # only Japanese kana, and no Japanese note has them
 
 
 class SearchSort(StrEnum):
@@ -76,6 +96,11 @@ class SearchPage:
     # RELEVANCE: the length of the ranking (read whole for every page anyway); None for POPULAR and
     # LATEST, where it would mean counting every match.
     total_count: int | None = None
+    # What the reader probably meant (search/suggest.py), when the query found little; `corrected` when
+    # these are its results, the query itself having found nothing.
+    suggestion: str | None = None
+    corrected: bool = False
+    notice: Notice | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +125,7 @@ def _fts5_token(token: Token) -> str:
 
 
 def _term_expression(term: Term, token: Any, conj: str, disj: str) -> str:
-    alternatives = ["(" + f" {conj} ".join(token(t) for t in alt) + ")" for alt in term.alternatives]
+    alternatives = ["(" + f" {conj} ".join(token(t) for t in alt) + ")" for alt in term.every_alternative]
     return "(" + f" {disj} ".join(alternatives) + ")"
 
 
@@ -139,23 +164,23 @@ def _source(kind: SearchKind, database: str, match_param: str) -> str:
 # --- cursors -------------------------------------------------------------------------------------------
 
 
-def _cursor(sort: SearchSort, relaxed: bool, key: float | int, object_id: int) -> str:
-    return encode_cursor(sort.value, int(relaxed), repr(key) if isinstance(key, float) else key, object_id)
+def _cursor(sort: SearchSort, phase: Phase, key: float | int, object_id: int) -> str:
+    return encode_cursor(sort.value, int(phase), repr(key) if isinstance(key, float) else key, object_id)
 
 
 def _int32(value: object) -> bool:
     return isinstance(value, int) and -(2**31) <= value < 2**31
 
 
-Position = tuple[bool, float | int, int]  # (relaxed phase, sort key, object id)
+Position = tuple[Phase, float | int, int]  # (phase, sort key, object id)
 
 
 def _decode(cursor: str | None, sort: SearchSort, argument: str) -> Position | None:
     if cursor is None:
         return None
     bad = bad_cursor(argument, "search")
-    sort_name, relaxed, key, object_id = decode_cursor(cursor, arity=4, argument=argument)
-    if sort_name != sort.value or relaxed not in (0, 1) or not _int32(object_id):
+    sort_name, phase, key, object_id = decode_cursor(cursor, arity=4, argument=argument)
+    if sort_name != sort.value or phase not in (0, 1, 2, 3) or not _int32(object_id):
         raise bad
     if sort is SearchSort.RELEVANCE:
         try:
@@ -164,7 +189,7 @@ def _decode(cursor: str | None, sort: SearchSort, argument: str) -> Position | N
             raise bad from None
     elif not _int32(key):  # ids and popularity are 32-bit columns; anything else is forged
         raise bad
-    return bool(relaxed), key, object_id
+    return Phase(phase), key, object_id
 
 
 # --- the search ------------------------------------------------------------------------------------------
@@ -206,21 +231,83 @@ async def search(
     asked = last if backward else first
     size = DEFAULT_PAGE_SIZE if asked is None else asked
     position = _decode(before if backward else after, sort, "before" if backward else "after")
-    query = parse_query(text)
+    understood = understand(text, await families.get())
+    query = await _weighed(understood.query)
     terms = [t.source for t in query.terms]
     if query.empty or size == 0:  # nothing to read: an empty query has no results, a page of 0 shows none
         return SearchPage([], False, terms, False, total_count=0 if query.empty else None)
-    relaxed = position[0] if position else False
-    args = (query, kind, sort, size, backward, language, preferred_languages, exclude_owners)
-    page = await _page(*args, position, relaxed)
-    if not page.hits and position is None and sort is SearchSort.RELEVANCE and len(query.terms) > 1:
+    asked_for = _Asked(kind, sort, size, backward, language, preferred_languages, exclude_owners)
+    if position is not None and position[0] & Phase.CORRECTED:
+        # A later page of the results of a correction: the same query gives the same correction.
+        correction = await _correction(understood.text, query)
+        if correction is not None:
+            corrected = await _weighed(understand(correction, families.current()).query)
+            page = await _page(corrected, asked_for, position)
+            return _result(page, terms, position[0], correction)
+    page, phase = await _strict_then_relaxed(query, asked_for, position)
+    correction = None
+    if position is None and _few(page):
+        correction = await _correction(understood.text, query)
+    if not page.hits and correction is not None:
+        # Nothing found: the results of what the reader probably meant, saying so (`corrected`).
+        corrected = await _weighed(understand(correction, families.current()).query)
+        found, found_phase = await _strict_then_relaxed(corrected, asked_for, None, Phase.CORRECTED)
+        if found.hits:
+            return _result(found, terms, found_phase, correction)
+    notice = Notice.KANA_ONLY if understood.kana_only and not page.hits else None
+    return _result(page, terms, phase, correction, notice)
+
+
+def _few(page: _Hits) -> bool:
+    """Whether the query found fewer than SUGGEST_BELOW results in all (not just on this page)."""
+    if page.total_count is not None:
+        return page.total_count < SUGGEST_BELOW
+    return not page.has_next and not page.has_previous and len(page.hits) < SUGGEST_BELOW
+
+
+def _result(
+    page: _Hits, terms: list[str], phase: Phase, suggestion: str | None, notice: Notice | None = None
+) -> SearchPage:
+    return SearchPage(
+        page.hits,
+        page.has_next,
+        terms,
+        bool(phase & Phase.RELAXED) and bool(page.hits),
+        page.has_previous,
+        page.total_count,
+        suggestion=suggestion,
+        corrected=bool(phase & Phase.CORRECTED),
+        notice=notice,
+    )
+
+
+async def _strict_then_relaxed(
+    query: Query, asked_for: _Asked, position: Position | None, phase: Phase = Phase(0)
+) -> tuple[_Hits, Phase]:
+    """The page of every word's matches; on a first page that found none, of half the words' matches."""
+    if position is not None:
+        return await _page(query, asked_for, position), position[0]
+    page = await _page(query, asked_for, None, phase)
+    if not page.hits and asked_for.sort is SearchSort.RELEVANCE and len(query.terms) > 1:
         # Nothing has every word: show what has at least half of them, best first, and say so. (POPULAR and
         # LATEST are filters as much as orders: they keep to documents with every word.)
-        relaxed = True
-        page = await _page(*args, None, relaxed)
-    return SearchPage(
-        page.hits, page.has_next, terms, relaxed and bool(page.hits), page.has_previous, page.total_count
-    )
+        phase |= Phase.RELAXED
+        page = await _page(query, asked_for, None, phase)
+    return page, phase
+
+
+async def _weighed(query: Query) -> Query:
+    """The query with the meanings the index holds and each term's weight (one statement at most)."""
+    if query.empty:
+        return query
+    counts = await term_counts.counts(tokens_of(query))
+    query = prune(query, counts, counted=counts[TOTAL] > 0)
+    return weighed(query, term_weights(counts, [literal_tokens(t) for t in query.terms]))
+
+
+async def _correction(text: str, query: Query) -> str | None:
+    """What the reader probably meant, when some word of the query is unknown to the index."""
+    return suggestion(text, query, await vocabulary.get())
 
 
 def _filters(
@@ -243,8 +330,8 @@ def relevance_statement(
     query: Query, kind: SearchKind, database: str, *, relaxed: bool = False, language: str | None = None
 ) -> tuple[str, list[Any]]:
     """The one statement that reads RELEVANCE candidates, and its parameters (the benchmark EXPLAINs it)."""
-    if database == "postgres" and kind is SearchKind.NOTE and language is None:
-        return note_relevance_statement(query, relaxed=relaxed)
+    if database == "postgres" and kind is SearchKind.NOTE:
+        return note_relevance_statement(query, relaxed=relaxed, language=language)
     return general_relevance_statement(query, kind, database, relaxed=relaxed, language=language)
 
 
@@ -281,7 +368,9 @@ def _head_then_anywhere(anywhere: str) -> str:
     )
 
 
-def note_relevance_statement(query: Query, *, relaxed: bool = False) -> tuple[str, list[Any]]:
+def note_relevance_statement(
+    query: Query, *, relaxed: bool = False, language: str | None = None
+) -> tuple[str, list[Any]]:
     """RELEVANCE candidates among notes on PostgreSQL: the same rows as the general statement, cheaper.
 
     The head matches through its own unweighted index (`head_tsv`), which needs no recheck, and the tiers
@@ -292,10 +381,12 @@ def note_relevance_statement(query: Query, *, relaxed: bool = False) -> tuple[st
     800 bytes each, 3,300 matches for 口红 at 1×) was a tenth of the statement.
     """
 
+    in_language = "" if language is None else " AND d.language = $2"
+
     def tier(vector: str) -> str:
         return (
             f"SELECT d.object_id FROM search_documents d WHERE d.kind = 'NOTE'"
-            f" AND d.{vector} @@ to_tsquery('simple', $1)"
+            f" AND d.{vector} @@ to_tsquery('simple', $1){in_language}"
             f" ORDER BY d.popularity DESC, d.object_id DESC LIMIT {CANDIDATES}"
         )
 
@@ -306,29 +397,42 @@ def note_relevance_statement(query: Query, *, relaxed: bool = False) -> tuple[st
         " FROM matches m JOIN search_documents d ON d.kind = 'NOTE' AND d.object_id = m.object_id"
         f" JOIN notes e ON e.id = m.object_id WHERE {KINDS[SearchKind.NOTE].visible}"
     )
-    return statement, [match_expression(query, "postgres", every_term=not relaxed)]
+    arguments: list[Any] = [match_expression(query, "postgres", every_term=not relaxed)]
+    return statement, arguments + ([] if language is None else [language])
 
 
-async def _page(
-    query: Query,
-    kind: SearchKind,
-    sort: SearchSort,
-    size: int,
-    backward: bool,
-    language: str | None,
-    preferred_languages: Sequence[str],
-    exclude_owners: frozenset[int],
-    position: Position | None,
-    relaxed: bool,
-) -> _Hits:
-    """The hits of one page, and whether hits precede and follow it."""
+@dataclass(frozen=True)
+class _Asked:
+    """What a page is asked for, whichever query (the reader's, or its correction) answers it."""
+
+    kind: SearchKind
+    sort: SearchSort
+    size: int
+    backward: bool
+    language: str | None
+    preferred_languages: Sequence[str]
+    exclude_owners: frozenset[int]
+
+
+async def _page(query: Query, asked: _Asked, position: Position | None, phase: Phase | None = None) -> _Hits:
+    """The hits of one page (of the `phase` of the results, else the position's), and whether hits precede
+    and follow it."""
+    kind, sort, size, backward = asked.kind, asked.sort, asked.size, asked.backward
+    language, preferred_languages, exclude_owners = (
+        asked.language,
+        asked.preferred_languages,
+        asked.exclude_owners,
+    )
+    if phase is None:
+        phase = position[0] if position is not None else Phase(0)
+    relaxed = bool(phase & Phase.RELAXED)
     database = dialect()
     if sort is SearchSort.RELEVANCE:
         statement, arguments = relevance_statement(query, kind, database, relaxed=relaxed, language=language)
         # Candidates of people left out are dropped here, not in SQL: one statement text for every viewer.
         rows = [r for r in await fetch_all(statement, arguments) if r["owner"] not in exclude_owners]
         ranked = rank_candidates(query, rows, relaxed, preferred_languages)
-        return _relevance_slice(ranked, size, backward, position, relaxed)
+        return _relevance_slice(ranked, size, backward, position, phase)
     sql = KINDS[kind]
     params: list[Any] = [match_expression(query, database)]
     where = _filters(kind, language, params, exclude_owners)
@@ -339,7 +443,7 @@ async def _page(
 
     def hit(row: dict[str, Any]) -> SearchHit:
         key = int(row["popularity"]) if sort is SearchSort.POPULAR else row["id"]
-        return SearchHit(row["id"], _cursor(sort, relaxed, key, row["id"]), float(row["popularity"]))
+        return SearchHit(row["id"], _cursor(sort, phase, key, row["id"]), float(row["popularity"]))
 
     if position is None:
         rows = await fetch_all(f"{select}{where} ORDER BY {order} LIMIT {size + 1}", params)
@@ -392,7 +496,7 @@ def _keyset_sql(
 
 
 def _relevance_slice(
-    ranked: list[tuple[int, float]], size: int, backward: bool, position: Position | None, relaxed: bool
+    ranked: list[tuple[int, float]], size: int, backward: bool, position: Position | None, phase: Phase
 ) -> _Hits:
     """A page of the whole ranking (best first: descending (score, id)), either way from `position`."""
     if position is None:
@@ -407,7 +511,7 @@ def _relevance_slice(
     else:
         chosen = ahead[:size]
         has_next, has_previous = len(ahead) > size, position is not None and len(ranked) > len(ahead)
-    hits = [SearchHit(i, _cursor(SearchSort.RELEVANCE, relaxed, s, i), s) for i, s in chosen]
+    hits = [SearchHit(i, _cursor(SearchSort.RELEVANCE, phase, s, i), s) for i, s in chosen]
     return _Hits(hits, has_next, has_previous, total_count=len(ranked))
 
 

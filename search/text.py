@@ -215,6 +215,15 @@ class Term:
     # A Chinese word of three or more characters, also indexed whole (jieba's words): a document holding
     # it whole ranks above one where its pairs merely occur.
     whole_word: str | None = None
+    # What the words mean besides themselves (search/concepts.py: the same topic in the other language, a
+    # synonym, an emoji's name): a match like `alternatives`, worth less than the words themselves.
+    related: tuple[tuple[Token, ...], ...] = ()
+    # How much the term says, relative to the query's other terms (search/terms.py): rare words more.
+    weight: float = 1.0
+
+    @property
+    def every_alternative(self) -> tuple[tuple[Token, ...], ...]:
+        return self.alternatives + self.related
 
 
 @dataclass(frozen=True)
@@ -240,6 +249,19 @@ def parse_query(raw: str) -> Query:
     chosen = terms or dropped
     unique: dict[Term, None] = dict.fromkeys(chosen)
     return Query(tuple(unique)[:MAX_QUERY_TERMS])
+
+
+def phrase_tokens(text: str) -> tuple[Token, ...]:
+    """The tokens a document must hold to hold `text` (a name or a translation, not typed by the reader):
+    each Chinese word's pairs (or its one character), each other word's stem; matched exactly, since a
+    meaning is not a prefix."""
+    tokens: list[Token] = []
+    for run, chinese in _runs(normalize(text)):
+        if chinese:
+            tokens.extend(Token(t) for t in (_bigrams(run) or [run]))
+        else:
+            tokens.append(Token(stem(run)))
+    return tuple(dict.fromkeys(tokens))
 
 
 def _chinese_term(word: str) -> Term:

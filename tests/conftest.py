@@ -19,6 +19,7 @@ from commerce.ledger import ledger_mismatches
 from core.settings import Settings
 from demo import seed_database
 from models import User
+from search.caches import forget_search_caches
 from tests.databases import drop_postgres_database
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-000"
@@ -73,8 +74,9 @@ async def database() -> AsyncIterator[str]:
 
 @pytest.fixture
 async def db(database: str) -> AsyncIterator[str]:
-    """An empty database for this test."""
+    """An empty database for this test (and search's per-process knowledge of the last one forgotten)."""
     await empty_all_tables()
+    forget_search_caches()
     yield database
 
 

@@ -17,7 +17,13 @@ from schema.context import Info
 from schema.notes.types import NoteType, TopicType
 from schema.relay import After, Before, First, Last, PageInfo
 from schema.safety.filters import keep_edges, screen_notes
-from schema.search.types import SearchConnection, SearchEdge, SearchSortEnum, SearchTypeEnum
+from schema.search.types import (
+    SearchConnection,
+    SearchEdge,
+    SearchNoticeEnum,
+    SearchSortEnum,
+    SearchTypeEnum,
+)
 from schema.users.types import UserType
 from search.service import SearchSort, clean_language, search
 from social.policy import Audience, can_view_note, can_view_product, can_view_user, search_exclusions
@@ -63,9 +69,15 @@ class SearchQuery:
     @strawberry.field(
         description="Find notes, people, products or topics, in Chinese or English (or both at once: "
         "'Dior 口红'). Traditional characters find Simplified ones, 'lipsticks' finds 'lipstick', "
-        "'lip' finds 'lipstick'. Every word must match; when nothing matches them all, results match "
-        "most of them and `relaxed` says so. Notes in the viewer's languages (their profile, else the "
-        "Accept-Language header) rank higher; `language` keeps only notes in one language. Pages both "
+        "'lip' finds 'lipstick'. A word also finds what it means, ranked below the word itself: its topic "
+        "in the other language and its synonyms (旅游 finds 旅行, sunscreen finds 防晒, 口红 finds "
+        "lipstick; topic families admins keep), an emoji its names (💄: 口红, lipstick), a British "
+        "spelling the American one. Every word must match; when nothing matches them all, results match "
+        "most of them and `relaxed` says so; rare words count more than common ones (防晒霜 more than "
+        "推荐). A query that finds little gets a `suggestion` (typos, pinyin), and one that finds nothing "
+        "the suggestion's results (`corrected`). Notes in the viewer's languages (their profile, else the "
+        "Accept-Language header) rank higher; `language` keeps only notes in one language, found by what "
+        'the words mean too (口红 with language "en" finds lipstick notes). Pages both '
         "ways: `last` and `before` page back through the same results. `totalCount`: RELEVANCE, the "
         "length of the ranking (at most 500); POPULAR and LATEST, null (it would mean counting every "
         "match). Your keyword filters of SEARCH apply to notes (HIDE leaves them out, WARN sets "
@@ -138,6 +150,9 @@ class SearchQuery:
             terms=page.terms,
             relaxed=page.relaxed,
             total_count=page.total_count,
+            suggestion=page.suggestion,
+            corrected=page.corrected,
+            notice=None if page.notice is None else SearchNoticeEnum[page.notice.value],
         )
 
     @strawberry.field(

@@ -37,6 +37,15 @@ class SearchSortEnum(Enum):
     LATEST = strawberry.enum_value("LATEST", description="Newest first, among the matches.")
 
 
+@strawberry.enum(name="SearchNotice", description="Why a query could not be answered as typed.")
+class SearchNoticeEnum(Enum):
+    KANA_ONLY = strawberry.enum_value(
+        "KANA_ONLY",
+        description="The query is only Japanese kana, which only Japanese notes hold, and none matched. "
+        "Write it in Chinese characters (kanji work: 化粧水 finds 化妆水), English or pinyin.",
+    )
+
+
 SearchResult = Annotated[
     NoteType | UserType | ProductType | TopicType,
     strawberry.union("SearchResult", description="A note, a person, a product or a topic."),
@@ -75,6 +84,21 @@ class SearchConnection:
     )
     relaxed: bool = strawberry.field(
         description="True when nothing matched every word, so these results match only some of them."
+    )
+    suggestion: str | None = strawberry.field(
+        default=None,
+        description="What you probably meant, when the query found fewer than 3 results and some of its "
+        "words are not in any document: a typo corrected from the words notes use (lipstik → lipstick) or "
+        "pinyin written in Chinese (kouhong → 口红). Show it as “Did you mean …?”; search it to get its "
+        "results. Null otherwise.",
+    )
+    corrected: bool = strawberry.field(
+        default=False,
+        description="True when the query itself found nothing and these are the results of `suggestion` "
+        "instead (later pages, asked with these cursors and the same query, continue them).",
+    )
+    notice: SearchNoticeEnum | None = strawberry.field(
+        default=None, description="Why the query could not be answered as typed, when it could not."
     )
 
     @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
