@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ from commerce.earnings_check import earnings_mismatches
 from commerce.releases import release_due
 from demo import seed_database
 from demo.world import BASE_TIME
+from feed.ranking import ReasonKind
+from feed.service import discover_page
+from feed.snapshots import TableSnapshots
 from models import Collect, Comment, DiscountCode, Follow, Like, Note, NoteNeighbour, User
 from tests.test_cli import sqlite_url, vermilion
 
@@ -34,6 +38,10 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
+async def _no_interests() -> list[str]:
+    return []
+
+
 async def test_the_world_ends_within_a_day_before_the_day_it_is_dated_to(db: str) -> None:
     summary = await seed_database(users=USERS, as_of=AS_OF, progress=False)
 
@@ -44,8 +52,8 @@ async def test_the_world_ends_within_a_day_before_the_day_it_is_dated_to(db: str
     for model in (Like, Collect, Comment, Follow):
         last = await model.all().order_by("-created_at").first()
         assert last is not None and present - timedelta(days=7) < last.created_at < present, model
-    # Fresh enough for the discovery feed's pools: trending looks 3 days back, exploration 14.
-    assert await Note.filter(created_at__gte=present - timedelta(days=3)).count() > 0
+    # Fresh enough for the discovery feed's exploration pool, which looks 14 days back.
+    assert await Note.filter(created_at__gte=present - timedelta(days=14)).count() > 0
     moderator = await User.get(handle="moderator")
     assert moderator.created_at == present  # the last to join, at the world's present
     ended = await DiscountCode.get(code="SPRING2025")
@@ -69,6 +77,36 @@ async def test_the_seed_builds_the_co_engagement_neighbours_of_its_own_day(db: s
     demo = await User.get(handle="demo")
     liked = await Like.filter(user_id=demo.id).values_list("note_id", flat=True)
     assert await NoteNeighbour.filter(note_id__in=liked).exists()
+
+
+async def test_a_reader_of_the_fresh_demo_is_shown_new_creators_and_notes_like_those_they_liked(
+    db: str,
+) -> None:
+    """What the dating and the neighbours are for: the demo shopper's first pages of discoverFeed, an hour
+    into the day the demo (as `vermilion seed` sizes it) was seeded, explain notes by more than topics."""
+    await seed_database(users=60, as_of=AS_OF, progress=False)
+    shopper = await User.get(handle="demo")
+
+    kinds: Counter[ReasonKind] = Counter()
+    after = None
+    for _ in range(5):
+        page = await discover_page(
+            viewer_id=shopper.id,
+            onboarding=_no_interests,
+            first=20,
+            after=after,
+            secret="demo-clock-test",
+            snapshots=TableSnapshots(),
+            seed=1,
+            now=_midnight(AS_OF) + timedelta(hours=1),
+        )
+        kinds.update(item.reason.kind for item in page.items)
+        after = page.items[-1].cursor
+
+    assert sum(kinds.values()) == 100
+    assert {ReasonKind.MATCHED_TOPICS, ReasonKind.SIMILAR_TO_LIKED, ReasonKind.NEW_CREATOR} <= set(kinds), (
+        kinds
+    )
 
 
 async def test_another_day_moves_every_moment_and_changes_nothing_else(db: str) -> None:
