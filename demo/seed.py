@@ -142,7 +142,8 @@ async def seed_database(
     # (the server does not rebuild them itself).
     rows["note_neighbours"] = (await rebuild_neighbours(now=clock.now, progress=progress)).pairs
     if dialect() == "postgres":
-        await connections.get("default").execute_script("ANALYZE search_documents")
+        # Written after the seed's ANALYZE of every table (_write).
+        await connections.get("default").execute_script("ANALYZE search_documents, note_neighbours")
     # The world's counters were tallied in memory; the database must agree with the writers' definition.
     if problems := await counter_mismatches():
         raise RuntimeError("the seed wrote inexact counters: " + "; ".join(problems))
