@@ -190,7 +190,7 @@ class QueryResult:
     relevant_in_world: int
     p_at_10: float
     recall: float | None
-    refused: str | None = None  # the message of a DomainError: the search said it cannot answer
+    refused: str | None = None  # a DomainError's message or the page's notice: it cannot answer
 
     @property
     def zero(self) -> bool:
@@ -236,7 +236,9 @@ async def _ranked(query: LabelledQuery, first: int) -> tuple[list[int], str | No
         page = await search(query.text, kind=SearchKind.NOTE, first=first, language=query.language)
     except DomainError as exc:
         return [], str(exc)
-    return [hit.object_id for hit in page.hits], None
+    # A notice (KANA_ONLY) is the search saying it cannot answer as typed: a clear refusal, with data.
+    notice = getattr(page, "notice", None)
+    return [hit.object_id for hit in page.hits], None if notice is None else f"notice {notice}"
 
 
 async def evaluate(queries: Sequence[LabelledQuery], judge: Judge) -> list[QueryResult]:

@@ -23,7 +23,16 @@ from dataclasses import dataclass, replace
 
 from search import lexicon
 from search.families import Families
-from search.text import MAX_QUERY_CHARS, MAX_QUERY_TERMS, Query, Term, normalize, parse_query, phrase_tokens
+from search.text import (
+    ENGLISH_STOPWORDS,
+    MAX_QUERY_CHARS,
+    MAX_QUERY_TERMS,
+    Query,
+    Term,
+    normalize,
+    parse_query,
+    phrase_tokens,
+)
 
 MAX_RELATED = 8  # meanings kept per term: each is an OR branch in the match expression
 MAX_SPAN = 3  # query terms a multi-word name may cover ("coffee shop", "hot pot")
@@ -75,15 +84,20 @@ def _spans(terms: list[Term], families: Families) -> list[Term]:
     return merged
 
 
+# Words of emoji names that say nothing of what the emoji shows ("cat face" is a cat).
+_EMOJI_FILLER = frozenset({"face", "person", "with", "of", "the", "man", "woman", "and", "in", "on"})
+
+
 def _emoji_terms(text: str) -> list[tuple[Term, list[str]]]:
-    """One term per emoji, its Chinese and English names being its words; with those names."""
+    """One term per emoji, its Chinese and English names being its words; with the names its meanings
+    come from: both names, and each telling word of the English one (cat face: cat)."""
     terms = []
     for chinese, english in lexicon.emoji_names(text):
         alternatives = tuple(dict.fromkeys(t for t in (phrase_tokens(chinese), phrase_tokens(english)) if t))
+        words = [normalize(chinese), normalize(english)]
+        words += [w for w in normalize(english).split() if w not in _EMOJI_FILLER and len(w) > 2]
         if alternatives:
-            terms.append(
-                (Term(f"{chinese} {english}", alternatives), [normalize(chinese), normalize(english)])
-            )
+            terms.append((Term(f"{chinese} {english}", alternatives), list(dict.fromkeys(words))))
     return terms
 
 
@@ -92,17 +106,21 @@ def _with_meanings(term: Term, families: Families, words: list[str]) -> Term:
     is known by: its text, or an emoji's names) as `related`."""
     source = normalize(term.source)
     alternatives = list(term.alternatives)
-    if source.isascii() and source.isalpha():
-        for variant in lexicon.spelling_variants(source):
-            alternatives.extend(t.alternatives[0] for t in parse_query(variant).terms[:1])
+    variants = lexicon.spelling_variants(source) if source.isascii() and source.isalpha() else []
+    for variant in variants:  # as typed and its stem, like the word itself
+        alternatives.extend(alt for t in parse_query(variant).terms[:1] for alt in t.alternatives)
     names: list[str] = []
-    for word in words:
+    for word in [*words, *variants]:  # moisturiser means what moisturizer does
         names.extend(families.names(word))
         names.extend(lexicon.chinese_for(word) if word.isascii() else lexicon.english_for(word))
     own = set(alternatives)
     related = []
     for name in dict.fromkeys(names):
+        if name in ENGLISH_STOPWORDS or (name.isascii() and len(name) < 3):
+            continue  # a gloss such as "to be" (存在): it would find every note
         tokens = phrase_tokens(name)
+        if any({t.text for t in literal} <= {t.text for t in tokens} for literal in alternatives):
+            continue  # 口红试色 for 口红: wherever it matches, the word itself does
         if tokens and tokens not in own:
             own.add(tokens)
             related.append(tokens)
@@ -110,14 +128,15 @@ def _with_meanings(term: Term, families: Families, words: list[str]) -> Term:
 
 
 def prune(query: Query, counts: Mapping[str, int], *, counted: bool) -> Query:
-    """Keep the meanings whose every token some document holds (`counts` from search/terms.py; a token in
-    one document counts 1), at most MAX_RELATED per term, those held by most documents first. When the
-    vocabulary was never counted (`counted` False) nothing can be judged: the first MAX_RELATED stay."""
+    """Keep the meanings whose every token some document may hold (`counts` from search/terms.py: 0 only
+    for a word the vocabulary would list if a document held it), at most MAX_RELATED per term, those held
+    by most documents first (a sort is stable: the dictionary's order breaks ties). When the vocabulary
+    was never counted (`counted` False) nothing can be judged: the first MAX_RELATED stay."""
     terms = []
     for term in query.terms:
         related = list(term.related)
         if counted:
-            held = [r for r in related if all(counts.get(t.text, 1) > 1 for t in r)]
+            held = [r for r in related if all(counts.get(t.text, 1) > 0 for t in r)]
             related = sorted(held, key=lambda r: -min(counts.get(t.text, 1) for t in r))
         terms.append(replace(term, related=tuple(related[:MAX_RELATED])))
     return Query(tuple(terms))

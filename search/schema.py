@@ -14,17 +14,28 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from core.sql import dialect
 
 POSTGRES_DDL = """
+-- A note document carries the note's language (kept by triggers, below), and each GIN index holds it beside
+-- the words (btree_gin, shipped with PostgreSQL and trusted since 13: the database's owner may create it),
+-- so a search in one language visits only the documents in it: 口红 in English notes at 100k notes read
+-- 1,564 pages of documents instead of 8,674 (51 ms → 33 ms, cold).
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS language VARCHAR(8);
+
 ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS tsv tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('simple', head), 'A') || setweight(to_tsvector('simple', body), 'B')
 ) STORED;
-CREATE INDEX IF NOT EXISTS search_documents_tsv_gin ON search_documents USING GIN (tsv);
+DROP INDEX IF EXISTS search_documents_tsv_gin;
+CREATE INDEX IF NOT EXISTS search_documents_tsv_language_gin ON search_documents USING GIN (tsv, language);
 
--- The head alone, unweighted, with a GIN index of its own. Matching the head through `tsv` with weight A
--- made PostgreSQL recheck every match against `tsv` itself (2 kB a note, kept out of line), which was most
--- of the relevance statement's time: GIN finds unweighted matches exactly, with nothing to recheck.
+-- The head alone, unweighted, with a GIN index of its own (with the language). Matching the head through
+-- `tsv` with weight A made PostgreSQL recheck every match against `tsv` itself (2 kB a note, kept out of
+-- line), which was most of the relevance statement's time: GIN finds unweighted matches exactly, with
+-- nothing to recheck.
 ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS head_tsv tsvector
     GENERATED ALWAYS AS (to_tsvector('simple', head)) STORED;
-CREATE INDEX IF NOT EXISTS search_documents_head_gin ON search_documents USING GIN (head_tsv);
+DROP INDEX IF EXISTS search_documents_head_gin;
+CREATE INDEX IF NOT EXISTS search_documents_head_language_gin
+    ON search_documents USING GIN (head_tsv, language);
 
 -- A note document carries the note's popularity (likes + collects + comments), kept equal to the note's by
 -- triggers, so the relevance statement picks its most popular matches without reading a note per match.
@@ -57,10 +68,9 @@ CREATE TRIGGER note_search_popularity AFTER UPDATE OF like_count, collect_count,
                        IS DISTINCT FROM NEW.like_count + NEW.collect_count + NEW.comment_count)
     EXECUTE FUNCTION note_search_popularity();
 
--- A note document carries the note's language too (same triggers), so a search in one language picks its
--- candidates from the documents alone: joining every match's note to read its language was most of the
--- time of a language-filtered search of a broad word (skincare in Chinese notes, 428 ms at 100k notes).
-ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS language VARCHAR(8);
+-- The note's language on its document (indexed above): a search in one language picks its candidates from
+-- the documents alone. Joining every match's note to read its language was most of the time of a
+-- language-filtered search of a broad word (skincare in Chinese notes, 428 ms at 100k notes).
 
 CREATE OR REPLACE FUNCTION search_document_language() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

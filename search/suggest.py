@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from pypinyin import lazy_pinyin
@@ -26,7 +26,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from core.sql import fetch_all
-from search.terms import MIN_DOCUMENTS
+from search.families import families
 from search.text import HAN_CHAR, Query, normalize, segmenter
 
 VOCABULARY_SECONDS = 3600.0
@@ -43,10 +43,14 @@ class Vocabulary:
     pinyin: Mapping[str, str]  # "kouhong" → 口红 (the word most documents hold)
 
     @classmethod
-    def of(cls, counts: Mapping[str, int], is_word: Callable[[str], bool]) -> Vocabulary:
+    def of(
+        cls, counts: Mapping[str, int], is_word: Callable[[str], bool], names: Iterable[str] = ()
+    ) -> Vocabulary:
         """From token → document counts; `is_word` says whether a Chinese token is a word (not a chance
-        pair of characters)."""
+        pair of characters). `names` (topic families' names) are words too, after the index's: a query
+        corrected to one finds what the name means."""
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ranked += [(n, 0) for n in dict.fromkeys(names) if n not in counts and " " not in n]
         words = tuple(
             t for t, _ in ranked if len(t) >= MIN_LETTERS and t.isalpha() and not HAN_CHAR.search(t)
         )
@@ -61,7 +65,7 @@ class Vocabulary:
         return cls(words, dict(counts), pinyin)
 
     def knows(self, word: str) -> bool:
-        return self.documents.get(word, 0) >= MIN_DOCUMENTS
+        return self.documents.get(word, 0) >= 1
 
     def correct(self, word: str) -> str | None:
         """The word a reader probably meant by `word` (one the index does not know), or None."""
@@ -103,13 +107,12 @@ class VocabularyCache:
     async def get(self) -> Vocabulary:
         async with self._lock:
             if self._vocabulary is None or self._clock() - self._built_at > VOCABULARY_SECONDS:
-                rows = await fetch_all(
-                    "SELECT term, documents FROM search_terms WHERE documents >= $1", [MIN_DOCUMENTS]
-                )
+                rows = await fetch_all("SELECT term, documents FROM search_terms")
                 counts = {str(r["term"]): int(r["documents"]) for r in rows if r["term"]}
                 frequencies = segmenter.tokenizer.FREQ
+                names = list((await families.get()).by_name)
                 self._vocabulary = await asyncio.to_thread(
-                    Vocabulary.of, counts, lambda w: bool(frequencies.get(w, 0))
+                    Vocabulary.of, counts, lambda w: bool(frequencies.get(w, 0)), names
                 )
                 self._built_at = self._clock()
             return self._vocabulary

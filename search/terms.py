@@ -7,8 +7,9 @@ REFRESH_SECONDS (and after `vermilion search reindex`), and searches read the ta
 the corpus, slowly, and are the same on both databases, which count documents per token alike (PostgreSQL's
 ts_stat, SQLite's fts5vocab).
 
-Tokens in a single document are not kept (most are chance pairs of Chinese characters): a token missing
-from the table counts as held by one document. The row of the empty token holds the number of documents.
+Tokens in a single document are not kept (most are chance pairs of Chinese characters), but for words of
+three or more Latin letters, which a typo may have meant: a token missing from the table counts as held by
+one document. The row of the empty token holds the number of documents.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ async def count_terms(connection: BaseDBAsyncClient | None = None) -> tuple[int,
     if dialect(connection) == "postgres":
         rows = await fetch_all(
             "SELECT word AS term, ndoc AS documents FROM ts_stat('SELECT tsv FROM search_documents')"
-            f" WHERE ndoc >= {MIN_DOCUMENTS}",
+            f" WHERE ndoc >= {MIN_DOCUMENTS} OR word ~ '^[a-z]{{3,}}$'",
             (),
             connection,
         )
@@ -54,7 +55,8 @@ async def count_terms(connection: BaseDBAsyncClient | None = None) -> tuple[int,
             connection,
         )
         rows = await fetch_all(
-            f"SELECT term, doc AS documents FROM temp.search_vocabulary WHERE doc >= {MIN_DOCUMENTS}",
+            f"SELECT term, doc AS documents FROM temp.search_vocabulary WHERE doc >= {MIN_DOCUMENTS}"
+            " OR (length(term) >= 3 AND term NOT GLOB '*[^a-z]*')",
             (),
             connection,
         )
@@ -88,6 +90,17 @@ async def refresh_terms(connection: BaseDBAsyncClient | None = None) -> int:
     return len(terms)
 
 
+def always_listed(token: str) -> bool:
+    """Whether the table lists the token even when one document holds it (words of Latin letters)."""
+    return len(token) >= 3 and token.isascii() and token.isalpha() and token.islower()
+
+
+def unlisted(token: str) -> int:
+    """How many documents hold a token the table does not list: none for a word it always lists, else at
+    most one (counted as one)."""
+    return 0 if always_listed(token) else 1
+
+
 class TermCounts:
     """Document counts of tokens as this process last read them from `search_terms`."""
 
@@ -100,8 +113,8 @@ class TermCounts:
         self._counts.clear()
 
     async def counts(self, tokens: Iterable[str]) -> dict[str, int]:
-        """Documents holding each token (1 for one not in the table), and the total under TOTAL; at most
-        one statement, none when every token was read lately."""
+        """Documents holding each token (`unlisted` for one not in the table), and the total under TOTAL;
+        at most one statement, none when every token was read lately."""
         now = self._clock()
         if now - self._read_at > CACHE_SECONDS or len(self._counts) > CACHE_SIZE:
             self._counts.clear()
@@ -115,7 +128,7 @@ class TermCounts:
             )
             found = {r["term"]: int(r["documents"]) for r in rows}
             for token in missing:
-                self._counts[token] = found.get(token, 0 if token == TOTAL else 1)
+                self._counts[token] = found.get(token, 0 if token == TOTAL else unlisted(token))
         return {t: self._counts[t] for t in wanted}
 
 

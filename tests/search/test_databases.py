@@ -26,6 +26,7 @@ from commerce.catalog import VariantSpec, create_product
 from core.sql import fetch_all
 from models import NoteKind, SearchKind
 from search.service import SearchSort, search
+from search.terms import refresh_terms
 from social.accounts import sign_up, update_profile
 from social.notes import NoteChanges, create_note, delete_note, update_note
 from tests.conftest import DATABASE_URL, IS_POSTGRES
@@ -47,6 +48,8 @@ QUERIES = [
     "防晒", "防曬霜", "黄皮", "学生党 口红", "ysl lipstick", "coffee 咖啡", "perfume 香水", "不存在的东西",
     "zzzz", "%", "'", ":*", "a & b | c", "x" * 3000, "口红 lipstick dior", "Chanel", "粉底", "眼影",
     "honest review", "dry skin", "creator", "小红",
+    # What the words mean (search/concepts.py), weighed by the vocabulary's counts, corrections.
+    "旅遊", "sunscreen 推荐", "防晒霜推荐", "lipstik", "kouhong", "💄", "moisturiser", "化粧水", "perfume 不推荐",
 ]  # fmt: skip
 
 
@@ -134,6 +137,7 @@ async def corpus_results(url: str) -> dict[str, Any]:
         await ctx.init(config=tortoise_config(url))
         await apply_migrations()
         await _write_corpus()
+        await refresh_terms()  # the words' document counts, as the server's job writes them
         results = await _results()
         lexemes = await fetch_all(LEXEMES) if url.startswith("postgres") else []
     return {"results": results, "lexemes": lexemes}
