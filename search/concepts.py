@@ -118,6 +118,8 @@ def _with_meanings(term: Term, families: Families, words: list[str]) -> Term:
     for name in dict.fromkeys(names):
         if name in ENGLISH_STOPWORDS or (name.isascii() and len(name) < 3):
             continue  # a gloss such as "to be" (存在): it would find every note
+        if len(name) == 1 and not name.isascii():
+            continue  # one character means too much as a meaning: 猫 for 猫咪 would find 熊猫 and 猫眼
         tokens = phrase_tokens(name)
         if any({t.text for t in literal} <= {t.text for t in tokens} for literal in alternatives):
             continue  # 口红试色 for 口红: wherever it matches, the word itself does

@@ -61,6 +61,12 @@ def test_an_emoji_query_is_its_names_and_beside_words_it_decorates() -> None:
     assert "咖啡" in _related("☕")  # hot beverage, in the family of 咖啡
 
 
+def test_a_single_character_is_never_a_meaning() -> None:
+    related = _related("猫咪")  # its family holds 猫, which is also in 熊猫 and 猫眼
+    assert "猫" not in related and "cat" in related
+    assert [t.source for t in understand("猫", FAMILIES).query.terms] == ["猫"]  # typed, it is the word
+
+
 def test_spelling_variants_are_the_word_itself() -> None:
     term = understand("moisturiser", FAMILIES).query.terms[0]
     words = {t.text for alternative in term.alternatives for t in alternative}
