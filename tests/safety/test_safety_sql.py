@@ -31,6 +31,7 @@ async def _counts(client: GraphQLClient, token: str, first: int = 10) -> dict[st
 async def test_blocks_mutes_and_filters_add_no_statement_to_a_page(client: GraphQLClient) -> None:
     token = await _world()
     reader = await User.get(handle="reader")
+    await _counts(client, token)  # search reads its per-process data (families, word counts) once
     plain = await _counts(client, token)
 
     strangers = [
