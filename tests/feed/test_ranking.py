@@ -1,5 +1,6 @@
-"""The subtle rules of the discovery ranker (feed/ranking.py): profiles, similarity, smoothed quality,
-author decay, the window rules, exploration slots, determinism and explanations."""
+"""The subtle rules of the discovery ranker (feed/ranking.py): profiles, topic families, similarity,
+smoothed quality, author decay, the window rules across a session, exploration slots, "not interested",
+determinism and explanations."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from feed.ranking import (
     Candidate,
     Engagement,
     Params,
+    Preceding,
     ReasonKind,
     Signal,
     Viewer,
     co_engagement,
     co_engagement_scores,
     cosine,
+    dismissal_damping,
+    exploration_window,
     interest_profile,
     note_features,
     quality_ratios,
@@ -29,11 +33,16 @@ from feed.ranking import (
     seeded_rng,
     top_topics,
 )
+from search.families import Families
+
+# Families as search.families reads them from topic_aliases (the shipped file lists these lines too).
+FAMILIES = Families.of([("fitness", "健身"), ("gym", "健身"), ("makeup", "彩妆"), ("food", "美食")])
 
 NOW = 1_000 * DAY
 LINEAR = Params(profile_saturation=0.0, secondary_topic_weight=1.0)  # the plain Σ w·decay·x profile
 # No exploration slots, X's decay constants, and a score proportional to cf (see `note`).
 PLAIN = Params(exploration_slots=(), author_decay=0.5, author_floor=0.25, cf_exponent=1.0)
+MINE = ("a", "b", "c", "d")  # a viewer's four interests: every other family is an adjacent one
 
 
 def like(note_id: int, topic: str, days_ago: float = 0.0, signal: Signal = Signal.LIKE) -> Engagement:
@@ -103,13 +112,35 @@ def test_profile_weighs_signals_and_is_l2_normalised() -> None:
     assert math.sqrt(sum(v * v for v in profile.values())) == pytest.approx(1.0)
 
 
-def test_not_interested_subtracts_five_likes_and_drops_what_falls_to_zero() -> None:
+def test_not_interested_takes_from_what_history_taught_never_from_a_declared_interest() -> None:
+    """Subtracted from the sum with the declared weight (+5), two taps (−10) erased a declared interest."""
+    declared = interest_profile([], ("cats", "dogs"), NOW, LINEAR)
+    taps = [like(20 + i, "cats", signal=Signal.NOT_INTERESTED) for i in range(3)]
+    assert interest_profile(taps, ("cats", "dogs"), NOW, LINEAR) == pytest.approx(declared)
     six_likes = [like(i, "cats") for i in range(6)] + [like(10, "dogs")]
     marked = [*six_likes, like(20, "cats", signal=Signal.NOT_INTERESTED)]
-    profile = interest_profile(marked, (), NOW, LINEAR)
-    assert profile["t:cats"] == pytest.approx(profile["t:dogs"])  # 6 − 5 = 1 like's worth
+    learned = interest_profile(marked, (), NOW, LINEAR)
+    assert learned["t:cats"] == pytest.approx(learned["t:dogs"])  # 6 − 5 = 1 like's worth
     twice = [*marked, like(21, "cats", signal=Signal.NOT_INTERESTED)]
-    assert "t:cats" not in interest_profile(twice, (), NOW, LINEAR)  # 6 − 10 < 0: gone, not negative
+    assert "t:cats" not in interest_profile(twice, (), NOW, LINEAR)  # 6 − 10 < 0: nothing, not negative
+
+
+def test_not_interested_damps_author_and_family_fading_over_two_weeks() -> None:
+    params = Params(dismiss_author=0.6, dismiss_family=0.25, dismiss_family_floor=0.5, dismiss_days=14)
+
+    def tap(note_id: int, topic: str, author: int, days_ago: float) -> Engagement:
+        return Engagement(note_id, Signal.NOT_INTERESTED, NOW - days_ago * DAY, (topic,), author_id=author)
+
+    authors, families = dismissal_damping([tap(1, "makeup", 5, 0)], NOW, params, FAMILIES.family)
+    assert authors == {5: pytest.approx(0.4)} and families == {"彩妆": pytest.approx(0.75)}
+    # Halfway through the fortnight, half the strength; after it, nothing.
+    authors, families = dismissal_damping([tap(1, "彩妆", 5, 7)], NOW, params, FAMILIES.family)
+    assert authors == {5: pytest.approx(0.7)} and families == {"彩妆": pytest.approx(0.875)}
+    assert dismissal_damping([tap(1, "彩妆", 5, 15)], NOW, params) == ({}, {})
+    # Repeated taps damp more, a family never below its floor (its names count as one).
+    taps = [tap(i, name, 5, 0) for i, name in enumerate(["makeup", "彩妆", "makeup", "彩妆"])]
+    authors, families = dismissal_damping(taps, NOW, params, FAMILIES.family)
+    assert authors[5] == pytest.approx(0.4**4) and families == {"彩妆": 0.5}
 
 
 def test_onboarding_interests_start_a_profile_and_add_to_history() -> None:
@@ -289,7 +320,19 @@ def test_author_limit_is_relaxed_only_when_nothing_else_is_left() -> None:
         viewer(), [note(i, author=1, cf=1.0 - i * 0.01) for i in range(5)] + [note(50, cf=0.01)],
         now=NOW, rng=seeded_rng(1), limit=6, params=PLAIN,
     )  # fmt: skip
-    assert ids(ranked) == [0, 1, 50, 2, 3, 4]
+    assert ids(ranked) == [0, 1, 50, 2, 3, 4]  # a world of few creators still fills a page
+
+
+def test_past_its_first_twenty_a_ranking_stops_short_rather_than_break_the_author_cap() -> None:
+    """Only one author's notes left after 20 places: the snapshot ends there (its continuation, digging
+    deeper, carries on) instead of serving the leftovers in a clump."""
+    star = [note(i, author=1, cf=1.0 - i * 0.001) for i in range(10)]
+    rest = [note(100 + i, cf=0.5 - i * 0.001) for i in range(25)]
+    ranked = rank(viewer(), star + rest, now=NOW, rng=seeded_rng(1), limit=60, params=PLAIN)
+    authors = [r.author_id for r in ranked]
+    assert len(ranked) < len(star + rest) and authors.count(1) < 10
+    for start in range(max(len(authors) - 19, 1)):
+        assert authors[start : start + 20].count(1) <= 2, start
 
 
 def test_no_two_neighbours_share_a_main_topic_while_another_topic_is_left() -> None:
@@ -317,17 +360,78 @@ def test_no_two_neighbours_share_a_main_topic_while_another_topic_is_left() -> N
     assert ids(without) == [0, 1, 2]
 
 
+def _mine(i: int, **kwargs: object) -> Candidate:
+    """A note in one of the viewer's interests (`MINE`, in turn): never an adjacent family's."""
+    return note(i, topics=(MINE[i % 4],), **kwargs)  # type: ignore[arg-type]
+
+
 def test_exploration_slots_at_10_and_20_go_to_eligible_notes() -> None:
-    established = [note(i, cf=1.0 - i * 0.01) for i in range(30)]  # big creators: never exploration
-    fresh = [note(100 + i, cf=0.3, impressions=5, engagements=1, followers=50, age_days=2) for i in range(5)]
-    too_seen = [note(200, cf=0.9, impressions=500, engagements=100, followers=50, age_days=1)]
-    too_old = [note(300, cf=0.9, impressions=5, engagements=1, followers=50, age_days=30)]
-    ranked = rank(viewer(), established + fresh + too_seen + too_old, now=NOW, rng=seeded_rng(3), limit=20)
-    explored = [i for i, r in enumerate(ranked) if r.reason.kind is ReasonKind.NEW_CREATOR]
-    assert explored == [9, 19]
-    assert {ranked[9].note_id, ranked[19].note_id} <= {c.note_id for c in fresh}
-    none = rank(viewer(), established, now=NOW, rng=seeded_rng(3), limit=20)  # nothing eligible
-    assert ids(none) == ids(rank(viewer(), established, now=NOW, rng=seeded_rng(3), limit=20, params=PLAIN))
+    established = [_mine(i, cf=1.0 - i * 0.01) for i in range(30)]  # big creators: never exploration
+    fresh = [
+        _mine(100 + i, cf=0.3, impressions=5, engagements=1, followers=50, age_days=2) for i in range(25)
+    ]
+    too_seen = [_mine(200, cf=0.9, impressions=500, engagements=100, followers=50, age_days=1)]
+    too_old = [_mine(300, cf=0.9, impressions=5, engagements=1, followers=50, age_days=20)]
+    ranked = rank(
+        viewer(*MINE), established + fresh + too_seen + too_old, now=NOW, rng=seeded_rng(3), limit=40
+    )
+    explored = [i for i, r in enumerate(ranked) if r.explored]
+    assert explored == [9, 19, 29, 39]
+    assert [ranked[i].reason.kind for i in explored] == [ReasonKind.NEW_CREATOR] * 4
+    assert {ranked[i].note_id for i in explored} <= {c.note_id for c in fresh}  # 25 within 14 days: enough
+    none = rank(viewer(*MINE), established, now=NOW, rng=seeded_rng(3), limit=20)  # nothing eligible
+    assert not any(r.explored for r in none)
+    assert ids(none) == ids(
+        rank(viewer(*MINE), established, now=NOW, rng=seeded_rng(3), limit=20, params=PLAIN)
+    )
+
+
+def test_exploration_windows_widen_on_a_quiet_site_and_say_new_creator_only_when_true() -> None:
+    """No fresh notes at all (a world dated in the past): the window widens to 30, then 90 days, so the
+    slots are still explored; a note older than the widest window is no small creator's new note."""
+    params = Params(exploration_min_eligible=3)
+    established = [_mine(i, cf=1.0 - i * 0.01) for i in range(30)]
+    small: dict[str, object] = {"impressions": 5, "engagements": 1, "followers": 50}
+    month = [_mine(100 + i, cf=0.3, age_days=25, **small) for i in range(2)]
+    quarter = [_mine(200 + i, cf=0.3, age_days=60, **small) for i in range(2)]
+    ancient = [_mine(300, cf=0.9, age_days=200, **small)]
+    assert exploration_window(established + month + quarter, NOW, params) == 90
+    assert (
+        exploration_window(established + month + quarter[:1] + [replace(month[0], note_id=150)], NOW, params)
+        == 30
+    )
+    ranked = rank(
+        viewer(*MINE),
+        established + month + quarter + ancient,
+        now=NOW,
+        rng=seeded_rng(1),
+        limit=20,
+        params=params,
+    )
+    picks = [r for r in ranked if r.explored]
+    assert [ranked.index(r) for r in picks] == [9, 19]
+    assert all(r.reason.kind is ReasonKind.NEW_CREATOR for r in picks)
+    assert {r.note_id for r in picks} <= {c.note_id for c in month + quarter}
+    # With no exploration windows at all, nothing is a new creator's note: the slots go elsewhere.
+    closed = rank(
+        viewer(*MINE), established + month + quarter + ancient, now=NOW, rng=seeded_rng(1), limit=20,
+        params=replace(params, exploration_windows_days=()),
+    )  # fmt: skip
+    assert not any(r.reason.kind is ReasonKind.NEW_CREATOR for r in closed)
+
+
+def test_exploration_slots_go_to_adjacent_families_and_call_them_what_they_are() -> None:
+    """Nothing new from small creators: the slots go to notes of a family outside the viewer's interests,
+    co-engaged with what they liked — by established creators, so not "new from a small creator"."""
+    mine = [_mine(i, cf=1.0 - i * 0.01) for i in range(30)]
+    adjacent = [
+        note(100 + i, topics=("crochet",), cf=0.5, sources=frozenset({"neighbour"})) for i in range(3)
+    ]
+    ranked = rank(viewer(*MINE), mine + adjacent, now=NOW, rng=seeded_rng(2), limit=20)
+    picks = [r for r in ranked if r.explored]
+    assert [ranked.index(r) for r in picks] == [9, 19]
+    assert {r.note_id for r in picks} <= {c.note_id for c in adjacent}
+    assert all(r.reason.kind is ReasonKind.SIMILAR_TO_LIKED for r in picks)
 
 
 def test_exploration_keeps_the_window_rules() -> None:
@@ -352,6 +456,88 @@ def test_exploration_keeps_the_window_rules() -> None:
     assert all(topics[a.note_id] != topics[b.note_id] for a, b in itertools.pairwise(ranked))
 
 
+def test_families_count_two_languages_as_one_interest() -> None:
+    """A reader into 健身 is as into a note tagged fitness as into one tagged 健身, and the reason names the
+    note's own tag."""
+    v = Viewer(1, onboarding=("健身",), family=FAMILIES.family)
+    v.profile = interest_profile([], v.onboarding, NOW, family=FAMILIES.family)
+    assert interest_profile([like(1, "gym")], (), NOW, family=FAMILIES.family).keys() == {"t:健身"}
+    assert note_features(("fitness", "健身", "gym"), "", family=FAMILIES.family) == {"t:健身": 1.0}
+    cands = [note(1, topics=("fitness",)), note(2, topics=("健身",)), note(3, topics=("cooking",))]
+    rel = {c.note_id: r for _, c, r in score_candidates(v, cands, NOW, Params())}
+    assert rel[1] == rel[2] > rel[3] == 0.0
+    reasons = {r.note_id: r.reason for r in rank(v, cands, now=NOW, rng=seeded_rng(1), limit=3, params=PLAIN)}
+    assert reasons[1].kind is ReasonKind.MATCHED_TOPICS and reasons[1].topics == ("fitness",)
+    assert reasons[2].topics == ("健身",)
+
+
+def test_no_two_neighbours_of_one_family_whatever_their_names() -> None:
+    """健身 and fitness alternating is one topic twice in a row, not diversity."""
+    cands = [note(i, topics=("健身" if i % 2 else "fitness",), cf=1.0 - i * 0.01) for i in range(10)]
+    cands += [note(100 + i, topics=(f"other{i}",), cf=0.2 - i * 0.01) for i in range(10)]
+    by_name = rank(viewer(), cands, now=NOW, rng=seeded_rng(1), limit=10, params=PLAIN)
+    assert [c < 10 for c in ids(by_name)[:6]] == [True] * 6  # without families: 40/40 fitness "passes"
+    family_viewer = Viewer(7, onboarding=("knitting",), family=FAMILIES.family)
+    ranked = rank(family_viewer, cands, now=NOW, rng=seeded_rng(1), limit=20, params=PLAIN)
+    fitness = [r.note_id < 10 for r in ranked]
+    assert not any(a and b for a, b in itertools.pairwise(fitness))
+    assert sum(fitness) == 10  # every fitness note still placed, one in every two positions
+
+
+def test_at_most_two_per_author_in_any_twenty_consecutive_positions() -> None:
+    """The cap slides: an author placed at positions 9 and 10 has no room again until position 29 (a cap
+    per block of 20 let it back at 20 and 21: four in positions 9–21)."""
+    rest = [note(100 + i, cf=1.0 - i * 0.01) for i in range(80)]
+    star = [note(i, author=1, cf=0.915 - i * 0.0001) for i in range(10)]  # between the 9th and 10th best
+    no_decay = replace(PLAIN, author_decay=1.0, author_floor=1.0)  # the star's notes keep their scores
+    ranked = rank(viewer(), star + rest, now=NOW, rng=seeded_rng(1), limit=60, params=no_decay)
+    authors = [r.author_id for r in ranked]
+    assert [i for i, a in enumerate(authors) if a == 1] == [9, 10, 29, 30, 49, 50]
+    for start in range(len(authors) - 19):
+        assert authors[start : start + 20].count(1) <= 2, start
+
+
+def test_the_window_rules_carry_over_into_a_continuation() -> None:
+    """A continuation snapshot starts where the chain ended: an author twice among its last 19 positions
+    waits, the last family is not repeated, and the exploration slots keep their rhythm."""
+    before = [note(i, author=1, cf=0.99 - i * 0.001) for i in range(5)]
+    rest = [note(100 + i, cf=0.5 - i * 0.001) for i in range(40)]
+    preceding = Preceding(
+        authors=(1, 1, *range(200, 217)), families=(*(None,) * 18, "topic-100"), position=35
+    )
+    ranked = rank(
+        viewer(), before + rest, now=NOW, rng=seeded_rng(1), limit=25, params=PLAIN, preceding=preceding
+    )
+    authors = [*preceding.authors, *(r.author_id for r in ranked)]
+    for start in range(len(authors) - 19):
+        assert authors[start : start + 20].count(1) <= 2
+    assert ranked[0].author_id != 1 and ranked[0].note_id != 100  # not topic-100 again either
+    assert preceding.then(ranked, 20).authors == tuple(authors[-19:])
+    assert preceding.then(ranked, 20).position == 60
+    slots = rank(viewer(), before + rest, now=NOW, rng=seeded_rng(1), limit=25, preceding=preceding)
+    assert [i for i, r in enumerate(slots) if r.explored] in ([4, 14, 24], [])  # positions 39, 49, 59
+
+
+def test_a_declared_interest_keeps_a_place_in_every_twenty_however_damped() -> None:
+    """Three taps on makeup notes and a strong other interest: makeup is damped, never erased."""
+    v = Viewer(1, onboarding=("彩妆", "food"), family=FAMILIES.family)
+    v.history = [
+        Engagement(900 + i, Signal.NOT_INTERESTED, NOW - 3600, ("makeup",), author_id=900 + i)
+        for i in range(3)
+    ] + [Engagement(800 + i, Signal.LIKE, NOW - 3600, ("美食",)) for i in range(20)]
+    # Undamped makeup (rel² and cf) beats food (rel²) and the rest (cf); damped, it falls below both.
+    makeup = [note(i, topics=("makeup",), cf=0.9) for i in range(20)]
+    food = [note(100 + i, topics=("美食" if i % 2 else "food",)) for i in range(60)]
+    other = [note(200 + i, topics=(f"other{i}",), cf=0.9) for i in range(60)]
+    ranked = rank(v, makeup + food + other, now=NOW, rng=seeded_rng(1), limit=60, params=PLAIN)
+    is_makeup = [r.note_id < 20 for r in ranked]
+    for start in range(len(is_makeup) - 19):
+        assert any(is_makeup[start : start + 20]), start
+    undamped = rank(replace(v, history=v.history[3:], profile={}), makeup + food + other, now=NOW,
+                    rng=seeded_rng(1), limit=60, params=PLAIN)  # fmt: skip
+    assert sum(is_makeup) == 3 < sum(r.note_id < 20 for r in undamped)  # damped all the same
+
+
 def test_same_seed_same_feed_other_seed_other_exploration() -> None:
     cands = [note(i, cf=1.0 - i * 0.01) for i in range(30)]
     cands += [
@@ -371,6 +557,22 @@ def test_an_empty_viewer_is_ranked_by_the_candidates_topic_prior_not_by_id() -> 
     tea = {c.note_id for c in popular_topic}
     assert ids(ranked)[0] in tea
     assert len(tea & set(ids(ranked))) == 2  # tea, another topic, tea
+
+
+def test_a_viewer_known_only_by_the_prior_is_never_told_its_their_interest() -> None:
+    """Ranked by the site's topic prior, reasons say what is true: trending, or well received."""
+    cands = [note(i, topics=("穿搭",)) for i in range(6)] + [
+        note(10, topics=("tea",), sources=frozenset({"trending"}))
+    ]
+    v = Viewer(0)
+    ranked = rank(v, cands, now=NOW, rng=seeded_rng(1), limit=7, params=PLAIN)
+    assert v.from_prior and top_topics(v.profile, 1) == ["穿搭"]
+    assert {r.reason.kind for r in ranked} == {ReasonKind.QUALITY, ReasonKind.TRENDING}
+    signed_in = Viewer(5, onboarding=("穿搭",))
+    assert any(
+        r.reason.kind is ReasonKind.MATCHED_TOPICS
+        for r in rank(signed_in, cands, now=NOW, rng=seeded_rng(1), limit=7, params=PLAIN)
+    )
 
 
 # --- explanations -----------------------------------------------------------------------------------
