@@ -29,6 +29,7 @@ from feed.ranking import interest_profile, top_topics
 from feed.service import discover_page
 from feed.snapshots import TableSnapshots
 from feed.store import candidate_query, load_history, positives
+from search.families import families
 
 
 async def _none() -> list[str]:
@@ -60,12 +61,14 @@ async def run(viewers: int) -> str:
         plan = ""
         if dialect() == "postgres":
             history = await load_history(ids[0])
-            profile = interest_profile(history, [], time.time())
+            known = await families.get()
+            profile = interest_profile(history, [], time.time(), family=known.family)
             sql, params = candidate_query(
                 viewer_id=ids[0],
                 topics=top_topics(profile, 6),
                 positive=positives(history, 50),
                 now=datetime.now(UTC),
+                family_names=known.names,
             )
             rows = await connections.get("default").execute_query_dict(
                 "EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF) " + sql, params

@@ -30,7 +30,7 @@ class CandidatePlan:
     positives: int = 50  # recent positive engagements whose neighbours are candidates
     neighbours: int = 200
     explore: int = 100
-    explore_window_days: int = 14
+    explore_window_days: int = 90  # the widest of Params.exploration_windows_days (ranking picks among them)
     trending: int = 40
     trending_window_days: int = 3
     snapshot_size: int = 240  # ranked notes kept per feed session

@@ -3,7 +3,8 @@
 The feed serves a page and hands the ids here; a flush a moment later writes every buffered signal in
 a few statements (one insert per table and one counter update per distinct increment). A crash loses
 at most that moment's impressions: they only feed quality estimates and the "already served" filter,
-and a feed session's own snapshot never repeats a note either way.
+and a feed session's own snapshot never repeats a note either way. Until the batch lands, the session
+store remembers what was served and opened (feed/snapshots.py), so a new session leaves it out at once.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class SignalRecorder:
         self._impressions: list[tuple[int, int, datetime]] = []
         self._opens: list[tuple[int | None, int, datetime]] = []
         self._task: asyncio.Task[None] | None = None
+        self._waiting = False  # the task is still sleeping: nothing written yet, safe to cancel
 
     def impressions(self, user_id: int | None, note_ids: list[int]) -> None:
         if user_id is None or not note_ids:
@@ -50,16 +52,26 @@ class SignalRecorder:
             self._task = asyncio.get_running_loop().create_task(self._flush_later(), context=self._context())
 
     async def _flush_later(self) -> None:
-        await asyncio.sleep(FLUSH_DELAY_SECONDS)
+        self._waiting = True
+        try:
+            await asyncio.sleep(FLUSH_DELAY_SECONDS)
+        except asyncio.CancelledError:
+            return  # drain() writes the batch instead
+        finally:
+            self._waiting = False
         try:
             await self.flush()
         except Exception:
             log.exception("could not record feed signals")
 
     async def drain(self) -> None:
-        """Write everything buffered now (tests, shutdown)."""
-        if self._task is not None and not self._task.done():
-            await self._task
+        """Write everything buffered now (tests, shutdown): without waiting out the delay, but after a
+        write already under way."""
+        task = self._task
+        if task is not None and not task.done():
+            if self._waiting:
+                task.cancel()
+            await task
         await self.flush()
 
     async def flush(self) -> None:

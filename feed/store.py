@@ -3,13 +3,14 @@ filters (one statement). Each pool is bounded and walks an index; nothing scans 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.sql import dialect, fetch_all, fetch_planned
 from feed.candidates import DEFAULT_PLAN, SERVED_WINDOW_DAYS, CandidatePlan
 from feed.ranking import SIGNAL_WEIGHTS, Candidate, Engagement, Signal
+from feed.snapshots import served_key
 
 HISTORY_LIMIT = 300
 RECENT_WINDOW = 2000  # newest notes that trending and popular choose from
@@ -44,10 +45,11 @@ def epoch(value: Any) -> float:
 
 
 async def load_history(viewer_id: int) -> list[Engagement]:
-    """The viewer's most recent signals with their notes' topics: likes, collects, comments, opens and
-    "not interested" marks (one statement)."""
+    """The viewer's most recent signals with their notes' topics and authors: likes, collects, comments,
+    opens and "not interested" marks (one statement)."""
     rows = await fetch_all(
         "SELECT e.note_id AS note_id, e.kind AS kind, e.at AS at, n.language AS language, "
+        "n.author_id AS author_id, "
         f"{_topics_sql('e.note_id')} AS topics FROM ("
         " SELECT note_id, 'LIKE' AS kind, created_at AS at FROM likes WHERE user_id = $1"
         " UNION ALL SELECT note_id, 'COLLECT', created_at FROM collects WHERE user_id = $1"
@@ -65,6 +67,7 @@ async def load_history(viewer_id: int) -> list[Engagement]:
             at=epoch(r["at"]),
             topics=_split(r["topics"]),
             language=str(r["language"] or ""),
+            author_id=int(r["author_id"]),
         )
         for r in rows
     ]
@@ -82,6 +85,10 @@ def positives(history: Sequence[Engagement], limit: int) -> list[tuple[int, floa
     return list(found.items())
 
 
+def _same_name(topic: str) -> tuple[str, ...]:
+    return (topic,)
+
+
 async def load_candidates(
     *,
     viewer_id: int,
@@ -94,13 +101,16 @@ async def load_candidates(
     plan: CandidatePlan = DEFAULT_PLAN,
     trending: Sequence[int] | None = None,
     exclude_authors: frozenset[int] = frozenset(),
+    family_names: Callable[[str], Sequence[str]] = _same_name,
 ) -> list[Candidate]:
     """Every pool of feed/candidates.py in one statement, with each note's features and the filters:
-    already served in the last 7 days, "not interested", already liked or collected, deleted, own.
-    `depth` widens every pool (a continuation snapshot digs deeper). `trending`: the trending pool's
-    notes when known (`load_trending`); otherwise the statement finds them itself. `exclude_authors`
-    (blocked or muted by the viewer) are dropped from the rows read, not in SQL: the statement and its
-    plan stay the same for every viewer."""
+    already served in the last 7 days or remembered as just served or opened, opened, "not interested",
+    already liked or collected, deleted, own. `topics`: the viewer's top topic families, each looked up by
+    every one of its `family_names` (search.families; by default a topic is only its own name). `depth` widens
+    every pool (a continuation snapshot digs deeper). `trending`: the trending pool's notes when known
+    (`load_trending`); otherwise the statement finds them itself. `exclude` and `exclude_authors` (blocked
+    or muted by the viewer) are dropped from the rows read, not in SQL: the statement and its plan stay
+    the same for every viewer."""
     sql, params = candidate_query(
         viewer_id=viewer_id,
         topics=topics,
@@ -110,8 +120,41 @@ async def load_candidates(
         depth=depth,
         plan=plan,
         trending=trending,
+        family_names=family_names,
     )
     return _candidates(await fetch_planned(sql, params), exclude, exclude_authors)
+
+
+def _topic_pool(
+    topics: Sequence[str], names: Callable[[str], Sequence[str]], limit: int, param: Callable[[Any], str]
+) -> str | None:
+    """The topic pool: each family's `limit` newest notes under any of its names. Each name is read through
+    the (topic_id, note_id) index, `limit` at most, then the family's newest are kept: bounded however
+    many names a family has, and a note tagged 健身 and fitness counts once."""
+    pairs = [(name, family) for family in topics for name in dict.fromkeys(names(family))]
+    if not pairs:
+        return None
+    if dialect() == "postgres":
+        # One branch for every name, the same text for any number of them.
+        per_name = (
+            "SELECT f.family, p.note_id FROM unnest("
+            f"CAST({param([n for n, _ in pairs])} AS TEXT[]), CAST({param([f for _, f in pairs])} AS TEXT[])"
+            ") AS f(name, family) JOIN topics tp ON tp.name = f.name CROSS JOIN LATERAL ("
+            "SELECT nt.note_id FROM note_topics nt WHERE nt.topic_id = tp.id "
+            f"ORDER BY nt.note_id DESC LIMIT {limit}) p"
+        )
+    else:
+        per_name = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT CAST({param(family)} AS TEXT) AS family, nt.note_id AS note_id "
+            f"FROM note_topics nt WHERE nt.topic_id = (SELECT id FROM topics WHERE name = {param(name)}) "
+            f"ORDER BY nt.note_id DESC LIMIT {limit})"
+            for name, family in pairs
+        )
+    return (
+        f"SELECT q.note_id AS note_id, 'topic' AS src, {_NO_CF} FROM (SELECT d.note_id, ROW_NUMBER() OVER "
+        f"(PARTITION BY d.family ORDER BY d.note_id DESC) AS r FROM (SELECT DISTINCT family, note_id FROM "
+        f"({per_name}) x) d) q WHERE q.r <= {limit}"
+    )
 
 
 # Long on purpose: it assembles one SQL statement (every pool and exclusion in one round trip).
@@ -125,6 +168,7 @@ def candidate_query(
     depth: int = 1,
     plan: CandidatePlan = DEFAULT_PLAN,
     trending: Sequence[int] | None = None,
+    family_names: Callable[[str], Sequence[str]] = _same_name,
 ) -> tuple[str, list[Any]]:
     """The candidate statement and its parameters (bench/feed_snapshot.py EXPLAINs it)."""
     postgres = dialect() == "postgres"
@@ -132,6 +176,8 @@ def candidate_query(
         viewer_id,
         now - timedelta(days=SERVED_WINDOW_DAYS),
         now - timedelta(days=plan.explore_window_days),
+        served_key(viewer_id),
+        now,
     ]
 
     def param(value: Any) -> str:
@@ -139,22 +185,9 @@ def candidate_query(
         return f"${len(params)}"
 
     pools = []
-    chosen = list(topics[: plan.top_topics])
-    if postgres and chosen:
-        # One branch for every topic, the same text for any number of them: each topic's newest notes
-        # through its index, as a branch per topic did, with less to plan.
-        pools.append(
-            f"SELECT p.note_id AS note_id, 'topic' AS src, {_NO_CF} FROM topics tp CROSS JOIN LATERAL ("
-            "SELECT nt.note_id FROM note_topics nt WHERE nt.topic_id = tp.id "
-            f"ORDER BY nt.note_id DESC LIMIT {plan.per_topic * depth}) p "
-            f"WHERE tp.name = ANY(CAST({param(chosen)} AS TEXT[]))"
-        )
-    for topic in [] if postgres else chosen:
-        pools.append(
-            f"SELECT * FROM (SELECT nt.note_id AS note_id, 'topic' AS src, {_NO_CF} FROM note_topics nt "
-            f"WHERE nt.topic_id = (SELECT id FROM topics WHERE name = {param(topic)}) "
-            f"ORDER BY nt.note_id DESC LIMIT {plan.per_topic * depth}) p"
-        )
+    topic_pool = _topic_pool(topics[: plan.top_topics], family_names, plan.per_topic * depth, param)
+    if topic_pool is not None:
+        pools.append(topic_pool)
     if positive:
         if postgres:
             # Two arrays, not a SELECT per positive: 50 branches were a good part of the planning time.
@@ -173,13 +206,16 @@ def candidate_query(
             f"FROM note_neighbours nn JOIN ({values}) p ON p.note_id = nn.note_id "
             f"GROUP BY nn.neighbour_id ORDER BY cf DESC LIMIT {plan.neighbours * depth}) p"
         )
+    recent = _recent(depth)
+    # Small creators' little-seen notes among the newest (a bounded walk even where few qualify), from the
+    # widest of the ranking's exploration windows: it takes the narrowest that holds enough of them.
     pools.append(
-        f"SELECT * FROM (SELECT n.id AS note_id, 'explore' AS src, {_NO_CF} "
-        "FROM notes n JOIN users u ON u.id = n.author_id WHERE n.created_at >= $3 AND n.deleted_at IS NULL "
-        "AND n.impression_count < 200 AND u.follower_count < 1000 "
+        f"SELECT * FROM (SELECT n.id AS note_id, 'explore' AS src, {_NO_CF} FROM ("
+        "SELECT id, author_id, created_at, impression_count FROM notes WHERE deleted_at IS NULL "
+        f"ORDER BY id DESC LIMIT {RECENT_WINDOW * depth}) n JOIN users u ON u.id = n.author_id "
+        "WHERE n.created_at >= $3 AND n.impression_count < 200 AND u.follower_count < 1000 "
         f"ORDER BY n.id DESC LIMIT {plan.explore * depth}) p"
     )
-    recent = _recent(depth)
     if trending is not None and postgres:
         # The same for every viewer: worked out once for many requests (feed/trending.py).
         pools.append(
@@ -220,8 +256,12 @@ def candidate_query(
         "WHERE n.deleted_at IS NULL AND n.withheld = FALSE AND n.author_id <> $1 "
         "AND NOT EXISTS (SELECT 1 FROM feed_impressions i WHERE i.user_id = $1 AND i.note_id = n.id "
         "AND i.served_at >= $2) "
+        # Served or opened a moment ago, before the batched writes land (feed/snapshots.py): by key.
+        "AND NOT EXISTS (SELECT 1 FROM feed_snapshots s WHERE s.id = $4 || CAST(n.id AS TEXT) "
+        "AND s.expires_at > $5) "
+        # Opened: read already. "Not interested": never again (its author and family are only damped).
         "AND NOT EXISTS (SELECT 1 FROM feed_events f WHERE f.user_id = $1 AND f.note_id = n.id "
-        "AND f.kind = 'NOT_INTERESTED') "
+        "AND f.kind IN ('NOT_INTERESTED', 'OPEN')) "
         "AND NOT EXISTS (SELECT 1 FROM likes l WHERE l.user_id = $1 AND l.note_id = n.id) "
         "AND NOT EXISTS (SELECT 1 FROM collects c WHERE c.user_id = $1 AND c.note_id = n.id)"
     )

@@ -37,7 +37,9 @@ class FeedQuery:
     @strawberry.field(
         description="Notes ranked by what you are interested in — never by how famous their authors are. "
         "Signed in: from your likes, collects, comments, opens and interests. Anonymous: from `interests` "
-        "(topic names), else from what is well received. Pages never repeat or skip; `seed` makes the "
+        "(topic names), else from what is well received. A topic's names in either language count as one "
+        "(健身, fitness, gym). A new session leaves out what you were shown or opened lately, at once. "
+        "Pages never repeat or skip; `seed` makes the "
         "order reproducible (tests, debugging). Pages back with `last` and `before` within the session "
         "a cursor comes from (a feed has no end to count back from, so `last` needs `before`). "
         "`totalCount` is how many notes the session has ranked so far: it grows when paging past the end "
@@ -156,13 +158,17 @@ class FeedQuery:
 
 @strawberry.type
 class FeedMutation:
-    @strawberry.mutation(description="The viewer opened a note (counts a view; a light interest signal).")
+    @strawberry.mutation(
+        description="The viewer opened a note (counts a view; a light interest signal). Signed in, the note "
+        "leaves your next discoverFeed sessions at once."
+    )
     @returns_errors
     async def note_view(
         self, info: Info, note_id: Annotated[strawberry.ID, strawberry.argument(description="The Note id.")]
     ) -> NoteSignalPayload:
         note = await view_note(
             recorder=info.context.recorder,
+            snapshots=info.context.snapshots,
             viewer_id=info.context.viewer_id,
             note_id=decode_global_id(note_id, "Note", "note_id"),
         )
@@ -171,7 +177,10 @@ class FeedMutation:
         counted.view_count += 1
         return NoteSignalPayload(note=counted)
 
-    @strawberry.mutation(description="Show me less like this: the note leaves your discovery feed for good.")
+    @strawberry.mutation(
+        description="Show me less like this: the note leaves your discovery feed for good, and its author "
+        "and its topic family are shown less for about two weeks (an interest you chose stays in your feed)."
+    )
     @returns_errors
     async def note_mark_not_interested(
         self, info: Info, note_id: Annotated[strawberry.ID, strawberry.argument(description="The Note id.")]

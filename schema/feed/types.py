@@ -24,7 +24,7 @@ FeedReasonKindEnum = described_enum(
     values={
         "MATCHED_TOPICS": "Its topics match your interests (`FeedReason.topics` says which).",
         "SIMILAR_TO_LIKED": "People who liked what you liked liked this (`similarToNoteIds` says what).",
-        "NEW_CREATOR": "A fresh note from a creator with a small audience.",
+        "NEW_CREATOR": "A recent note few readers have seen yet, from a creator with a small audience.",
         "TRENDING": "Busy right now in its topics.",
         "QUALITY": "Well received by readers in general.",
     },
@@ -45,8 +45,9 @@ class FeedReason:
         description="The kind of reason, for a client to choose its own wording or icon."
     )
     topics: list[str] = strawberry.field(
-        description="Topics behind the reason, normalised names: the interests it matched, else the note's "
-        "main topics; may be empty."
+        description="Topics behind the reason, normalised names: the note's own topics that matched your "
+        "interests (by family: an interest in 健身 matches a note tagged fitness, named fitness here), else "
+        "the note's main topics; may be empty."
     )
     similar_to_note_ids: list[strawberry.ID] = strawberry.field(
         description="For SIMILAR_TO_LIKED: ids of the notes you engaged with that led to it; empty otherwise."

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from feed.recorder import SignalRecorder
 from feed.signals import mark_not_interested, view_note
+from feed.snapshots import TableSnapshots
 from models import FeedImpression, Note, User
 from social.comments import create_comment
 from social.engagement import collect_note, like_note
@@ -34,11 +35,20 @@ async def dismiss(*, viewer: User, note: Note) -> None:
     await mark_not_interested(viewer_id=viewer.id, note_id=note.id)
 
 
-async def open_note(*, viewer: User | None, note: Note) -> None:
-    """`noteView`, with the batch it starts written before returning."""
+async def open_note(*, viewer: User | None, note: Note, drain: bool = True) -> SignalRecorder:
+    """`noteView` with the table session store. Its batch is written before returning, unless `drain` is
+    False: then the caller drains the returned recorder when it wants the batch written (as if requests
+    came in between)."""
     recorder = SignalRecorder()
-    await view_note(recorder=recorder, viewer_id=viewer.id if viewer else None, note_id=note.id)
-    await recorder.drain()
+    await view_note(
+        recorder=recorder,
+        snapshots=TableSnapshots(),
+        viewer_id=viewer.id if viewer else None,
+        note_id=note.id,
+    )
+    if drain:
+        await recorder.drain()
+    return recorder
 
 
 async def serve(*, viewer: User, note: Note, at: datetime) -> None:

@@ -1,5 +1,6 @@
 """The feed service below the API (feed/service.py), called directly: sessions and their continuations,
-snapshot stores, cursors, seeds and co-engagement candidates, on a few hand-made notes or on the demo world."""
+snapshot stores, what a session remembers as served, cursors, seeds and co-engagement candidates, on a few
+hand-made notes or on the demo world."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from typing import Any
 import pytest
 
 from core.errors import DomainError, ErrorCode
+from core.outages import redis_client
 from feed.candidates import CandidatePlan
 from feed.neighbours import rebuild_neighbours
+from feed.recorder import SignalRecorder
 from feed.service import discover_page
-from feed.snapshots import RedisSnapshots, TableSnapshots
+from feed.signals import view_note
+from feed.snapshots import RedisSnapshots, SnapshotStore, TableSnapshots
 from feed.store import load_candidates, load_history, positives
-from models import NoteNeighbour, User
+from models import FeedSnapshot, NoteNeighbour, User
 from tests.feed.factories import create_note, create_user
 
 REDIS_URL = os.environ.get("VERMILION_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -27,6 +31,19 @@ def _no_interests() -> Any:
         return []
 
     return none
+
+
+async def _forget_served(viewer: User) -> None:
+    """What the table remembers as served to `viewer` (and their sessions) forgotten, as after a day: a
+    new session may serve the same notes again."""
+    await FeedSnapshot.filter(user_id=viewer.id).delete()
+
+
+async def _forget_served_in_redis(viewer: User) -> None:
+    """Ids start again with every test database: what Redis remembers of another run's viewer goes."""
+    client = redis_client(REDIS_URL)
+    await client.delete(f"vermilion:feed:served:{viewer.id}")
+    await client.aclose()
 
 
 async def _walk(
@@ -61,6 +78,8 @@ async def test_a_snapshot_that_runs_out_continues_without_repeats(demo_user: Use
 @pytest.mark.parametrize("store", ["table", "redis"])
 async def test_sessions_live_in_the_configured_store(demo_user: User, store: str) -> None:
     snapshots = RedisSnapshots(REDIS_URL) if store == "redis" else TableSnapshots()
+    if store == "redis":
+        await _forget_served_in_redis(demo_user)
     first = await discover_page(
         viewer_id=demo_user.id,
         onboarding=_no_interests(),
@@ -93,9 +112,12 @@ async def test_the_same_seed_ranks_the_same_way_and_other_seeds_explore_elsewher
     for i in range(40):
         await create_note(author=authors[i % 10], title=f"第{i}篇", topics=[f"话题{i % 8}"])
     plan = CandidatePlan()
-    once, again = [await _walk(viewer, TableSnapshots(), plan, pages=1, first=20, seed=1) for _ in range(2)]
+    walks = []
+    for seed in (1, 1, 2, 3, 4, 5):
+        walks.append(await _walk(viewer, TableSnapshots(), plan, pages=1, first=20, seed=seed))
+        await _forget_served(viewer)  # else the next session leaves out what this one served
+    once, again, *others = walks
     assert once == again and len(once) == 20
-    others = [await _walk(viewer, TableSnapshots(), plan, pages=1, first=20, seed=s) for s in (2, 3, 4, 5)]
     assert any(order != once for order in others), once
 
 
@@ -119,11 +141,50 @@ async def test_a_session_serves_every_candidate_once_across_continuations_then_e
     tiny = CandidatePlan(snapshot_size=5)  # 12 notes: snapshots of 5, 5 and 2, then nothing is left
     seen = await _walk(viewer, TableSnapshots(), tiny, pages=10, first=4)
     assert sorted(seen) == sorted(notes)
-    last = await discover_page(
-        viewer_id=viewer.id, onboarding=_no_interests(), first=4, after=None, secret=SECRET,
-        snapshots=TableSnapshots(), plan=CandidatePlan(snapshot_size=20),
-    )  # fmt: skip
-    assert len(last.items) == 4 and last.has_next  # a new session starts over: nothing was recorded as served
+
+    async def new_session() -> list[int]:
+        page = await discover_page(
+            viewer_id=viewer.id, onboarding=_no_interests(), first=4, after=None, secret=SECRET,
+            snapshots=TableSnapshots(), plan=CandidatePlan(snapshot_size=20),
+        )  # fmt: skip
+        return [item.note_id for item in page.items]
+
+    # A new session at once: everything was just served (remembered before any impression is written).
+    assert await new_session() == []
+    await _forget_served(viewer)
+    assert len(await new_session()) == 4  # once forgotten (a day later), it starts over
+
+
+@pytest.mark.parametrize("store", ["table", "redis"])
+async def test_a_new_session_at_once_leaves_out_what_was_served_and_opened(db: str, store: str) -> None:
+    """No impression or open has been written yet (the recorder's batch waits): the session store alone
+    keeps the next session from repeating the page just served or the notes just opened, in either store."""
+    author, viewer = await create_user(handle="author"), await create_user(handle="viewer")
+    notes = [
+        (await create_note(author=author, title=f"第{i}篇", topics=[f"话题{i % 3}"])).id for i in range(30)
+    ]
+    snapshots: SnapshotStore = RedisSnapshots(REDIS_URL) if store == "redis" else TableSnapshots()
+    if store == "redis":
+        await _forget_served_in_redis(viewer)
+    try:
+        first = await discover_page(
+            viewer_id=viewer.id, onboarding=_no_interests(), first=10, after=None, secret=SECRET,
+            snapshots=snapshots, seed=1,
+        )  # fmt: skip
+        served = [item.note_id for item in first.items]
+        recorder = SignalRecorder()  # never drained here: nothing reaches feed_events
+        opened = [n for n in notes if n not in served][:5]
+        for note_id in opened:
+            await view_note(recorder=recorder, snapshots=snapshots, viewer_id=viewer.id, note_id=note_id)
+        second = await discover_page(
+            viewer_id=viewer.id, onboarding=_no_interests(), first=30, after=None, secret=SECRET,
+            snapshots=snapshots, seed=1,
+        )  # fmt: skip
+        again = {item.note_id for item in second.items}
+        assert again == set(notes) - set(served) - set(opened)  # 15 left, all of them
+    finally:
+        if isinstance(snapshots, RedisSnapshots):
+            await snapshots.close()
 
 
 async def test_a_cursor_is_only_good_for_the_viewer_it_was_signed_for(db: str) -> None:
