@@ -9,12 +9,18 @@ world's realised truth.
 The ranker sees only what a log would show: impressions, engagements (with the tags the notes carry, which
 may be wrong), follower counts and the interests people declared when they signed up. The truth
 p = σ(−6 + 6·affinity + 2·quality + 0.5·fame) only decides what people do and how slates are scored.
+
+Every topic has a Chinese and an English name (护肤 / skincare), both in use, so the ranker must count them as
+one family (`Viewer.family`), as the API does with search.families. Besides the slate metrics it measures
+whole sessions: how the next session follows an interest a reader just took up, what "not interested" does
+to a declared interest, and the per-author cap across continuation snapshots.
 """
 
 from __future__ import annotations
 
 import argparse
 import heapq
+import itertools
 import json
 import math
 import os
@@ -42,12 +48,15 @@ from feed.ranking import (
     Candidate,
     Engagement,
     Params,
+    Preceding,
+    Ranked,
     Signal,
     Viewer,
     co_engagement,
     co_engagement_scores,
     interest_profile,
     rank,
+    same_name,
     seeded_rng,
     top_topics,
 )
@@ -64,14 +73,22 @@ TOPIC_NAMES = (
     "pets", "parenting", "photography", "books", "gaming", "tech", "coffee", "hiking",
     "gardening", "crafts", "music", "film", "study", "cars", "finance", "tea",
 )  # fmt: skip
+# The same topics' Chinese names, each its family's key (as in search/data/topic_families.txt).
+TOPIC_NAMES_ZH = (
+    "护肤", "彩妆", "穿搭", "美食", "旅行", "健身", "家居", "烘焙",
+    "萌宠", "育儿", "摄影", "读书", "游戏", "数码", "咖啡", "徒步",
+    "园艺", "手工", "音乐", "电影", "学习", "汽车", "理财", "茶",
+)  # fmt: skip
 
 RANKER, NO_DIVERSITY, RAW_COUNTS, TAGS_ONLY = "ranker", "no_diversity", "raw_counts", "tags_only"
+NO_FAMILIES = "no_families"
 POPULARITY, FOLLOW, RANDOM = "popularity", "follow", "random"
 POLICIES: dict[str, str] = {
     RANKER: "interest + co-engagement + diversity (feed.ranking)",
     NO_DIVERSITY: "ablation: without the diversity re-rank",
     RAW_COUNTS: "ablation: × raw engagement counts",
     TAGS_ONLY: "ablation: tags only (no co-engagement)",
+    NO_FAMILIES: "ablation: topic names without families (健身 ≠ fitness)",
     POPULARITY: "baseline: popularity (raw counts)",
     FOLLOW: "baseline: follow graph + popular fill",
     RANDOM: "baseline: random",
@@ -84,6 +101,8 @@ METRICS: dict[str, str] = {
     "gini": "creator Gini",
     "small_share": "to <1k creators",
     "authors_per_slate": "authors/slate",
+    "families_per_slate": "families/slate",
+    "family_repeats": "same-family neighbours",
 }
 
 
@@ -115,6 +134,9 @@ class WorldConfig:
     exposures: int = 200  # distinct notes the logging policy showed each person
     policy_popular: float = 0.4
     policy_followed: float = 0.3  # the rest (0.3) uniform
+    # A note is tagged with its topic's name in its creator's language, but this often with the other
+    # language's (护肤 / skincare); people declare interests in either language, half and half.
+    other_name_share: float = 0.3
 
 
 # --- the world -------------------------------------------------------------------------------------
@@ -131,7 +153,16 @@ def unit(seed: int, a: int, b: int) -> float:
 
 
 def topic_names(count: int) -> list[str]:
+    """Each topic's family key: its Chinese name."""
+    return [TOPIC_NAMES_ZH[i] if i < len(TOPIC_NAMES_ZH) else f"话题-{i}" for i in range(count)]
+
+
+def english_names(count: int) -> list[str]:
     return [TOPIC_NAMES[i] if i < len(TOPIC_NAMES) else f"topic-{i}" for i in range(count)]
+
+
+# Salts of the hashed draws (`unit`) that choose names: they leave the world's random stream untouched.
+_TAG_NAME, _DECLARED_NAME = 7_000_000, 8_000_000
 
 
 @dataclass
@@ -140,7 +171,8 @@ class World:
 
     config: WorldConfig
     now: float
-    topics: list[str]
+    topics: list[str]  # family keys (Chinese names)
+    english: list[str]  # the same topics' English names
     creator_topic: list[int]
     creator_followers: list[int]  # the creator's follower count, of which `follows` is the simulated sample
     creator_fame: list[float]
@@ -158,6 +190,21 @@ class World:
     impressions: list[int] = field(default_factory=list)
     engagements: list[int] = field(default_factory=list)  # likes + collects + comments
     notes_by_topic: list[list[int]] = field(default_factory=list)  # by true topic
+    families: dict[str, str] = field(default_factory=dict)  # name → family key
+
+    def family(self, name: str) -> str:
+        """A topic name's family key, as search.families maps them for the API."""
+        return self.families.get(name, name)
+
+    def name(self, topic: int, english: bool) -> str:
+        return self.english[topic] if english else self.topics[topic]
+
+    def declared_names(self, user: int) -> tuple[str, ...]:
+        """The user's declared interests as they typed them: each in Chinese or English."""
+        seed = self.config.seed
+        return tuple(
+            self.name(t, unit(seed, user, _DECLARED_NAME + t) < 0.5) for t in self.user_declared[user]
+        )
 
     def affinity(self, user: int, note: int) -> float:
         interests = self.user_interests[user]
@@ -281,6 +328,7 @@ def generate_world(config: WorldConfig) -> World:
         config=config,
         now=now,
         topics=topic_names(n_topics),
+        english=english_names(n_topics),
         creator_topic=creator_topic,
         creator_followers=creator_followers,
         creator_fame=creator_fame,
@@ -294,6 +342,8 @@ def generate_world(config: WorldConfig) -> World:
         user_declared=user_declared,
         follows=follows,
     )
+    world.families = {name: key for key, name in zip(world.topics, world.english, strict=True)}
+    world.families.update({key: key for key in world.topics})
     world.notes_by_topic = [[] for _ in topic_ids]
     for note, topics in enumerate(note_topics):
         for topic in topics:
@@ -392,9 +442,11 @@ def world_neighbours(world: World) -> dict[int, list[tuple[int, float]]]:
 class Observed:
     """The notes as the platform sees them: observed tags, logged counts, follower counts."""
 
-    tags: list[tuple[str, ...]]
+    tags: list[tuple[str, ...]]  # topic names, in either language
     candidates: list[Candidate]  # one template per note; merge_pools copies them
     by_tag: dict[str, list[int]]  # newest first
+    by_family: dict[str, list[int]]  # newest first: the notes tagged with any name of the family
+    main_family: list[str | None]  # each note's first tag's family (how a reader sees its topic)
     explorable: list[int]  # fresh, few impressions, small creator; newest first
     trending: list[int]  # the last days' notes by engagements
     popular: list[int]  # recent notes by smoothed engagement rate (for a viewer with no profile at all)
@@ -402,19 +454,27 @@ class Observed:
 
 
 def observe(world: World, noise: float, plan: CandidatePlan = DEFAULT_PLAN) -> Observed:
-    """Tag the notes (each true topic replaced by a random other one with chance `noise`) and index them
-    the way feed/store.py's pools read them."""
+    """Tag the notes (each true topic replaced by a random other one with chance `noise`; named in the
+    creator's language, or the other one with chance `other_name_share`) and index them the way
+    feed/store.py's pools read them."""
     rng = seeded_rng("tags", world.config.seed, noise)
     n_topics = len(world.topics)
+    seed, other = world.config.seed, world.config.other_name_share
     tags: list[tuple[str, ...]] = []
-    for topics in world.note_topics:
+    for note, topics in enumerate(world.note_topics):
         seen: list[int] = []
         for topic in topics:
             if noise > 0 and rng.random() < noise:
                 topic = (topic + rng.randrange(1, n_topics)) % n_topics  # any other topic
             if topic not in seen:
                 seen.append(topic)
-        tags.append(tuple(world.topics[t] for t in seen))
+        english = world.creator_language[world.note_author[note]] == "en"
+        tags.append(
+            tuple(
+                world.name(t, english != (unit(seed, note, _TAG_NAME + i) < other))
+                for i, t in enumerate(seen)
+            )
+        )
     now = world.now
     candidates = [
         Candidate(
@@ -431,9 +491,13 @@ def observe(world: World, noise: float, plan: CandidatePlan = DEFAULT_PLAN) -> O
     ]
     newest = sorted(range(len(candidates)), key=lambda n: (-world.note_created[n], n))
     by_tag: dict[str, list[int]] = defaultdict(list)
+    by_family: dict[str, list[int]] = defaultdict(list)
     for note in newest:
         for tag in candidates[note].topics:
             by_tag[tag].append(note)
+        for key in dict.fromkeys(world.family(tag) for tag in candidates[note].topics):
+            by_family[key].append(note)
+    main_family = [world.family(t[0]) if t else None for t in tags]
     explore_since = now - plan.explore_window_days * DAY
     explorable = [
         n
@@ -448,7 +512,17 @@ def observe(world: World, noise: float, plan: CandidatePlan = DEFAULT_PLAN) -> O
     fresh = [n for n in newest if world.note_created[n] >= explore_since]
     popular = sorted(fresh, key=lambda n: (-(world.engagements[n] + 1.0) / (world.impressions[n] + 20.0), n))
     by_engagements = sorted(range(len(candidates)), key=lambda n: (-world.engagements[n], n))
-    return Observed(tags, candidates, dict(by_tag), explorable, trending, popular, by_engagements)
+    return Observed(
+        tags,
+        candidates,
+        dict(by_tag),
+        dict(by_family),
+        main_family,
+        explorable,
+        trending,
+        popular,
+        by_engagements,
+    )
 
 
 @dataclass
@@ -477,31 +551,42 @@ def viewer_inputs(
     neighbours: dict[int, list[tuple[int, float]]],
     plan: CandidatePlan = DEFAULT_PLAN,
     params: Params = DEFAULT_PARAMS,
+    *,
+    families: bool = True,
+    since: Sequence[tuple[int, Signal, float]] = (),
+    served: Iterable[int] = (),
 ) -> ViewerInputs:
     """What discoverFeed loads for `user`, built from the log: the viewer (their latest signals and
     declared interests) and the pools of CandidatePlan, each cut to its size and then filtered of what
-    the user was already shown (as the SQL of feed/store.py does), merged by merge_pools."""
+    the user was already shown (as the SQL of feed/store.py does), merged by merge_pools. The topic pool
+    takes each top family's newest notes under any of its names, as feed/store.py does; without
+    `families`, each name is a topic of its own (the ablation). `since`: signals after the log (oldest
+    first); `served`: notes shown since, left out like the logged ones."""
     now = world.now
     tags, templates = observed.tags, observed.candidates
+    family = world.family if families else same_name
+    events = [*world.events[user], *since][-HISTORY_LIMIT:]
     history = [
-        Engagement(note, signal, at, tags[note], templates[note].language)
-        for note, signal, at in reversed(world.events[user][-HISTORY_LIMIT:])
+        Engagement(note, signal, at, tags[note], templates[note].language, world.note_author[note])
+        for note, signal, at in reversed(events)
     ]  # most recent first
-    declared = tuple(world.topics[t] for t in world.user_declared[user])
-    viewer = Viewer(user_id=user, history=history, onboarding=declared)
-    viewer.profile = interest_profile(history, declared, now, params)
+    declared = world.declared_names(user)
+    viewer = Viewer(user_id=user, history=history, onboarding=declared, family=family)
+    viewer.profile = interest_profile(history, declared, now, params, family=family)
     cf = co_engagement_scores(recent_positives(history, plan.positives), neighbours)
 
     pools: dict[str, list[int]] = {}
     interests = top_topics(viewer.profile, plan.top_topics)
-    pools["topic"] = [n for t in interests for n in observed.by_tag.get(t, [])[: plan.per_topic]]
+    index = observed.by_family if families else observed.by_tag
+    pools["topic"] = [n for t in interests for n in index.get(t, [])[: plan.per_topic]]
     pools["neighbour"] = [n for _, n in heapq.nsmallest(plan.neighbours, [(-v[0], n) for n, v in cf.items()])]
     pools["explore"] = observed.explorable[: plan.explore]
     pools["trending"] = observed.trending[: plan.trending]
     if not viewer.profile:
         pools["popular"] = observed.popular[: plan.snapshot_size]
-    shown = world.shown[user]
-    filtered = {name: [templates[n] for n in notes if n not in shown] for name, notes in pools.items()}
+    # Shown, opened, liked, collected or dismissed: no candidate again (the SQL's filters).
+    gone = world.shown[user] | set(served) | {note for note, _, _ in since}
+    filtered = {name: [templates[n] for n in notes if n not in gone] for name, notes in pools.items()}
     return ViewerInputs(viewer, merge_pools(filtered, cf))
 
 
@@ -536,10 +621,13 @@ _DISCOUNT = [1.0 / math.log2(i + 2) for i in range(K)]
 
 @dataclass
 class Tally:
+    main_family: Sequence[str | None] = ()  # per note (Observed.main_family): how readers see its topic
     slates: int = 0
     precision: float = 0.0
     ndcg: float = 0.0
     authors: int = 0
+    families: int = 0
+    family_repeats: float = 0.0
     notes: set[int] = field(default_factory=set)
     creator_impressions: Counter[int] = field(default_factory=Counter)
 
@@ -551,6 +639,11 @@ class Tally:
         self.ndcg += dcg / sum(_DISCOUNT[:ideal]) if ideal else 0.0
         authors = [world.note_author[n] for n in slate[:K]]
         self.authors += len(set(authors))
+        families = [self.main_family[n] for n in slate[:K]] if self.main_family else []
+        self.families += len(set(families))
+        # Neighbours a reader sees as one topic (健身 next to fitness counts), per neighbouring pair.
+        pairs = max(len(families) - 1, 1)
+        self.family_repeats += sum(a is not None and a == b for a, b in itertools.pairwise(families)) / pairs
         self.notes.update(slate[:K])
         self.creator_impressions.update(authors)
 
@@ -567,6 +660,8 @@ class Tally:
             "gini": gini([self.creator_impressions.get(c, 0) for c in range(len(world.creator_followers))]),
             "small_share": small / total if total else 0.0,
             "authors_per_slate": self.authors / slates,
+            "families_per_slate": self.families / slates,
+            "family_repeats": self.family_repeats / slates,
         }
 
 
@@ -574,6 +669,7 @@ class Tally:
 
 
 def ranker_variants(params: Params) -> dict[str, Params]:
+    """The ranker and its ablations that differ in Params only (NO_FAMILIES differs in its inputs)."""
     return {
         RANKER: params,
         NO_DIVERSITY: replace(params, diversity=False),
@@ -599,7 +695,7 @@ def evaluate(
         neighbours = world_neighbours(world)
     observed = observe(world, noise, plan)
     variants = {name: p for name, p in ranker_variants(params).items() if name in policies}
-    tallies = {name: Tally() for name in policies}
+    tallies = {name: Tally(observed.main_family) for name in policies}
     seed = world.config.seed
     if users is None:
         users = range(len(world.user_interests))
@@ -622,6 +718,17 @@ def evaluate(
                     params=variant,
                 )
                 tallies[name].add(world, user, [r.note_id for r in ranked], ideal)
+        if NO_FAMILIES in tallies:
+            inputs = viewer_inputs(world, observed, user, neighbours, plan, params, families=False)
+            ranked = rank(
+                inputs.viewer,
+                inputs.candidates,
+                now=world.now,
+                rng=seeded_rng(user, seed),
+                limit=K,
+                params=params,
+            )
+            tallies[NO_FAMILIES].add(world, user, [r.note_id for r in ranked], ideal)
         if POPULARITY in tallies:
             popular = _first_unshown(observed.by_engagements, shown, K)
             tallies[POPULARITY].add(world, user, popular, ideal)
@@ -650,6 +757,194 @@ def _follow_slate(
     chosen = set(slate)
     slate += _first_unshown(by_engagements, shown | chosen, K - len(slate))
     return slate
+
+
+# --- sessions: an interest taken up, "not interested", the author cap across snapshots ----------------
+
+SESSION = 40  # positions of a next session the session measures look at (two pages of 20)
+SHIFT_LIKES = (0, 2, 4, 8)  # likes on a family new to the reader
+SESSION_USERS = 200  # readers sampled per seed (the same for every tag noise)
+CHAIN = (3, 20)  # continuation snapshots × positions each, for the author cap across snapshots
+_NEW_FAMILY = 9_000_000  # salt of the hashed draw choosing a reader's new family
+
+
+def session_users(world: World, count: int = SESSION_USERS) -> list[int]:
+    rng = seeded_rng("sessions", world.config.seed)
+    everyone = range(len(world.user_interests))
+    return sorted(rng.sample(everyone, min(count, len(everyone))))
+
+
+def _session(
+    world: World,
+    observed: Observed,
+    user: int,
+    neighbours: dict[int, list[tuple[int, float]]],
+    plan: CandidatePlan,
+    params: Params,
+    *,
+    since: Sequence[tuple[int, Signal, float]] = (),
+    served: Iterable[int] = (),
+    limit: int = SESSION,
+    preceding: Preceding = Preceding(),
+    generation: int = 0,
+) -> list[Ranked]:
+    """The reader's next feed session (one snapshot), as discoverFeed would build it after `since`."""
+    inputs = viewer_inputs(world, observed, user, neighbours, plan, params, since=since, served=served)
+    return rank(
+        inputs.viewer,
+        inputs.candidates,
+        now=world.now,
+        rng=seeded_rng(user, world.config.seed, generation),
+        limit=limit,
+        params=params,
+        preceding=preceding,
+    )
+
+
+def _earlier_families(world: World, user: int) -> set[str]:
+    """The families a reader was into before: their true interests and what they declared."""
+    return {world.topics[t] for t in world.user_interests[user]} | {
+        world.family(n) for n in world.declared_names(user)
+    }
+
+
+def interest_shift(
+    world: World,
+    observed: Observed,
+    neighbours: dict[int, list[tuple[int, float]]],
+    users: Sequence[int],
+    *,
+    plan: CandidatePlan = DEFAULT_PLAN,
+    params: Params = DEFAULT_PARAMS,
+) -> dict[str, float]:
+    """After k likes on a family new to the reader (the most engaged notes of it they were not shown,
+    minutes apart), the next session's shares: the new family, the reader's earlier interests and the
+    exploration slots."""
+    sums: dict[str, float] = defaultdict(float)
+    counted = 0
+    for user in users:
+        earlier = _earlier_families(world, user)
+        options = sorted(
+            f for f, notes in observed.by_family.items() if f not in earlier and len(notes) >= 40
+        )
+        if not options:
+            continue
+        new = options[int(unit(world.config.seed, user, _NEW_FAMILY) * len(options))]
+        # What a topic page shows first: the family's most engaged notes (about it first of all), of those
+        # the reader was not shown.
+        unseen = sorted(
+            (
+                n
+                for n in observed.by_family[new]
+                if n not in world.shown[user] and observed.main_family[n] == new
+            ),
+            key=lambda n: (-world.engagements[n], n),
+        )
+        counted += 1
+        for k in SHIFT_LIKES:
+            since = [(n, Signal.LIKE, world.now - (k - i) * 300.0) for i, n in enumerate(unseen[:k])]
+            ranked = _session(world, observed, user, neighbours, plan, params, since=since)
+            families = [observed.main_family[r.note_id] for r in ranked]
+            size = max(len(ranked), 1)
+            sums[f"k{k}_new"] += families.count(new) / size
+            sums[f"k{k}_earlier"] += sum(f in earlier for f in families) / size
+            sums[f"k{k}_explored"] += sum(r.explored for r in ranked) / size
+    return {key: value / max(counted, 1) for key, value in sums.items()}
+
+
+def dismissal_effect(
+    world: World,
+    observed: Observed,
+    neighbours: dict[int, list[tuple[int, float]]],
+    users: Sequence[int],
+    *,
+    plan: CandidatePlan = DEFAULT_PLAN,
+    params: Params = DEFAULT_PARAMS,
+) -> dict[str, float]:
+    """A declared interest's share of the next session before "not interested" and after one and two taps
+    (each on the first note of that family in the session before), and how many readers it left at 0 %."""
+    sums: dict[str, float] = defaultdict(float)
+    counted = 0
+    for user in users:
+        target = world.family(world.declared_names(user)[0])
+        since: list[tuple[int, Signal, float]] = []
+        shares: list[float] = []
+        for taps in range(3):
+            ranked = _session(world, observed, user, neighbours, plan, params, since=since)
+            families = [observed.main_family[r.note_id] for r in ranked]
+            shares.append(families.count(target) / max(len(ranked), 1))
+            tapped = next((r.note_id for r, f in zip(ranked, families, strict=True) if f == target), None)
+            if tapped is None:
+                break
+            since.append((tapped, Signal.NOT_INTERESTED, world.now - 60.0 * (2 - taps)))
+        if len(shares) < 3 or shares[0] == 0:  # nothing of it to tap: not a reader this measures
+            continue
+        counted += 1
+        for taps, share in enumerate(shares):
+            sums[f"taps{taps}_share"] += share
+        sums["taps2_gone"] += shares[2] == 0
+    return {key: value / max(counted, 1) for key, value in sums.items()}
+
+
+def author_cap(
+    world: World,
+    observed: Observed,
+    neighbours: dict[int, list[tuple[int, float]]],
+    users: Sequence[int],
+    *,
+    plan: CandidatePlan = DEFAULT_PLAN,
+    params: Params = DEFAULT_PARAMS,
+) -> dict[str, float]:
+    """The most notes of one author in any `window` consecutive positions of a session made of CHAIN
+    continuation snapshots, each leaving out what the others served: with the preceding authors carried
+    into each snapshot (as discoverFeed does), and without (the rule per snapshot only), for comparison."""
+    snapshots, size = CHAIN
+    window = params.window
+    found: dict[str, float] = defaultdict(float)
+    for user in users:
+        for carried in (True, False):
+            served: list[int] = []
+            authors: list[int] = []
+            preceding = Preceding()
+            for generation in range(snapshots):
+                ranked = _session(
+                    world, observed, user, neighbours, plan, params,
+                    served=served, limit=size, generation=generation,
+                    preceding=preceding if carried else Preceding(position=len(served)),
+                )  # fmt: skip
+                served += [r.note_id for r in ranked]
+                authors += [r.author_id for r in ranked]
+                preceding = preceding.then(ranked, window)
+            worst = max(
+                (
+                    max(Counter(authors[i : i + window]).values())
+                    for i in range(max(len(authors) - window + 1, 1))
+                ),
+                default=0,
+            )
+            name = "carried" if carried else "per_snapshot"
+            found[f"{name}_worst"] = max(found[f"{name}_worst"], float(worst))
+            found[f"{name}_over"] += (worst > params.max_per_author_per_window) / len(users)
+    return dict(found)
+
+
+def session_measures(
+    world: World,
+    noise: float,
+    neighbours: dict[int, list[tuple[int, float]]],
+    *,
+    plan: CandidatePlan = DEFAULT_PLAN,
+    params: Params = DEFAULT_PARAMS,
+    users: Sequence[int] | None = None,
+) -> dict[str, float]:
+    """Every session measure for one world at one tag noise, as one flat dict."""
+    observed = observe(world, noise, plan)
+    chosen = session_users(world) if users is None else users
+    found: dict[str, float] = {}
+    for prefix, measure in (("shift", interest_shift), ("dismiss", dismissal_effect), ("cap", author_cap)):
+        values = measure(world, observed, neighbours, chosen, plan=plan, params=params)
+        found.update({f"{prefix}_{key}": value for key, value in values.items()})
+    return found
 
 
 def time_rank(
@@ -701,9 +996,10 @@ def run_world(
     policies: Sequence[str] = tuple(POLICIES),
     progress: bool = False,
     timing: bool = False,
+    sessions: bool = True,
 ) -> list[dict[str, Any]]:
-    """Generate one seed's world, then evaluate every policy at each tag noise (and, with `timing`, time
-    `rank` on the first)."""
+    """Generate one seed's world, then evaluate every policy and (with `sessions`) the session measures
+    at each tag noise (and, with `timing`, time `rank` on the first)."""
     world = generate_world(config)
     neighbours = world_neighbours(world)
     runs: list[dict[str, Any]] = []
@@ -717,7 +1013,10 @@ def run_world(
             policies=policies,
             progress=progress,
         )
-        runs.append({"seed": config.seed, "noise": noise, "metrics": metrics})
+        run: dict[str, Any] = {"seed": config.seed, "noise": noise, "metrics": metrics}
+        if sessions:
+            run["sessions"] = session_measures(world, noise, neighbours, plan=plan, params=params)
+        runs.append(run)
     if timing and noises:
         runs[0]["rank_ms"] = time_rank(world, noises[0], neighbours, params=params, plan=plan)
     return runs
@@ -807,6 +1106,63 @@ def acceptance(summary: dict[str, dict[str, dict[str, dict[str, float]]]]) -> li
     return found
 
 
+def summarise_sessions(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """noise → session measure → {mean, sd (over seeds), min, max}."""
+    grouped: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for run in runs:
+        for key, value in run.get("sessions", {}).items():
+            grouped[_noise_key(run["noise"])][key].append(value)
+    return {
+        noise: {
+            key: {
+                "mean": statistics.fmean(values),
+                "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
+                "min": min(values),
+                "max": max(values),
+            }
+            for key, values in measures.items()
+        }
+        for noise, measures in grouped.items()
+    }
+
+
+def session_acceptance(sessions: dict[str, dict[str, dict[str, float]]], window: int = 20) -> list[Criterion]:
+    """What the reader-facing issue asks of whole sessions, on the means over seeds (the author cap on
+    the worst session of any seed)."""
+    found: list[Criterion] = []
+    likes = max(SHIFT_LIKES)
+    for noise, m in sessions.items():
+
+        def mean(key: str, m: Any = m) -> float:
+            return float(m[key]["mean"])
+
+        new, earlier = mean(f"shift_k{likes}_new"), mean(f"shift_k{likes}_earlier")
+        found.append(
+            Criterion(noise, f"after {likes} likes on a new family, earlier interests ≥ 20 %", earlier, 0.2,
+                      earlier >= 0.2, f"new family {new:.1%}, earlier interests {earlier:.1%}")
+        )  # fmt: skip
+        explored = min(mean(f"shift_k{k}_explored") for k in SHIFT_LIKES)
+        found.append(
+            Criterion(noise, "exploration ≥ 10 % of the next session", explored, 0.1, explored >= 0.1 - 1e-9,
+                      f"lowest over k = {', '.join(map(str, SHIFT_LIKES))} likes: {explored:.1%}")
+        )  # fmt: skip
+        gone = mean("dismiss_taps2_gone")
+        name = '2 "not interested" taps never erase a declared interest'
+        found.append(
+            Criterion(noise, name, gone, 0.0, gone == 0.0,
+                      f"share {mean('dismiss_taps0_share'):.1%} → {mean('dismiss_taps1_share'):.1%} → "
+                      f"{mean('dismiss_taps2_share'):.1%}; readers left at 0 %: {gone:.1%}")
+        )  # fmt: skip
+        worst = float(m["cap_carried_worst"]["max"])
+        name = f"≤ 2 per author in any {window} positions across snapshots"
+        found.append(
+            Criterion(noise, name, worst, 2.0, worst <= 2,
+                      f"worst {worst:.0f} (per snapshot only: {m['cap_per_snapshot_worst']['max']:.0f}, "
+                      f"{mean('cap_per_snapshot_over'):.0%} of sessions over)")
+        )  # fmt: skip
+    return found
+
+
 HOW = [
     "World: topics by Zipf prevalence; creators with Pareto followers (~90 % under 1,000) and a craft "
     "level; notes 85 % on their creator's main topic (25 % touch a second one, at half the affinity), "
@@ -815,7 +1171,10 @@ HOW = [
     "p = σ(−6 + 6·affinity + 2·quality + 0.5·fame), one seeded Bernoulli draw per (user, note). The log: "
     "200 distinct exposures per user (popular 40 % by followers^0.75, followed 30 %, uniform 30 %); each "
     "is an impression, and the truth's draw decides the like (with collects, comments, follows), else "
-    'maybe an open or a "not interested". Tag noise replaces each tag by another topic.',
+    'maybe an open or a "not interested". Tag noise replaces each tag by another topic. Every topic has a '
+    "Chinese and an English name (护肤 / skincare): a note is tagged in its creator's language, 30 % of the "
+    "time in the other; declared interests are in either; the ranker counts the names of a topic as one "
+    "family (the `families` ablation does not).",
     "",
     "Ranker inputs, from the log only: the user's latest 300 signals and declared interests "
     "(feed.ranking.interest_profile); co-engagement neighbours by feed.ranking.co_engagement over logged "
@@ -859,6 +1218,8 @@ def markdown(report: dict[str, Any]) -> str:
     for c in report["acceptance"]:
         verdict = "PASS" if c["passed"] else "FAIL"
         lines.append(f"| {float(c['noise']):.1f} | {c['name']} | **{verdict}** | {c['detail']} |")
+    if report.get("sessions"):
+        lines += _session_lines(report)
     timing = report.get("rank_ms")
     if timing:
         t = timing
@@ -874,6 +1235,51 @@ def markdown(report: dict[str, Any]) -> str:
         ]
     lines += ["", "## Params", "", "```", json.dumps(report["params"], indent=1), "```", ""]
     return "\n".join(lines)
+
+
+def _session_lines(report: dict[str, Any]) -> list[str]:
+    snapshots, size = CHAIN
+    lines = [
+        "",
+        "## Sessions",
+        "",
+        f"{SESSION_USERS} readers per seed, the first {SESSION} positions of their next session (one "
+        "snapshot), mean ± sd over seeds. **Interest shift**: the reader likes k of the most engaged "
+        "notes of a family new to them (not among their true or declared interests), minutes apart; "
+        "shares of the new family, of their earlier interests and of exploration slots. **Not "
+        "interested**: the share of the reader's first declared interest, before and after one and two "
+        "taps (each on that family's first note in the session before), and the readers it left at 0 %. "
+        f"**Author cap**: sessions of {snapshots} continuation snapshots of {size}, the most notes of one "
+        f"author in any {report['params']['window']} consecutive positions, carrying the preceding "
+        "authors into each snapshot (as discoverFeed does) or not (the rule per snapshot only).",
+    ]
+    for noise, m in report["sessions"].items():
+
+        def cell(key: str, m: Any = m) -> str:
+            return f"{m[key]['mean']:.1%} ± {m[key]['sd']:.1%}"
+
+        lines += ["", f"### Tag noise {float(noise):.1f}", "", "| likes on the new family | new family | "
+                  "earlier interests | exploration |", "|---:|---:|---:|---:|"]  # fmt: skip
+        for k in SHIFT_LIKES:
+            lines.append(f"| {k} | {cell(f'shift_k{k}_new')} | {cell(f'shift_k{k}_earlier')} | "
+                         f"{cell(f'shift_k{k}_explored')} |")  # fmt: skip
+        lines += ["", '| "not interested" taps | declared interest\'s share |', "|---:|---:|"]
+        lines += [f"| {taps} | {cell(f'dismiss_taps{taps}_share')} |" for taps in range(3)]
+        lines.append(f"| readers left at 0 % after 2 | {cell('dismiss_taps2_gone')} |")
+        lines += [
+            "",
+            "| author cap | worst in any window | sessions over 2 |",
+            "|---|---:|---:|",
+            f"| carried across snapshots | {m['cap_carried_worst']['max']:.0f} | "
+            f"{cell('cap_carried_over')} |",
+            f"| per snapshot only | {m['cap_per_snapshot_worst']['max']:.0f} | "
+            f"{cell('cap_per_snapshot_over')} |",
+        ]
+    lines += ["", "| noise | criterion | result | detail |", "|---|---|---|---|"]
+    for c in report["session_acceptance"]:
+        verdict = "PASS" if c["passed"] else "FAIL"
+        lines.append(f"| {float(c['noise']):.1f} | {c['name']} | **{verdict}** | {c['detail']} |")
+    return lines
 
 
 def run(
@@ -902,6 +1308,7 @@ def run(
             config = replace(base, seed=seed)
             runs += run_world(config, noises, params=params, plan=plan, progress=True, timing=i == 0)
     summary = summarise(runs)
+    sessions = summarise_sessions(runs)
     timings = [r.pop("rank_ms") for r in runs if "rank_ms" in r]
     return {
         "seeds": list(seeds),
@@ -912,6 +1319,8 @@ def run(
         "runs": runs,
         "summary": summary,
         "acceptance": [asdict(c) for c in acceptance(summary)],
+        "sessions": sessions,
+        "session_acceptance": [asdict(c) for c in session_acceptance(sessions, params.window)],
         "rank_ms": timings[0] if timings else None,
         "seconds": time.perf_counter() - started,
     }
@@ -943,12 +1352,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     (args.out / "feed_eval.md").write_text(text, encoding="utf-8")
     (args.out / "feed_eval.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     print(text)
-    failed = [c for c in report["acceptance"] if not c["passed"]]
-    for c in report["acceptance"]:
+    criteria = report["acceptance"] + report["session_acceptance"]
+    failed = [c for c in criteria if not c["passed"]]
+    for c in criteria:
         print(
             f"{'PASS' if c['passed'] else 'FAIL'}  noise {float(c['noise']):.1f}  {c['name']}: {c['detail']}"
         )
-    print(f"{len(report['acceptance']) - len(failed)}/{len(report['acceptance'])} criteria pass "
+    print(f"{len(criteria) - len(failed)}/{len(criteria)} criteria pass "
           f"in {report['seconds']:.1f} s; wrote {args.out}/feed_eval.md and .json")  # fmt: skip
     return 1 if failed else 0
 
