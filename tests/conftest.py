@@ -20,6 +20,7 @@ from core.settings import Settings
 from demo import seed_database
 from models import User
 from search.caches import forget_search_caches
+from search.families import families
 from tests.databases import drop_postgres_database
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-000"
@@ -72,11 +73,18 @@ async def database() -> AsyncIterator[str]:
         await drop_postgres_database(DATABASE_URL)
 
 
+async def forget_search_data() -> None:
+    """Search's per-process knowledge of the last database forgotten; the topic families (reference data
+    the tables keep) read again here, not by a test's first request."""
+    forget_search_caches()
+    await families.get()
+
+
 @pytest.fixture
 async def db(database: str) -> AsyncIterator[str]:
     """An empty database for this test (and search's per-process knowledge of the last one forgotten)."""
     await empty_all_tables()
-    forget_search_caches()
+    await forget_search_data()
     yield database
 
 

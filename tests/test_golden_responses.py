@@ -70,7 +70,7 @@ from demo import seed_database
 from demo.world import BASE_TIME
 from models import Board, Comment, Note, NoteProduct, Notification, Product, ProductVariant, Topic, User
 from social.tokens import issue_token
-from tests.conftest import GENEROUS_LIMITS, IS_POSTGRES, TEST_SECRET, GraphQLClient
+from tests.conftest import GENEROUS_LIMITS, IS_POSTGRES, TEST_SECRET, GraphQLClient, forget_search_data
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("VERMILION_UPDATE_GOLDEN") == "1"
@@ -171,6 +171,7 @@ async def world(database: str) -> AsyncIterator[World]:
     started = datetime.now(UTC)
     await empty_all_tables()
     await seed_database(users=60, as_of=BASE_TIME.date(), progress=False)
+    await forget_search_data()
     seeded_max = {}
     for type_name, model in SEEDED.items():
         last = await model.all().order_by("-id").first()
