@@ -125,12 +125,25 @@ async def load_candidates(
     return _candidates(await fetch_planned(sql, params), exclude, exclude_authors)
 
 
+# A topic pool's note `nt.note_id` not served to the viewer ($1) lately: not in the impressions of the
+# window ($2), not remembered as just served (the table store's key $4, alive at $5). The same conditions
+# as the statement's own filter, applied before each name's LIMIT.
+_UNSERVED = (
+    "NOT EXISTS (SELECT 1 FROM feed_impressions i WHERE i.user_id = $1 AND i.note_id = nt.note_id "
+    "AND i.served_at >= $2) AND NOT EXISTS (SELECT 1 FROM feed_snapshots s "
+    "WHERE s.id = $4 || CAST(nt.note_id AS TEXT) AND s.expires_at > $5)"
+)
+
+
 def _topic_pool(
     topics: Sequence[str], names: Callable[[str], Sequence[str]], limit: int, param: Callable[[Any], str]
 ) -> str | None:
-    """The topic pool: each family's `limit` newest notes under any of its names. Each name is read through
-    the (topic_id, note_id) index, `limit` at most, then the family's newest are kept: bounded however
-    many names a family has, and a note tagged 健身 and fitness counts once."""
+    """The topic pool: each family's `limit` newest notes under any of its names that the viewer was not
+    served lately. Each name is read through the (topic_id, note_id) index, `limit` at most, then the
+    family's newest are kept: bounded however many names a family has, and a note tagged 健身 and fitness
+    counts once. Served notes are skipped before the limit, not after it: a reader who has seen a
+    family's newest 60 notes gets the 60 before them, instead of none (which took the family out of every
+    later session)."""
     pairs = [(name, family) for family in topics for name in dict.fromkeys(names(family))]
     if not pairs:
         return None
@@ -140,14 +153,14 @@ def _topic_pool(
             "SELECT f.family, p.note_id FROM unnest("
             f"CAST({param([n for n, _ in pairs])} AS TEXT[]), CAST({param([f for _, f in pairs])} AS TEXT[])"
             ") AS f(name, family) JOIN topics tp ON tp.name = f.name CROSS JOIN LATERAL ("
-            "SELECT nt.note_id FROM note_topics nt WHERE nt.topic_id = tp.id "
+            f"SELECT nt.note_id FROM note_topics nt WHERE nt.topic_id = tp.id AND {_UNSERVED} "
             f"ORDER BY nt.note_id DESC LIMIT {limit}) p"
         )
     else:
         per_name = " UNION ALL ".join(
             f"SELECT * FROM (SELECT CAST({param(family)} AS TEXT) AS family, nt.note_id AS note_id "
             f"FROM note_topics nt WHERE nt.topic_id = (SELECT id FROM topics WHERE name = {param(name)}) "
-            f"ORDER BY nt.note_id DESC LIMIT {limit})"
+            f"AND {_UNSERVED} ORDER BY nt.note_id DESC LIMIT {limit})"
             for name, family in pairs
         )
     return (
