@@ -29,12 +29,13 @@ from contextlib import contextmanager
 from importlib.metadata import version
 from math import log
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 import jieba
 import marisa_trie
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FILE_NAME = "jieba-dictionary.v1.bin"
 _MAGIC = b"VMJIEBA1"
@@ -260,19 +261,28 @@ def load_frequencies(cache_dir: Path, source: Callable[[], bytes] = jieba_dictio
     text = source()
     expected = fingerprint(text)
     path = cache_dir / FILE_NAME
+    return open_or_build(
+        path, lambda: open_frequencies(path, expected), lambda: build(path, text), "jieba's dictionary file"
+    )
+
+
+def open_or_build(path: Path, opener: Callable[[], T], builder: Callable[[], object], what: str) -> T:
+    """`opener()` the file at `path`; when it raises DictionaryFileError (missing, damaged, built from
+    something else), `builder()` it first, under a lock on a file beside it: one process builds, the others
+    wait and open what it built."""
     try:
-        return open_frequencies(path, expected)
+        return opener()
     except DictionaryFileError as exc:
         reason = exc
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with exclusive(cache_dir / f"{FILE_NAME}.lock"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive(path.parent / f"{path.name}.lock"):
         try:
-            return open_frequencies(path, expected)  # built by another process while we waited
+            return opener()  # built by another process while we waited
         except DictionaryFileError:
             pass
-        logger.info("building jieba's dictionary file %s (%s)", path, reason)
-        build(path, text)
-    return open_frequencies(path, expected)
+        logger.info("building %s %s (%s)", what, path, reason)
+        builder()
+    return opener()
 
 
 @contextmanager

@@ -31,7 +31,6 @@ import hashlib
 import importlib.util
 import io
 import itertools
-import logging
 import mmap
 import re
 import struct
@@ -47,9 +46,7 @@ from typing import Any, NamedTuple
 
 import marisa_trie
 
-from search.dictionary import DictionaryFileError, exclusive, jieba_dictionary, write_atomically
-
-logger = logging.getLogger(__name__)
+from search.dictionary import DictionaryFileError, jieba_dictionary, open_or_build, write_atomically
 
 FILE_NAME = "lexicon.v1.bin"
 CEDICT_FILE = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
@@ -246,19 +243,9 @@ def load_lexicon(cache_dir: Path, sources: Callable[[], Sources] = package_sourc
     found = sources()
     expected = fingerprint(found)
     path = cache_dir / FILE_NAME
-    try:
-        return open_lexicon(path, expected)
-    except DictionaryFileError as exc:
-        reason = exc
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with exclusive(cache_dir / f"{FILE_NAME}.lock"):
-        try:
-            return open_lexicon(path, expected)  # built by another process while we waited
-        except DictionaryFileError:
-            pass
-        logger.info("building the lexicon file %s (%s)", path, reason)
-        build(path, found)
-    return open_lexicon(path, expected)
+    return open_or_build(
+        path, lambda: open_lexicon(path, expected), lambda: build(path, found), "the lexicon file"
+    )
 
 
 # --- what the file holds --------------------------------------------------------------------------------
