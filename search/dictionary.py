@@ -227,17 +227,24 @@ def write_atomically(path: Path, *parts: bytes) -> None:
         raise
 
 
-def open_frequencies(path: Path, expected: bytes) -> Frequencies:
-    """Map the dictionary file at `path` read-only; DictionaryFileError unless it is whole and was built
-    from what `expected` (a `fingerprint`) describes."""
+def map_read_only(path: Path, header_size: int) -> tuple[mmap.mmap, memoryview]:
+    """The file at `path` mapped read-only, and a view of it; DictionaryFileError when it cannot be mapped
+    or is shorter than its header."""
     try:
         with open(path, "rb") as f:
             mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError) as exc:  # ValueError: an empty file cannot be mapped
         raise DictionaryFileError(f"{path}: {exc}") from exc
     view = memoryview(mapping)
-    if len(view) < _HEADER.size:
+    if len(view) < header_size:
         raise DictionaryFileError(f"{path}: truncated")
+    return mapping, view
+
+
+def open_frequencies(path: Path, expected: bytes) -> Frequencies:
+    """Map the dictionary file at `path` read-only; DictionaryFileError unless it is whole and was built
+    from what `expected` (a `fingerprint`) describes."""
+    mapping, view = map_read_only(path, _HEADER.size)
     magic, marked, checksum, total, keys, trie_size = _HEADER.unpack(view[: _HEADER.size])
     if magic != _MAGIC:
         raise DictionaryFileError(f"{path}: not a dictionary file")

@@ -46,7 +46,13 @@ from typing import Any, NamedTuple
 
 import marisa_trie
 
-from search.dictionary import DictionaryFileError, jieba_dictionary, open_or_build, write_atomically
+from search.dictionary import (
+    DictionaryFileError,
+    jieba_dictionary,
+    map_read_only,
+    open_or_build,
+    write_atomically,
+)
 
 FILE_NAME = "lexicon.v1.bin"
 CEDICT_FILE = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
@@ -216,14 +222,7 @@ class Mapped:
 def open_lexicon(path: Path, expected: bytes) -> Mapped:
     """Map the lexicon file at `path` read-only; DictionaryFileError unless it is whole and was built from
     what `expected` (a `fingerprint`) describes."""
-    try:
-        with open(path, "rb") as f:
-            mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError) as exc:  # ValueError: an empty file cannot be mapped
-        raise DictionaryFileError(f"{path}: {exc}") from exc
-    view = memoryview(mapping)
-    if len(view) < _HEADER.size:
-        raise DictionaryFileError(f"{path}: truncated")
+    mapping, view = map_read_only(path, _HEADER.size)
     magic, marked, checksum, size = _HEADER.unpack(view[: _HEADER.size])
     if magic != _MAGIC:
         raise DictionaryFileError(f"{path}: not a lexicon file")
